@@ -1,0 +1,29 @@
+#pragma once
+// Small string helpers shared by every module.
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::base {
+
+[[nodiscard]] std::string_view trim(std::string_view s);
+[[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
+[[nodiscard]] std::string join(std::span<const std::string> parts, std::string_view sep);
+
+// Levenshtein distance (insert/delete/substitute, all cost 1).
+[[nodiscard]] size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` when it is close enough to be a plausible typo
+// (distance <= max(1, len/3)), for "did you mean" hints.
+[[nodiscard]] std::optional<std::string> closest_match(std::string_view word,
+                                                       std::span<const std::string_view> candidates);
+[[nodiscard]] std::optional<std::string> closest_match(std::string_view word,
+                                                       std::span<const std::string> candidates);
+
+// Quotes a string for messages: "value" with control characters escaped.
+[[nodiscard]] std::string quote(std::string_view s);
+
+}  // namespace sluice::base

@@ -1,0 +1,25 @@
+#pragma once
+// Each command family lives in its own cmd_*.cpp and adds its subcommands to the app.
+// A subcommand's callback stores its exit code in Context::exit_code.
+
+#include <CLI/CLI.hpp>
+
+namespace sluice::cli {
+
+struct Context {
+  int exit_code = 0;
+};
+
+// Exit codes shared by every command.
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_failed = 1;
+inline constexpr int k_exit_usage = 2;
+inline constexpr int k_exit_interrupted = 130;
+
+void add_tokens_command(CLI::App& app, Context& ctx);    // cmd_tokens.cpp
+void add_secrets_commands(CLI::App& app, Context& ctx);  // cmd_secrets.cpp: scan, redact, secrets
+void add_validate_command(CLI::App& app, Context& ctx);  // cmd_validate.cpp
+void add_pipeline_commands(CLI::App& app, Context& ctx); // cmd_pipeline.cpp: run, plan, graph, runs, report
+void add_cache_commands(CLI::App& app, Context& ctx);    // cmd_cache.cpp
+
+}  // namespace sluice::cli

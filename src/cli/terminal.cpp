@@ -1,0 +1,28 @@
+#include "cli/terminal.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string_view>
+
+namespace sluice::cli {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v != nullptr) ? std::string(v) : fallback;
+}
+
+TerminalInfo detect_terminal() {
+  TerminalInfo t;
+  t.stdout_tty = ::isatty(STDOUT_FILENO) == 1;
+  t.stderr_tty = ::isatty(STDERR_FILENO) == 1;
+  std::string ci = env_or("CI");
+  t.ci = !ci.empty() && ci != "0" && ci != "false";
+  t.color = t.stdout_tty && env_or("NO_COLOR").empty() && env_or("TERM") != "dumb";
+  winsize ws{};
+  if (t.stdout_tty && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) t.width = ws.ws_col;
+  return t;
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,22 @@
+#pragma once
+// What the terminal can do, decided once from the environment (only cli reads it).
+
+#include <cstdio>
+#include <string>
+
+namespace sluice::cli {
+
+struct TerminalInfo {
+  bool stdout_tty = false;
+  bool stderr_tty = false;
+  bool ci = false;        // CI=true or similar: plain, line-per-event output
+  bool color = false;     // NO_COLOR unset and a TTY
+  int width = 80;
+};
+
+[[nodiscard]] TerminalInfo detect_terminal();
+
+// Reads an environment variable; empty when unset. cli is the only module that calls getenv.
+[[nodiscard]] std::string env_or(const char* name, const std::string& fallback = {});
+
+}  // namespace sluice::cli
