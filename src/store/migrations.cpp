@@ -1,0 +1,97 @@
+// The state database schema. Each entry is applied once, in order, in its own transaction;
+// PRAGMA user_version records the newest applied. Never edit a shipped migration: add one.
+#include "store/database.h"
+
+namespace sluice::store {
+
+namespace {
+// v1: runs and their stages, the step cache index, and the stat fast path for input hashing.
+constexpr const char* k_v1_core = R"sql(
+CREATE TABLE runs (
+  id            TEXT PRIMARY KEY,
+  seq           INTEGER NOT NULL UNIQUE,
+  pipeline      TEXT NOT NULL,
+  status        TEXT NOT NULL,           -- running | success | failed | interrupted
+  pid           INTEGER NOT NULL,
+  jobs          INTEGER NOT NULL,
+  started_ms    INTEGER NOT NULL,
+  ended_ms      INTEGER,
+  duration_ms   INTEGER,
+  options       TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE stages (
+  run_id        TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  idx           INTEGER NOT NULL,        -- position in the pipeline file
+  kind          TEXT NOT NULL,           -- run | llm | validate | ...
+  status        TEXT NOT NULL,           -- pending | running | success | failed | skipped | cancelled | timeout
+  exit_code     INTEGER,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  started_ms    INTEGER,
+  ended_ms      INTEGER,
+  duration_ms   INTEGER,
+  cache_hit     INTEGER NOT NULL DEFAULT 0,
+  cache_key     TEXT,
+  log_path      TEXT,
+  reason        TEXT,                    -- why skipped/failed, in words
+  needs         TEXT NOT NULL DEFAULT '',-- comma-separated, for the critical path
+  details       TEXT,                    -- JSON owned by the stage kind (e.g. llm phases)
+  PRIMARY KEY (run_id, name)
+);
+CREATE TABLE step_cache (
+  key           TEXT PRIMARY KEY,        -- sha256 of the stage's resolved definition and inputs
+  stage         TEXT NOT NULL,
+  outputs       TEXT NOT NULL,           -- JSON [{"path","blob","mode"}]
+  created_ms    INTEGER NOT NULL,
+  last_used_ms  INTEGER NOT NULL,
+  duration_ms   INTEGER NOT NULL         -- how long the real run took (time saved by a hit)
+);
+CREATE TABLE file_stats (
+  path          TEXT PRIMARY KEY,
+  size          INTEGER NOT NULL,
+  mtime_ns      INTEGER NOT NULL,
+  inode         INTEGER NOT NULL,
+  sha256        TEXT NOT NULL
+);
+)sql";
+
+// v2: LLM calls, the spend ledger and the response cache (owned by the llm engine).
+constexpr const char* k_v2_llm = R"sql(
+CREATE TABLE llm_ledger (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id        TEXT NOT NULL,
+  stage         TEXT NOT NULL,
+  state         TEXT NOT NULL,           -- reserved | settled | released
+  reserved_usd  REAL NOT NULL,
+  cost_usd      REAL NOT NULL DEFAULT 0,
+  tokens_in     INTEGER NOT NULL DEFAULT 0,
+  tokens_out    INTEGER NOT NULL DEFAULT 0,
+  reserved_tokens INTEGER NOT NULL DEFAULT 0,
+  created_ms    INTEGER NOT NULL,
+  day           TEXT NOT NULL            -- UTC date, for per_day limits
+);
+CREATE INDEX llm_ledger_run ON llm_ledger(run_id);
+CREATE INDEX llm_ledger_day ON llm_ledger(day);
+CREATE TABLE llm_response_cache (
+  key           TEXT PRIMARY KEY,
+  provider      TEXT NOT NULL,
+  model         TEXT NOT NULL,
+  response      TEXT NOT NULL,
+  tokens_in     INTEGER NOT NULL,
+  tokens_out    INTEGER NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  last_used_ms  INTEGER NOT NULL,
+  hits          INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+}  // namespace
+
+const std::vector<Migration>& all_migrations() {
+  static const std::vector<Migration> k_all = {
+      {1, k_v1_core},
+      {2, k_v2_llm},
+  };
+  return k_all;
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,294 @@
+#include "store/state_store.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace sluice::store {
+
+bool process_alive(int64_t pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+Expected<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& dir) {
+  auto db = Database::open(dir / "state.db", all_migrations());
+  if (!db) return tl::unexpected(db.error());
+  return std::make_unique<StateStore>(std::move(*db));
+}
+
+namespace {
+#define SLUICE_TRY(expr)                                   \
+  do {                                                     \
+    if (auto _r = (expr); !_r) return tl::unexpected(_r.error()); \
+  } while (0)
+
+std::string new_run_id(int64_t now_ms, int64_t seq) {
+  std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::random_device rd;
+  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{:04x}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, seq, rd() & 0xffff);
+}
+
+RunRecord read_run(const Statement& st) {
+  RunRecord r;
+  r.id = st.column_text(0);
+  r.seq = st.column_int(1);
+  r.pipeline = st.column_text(2);
+  r.status = st.column_text(3);
+  r.pid = st.column_int(4);
+  r.jobs = static_cast<int>(st.column_int(5));
+  r.started_ms = st.column_int(6);
+  if (!st.column_is_null(7)) r.ended_ms = st.column_int(7);
+  if (!st.column_is_null(8)) r.duration_ms = st.column_int(8);
+  r.options = st.column_text(9);
+  if (r.status == "running" && !process_alive(r.pid)) r.status = "interrupted";
+  return r;
+}
+
+constexpr const char* k_run_cols = "id, seq, pipeline, status, pid, jobs, started_ms, ended_ms, duration_ms, options";
+}  // namespace
+
+Expected<void> StateStore::mark_dead_runs_interrupted() {
+  auto st = m_db->prepare("SELECT id, pid FROM runs WHERE status = 'running'");
+  if (!st) return tl::unexpected(st.error());
+  std::vector<std::string> dead;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    if (!process_alive(st->column_int(1))) dead.push_back(st->column_text(0));
+  }
+  for (const auto& id : dead) {
+    auto up = m_db->prepare("UPDATE runs SET status = 'interrupted' WHERE id = ?1");
+    if (!up) return tl::unexpected(up.error());
+    SLUICE_TRY(up->bind(1, id).run());
+    auto st2 = m_db->prepare(
+        "UPDATE stages SET status = 'interrupted', reason = 'sluice was killed while this stage ran' "
+        "WHERE run_id = ?1 AND status = 'running'");
+    if (!st2) return tl::unexpected(st2.error());
+    SLUICE_TRY(st2->bind(1, id).run());
+  }
+  return {};
+}
+
+Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
+                                          const std::string& options) {
+  SLUICE_TRY(mark_dead_runs_interrupted());
+  RunRecord rec;
+  auto r = m_db->transaction([&]() -> Expected<void> {
+    auto seq = m_db->prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs");
+    if (!seq) return tl::unexpected(seq.error());
+    SLUICE_TRY(seq->step());
+    rec.seq = seq->column_int(0);
+    rec.id = new_run_id(now_ms, rec.seq);
+    rec.pipeline = pipeline;
+    rec.status = "running";
+    rec.pid = pid;
+    rec.jobs = jobs;
+    rec.started_ms = now_ms;
+    rec.options = options;
+    auto ins = m_db->prepare(
+        "INSERT INTO runs (id, seq, pipeline, status, pid, jobs, started_ms, options) "
+        "VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7)");
+    if (!ins) return tl::unexpected(ins.error());
+    ins->bind(1, rec.id).bind(2, rec.seq).bind(3, pipeline).bind(4, pid).bind(5, jobs).bind(6, now_ms).bind(7, options);
+    return ins->run();
+  });
+  if (!r) return tl::unexpected(r.error());
+  return rec;
+}
+
+Expected<void> StateStore::finish_run(const std::string& run_id, const std::string& status, int64_t ended_ms,
+                                      int64_t duration_ms) {
+  auto st = m_db->prepare("UPDATE runs SET status = ?2, ended_ms = ?3, duration_ms = ?4 WHERE id = ?1");
+  if (!st) return tl::unexpected(st.error());
+  return st->bind(1, run_id).bind(2, status).bind(3, ended_ms).bind(4, duration_ms).run();
+}
+
+namespace {
+Expected<void> insert_stage(Statement& st, const StageRecord& s) {
+  st.reset();
+  st.bind(1, s.run_id).bind(2, s.name).bind(3, s.index).bind(4, s.kind).bind(5, s.status);
+  if (s.exit_code) st.bind(6, *s.exit_code); else st.bind_null(6);
+  st.bind(7, s.attempts);
+  if (s.started_ms) st.bind(8, *s.started_ms); else st.bind_null(8);
+  if (s.ended_ms) st.bind(9, *s.ended_ms); else st.bind_null(9);
+  if (s.duration_ms) st.bind(10, *s.duration_ms); else st.bind_null(10);
+  st.bind(11, s.cache_hit ? 1 : 0).bind(12, s.cache_key).bind(13, s.log_path).bind(14, s.reason).bind(15, s.needs)
+      .bind(16, s.details);
+  return st.run();
+}
+constexpr const char* k_put_stage =
+    "INSERT OR REPLACE INTO stages (run_id, name, idx, kind, status, exit_code, attempts, started_ms, ended_ms, "
+    "duration_ms, cache_hit, cache_key, log_path, reason, needs, details) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+}  // namespace
+
+Expected<void> StateStore::put_stage(const StageRecord& stage) {
+  auto st = m_db->prepare(k_put_stage);
+  if (!st) return tl::unexpected(st.error());
+  return insert_stage(*st, stage);
+}
+
+Expected<void> StateStore::put_stages(const std::vector<StageRecord>& stages) {
+  return m_db->transaction([&]() -> Expected<void> {
+    auto st = m_db->prepare(k_put_stage);
+    if (!st) return tl::unexpected(st.error());
+    for (const auto& s : stages) SLUICE_TRY(insert_stage(*st, s));
+    return {};
+  });
+}
+
+Expected<std::vector<RunRecord>> StateStore::list_runs(int limit) {
+  auto st = m_db->prepare(fmt::format("SELECT {} FROM runs ORDER BY seq DESC LIMIT ?1", k_run_cols));
+  if (!st) return tl::unexpected(st.error());
+  st->bind(1, limit);
+  std::vector<RunRecord> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(read_run(*st));
+  }
+  return out;
+}
+
+Expected<std::optional<RunRecord>> StateStore::find_run(const std::string& selector) {
+  std::string sql;
+  if (selector.empty() || selector == "last") {
+    sql = fmt::format("SELECT {} FROM runs ORDER BY seq DESC LIMIT 1", k_run_cols);
+  } else if (selector.find_first_not_of("0123456789") == std::string::npos && selector.size() < 10) {
+    sql = fmt::format("SELECT {} FROM runs WHERE seq = ?1", k_run_cols);
+  } else {
+    sql = fmt::format("SELECT {} FROM runs WHERE id = ?1 OR id LIKE ?1 || '%' ORDER BY seq DESC", k_run_cols);
+  }
+  auto st = m_db->prepare(sql);
+  if (!st) return tl::unexpected(st.error());
+  if (sql.find("?1") != std::string::npos) st->bind(1, selector);
+  auto row = st->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<RunRecord>{};
+  RunRecord rec = read_run(*st);
+  auto more = st->step();
+  if (more && *more) {
+    return make_error(ErrorCode::invalid_input, fmt::format("run selector \"{}\" is ambiguous", selector));
+  }
+  return std::optional<RunRecord>(std::move(rec));
+}
+
+Expected<std::vector<StageRecord>> StateStore::stages_of(const std::string& run_id) {
+  auto st = m_db->prepare(
+      "SELECT run_id, name, idx, kind, status, exit_code, attempts, started_ms, ended_ms, duration_ms, cache_hit, "
+      "cache_key, log_path, reason, needs, details FROM stages WHERE run_id = ?1 ORDER BY idx");
+  if (!st) return tl::unexpected(st.error());
+  st->bind(1, run_id);
+  std::vector<StageRecord> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    StageRecord s;
+    s.run_id = st->column_text(0);
+    s.name = st->column_text(1);
+    s.index = static_cast<int>(st->column_int(2));
+    s.kind = st->column_text(3);
+    s.status = st->column_text(4);
+    if (!st->column_is_null(5)) s.exit_code = static_cast<int>(st->column_int(5));
+    s.attempts = static_cast<int>(st->column_int(6));
+    if (!st->column_is_null(7)) s.started_ms = st->column_int(7);
+    if (!st->column_is_null(8)) s.ended_ms = st->column_int(8);
+    if (!st->column_is_null(9)) s.duration_ms = st->column_int(9);
+    s.cache_hit = st->column_int(10) != 0;
+    if (!st->column_is_null(11)) s.cache_key = st->column_text(11);
+    if (!st->column_is_null(12)) s.log_path = st->column_text(12);
+    if (!st->column_is_null(13)) s.reason = st->column_text(13);
+    s.needs = st->column_text(14);
+    if (!st->column_is_null(15)) s.details = st->column_text(15);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Expected<std::optional<CacheEntry>> StateStore::cache_lookup(const std::string& key, int64_t now_ms) {
+  auto st = m_db->prepare(
+      "SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms FROM step_cache WHERE key = ?1");
+  if (!st) return tl::unexpected(st.error());
+  st->bind(1, key);
+  auto row = st->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<CacheEntry>{};
+  CacheEntry e{st->column_text(0), st->column_text(1), st->column_text(2),
+               st->column_int(3),  st->column_int(4),  st->column_int(5)};
+  auto up = m_db->prepare("UPDATE step_cache SET last_used_ms = ?2 WHERE key = ?1");
+  if (!up) return tl::unexpected(up.error());
+  SLUICE_TRY(up->bind(1, key).bind(2, now_ms).run());
+  return std::optional<CacheEntry>(std::move(e));
+}
+
+Expected<void> StateStore::cache_put(const CacheEntry& e) {
+  auto st = m_db->prepare(
+      "INSERT OR REPLACE INTO step_cache (key, stage, outputs, created_ms, last_used_ms, duration_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!st) return tl::unexpected(st.error());
+  return st->bind(1, e.key).bind(2, e.stage).bind(3, e.outputs_json).bind(4, e.created_ms).bind(5, e.last_used_ms)
+      .bind(6, e.duration_ms).run();
+}
+
+Expected<std::vector<CacheEntry>> StateStore::cache_entries() {
+  auto st = m_db->prepare("SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms FROM step_cache");
+  if (!st) return tl::unexpected(st.error());
+  std::vector<CacheEntry> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({st->column_text(0), st->column_text(1), st->column_text(2), st->column_int(3), st->column_int(4),
+                   st->column_int(5)});
+  }
+  return out;
+}
+
+Expected<int> StateStore::cache_delete_older_than(int64_t cutoff_ms) {
+  auto st = m_db->prepare("DELETE FROM step_cache WHERE last_used_ms < ?1");
+  if (!st) return tl::unexpected(st.error());
+  SLUICE_TRY(st->bind(1, cutoff_ms).run());
+  return m_db->changes();
+}
+
+Expected<std::unordered_map<std::string, FileStat>> StateStore::load_file_stats() {
+  auto st = m_db->prepare("SELECT path, size, mtime_ns, inode, sha256 FROM file_stats");
+  if (!st) return tl::unexpected(st.error());
+  std::unordered_map<std::string, FileStat> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.emplace(st->column_text(0), FileStat{st->column_int(1), st->column_int(2), st->column_int(3), st->column_text(4)});
+  }
+  return out;
+}
+
+Expected<void> StateStore::save_file_stats(const std::unordered_map<std::string, FileStat>& changed) {
+  if (changed.empty()) return {};
+  return m_db->transaction([&]() -> Expected<void> {
+    auto st = m_db->prepare(
+        "INSERT OR REPLACE INTO file_stats (path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!st) return tl::unexpected(st.error());
+    for (const auto& [path, fs] : changed) {
+      st->reset();
+      st->bind(1, path).bind(2, fs.size).bind(3, fs.mtime_ns).bind(4, fs.inode).bind(5, fs.sha256);
+      SLUICE_TRY(st->run());
+    }
+    return {};
+  });
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,109 @@
+#pragma once
+// Records of runs and stages, the step-cache index and the input stat cache, over the state
+// database. Every transition is committed as it happens, so a killed run stays visible.
+//
+// Thread-safety: one StateStore per thread (it owns one connection).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+#include "store/database.h"
+
+namespace sluice::store {
+
+struct RunRecord {
+  std::string id;
+  int64_t seq = 0;
+  std::string pipeline;
+  std::string status;  // running | success | failed | interrupted
+  int64_t pid = 0;
+  int jobs = 0;
+  int64_t started_ms = 0;
+  std::optional<int64_t> ended_ms;
+  std::optional<int64_t> duration_ms;
+  std::string options;
+};
+
+struct StageRecord {
+  std::string run_id;
+  std::string name;
+  int index = 0;
+  std::string kind = "run";
+  std::string status = "pending";
+  std::optional<int> exit_code;
+  int attempts = 0;
+  std::optional<int64_t> started_ms;
+  std::optional<int64_t> ended_ms;
+  std::optional<int64_t> duration_ms;
+  bool cache_hit = false;
+  std::optional<std::string> cache_key;
+  std::optional<std::string> log_path;
+  std::optional<std::string> reason;
+  std::string needs;  // comma-separated
+  std::optional<std::string> details;  // JSON owned by the stage kind
+};
+
+struct CacheEntry {
+  std::string key;
+  std::string stage;
+  std::string outputs_json;
+  int64_t created_ms = 0;
+  int64_t last_used_ms = 0;
+  int64_t duration_ms = 0;
+};
+
+struct FileStat {
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t inode = 0;
+  std::string sha256;
+};
+
+class StateStore {
+ public:
+  // Opens `<dir>/state.db` (creating `dir`).
+  [[nodiscard]] static Expected<std::unique_ptr<StateStore>> open(const std::filesystem::path& dir);
+  explicit StateStore(std::unique_ptr<Database> db) : m_db(std::move(db)) {}
+
+  // Marks runs whose process is gone as interrupted, then records a new run.
+  [[nodiscard]] Expected<RunRecord> begin_run(const std::string& pipeline, int jobs, int64_t pid,
+                                              int64_t now_ms, const std::string& options);
+  [[nodiscard]] Expected<void> finish_run(const std::string& run_id, const std::string& status,
+                                          int64_t ended_ms, int64_t duration_ms);
+  // Inserts or replaces the stage's row.
+  [[nodiscard]] Expected<void> put_stage(const StageRecord& stage);
+  // Writes many stage rows in one transaction (initial pending rows).
+  [[nodiscard]] Expected<void> put_stages(const std::vector<StageRecord>& stages);
+
+  // Newest first. A `running` run whose process no longer exists is reported as interrupted.
+  [[nodiscard]] Expected<std::vector<RunRecord>> list_runs(int limit);
+  // `selector`: "last", a run number (seq), or a run id or unique id prefix.
+  [[nodiscard]] Expected<std::optional<RunRecord>> find_run(const std::string& selector);
+  [[nodiscard]] Expected<std::vector<StageRecord>> stages_of(const std::string& run_id);
+
+  [[nodiscard]] Expected<std::optional<CacheEntry>> cache_lookup(const std::string& key, int64_t now_ms);
+  [[nodiscard]] Expected<void> cache_put(const CacheEntry& entry);
+  // Keys and blobs referenced by the step cache (for garbage collection of the CAS).
+  [[nodiscard]] Expected<std::vector<CacheEntry>> cache_entries();
+  [[nodiscard]] Expected<int> cache_delete_older_than(int64_t cutoff_ms);
+
+  [[nodiscard]] Expected<std::unordered_map<std::string, FileStat>> load_file_stats();
+  [[nodiscard]] Expected<void> save_file_stats(const std::unordered_map<std::string, FileStat>& changed);
+
+  [[nodiscard]] Database& db() { return *m_db; }
+
+ private:
+  [[nodiscard]] Expected<void> mark_dead_runs_interrupted();
+  std::unique_ptr<Database> m_db;
+};
+
+// True when a process with this pid exists on this machine.
+[[nodiscard]] bool process_alive(int64_t pid);
+
+}  // namespace sluice::store
