@@ -16,6 +16,7 @@ struct Diagnostic {
   std::string message;
 
   [[nodiscard]] std::string to_string() const {
+    if (file.empty()) return message;  // message already carries its position
     if (line <= 0) return fmt::format("{}: {}", file, message);
     return fmt::format("{}:{}:{}: {}", file, line, column, message);
   }

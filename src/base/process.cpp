@@ -1,0 +1,174 @@
+#include "base/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace sluice::base {
+
+Child::~Child() { reset(); }
+
+Child::Child(Child&& o) noexcept : m_pid(o.m_pid), m_pidfd(o.m_pidfd), m_output_fd(o.m_output_fd) {
+  o.m_pid = -1;
+  o.m_pidfd = -1;
+  o.m_output_fd = -1;
+}
+
+Child& Child::operator=(Child&& o) noexcept {
+  if (this != &o) {
+    reset();
+    m_pid = o.m_pid;
+    m_pidfd = o.m_pidfd;
+    m_output_fd = o.m_output_fd;
+    o.m_pid = -1;
+    o.m_pidfd = -1;
+    o.m_output_fd = -1;
+  }
+  return *this;
+}
+
+void Child::reset() {
+  close_output();
+  if (m_pidfd >= 0) ::close(m_pidfd);
+  m_pidfd = -1;
+  if (m_pid > 0) {
+    // A Child destroyed without wait(): never leave a process or zombie behind.
+    ::kill(-m_pid, SIGKILL);
+    int st = 0;
+    while (::waitpid(m_pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    m_pid = -1;
+  }
+}
+
+void Child::close_output() {
+  if (m_output_fd >= 0) ::close(m_output_fd);
+  m_output_fd = -1;
+}
+
+void Child::signal_group(int sig) const {
+  if (m_pid > 0) ::kill(-m_pid, sig);
+}
+
+int Child::wait() {
+  if (m_pid <= 0) return -1;
+  int st = 0;
+  while (::waitpid(m_pid, &st, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  m_pid = -1;
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return -1;
+}
+
+Expected<Child> spawn(const SpawnOptions& opts) {
+  if (opts.argv.empty()) return make_error(ErrorCode::invalid_input, "spawn: empty command");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return make_error(ErrorCode::io, fmt::format("cannot create pipe: {}", std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
+  if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> argv;
+  for (const auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  std::string path_value = "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& e : opts.env) {
+    envp.push_back(const_cast<char*>(e.c_str()));
+    if (e.rfind("PATH=", 0) == 0) path_value = e.substr(5);
+  }
+  envp.push_back(nullptr);
+
+  // Resolve argv[0] against the child's PATH ourselves so the child's env decides.
+  std::string exe = opts.argv[0];
+  if (exe.find('/') == std::string::npos) {
+    std::stringstream ss(path_value);
+    std::string dir;
+    while (std::getline(ss, dir, ':')) {
+      std::string cand = (dir.empty() ? "." : dir) + "/" + exe;
+      if (::access(cand.c_str(), X_OK) == 0) {
+        exe = cand;
+        break;
+      }
+    }
+  }
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return make_error(ErrorCode::io, fmt::format("cannot run {}: {}", opts.argv[0], std::strerror(rc)));
+  }
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    int e = errno;
+    ::kill(-pid, SIGKILL);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    ::close(fds[0]);
+    return make_error(ErrorCode::io, fmt::format("pidfd_open: {}", std::strerror(e)));
+  }
+  ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+  return Child(pid, pidfd, fds[0]);
+}
+
+void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int kill_remaining_children() {
+  int killed = 0;
+  for (int round = 0; round < 50; ++round) {
+    std::vector<pid_t> kids;
+    std::string base = fmt::format("/proc/self/task/{}/children", ::getpid());
+    std::ifstream in(base);
+    pid_t p;
+    while (in >> p) kids.push_back(p);
+    if (kids.empty()) break;
+    for (pid_t k : kids) {
+      ::kill(k, SIGKILL);
+      ++killed;
+    }
+    for (pid_t k : kids) {
+      int st = 0;
+      while (::waitpid(k, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  // Reap anything that exited on its own (reparented orphans).
+  int st = 0;
+  while (::waitpid(-1, &st, WNOHANG) > 0) {
+  }
+  return killed;
+}
+
+}  // namespace sluice::base

@@ -1,0 +1,471 @@
+#include "pipeline/loader.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/duration.h"
+#include "base/files.h"
+#include "base/strings.h"
+
+namespace sluice::pipeline {
+namespace yaml = base::yaml;
+using base::quote;
+
+std::string_view to_string(StageKind k) {
+  switch (k) {
+    case StageKind::run: return "run";
+    case StageKind::llm: return "llm";
+    case StageKind::validate: return "validate";
+  }
+  return "run";
+}
+
+const Stage* Pipeline::find(std::string_view name) const {
+  for (const auto& s : stages) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+int Pipeline::index_of(std::string_view name) const {
+  for (size_t i = 0; i < stages.size(); ++i) {
+    if (stages[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const std::vector<std::string_view>& top_level_keys() {
+  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm"};
+  return k;
+}
+
+const std::vector<std::string_view>& stage_keys() {
+  static const std::vector<std::string_view> k{
+      "run",     "llm",     "validate", "needs",   "locks",    "inputs",           "outputs",
+      "timeout", "retries", "retry_on", "env",     "shell",    "continue_on_error", "cache",
+      "working_directory", "description"};
+  return k;
+}
+
+namespace {
+
+const std::vector<std::string_view>& default_keys() {
+  static const std::vector<std::string_view> k{"timeout", "shell", "kill_grace"};
+  return k;
+}
+
+const std::vector<std::string_view>& validate_keys() {
+  static const std::vector<std::string_view> k{"kubernetes",  "schema_location", "strict",
+                                               "ignore_missing_schemas", "skip", "disable_checks",
+                                               "kubernetes_version", "fail_on"};
+  return k;
+}
+
+bool valid_name(std::string_view n) {
+  if (n.empty()) return false;
+  for (char c : n) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return n != "." && n != "..";
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string_view file) : m_file(file) {}
+
+  void error(const yaml::Node& at, std::string msg) {
+    m_diags.push_back({m_file, at.mark.line, at.mark.column, std::move(msg)});
+  }
+
+  void check_keys(const yaml::Node& map, const std::vector<std::string_view>& allowed, std::string_view where) {
+    for (const auto& e : map.entries) {
+      if (!e.key.is_scalar()) {
+        error(e.key, fmt::format("{} keys must be strings", where));
+        continue;
+      }
+      if (std::find(allowed.begin(), allowed.end(), e.key.scalar) != allowed.end()) continue;
+      auto hint = base::closest_match(e.key.scalar, std::span<const std::string_view>(allowed));
+      if (hint) {
+        error(e.key, fmt::format("unknown key {} (did you mean {}?)", quote(e.key.scalar), quote(*hint)));
+      } else {
+        error(e.key, fmt::format("unknown key {} in {} (allowed: {})", quote(e.key.scalar), where,
+                                 fmt::join(allowed, ", ")));
+      }
+    }
+  }
+
+  std::optional<std::string> string_value(const yaml::Node& n, std::string_view key) {
+    if (!n.is_scalar() || n.is_null()) {
+      error(n, fmt::format("{} must be a string, not a {}", quote(key), n.type_name()));
+      return std::nullopt;
+    }
+    return n.scalar;
+  }
+
+  // A string or a list of strings.
+  std::vector<std::string> string_list(const yaml::Node& n, std::string_view key) {
+    std::vector<std::string> out;
+    if (n.is_scalar() && !n.is_null()) {
+      out.push_back(n.scalar);
+    } else if (n.is_seq()) {
+      for (const auto& item : n.items) {
+        if (!item.is_scalar() || item.is_null()) {
+          error(item, fmt::format("items of {} must be strings, not a {}", quote(key), item.type_name()));
+          continue;
+        }
+        out.push_back(item.scalar);
+      }
+    } else if (!n.is_null()) {
+      error(n, fmt::format("{} must be a list of strings, not a {}", quote(key), n.type_name()));
+    }
+    return out;
+  }
+
+  std::optional<bool> bool_value(const yaml::Node& n, std::string_view key) {
+    if (!n.is_bool()) {
+      error(n, fmt::format("{} must be true or false, not {}", quote(key), quote(n.scalar)));
+      return std::nullopt;
+    }
+    return n.as_bool();
+  }
+
+  std::optional<std::chrono::milliseconds> duration_value(const yaml::Node& n, std::string_view key) {
+    if (!n.is_scalar() || n.is_null()) {
+      error(n, fmt::format("{} must be a duration such as 30s or 10m", quote(key)));
+      return std::nullopt;
+    }
+    auto d = base::parse_duration(n.scalar);
+    if (!d) {
+      error(n, fmt::format("{}: {}", quote(key), d.error().message));
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  EnvList env_value(const yaml::Node& n, std::string_view where) {
+    EnvList out;
+    if (!n.is_map()) {
+      if (!n.is_null()) error(n, fmt::format("{} must be a mapping of NAME: value", where));
+      return out;
+    }
+    for (const auto& e : n.entries) {
+      const std::string& k = e.key.scalar;
+      bool ok = !k.empty() && !(k[0] >= '0' && k[0] <= '9');
+      for (char c : k) ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+      if (!ok) {
+        error(e.key, fmt::format("invalid environment variable name {}", quote(k)));
+        continue;
+      }
+      if (!e.value.is_scalar() && !e.value.is_null()) {
+        error(e.value, fmt::format("value of {} must be a string, number or boolean", quote(k)));
+        continue;
+      }
+      out.emplace_back(k, e.value.is_null() ? std::string() : e.value.scalar);
+    }
+    return out;
+  }
+
+  void load_defaults(const yaml::Node& n, Defaults& d) {
+    if (!n.is_map()) {
+      error(n, "\"defaults\" must be a mapping");
+      return;
+    }
+    check_keys(n, default_keys(), "defaults");
+    if (const auto* t = n.find("timeout")) {
+      if (auto v = duration_value(*t, "timeout")) d.timeout = *v;
+    }
+    if (const auto* s = n.find("shell")) {
+      if (auto v = string_value(*s, "shell")) d.shell = *v;
+    }
+    if (const auto* g = n.find("kill_grace")) {
+      if (auto v = duration_value(*g, "kill_grace")) d.kill_grace = *v;
+    }
+  }
+
+  std::optional<ValidateSpec> load_validate(const yaml::Node& n) {
+    if (!n.is_map()) {
+      error(n, "\"validate\" must be a mapping such as { kubernetes: k8s/, schema_location: ... }");
+      return std::nullopt;
+    }
+    check_keys(n, validate_keys(), "validate");
+    ValidateSpec v;
+    const yaml::Node* k = n.find("kubernetes");
+    if (k == nullptr) {
+      error(n, "\"validate\" needs \"kubernetes\": the manifest files or directories to check");
+    } else {
+      v.kubernetes = string_list(*k, "kubernetes");
+    }
+    if (const auto* s = n.find("schema_location")) v.schema_locations = string_list(*s, "schema_location");
+    if (const auto* s = n.find("strict")) v.strict = bool_value(*s, "strict").value_or(false);
+    if (const auto* s = n.find("ignore_missing_schemas")) {
+      v.ignore_missing_schemas = bool_value(*s, "ignore_missing_schemas").value_or(false);
+    }
+    if (const auto* s = n.find("skip")) v.skip_kinds = string_list(*s, "skip");
+    if (const auto* s = n.find("disable_checks")) v.disable_checks = string_list(*s, "disable_checks");
+    if (const auto* s = n.find("kubernetes_version")) v.kubernetes_version = string_value(*s, "kubernetes_version").value_or("");
+    if (const auto* s = n.find("fail_on")) {
+      v.fail_on = string_value(*s, "fail_on").value_or("");
+      if (v.fail_on != "error" && v.fail_on != "warning") {
+        error(*s, fmt::format("\"fail_on\" must be error or warning, not {}", quote(v.fail_on)));
+      }
+    }
+    return v;
+  }
+
+  void load_stage(const yaml::MapEntry& entry, int index, Stage& st, const Defaults& defaults) {
+    st.name = entry.key.scalar;
+    st.index = index;
+    st.mark = entry.key.mark;
+    st.shell = defaults.shell;
+    st.timeout = defaults.timeout;
+    if (!valid_name(st.name)) {
+      error(entry.key, fmt::format("invalid stage name {}: use letters, digits, '_', '-' and '.'", quote(st.name)));
+    }
+    const yaml::Node& n = entry.value;
+    if (!n.is_map()) {
+      error(n, fmt::format("stage {} must be a mapping with \"run\", \"llm\" or \"validate\"", quote(st.name)));
+      return;
+    }
+    check_keys(n, stage_keys(), fmt::format("stage {}", quote(st.name)));
+    int kinds = 0;
+    if (const auto* r = n.find("run")) {
+      ++kinds;
+      st.kind = StageKind::run;
+      if (auto v = string_value(*r, "run")) {
+        st.run = *v;
+        if (base::trim(st.run).empty()) error(*r, fmt::format("stage {} has an empty command", quote(st.name)));
+      }
+    }
+    if (const auto* l = n.find("llm")) {
+      ++kinds;
+      st.kind = StageKind::llm;
+      if (!l->is_map()) {
+        error(*l, fmt::format("\"llm\" of stage {} must be a mapping", quote(st.name)));
+      } else {
+        st.llm = std::make_shared<const yaml::Node>(*l);
+      }
+    }
+    if (const auto* v = n.find("validate")) {
+      ++kinds;
+      st.kind = StageKind::validate;
+      st.validate = load_validate(*v);
+    }
+    if (kinds == 0) {
+      error(entry.key, fmt::format("stage {} has nothing to do: give it \"run\", \"llm\" or \"validate\"", quote(st.name)));
+    } else if (kinds > 1) {
+      error(entry.key, fmt::format("stage {} has more than one of \"run\", \"llm\" and \"validate\"", quote(st.name)));
+    }
+    if (const auto* x = n.find("needs")) st.needs = string_list(*x, "needs");
+    if (const auto* x = n.find("locks")) st.locks = string_list(*x, "locks");
+    if (const auto* x = n.find("inputs")) st.inputs = string_list(*x, "inputs");
+    if (const auto* x = n.find("outputs")) {
+      st.outputs = string_list(*x, "outputs");
+      for (const auto& o : st.outputs) {
+        if (!o.empty() && (o[0] == '/' || o.find("..") != std::string::npos)) {
+          error(*x, fmt::format("output {} must be a path inside the workspace", quote(o)));
+        }
+      }
+    }
+    if (const auto* x = n.find("timeout")) {
+      if (auto v = duration_value(*x, "timeout")) st.timeout = *v;
+    }
+    if (const auto* x = n.find("retries")) {
+      if (!x->is_int() || x->scalar[0] == '-') {
+        error(*x, fmt::format("\"retries\" must be a whole number >= 0, not {}", quote(x->scalar)));
+      } else {
+        st.retries = std::stoi(x->scalar);
+        if (st.retries > 100) error(*x, "\"retries\" must be at most 100");
+      }
+    }
+    if (const auto* x = n.find("retry_on")) {
+      for (const auto& item : string_list(*x, "retry_on")) {
+        if (item == "timeout") {
+          st.retry_on.timeout = true;
+        } else if (item.rfind("exit:", 0) == 0 && item.size() > 5 &&
+                   item.find_first_not_of("0123456789", 5) == std::string::npos && item.size() < 9) {
+          int code = std::stoi(item.substr(5));
+          if (code > 255) error(*x, fmt::format("retry_on {}: exit codes are 0-255", quote(item)));
+          st.retry_on.exit_codes.push_back(code);
+        } else {
+          error(*x, fmt::format("retry_on {}: use \"timeout\" or \"exit:N\"", quote(item)));
+        }
+      }
+    }
+    if (const auto* x = n.find("env")) st.env = env_value(*x, fmt::format("env of stage {}", quote(st.name)));
+    if (const auto* x = n.find("shell")) st.shell = string_value(*x, "shell").value_or(st.shell);
+    if (const auto* x = n.find("continue_on_error")) {
+      st.continue_on_error = bool_value(*x, "continue_on_error").value_or(false);
+    }
+    if (const auto* x = n.find("cache")) st.cache = bool_value(*x, "cache");
+    if (const auto* x = n.find("working_directory")) {
+      st.working_directory = string_value(*x, "working_directory").value_or("");
+      if (!st.working_directory.empty() &&
+          (st.working_directory[0] == '/' || st.working_directory.find("..") != std::string::npos)) {
+        error(*x, "\"working_directory\" must be a relative path inside the workspace");
+      }
+    }
+    if (const auto* x = n.find("description")) (void)string_value(*x, "description");
+  }
+
+  void check_graph(Pipeline& p, const yaml::Node& stages_node) {
+    std::vector<std::string> names;
+    for (const auto& s : p.stages) names.push_back(s.name);
+    auto needs_node = [&](size_t i) -> const yaml::Node& {
+      const yaml::Node& sn = stages_node.entries[i].value;
+      const yaml::Node* nn = sn.find("needs");
+      return nn ? *nn : stages_node.entries[i].key;
+    };
+    for (size_t i = 0; i < p.stages.size(); ++i) {
+      Stage& s = p.stages[i];
+      std::set<std::string> seen;
+      for (const auto& need : s.needs) {
+        if (!seen.insert(need).second) {
+          error(needs_node(i), fmt::format("stage {} lists {} twice in needs", quote(s.name), quote(need)));
+        } else if (need == s.name) {
+          error(needs_node(i), fmt::format("stage {} needs itself", quote(s.name)));
+        } else if (p.index_of(need) < 0) {
+          auto hint = base::closest_match(need, std::span<const std::string>(names));
+          error(needs_node(i), fmt::format("stage {} needs {}, which does not exist{}", quote(s.name), quote(need),
+                                           hint ? fmt::format(" (did you mean {}?)", quote(*hint)) : ""));
+        }
+      }
+    }
+    // Cycles: depth-first in file order so the report is deterministic.
+    enum class Color { white, grey, black };
+    std::vector<Color> color(p.stages.size(), Color::white);
+    std::vector<int> stack;
+    std::set<std::set<int>> reported;
+    std::function<void(int)> visit = [&](int v) {
+      color[static_cast<size_t>(v)] = Color::grey;
+      stack.push_back(v);
+      for (const auto& need : p.stages[static_cast<size_t>(v)].needs) {
+        int w = p.index_of(need);
+        if (w < 0 || w == v) continue;
+        if (color[static_cast<size_t>(w)] == Color::grey) {
+          auto start = std::find(stack.begin(), stack.end(), w);
+          std::vector<int> cycle(start, stack.end());
+          std::set<int> key(cycle.begin(), cycle.end());
+          if (reported.insert(key).second) {
+            // Report in dependency order: a needs b needs c needs a, starting at the earliest stage.
+            auto first = std::min_element(cycle.begin(), cycle.end());
+            std::rotate(cycle.begin(), first, cycle.end());
+            std::string path;
+            for (int c : cycle) path += p.stages[static_cast<size_t>(c)].name + " -> ";
+            path += p.stages[static_cast<size_t>(cycle.front())].name;
+            error(stages_node.entries[static_cast<size_t>(cycle.front())].key,
+                  fmt::format("dependency cycle: {} (each stage needs the next)", path));
+          }
+        } else if (color[static_cast<size_t>(w)] == Color::white) {
+          visit(w);
+        }
+      }
+      stack.pop_back();
+      color[static_cast<size_t>(v)] = Color::black;
+    };
+    for (size_t i = 0; i < p.stages.size(); ++i) {
+      if (color[i] == Color::white) visit(static_cast<int>(i));
+    }
+  }
+
+  LoadResult load(std::string_view text) {
+    LoadResult out;
+    Pipeline& p = out.pipeline;
+    p.file = m_file;
+    auto docs = yaml::parse(text, m_file);
+    if (!docs) {
+      // YAML errors already read "file:line:col: message"; keep them verbatim.
+      for (const auto& line : base::split(docs.error().message, '\n')) {
+        out.diagnostics.push_back({"", 0, 0, std::string(line)});
+      }
+      return out;
+    }
+    const yaml::Document* doc = nullptr;
+    for (const auto& d : *docs) {
+      if (d.empty) continue;
+      if (doc != nullptr) {
+        m_diags.push_back({m_file, d.start.line, d.start.column, "a pipeline file holds one YAML document"});
+        break;
+      }
+      doc = &d;
+    }
+    if (doc == nullptr) {
+      m_diags.push_back({m_file, 0, 0, "the pipeline file is empty: it needs \"version: 1\" and \"stages\""});
+      out.diagnostics = std::move(m_diags);
+      return out;
+    }
+    const yaml::Node& root = doc->root;
+    if (!root.is_map()) {
+      error(root, "the pipeline must be a mapping with \"version\" and \"stages\"");
+      out.diagnostics = std::move(m_diags);
+      return out;
+    }
+    check_keys(root, top_level_keys(), "the pipeline");
+    if (const auto* v = root.find("version")) {
+      if (!v->is_int() || v->scalar != "1") {
+        error(*v, fmt::format("unsupported version {}: this sluice reads version 1", quote(v->scalar)));
+      }
+    } else {
+      error(root, "missing \"version: 1\"");
+    }
+    if (const auto* e = root.find("env")) p.env = env_value(*e, "\"env\"");
+    if (const auto* s = root.find("secrets")) p.secrets = string_list(*s, "secrets");
+    if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
+    if (const auto* l = root.find("llm")) {
+      if (!l->is_map()) {
+        error(*l, "\"llm\" must be a mapping with providers, budget and max_concurrency");
+      } else {
+        p.llm = std::make_shared<const yaml::Node>(*l);
+      }
+    }
+    const yaml::Node* stages = root.find("stages");
+    if (stages == nullptr) {
+      error(root, "missing \"stages\": a mapping of stage name to stage");
+    } else if (!stages->is_map()) {
+      error(*stages, "\"stages\" must be a mapping of stage name to stage");
+    } else if (stages->entries.empty()) {
+      error(*stages, "\"stages\" is empty");
+    } else {
+      int index = 0;
+      for (const auto& entry : stages->entries) {
+        Stage st;
+        load_stage(entry, index++, st, p.defaults);
+        p.stages.push_back(std::move(st));
+      }
+      check_graph(p, *stages);
+    }
+    out.diagnostics = std::move(m_diags);
+    std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    return out;
+  }
+
+ private:
+  std::string m_file;
+  base::Diagnostics m_diags;
+};
+
+}  // namespace
+
+LoadResult parse_pipeline(std::string_view text, std::string_view filename) {
+  Loader loader(filename);
+  return loader.load(text);
+}
+
+LoadResult load_pipeline(const std::filesystem::path& path) {
+  auto text = base::read_file(path);
+  if (!text) {
+    LoadResult r;
+    r.diagnostics.push_back({path.string(), 0, 0, text.error().message});
+    r.diagnostics.back().file.clear();
+    return r;
+  }
+  return parse_pipeline(*text, path.string());
+}
+
+}  // namespace sluice::pipeline
