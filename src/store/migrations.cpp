@@ -50,39 +50,68 @@ CREATE TABLE file_stats (
   path          TEXT PRIMARY KEY,
   size          INTEGER NOT NULL,
   mtime_ns      INTEGER NOT NULL,
+  ctime_ns      INTEGER NOT NULL,
   inode         INTEGER NOT NULL,
   sha256        TEXT NOT NULL
 );
 )sql";
 
-// v2: LLM calls, the spend ledger and the response cache (owned by the llm engine).
+// v2: LLM calls, the spend ledger and the response cache (owned by the llm engine, see
+// src/llm/budget.h and src/llm/response_cache.h).
 constexpr const char* k_v2_llm = R"sql(
 CREATE TABLE llm_ledger (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id        TEXT NOT NULL,
-  stage         TEXT NOT NULL,
-  state         TEXT NOT NULL,           -- reserved | settled | released
-  reserved_usd  REAL NOT NULL,
-  cost_usd      REAL NOT NULL DEFAULT 0,
-  tokens_in     INTEGER NOT NULL DEFAULT 0,
-  tokens_out    INTEGER NOT NULL DEFAULT 0,
-  reserved_tokens INTEGER NOT NULL DEFAULT 0,
-  created_ms    INTEGER NOT NULL,
-  day           TEXT NOT NULL            -- UTC date, for per_day limits
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id          TEXT NOT NULL,
+  stage           TEXT NOT NULL,
+  provider        TEXT NOT NULL,
+  model           TEXT NOT NULL,
+  state           TEXT NOT NULL,         -- reserved | settled | released
+  reserved_usd    REAL NOT NULL,         -- worst case: input tokens + max_output_tokens at price
+  reserved_tokens INTEGER NOT NULL,
+  cost_usd        REAL NOT NULL DEFAULT 0,
+  tokens_in       INTEGER NOT NULL DEFAULT 0,
+  tokens_out      INTEGER NOT NULL DEFAULT 0,
+  created_ms      INTEGER NOT NULL,
+  settled_ms      INTEGER,
+  day             TEXT NOT NULL          -- UTC date (YYYY-MM-DD) of the reservation, for per_day limits
 );
-CREATE INDEX llm_ledger_run ON llm_ledger(run_id);
-CREATE INDEX llm_ledger_day ON llm_ledger(day);
+CREATE INDEX llm_ledger_run ON llm_ledger(run_id, state);
+CREATE INDEX llm_ledger_day ON llm_ledger(day, state);
 CREATE TABLE llm_response_cache (
-  key           TEXT PRIMARY KEY,
-  provider      TEXT NOT NULL,
+  key           TEXT PRIMARY KEY,        -- sha256 of kind, base URL, model, parameters, redacted prompt
+  provider_kind TEXT NOT NULL,
+  base_url      TEXT NOT NULL,
   model         TEXT NOT NULL,
-  response      TEXT NOT NULL,
+  response      TEXT NOT NULL,           -- the raw completion text
+  finish_reason TEXT NOT NULL DEFAULT '',
   tokens_in     INTEGER NOT NULL,
   tokens_out    INTEGER NOT NULL,
+  cost_usd      REAL NOT NULL,           -- what the original call cost (saved by each hit)
   created_ms    INTEGER NOT NULL,
   last_used_ms  INTEGER NOT NULL,
   hits          INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX llm_response_cache_used ON llm_response_cache(last_used_ms);
+CREATE TABLE llm_calls (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id        TEXT NOT NULL,
+  stage         TEXT NOT NULL,
+  provider      TEXT NOT NULL,           -- the name under llm.providers
+  provider_kind TEXT NOT NULL,
+  model         TEXT NOT NULL,
+  status        TEXT NOT NULL,           -- ok | failed
+  error         TEXT,
+  cache_hit     INTEGER NOT NULL,
+  tokens_in     INTEGER NOT NULL,
+  tokens_out    INTEGER NOT NULL,
+  cost_usd      REAL NOT NULL,
+  retries       INTEGER NOT NULL,
+  tokenizer     TEXT NOT NULL,
+  tokenizer_exact INTEGER NOT NULL,
+  phases        TEXT NOT NULL,           -- JSON {"render": ms, ...}
+  created_ms    INTEGER NOT NULL
+);
+CREATE INDEX llm_calls_run ON llm_calls(run_id);
 )sql";
 }  // namespace
 

@@ -264,14 +264,15 @@ Expected<int> StateStore::cache_delete_older_than(int64_t cutoff_ms) {
 }
 
 Expected<std::unordered_map<std::string, FileStat>> StateStore::load_file_stats() {
-  auto st = m_db->prepare("SELECT path, size, mtime_ns, inode, sha256 FROM file_stats");
+  auto st = m_db->prepare("SELECT path, size, mtime_ns, ctime_ns, inode, sha256 FROM file_stats");
   if (!st) return tl::unexpected(st.error());
   std::unordered_map<std::string, FileStat> out;
   for (;;) {
     auto row = st->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
-    out.emplace(st->column_text(0), FileStat{st->column_int(1), st->column_int(2), st->column_int(3), st->column_text(4)});
+    out.emplace(st->column_text(0), FileStat{st->column_int(1), st->column_int(2), st->column_int(3),
+                                             st->column_int(4), st->column_text(5)});
   }
   return out;
 }
@@ -280,11 +281,12 @@ Expected<void> StateStore::save_file_stats(const std::unordered_map<std::string,
   if (changed.empty()) return {};
   return m_db->transaction([&]() -> Expected<void> {
     auto st = m_db->prepare(
-        "INSERT OR REPLACE INTO file_stats (path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)");
+        "INSERT OR REPLACE INTO file_stats (path, size, mtime_ns, ctime_ns, inode, sha256) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st) return tl::unexpected(st.error());
     for (const auto& [path, fs] : changed) {
       st->reset();
-      st->bind(1, path).bind(2, fs.size).bind(3, fs.mtime_ns).bind(4, fs.inode).bind(5, fs.sha256);
+      st->bind(1, path).bind(2, fs.size).bind(3, fs.mtime_ns).bind(4, fs.ctime_ns).bind(5, fs.inode).bind(6, fs.sha256);
       SLUICE_TRY(st->run());
     }
     return {};

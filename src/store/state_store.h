@@ -61,6 +61,7 @@ struct CacheEntry {
 struct FileStat {
   int64_t size = 0;
   int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
   int64_t inode = 0;
   std::string sha256;
 };

@@ -78,7 +78,7 @@ TEST(StateStore, CacheAndFileStats) {
   EXPECT_EQ(*(*st)->cache_delete_older_than(4), 0);
   EXPECT_EQ(*(*st)->cache_delete_older_than(6), 1);
 
-  std::unordered_map<std::string, FileStat> stats{{"a.txt", {3, 99, 7, "abc"}}};
+  std::unordered_map<std::string, FileStat> stats{{"a.txt", {3, 99, 98, 7, "abc"}}};
   ASSERT_TRUE((*st)->save_file_stats(stats).has_value());
   auto loaded = (*st)->load_file_stats();
   ASSERT_TRUE(loaded.has_value());

@@ -1,0 +1,465 @@
+#include "engine/runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/strings.h"
+#include "engine/step_cache.h"
+#include "pipeline/graph.h"
+
+namespace sluice::engine {
+namespace fs = std::filesystem;
+using pipeline::Stage;
+
+Expected<std::vector<int>> select_stages(const pipeline::Pipeline& p, const std::vector<std::string>& only) {
+  if (only.empty()) {
+    std::vector<int> all(p.stages.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+    return all;
+  }
+  std::vector<int> roots;
+  std::vector<std::string> names;
+  for (const auto& s : p.stages) names.push_back(s.name);
+  for (const auto& name : only) {
+    int i = p.index_of(name);
+    if (i < 0) {
+      auto hint = base::closest_match(name, std::span<const std::string>(names));
+      return make_error(ErrorCode::invalid_input,
+                        fmt::format("--only: no stage named {}{}", base::quote(name),
+                                    hint ? fmt::format(" (did you mean {}?)", base::quote(*hint)) : ""));
+    }
+    roots.push_back(i);
+  }
+  return pipeline::with_dependencies(p, roots);
+}
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+enum class Phase { unselected, pending, running, done };
+
+// Messages from worker threads to the scheduler.
+struct Message {
+  enum class Type { output, retry, done } type;
+  int stage = 0;
+  std::string text;  // output bytes or retry reason
+  int attempt = 0;
+  StageOutcome outcome;
+};
+
+class Mailbox {
+ public:
+  Mailbox() : m_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  ~Mailbox() { ::close(m_fd); }
+  void post(Message m) {
+    {
+      std::lock_guard lock(m_mu);
+      m_queue.push_back(std::move(m));
+    }
+    uint64_t one = 1;
+    (void)!::write(m_fd, &one, sizeof one);
+  }
+  std::deque<Message> take() {
+    uint64_t v;
+    (void)!::read(m_fd, &v, sizeof v);
+    std::lock_guard lock(m_mu);
+    return std::exchange(m_queue, {});
+  }
+  [[nodiscard]] int fd() const { return m_fd; }
+
+ private:
+  std::mutex m_mu;
+  std::deque<Message> m_queue;
+  int m_fd;
+};
+
+// Writes a stage's output through the redactor into its log file and the mailbox.
+class StageOutput final : public OutputSink {
+ public:
+  StageOutput(int index, int log_fd, std::unique_ptr<StreamFilter> filter, Mailbox& mail)
+      : m_index(index), m_fd(log_fd), m_filter(std::move(filter)), m_mail(mail) {}
+  ~StageOutput() override {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  void write(std::string_view bytes) override {
+    std::lock_guard lock(m_mu);
+    emit(m_filter ? m_filter->write(bytes) : std::string(bytes));
+  }
+  void finish() {
+    std::lock_guard lock(m_mu);
+    if (m_filter) emit(m_filter->flush());
+  }
+
+ private:
+  void emit(std::string s) {
+    if (s.empty()) return;
+    if (m_fd >= 0) {
+      size_t off = 0;
+      while (off < s.size()) {
+        ssize_t n = ::write(m_fd, s.data() + off, s.size() - off);
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+      }
+    }
+    m_mail.post({Message::Type::output, m_index, std::move(s), 0, {}});
+  }
+  int m_index;
+  int m_fd;
+  std::unique_ptr<StreamFilter> m_filter;
+  Mailbox& m_mail;
+  std::mutex m_mu;
+};
+
+bool should_retry(const Stage& s, const StageOutcome& o) {
+  if (o.status == OutcomeStatus::success || o.status == OutcomeStatus::cancelled) return false;
+  if (s.retry_on.empty()) return true;
+  if (o.status == OutcomeStatus::timeout) return s.retry_on.timeout;
+  return o.exit_code &&
+         std::find(s.retry_on.exit_codes.begin(), s.retry_on.exit_codes.end(), *o.exit_code) != s.retry_on.exit_codes.end();
+}
+
+std::string safe_file_name(const std::string& stage) {
+  std::string out = stage;
+  for (char& c : out) {
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+struct StageState {
+  Phase phase = Phase::unselected;
+  store::StageRecord record;
+  std::string key;
+  SteadyClock::time_point started;
+  std::thread worker;
+  std::unique_ptr<StageOutput> output;
+};
+
+}  // namespace
+
+Runner::Runner(const pipeline::Pipeline& p, RunOptions opts, std::map<pipeline::StageKind, StageExecutor*> executors,
+               const StreamFilterFactory* filters, EventSink& sink)
+    : m_pipeline(p), m_opts(std::move(opts)), m_executors(std::move(executors)), m_filters(filters), m_sink(sink) {}
+
+Expected<RunResult> Runner::run() {
+  const auto& stages = m_pipeline.stages;
+  auto selected = select_stages(m_pipeline, m_opts.only);
+  if (!selected) return tl::unexpected(selected.error());
+
+  auto store = store::StateStore::open(m_opts.state_dir);
+  if (!store) return tl::unexpected(store.error());
+  auto& db = **store;
+  StepCache cache(db, m_opts.workspace, m_opts.state_dir / "cas");
+  if (auto r = cache.load(); !r) return tl::unexpected(r.error());
+
+  auto run_rec = db.begin_run(m_pipeline.file, m_opts.jobs, ::getpid(), wall_ms(), m_opts.options_text);
+  if (!run_rec) return tl::unexpected(run_rec.error());
+  RunResult result;
+  result.run = *run_rec;
+  const fs::path log_dir = m_opts.state_dir / "runs" / result.run.id;
+  std::error_code ec;
+  fs::create_directories(log_dir, ec);
+  if (ec) return make_error(ErrorCode::io, fmt::format("{}: cannot create: {}", log_dir.string(), ec.message()));
+
+  const auto needs = pipeline::need_indices(m_pipeline);
+  std::vector<StageState> st(stages.size());
+  std::vector<store::StageRecord> initial;
+  for (int i : *selected) {
+    auto& s = st[static_cast<size_t>(i)];
+    s.phase = Phase::pending;
+    s.record.run_id = result.run.id;
+    s.record.name = stages[static_cast<size_t>(i)].name;
+    s.record.index = i;
+    s.record.kind = std::string(pipeline::to_string(stages[static_cast<size_t>(i)].kind));
+    s.record.status = "pending";
+    s.record.needs = base::join(stages[static_cast<size_t>(i)].needs, ",");
+    initial.push_back(s.record);
+  }
+  if (auto r = db.put_stages(initial); !r) return tl::unexpected(r.error());
+  m_sink.run_started(result.run, *selected);
+
+  const auto run_start = SteadyClock::now();
+  Mailbox mail;
+  CancelToken cancel;
+  std::set<std::string> held_locks;
+  int running = 0;
+  bool stopping = false;     // fail-fast: start nothing new
+  bool interrupted = false;
+  std::string first_failure;
+  std::optional<Error> fatal;
+
+  auto redact = [&](const std::string& s) { return m_filters ? m_filters->redact(s) : s; };
+  auto persist = [&](StageState& s) {
+    if (auto r = db.put_stage(s.record); !r && !fatal) fatal = r.error();
+  };
+  auto finish_stage = [&](int i, const std::string& status, const std::string& reason) {
+    auto& s = st[static_cast<size_t>(i)];
+    s.phase = Phase::done;
+    s.record.status = status;
+    if (!reason.empty()) s.record.reason = redact(reason);
+    persist(s);
+    m_sink.stage_finished(stages[static_cast<size_t>(i)], s.record);
+  };
+  auto succeeded = [&](int i) {
+    const auto& r = st[static_cast<size_t>(i)].record;
+    return r.status == "success" || (r.status == "failed" && stages[static_cast<size_t>(i)].continue_on_error);
+  };
+
+  auto start_worker = [&](int i) {
+    const Stage& stage = stages[static_cast<size_t>(i)];
+    auto& s = st[static_cast<size_t>(i)];
+    fs::path log_path = log_dir / (safe_file_name(stage.name) + ".log");
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+    s.output = std::make_unique<StageOutput>(i, fd, m_filters ? m_filters->make() : nullptr, mail);
+    s.phase = Phase::running;
+    s.started = SteadyClock::now();
+    s.record.status = "running";
+    s.record.attempts = 1;
+    s.record.started_ms = wall_ms();
+    s.record.log_path = log_path.string();
+    s.record.cache_key = s.key;
+    persist(s);
+    for (const auto& l : stage.locks) held_locks.insert(l);
+    ++running;
+    m_sink.stage_started(stage, 1);
+
+    std::vector<std::string> env = m_opts.base_env;
+    auto set_env = [&env](const std::string& k, const std::string& v) {
+      std::string prefix = k + "=";
+      auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+      if (it != env.end()) *it = prefix + v; else env.push_back(prefix + v);
+    };
+    for (const auto& [k, v] : m_pipeline.env) set_env(k, v);
+    for (const auto& [k, v] : stage.env) set_env(k, v);
+    set_env("SLUICE_RUN_ID", result.run.id);
+    set_env("SLUICE_STAGE", stage.name);
+    set_env("SLUICE_WORKSPACE", m_opts.workspace.string());
+    StageExecutor* exec = m_executors.count(stage.kind) ? m_executors.at(stage.kind) : nullptr;
+
+    s.worker = std::thread([this, i, &stage, &mail, &cancel, &s, env = std::move(env), exec, run_id = result.run.id] {
+      auto getenv = [&env](std::string_view name) -> std::optional<std::string> {
+        std::string prefix = std::string(name) + "=";
+        for (const auto& e : env) {
+          if (e.rfind(prefix, 0) == 0) return e.substr(prefix.size());
+        }
+        return std::nullopt;
+      };
+      StageOutcome outcome;
+      int attempt = 1;
+      if (exec == nullptr) {
+        outcome = {OutcomeStatus::failed, std::nullopt,
+                   fmt::format("this sluice cannot run \"{}\" stages", pipeline::to_string(stage.kind)), std::nullopt};
+      } else {
+        for (;; ++attempt) {
+          StageContext ctx{m_pipeline, stage, m_opts.workspace, env, run_id, attempt, stage.timeout,
+                           m_pipeline.defaults.kill_grace, *s.output, cancel, getenv};
+          outcome = exec->execute(ctx);
+          if (attempt > stage.retries || !should_retry(stage, outcome) || cancel.cancelled()) break;
+          std::string why = outcome.reason.empty() ? "failed" : outcome.reason;
+          s.output->write(fmt::format("\n--- sluice: attempt {} failed ({}); retrying, attempt {} of {} ---\n",
+                                      attempt, why, attempt + 1, stage.retries + 1));
+          mail.post({Message::Type::retry, i, why, attempt + 1, {}});
+        }
+      }
+      s.output->finish();
+      mail.post({Message::Type::done, i, {}, attempt, std::move(outcome)});
+    });
+  };
+
+  // Starts what can start; marks stages whose needs failed as skipped. Loops to a fixpoint since
+  // a cache hit or a skip can make later stages ready.
+  auto schedule = [&]() {
+    bool progress = true;
+    while (progress) {
+      progress = false;
+      for (int i : *selected) {
+        auto& s = st[static_cast<size_t>(i)];
+        if (s.phase != Phase::pending) continue;
+        const Stage& stage = stages[static_cast<size_t>(i)];
+        bool all_done = true;
+        std::optional<int> blocker;
+        for (int n : needs[static_cast<size_t>(i)]) {
+          const auto& ns = st[static_cast<size_t>(n)];
+          if (ns.phase == Phase::unselected) continue;
+          if (ns.phase != Phase::done) {
+            all_done = false;
+          } else if (!succeeded(n) && !blocker) {
+            blocker = n;
+          }
+        }
+        if (blocker) {
+          const auto& b = st[static_cast<size_t>(*blocker)].record;
+          std::string what = b.status == "failed" ? "failed" : b.status == "skipped" ? "was skipped" : "was " + b.status;
+          finish_stage(i, "skipped", fmt::format("needs \"{}\" which {}", b.name, what));
+          progress = true;
+          continue;
+        }
+        if (!all_done || stopping || interrupted) continue;
+        if (running >= m_opts.jobs) continue;
+        bool locked = std::any_of(stage.locks.begin(), stage.locks.end(),
+                                  [&](const std::string& l) { return held_locks.count(l) > 0; });
+        if (locked) continue;
+        std::vector<std::string> need_keys;
+        for (const auto& nname : stage.needs) need_keys.push_back(st[static_cast<size_t>(m_pipeline.index_of(nname))].key);
+        auto key = cache.key_for(m_pipeline, stage, need_keys);
+        if (!key) {
+          s.record.attempts = 0;
+          finish_stage(i, "failed", fmt::format("cannot hash inputs: {}", key.error().message));
+          if (!stage.continue_on_error && !m_opts.keep_going) stopping = true;
+          progress = true;
+          continue;
+        }
+        s.key = *key;
+        if (is_cacheable(stage) && !m_opts.no_cache) {
+          auto hit = cache.restore(s.key, wall_ms());
+          if (hit && *hit) {
+            int64_t now = wall_ms();
+            s.record.cache_hit = true;
+            s.record.cache_key = s.key;
+            s.record.exit_code = 0;
+            s.record.attempts = 0;
+            s.record.started_ms = now;
+            s.record.ended_ms = now;
+            s.record.duration_ms = 0;
+            finish_stage(i, "success", "");
+            progress = true;
+            continue;
+          }
+        }
+        start_worker(i);
+        progress = true;
+      }
+    }
+  };
+
+  auto on_done = [&](Message& m) {
+    int i = m.stage;
+    auto& s = st[static_cast<size_t>(i)];
+    const Stage& stage = stages[static_cast<size_t>(i)];
+    if (s.worker.joinable()) s.worker.join();
+    s.output.reset();
+    --running;
+    for (const auto& l : stage.locks) held_locks.erase(l);
+    const StageOutcome& o = m.outcome;
+    s.record.attempts = m.attempt;
+    s.record.exit_code = o.exit_code;
+    s.record.ended_ms = wall_ms();
+    s.record.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - s.started).count();
+    if (o.details) s.record.details = redact(*o.details);
+    std::string status;
+    switch (o.status) {
+      case OutcomeStatus::success: status = "success"; break;
+      case OutcomeStatus::cancelled: status = "cancelled"; break;
+      default: status = "failed"; break;
+    }
+    if (status == "success" && is_cacheable(stage) && !m_opts.no_cache) {
+      if (auto r = cache.save(s.key, stage, *s.record.duration_ms, wall_ms()); !r) {
+        status = "failed";
+        m.outcome.reason = r.error().message;
+      }
+    }
+    std::string reason = m.outcome.reason;
+    if (status == "failed" && stage.continue_on_error) reason += " (continue_on_error: the run goes on)";
+    finish_stage(i, status, reason);
+    if (status == "failed" && !stage.continue_on_error) {
+      if (first_failure.empty()) first_failure = stage.name;
+      if (!m_opts.keep_going) {
+        stopping = true;
+        if (m_opts.cancel_on_failure) cancel.cancel();
+      }
+    }
+  };
+
+  {
+    // Cache hits found in one pass are committed together; every transition is still recorded.
+    auto r = db.db().transaction([&]() -> Expected<void> {
+      schedule();
+      return {};
+    });
+    if (!r && !fatal) fatal = r.error();
+  }
+  while (running > 0) {
+    pollfd fds[2] = {{mail.fd(), POLLIN, 0}, {m_opts.interrupt_fd, POLLIN, 0}};
+    int rc = ::poll(fds, m_opts.interrupt_fd >= 0 ? 2 : 1, -1);
+    if (rc < 0 && errno != EINTR) break;
+    if (m_opts.interrupt_fd >= 0 && (fds[1].revents & POLLIN) && !interrupted) {
+      interrupted = true;
+      stopping = true;
+      cancel.cancel();
+    }
+    auto messages = mail.take();
+    bool changed = false;
+    for (auto& m : messages) {
+      const Stage& stage = stages[static_cast<size_t>(m.stage)];
+      switch (m.type) {
+        case Message::Type::output: m_sink.stage_output(stage, m.text); break;
+        case Message::Type::retry: {
+          auto& s = st[static_cast<size_t>(m.stage)];
+          s.record.attempts = m.attempt;
+          persist(s);
+          m_sink.stage_retrying(stage, m.attempt, m.text);
+          break;
+        }
+        case Message::Type::done:
+          on_done(m);
+          changed = true;
+          break;
+      }
+    }
+    if (changed) {
+      auto r = db.db().transaction([&]() -> Expected<void> {
+        schedule();
+        return {};
+      });
+      if (!r && !fatal) fatal = r.error();
+    }
+  }
+  // Whatever never started: skipped with the reason.
+  for (int i : *selected) {
+    auto& s = st[static_cast<size_t>(i)];
+    if (s.phase != Phase::pending) continue;
+    std::string reason = interrupted ? "not started: the run was interrupted"
+                         : !first_failure.empty()
+                             ? fmt::format("not started: the run stopped after \"{}\" failed (fail-fast; --keep-going runs "
+                                           "independent stages)",
+                                           first_failure)
+                             : "not started";
+    finish_stage(i, interrupted ? "cancelled" : "skipped", reason);
+  }
+  if (auto r = cache.flush(); !r && !fatal) fatal = r.error();
+
+  bool ok = true;
+  for (int i : *selected) ok = ok && succeeded(i);
+  result.interrupted = interrupted;
+  result.run.status = interrupted ? "interrupted" : ok ? "success" : "failed";
+  int64_t duration = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - run_start).count();
+  result.run.ended_ms = wall_ms();
+  result.run.duration_ms = duration;
+  if (auto r = db.finish_run(result.run.id, result.run.status, *result.run.ended_ms, duration); !r && !fatal) {
+    fatal = r.error();
+  }
+  for (int i : *selected) result.stages.push_back(st[static_cast<size_t>(i)].record);
+  if (fatal) return tl::unexpected(*fatal);
+  return result;
+}
+
+}  // namespace sluice::engine

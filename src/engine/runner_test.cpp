@@ -1,0 +1,350 @@
+#include "engine/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/test_util.h"
+
+using namespace sluice;
+using namespace sluice::engine;
+using namespace sluice::engine::testing;
+using namespace std::chrono_literals;
+
+TEST(Runner, StartsReadyStagesInFileOrder) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  c: { run: "echo c >> order.txt", needs: [b] }
+  a: { run: "echo a >> order.txt" }
+  b: { run: "echo b >> order.txt", needs: [a] }
+  d: { run: "echo d >> order.txt" }
+)"));
+  for (int round = 0; round < 3; ++round) {
+    ws.write("order.txt", "");
+    RunOptions o;
+    o.jobs = 1;
+    RecordingSink sink;
+    auto r = ws.run(o, sink);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->run.status, "success");
+    EXPECT_EQ(ws.read("order.txt"), "a\nb\nc\nd\n");
+    EXPECT_EQ(sink.started, (std::vector<std::string>{"a", "b", "c", "d"}));
+  }
+}
+
+TEST(Runner, RunsInParallelUpToJobs) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  a: { run: "sleep 0.4" }
+  b: { run: "sleep 0.4" }
+)"));
+  RunOptions o;
+  o.jobs = 2;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ws.run(o);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->run.status, "success");
+  EXPECT_LT(took, 750ms);
+}
+
+TEST(Runner, StagesSharingALockNeverOverlap) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  lint: { run: "mkdir held && sleep 0.2 && rmdir held", locks: [workspace] }
+  security: { run: "mkdir held && sleep 0.2 && rmdir held", locks: [workspace] }
+  other: { run: "sleep 0.1" }
+)"));
+  RunOptions o;
+  o.jobs = 3;
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->run.status, "success") << status_of(*r, "lint") << status_of(*r, "security");
+  const auto* a = &record_of(*r, "lint");
+  const auto* b = &record_of(*r, "security");
+  EXPECT_GE(*b->started_ms, *a->ended_ms);
+}
+
+TEST(Runner, FailFastSkipsDependentsAndStopsStarting) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  security: { run: "exit 3" }
+  deploy: { run: "touch deployed", needs: [security] }
+  docs: { run: "touch docs" }
+)"));
+  RunOptions o;
+  o.jobs = 1;
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->run.status, "failed");
+  EXPECT_EQ(status_of(*r, "security"), "failed");
+  EXPECT_EQ(record_of(*r, "security").exit_code, 3);
+  EXPECT_EQ(status_of(*r, "deploy"), "skipped");
+  EXPECT_EQ(*record_of(*r, "deploy").reason, "needs \"security\" which failed");
+  EXPECT_EQ(status_of(*r, "docs"), "skipped");
+  EXPECT_NE(record_of(*r, "docs").reason->find("fail-fast"), std::string::npos);
+  EXPECT_EQ(ws.read("docs"), "<missing>");
+}
+
+TEST(Runner, KeepGoingRunsIndependentStages) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  security: { run: "exit 3" }
+  deploy: { run: "touch deployed", needs: [security] }
+  after: { run: "true", needs: [deploy] }
+  docs: { run: "touch docs" }
+)"));
+  RunOptions o;
+  o.jobs = 1;
+  o.keep_going = true;
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->run.status, "failed");
+  EXPECT_EQ(status_of(*r, "docs"), "success");
+  EXPECT_EQ(status_of(*r, "after"), "skipped");
+  EXPECT_EQ(*record_of(*r, "after").reason, "needs \"deploy\" which was skipped");
+}
+
+TEST(Runner, CancelOnFailureStopsRunningStages) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  slow: { run: "sleep 20" }
+  bad: { run: "sleep 0.1; exit 1" }
+)"));
+  RunOptions o;
+  o.jobs = 2;
+  o.cancel_on_failure = true;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(status_of(*r, "slow"), "cancelled");
+}
+
+TEST(Runner, TimeoutKillsTheWholeProcessGroup) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh, kill_grace: 300ms }
+stages:
+  hang:
+    run: "sleep 31.4159 & sleep 31.4159; echo never"
+    timeout: 300ms
+)"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ws.run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(status_of(*r, "hang"), "failed");
+  EXPECT_NE(record_of(*r, "hang").reason->find("timed out after 300ms"), std::string::npos);
+  EXPECT_EQ(count_processes_with("sleep 31.4159"), 0);
+}
+
+TEST(Runner, TermIgnoringCommandIsKilledAfterGrace) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { kill_grace: 200ms }
+stages:
+  stubborn:
+    run: "trap '' TERM; sleep 27.1828; sleep 27.1828"
+    shell: sh
+    timeout: 200ms
+)"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ws.run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(status_of(*r, "stubborn"), "failed");
+  EXPECT_EQ(count_processes_with("sleep 27.1828"), 0);
+}
+
+TEST(Runner, BackgroundChildrenDieWithTheirStage) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  leaky: { run: "sleep 29.9792 & echo started", shell: sh }
+)"));
+  auto r = ws.run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(status_of(*r, "leaky"), "success");
+  EXPECT_EQ(count_processes_with("sleep 29.9792"), 0);
+}
+
+TEST(Runner, RetriesUntilSuccess) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  flaky:
+    shell: sh
+    run: "n=$(cat n 2>/dev/null || echo 0); n=$((n+1)); echo $n > n; [ $n -ge 3 ]"
+    retries: 2
+)"));
+  auto r = ws.run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(status_of(*r, "flaky"), "success");
+  EXPECT_EQ(record_of(*r, "flaky").attempts, 3);
+}
+
+TEST(Runner, RetryOnNarrowsWhichFailuresRetry) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  other_code:
+    shell: sh
+    run: "echo x >> tries; exit 1"
+    retries: 3
+    retry_on: ["exit:75"]
+  tempfail:
+    shell: sh
+    run: "echo x >> tries2; exit 75"
+    retries: 2
+    retry_on: ["exit:75"]
+)"));
+  RunOptions o;
+  o.keep_going = true;
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(record_of(*r, "other_code").attempts, 1);
+  EXPECT_EQ(ws.read("tries"), "x\n");
+  EXPECT_EQ(record_of(*r, "tempfail").attempts, 3);
+  EXPECT_EQ(ws.read("tries2"), "x\nx\nx\n");
+}
+
+TEST(Runner, ContinueOnErrorLetsDependentsRun) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  lint: { run: "exit 1", shell: sh, continue_on_error: true }
+  build: { run: "touch built", shell: sh, needs: [lint] }
+)"));
+  auto r = ws.run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(status_of(*r, "lint"), "failed");
+  EXPECT_EQ(status_of(*r, "build"), "success");
+  EXPECT_EQ(r->run.status, "success");
+}
+
+TEST(Runner, InterruptCancelsEverythingAndLeavesNoProcess) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { kill_grace: 300ms }
+stages:
+  a: { run: "sleep 23.1406 & sleep 23.1406", shell: sh }
+  b: { run: "sleep 23.1406", shell: sh }
+  c: { run: "true", shell: sh, needs: [a] }
+)"));
+  int efd = ::eventfd(0, EFD_CLOEXEC);
+  std::thread trigger([efd] {
+    std::this_thread::sleep_for(300ms);
+    uint64_t one = 1;
+    (void)!::write(efd, &one, sizeof one);
+  });
+  RunOptions o;
+  o.jobs = 2;
+  o.interrupt_fd = efd;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ws.run(o);
+  trigger.join();
+  ::close(efd);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_TRUE(r->interrupted);
+  EXPECT_EQ(r->run.status, "interrupted");
+  EXPECT_EQ(status_of(*r, "a"), "cancelled");
+  EXPECT_EQ(status_of(*r, "c"), "skipped");
+  EXPECT_EQ(count_processes_with("sleep 23.1406"), 0);
+}
+
+TEST(Runner, OnlySelectsStagesAndTheirNeeds) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  a: { run: "true", shell: sh }
+  b: { run: "true", shell: sh, needs: [a] }
+  c: { run: "true", shell: sh }
+)"));
+  RunOptions o;
+  o.only = {"b"};
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->stages.size(), 2u);
+  EXPECT_EQ(status_of(*r, "c"), "<absent>");
+  o.only = {"bb"};
+  auto bad = ws.run(o);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("did you mean \"b\""), std::string::npos);
+}
+
+namespace {
+struct UpperFilter final : StreamFilterFactory {
+  struct F final : StreamFilter {
+    std::string held;
+    std::string write(std::string_view c) override {
+      held += c;
+      std::string out;
+      // hold back up to 5 bytes that could begin "hunter2"
+      size_t keep = std::min<size_t>(held.size(), 6);
+      out = held.substr(0, held.size() - keep);
+      held = held.substr(held.size() - keep);
+      return mask(out);
+    }
+    std::string flush() override { return mask(std::exchange(held, "")); }
+    static std::string mask(std::string s) {
+      for (size_t p; (p = s.find("hunter2")) != std::string::npos;) s.replace(p, 7, "***");
+      return s;
+    }
+  };
+  std::unique_ptr<StreamFilter> make() const override { return std::make_unique<F>(); }
+  std::string redact(std::string_view t) const override { return F::mask(std::string(t)); }
+};
+}  // namespace
+
+TEST(Runner, OutputPassesThroughTheFilterIntoLogAndSink) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  leak: { run: "printf 'pw=hun'; sleep 0.1; printf 'ter2 done\n'", shell: sh }
+)"));
+  UpperFilter f;
+  RecordingSink sink;
+  auto r = ws.run({}, sink, &f);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(sink.output, "pw=*** done\n");
+  auto log = base::read_file(record_of(*r, "leak").log_path.value_or(""));
+  ASSERT_TRUE(log.has_value());
+  EXPECT_EQ(*log, "pw=*** done\n");
+}
+
+TEST(Runner, EveryRunAndStageIsRecorded) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load("version: 1\nstages:\n  a: { run: \"exit 0\", shell: sh }\n"));
+  auto r1 = ws.run();
+  auto r2 = ws.run();
+  ASSERT_TRUE(r1 && r2);
+  auto st = store::StateStore::open(ws.dir.path() / ".sluice");
+  ASSERT_TRUE(st.has_value());
+  auto runs = (*st)->list_runs(10);
+  ASSERT_TRUE(runs.has_value());
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].seq, 2);
+  auto stages = (*st)->stages_of(r1->run.id);
+  ASSERT_TRUE(stages.has_value());
+  ASSERT_EQ(stages->size(), 1u);
+  EXPECT_EQ((*stages)[0].status, "success");
+  EXPECT_EQ((*stages)[0].attempts, 1);
+}

@@ -1,0 +1,188 @@
+#include "engine/step_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/files.h"
+#include "base/glob.h"
+#include "base/hash.h"
+
+namespace sluice::engine {
+namespace fs = std::filesystem;
+
+bool is_cacheable(const pipeline::Stage& stage) {
+  if (stage.kind != pipeline::StageKind::run) return false;
+  if (stage.cache) return *stage.cache;
+  return !stage.inputs.empty();
+}
+
+StepCache::StepCache(store::StateStore& store, fs::path workspace, fs::path cas_dir)
+    : m_store(store), m_workspace(std::move(workspace)), m_cas(std::move(cas_dir)) {}
+
+Expected<void> StepCache::load() {
+  auto stats = m_store.load_file_stats();
+  if (!stats) return tl::unexpected(stats.error());
+  m_stats = std::move(*stats);
+  return {};
+}
+
+Expected<void> StepCache::flush() {
+  auto r = m_store.save_file_stats(m_changed);
+  m_changed.clear();
+  return r;
+}
+
+namespace {
+int64_t ns_of(const struct timespec& ts) { return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec; }
+
+int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Expected<std::string> StepCache::file_hash(const std::string& rel) {
+  fs::path full = m_workspace / rel;
+  struct stat st {};
+  if (::stat(full.c_str(), &st) != 0) {
+    return make_error(ErrorCode::io, fmt::format("{}: {}", rel, std::strerror(errno)));
+  }
+  store::FileStat now{static_cast<int64_t>(st.st_size), ns_of(st.st_mtim), ns_of(st.st_ctim),
+                      static_cast<int64_t>(st.st_ino), ""};
+  auto it = m_stats.find(rel);
+  if (it != m_stats.end() && it->second.size == now.size && it->second.mtime_ns == now.mtime_ns &&
+      it->second.ctime_ns == now.ctime_ns && it->second.inode == now.inode) {
+    return it->second.sha256;
+  }
+  auto content = base::read_file(full);
+  if (!content) return tl::unexpected(content.error());
+  now.sha256 = base::sha256_hex(*content);
+  // Too new to trust: a same-size rewrite within the timestamp granularity would look equal.
+  constexpr int64_t k_racy_ns = 1'000'000'000;
+  if (wall_ns() - std::max(now.mtime_ns, now.ctime_ns) > k_racy_ns) {
+    m_stats[rel] = now;
+    m_changed[rel] = now;
+  } else {
+    m_stats.erase(rel);
+  }
+  return now.sha256;
+}
+
+Expected<std::string> StepCache::key_for(const pipeline::Pipeline& p, const pipeline::Stage& stage,
+                                         const std::vector<std::string>& need_keys) {
+  base::Sha256 h;
+  h.update_field("sluice-step-v1");
+  h.update_field(stage.name);
+  h.update_field(pipeline::to_string(stage.kind));
+  h.update_field(stage.shell);
+  h.update_field(stage.run);
+  h.update_field(stage.working_directory);
+  auto add_env = [&](const pipeline::EnvList& env) {
+    auto sorted = env;
+    std::sort(sorted.begin(), sorted.end());
+    h.update_field(std::to_string(sorted.size()));
+    for (const auto& [k, v] : sorted) {
+      h.update_field(k);
+      h.update_field(v);
+    }
+  };
+  add_env(p.env);
+  add_env(stage.env);
+  h.update_field("inputs");
+  for (const auto& pattern : stage.inputs) {
+    h.update_field(pattern);
+    auto files = base::glob_expand(m_workspace, pattern);
+    if (!files) return tl::unexpected(files.error());
+    h.update_field(std::to_string(files->size()));
+    for (const auto& f : *files) {
+      auto fh = file_hash(f);
+      if (!fh) return tl::unexpected(fh.error());
+      h.update_field(f);
+      h.update_field(*fh);
+    }
+  }
+  h.update_field("outputs");
+  for (const auto& o : stage.outputs) h.update_field(o);
+  h.update_field("needs");
+  for (size_t i = 0; i < need_keys.size(); ++i) {
+    h.update_field(i < stage.needs.size() ? stage.needs[i] : "");
+    h.update_field(need_keys[i]);
+  }
+  return h.hex_digest();
+}
+
+Expected<std::string> StepCache::put_blob(const fs::path& file) {
+  auto content = base::read_file(file);
+  if (!content) return tl::unexpected(content.error());
+  std::string hash = base::sha256_hex(*content);
+  fs::path dst = m_cas / hash.substr(0, 2) / hash.substr(2);
+  std::error_code ec;
+  if (!fs::exists(dst, ec)) {
+    if (auto w = base::atomic_write(dst, *content); !w) return tl::unexpected(w.error());
+  }
+  return hash;
+}
+
+Expected<void> StepCache::save(const std::string& key, const pipeline::Stage& stage, int64_t duration_ms,
+                               int64_t now_ms) {
+  nlohmann::json outputs = nlohmann::json::array();
+  for (const auto& pattern : stage.outputs) {
+    auto files = base::glob_expand(m_workspace, pattern);
+    if (!files) return tl::unexpected(files.error());
+    if (files->empty()) {
+      return make_error(ErrorCode::invalid_input,
+                        fmt::format("stage \"{}\" declares output \"{}\" but produced no such file", stage.name, pattern));
+    }
+    for (const auto& f : *files) {
+      auto blob = put_blob(m_workspace / f);
+      if (!blob) return tl::unexpected(blob.error());
+      struct stat st {};
+      ::stat((m_workspace / f).c_str(), &st);
+      outputs.push_back({{"path", f}, {"blob", *blob}, {"mode", static_cast<int>(st.st_mode & 07777)}});
+    }
+  }
+  return m_store.cache_put({key, stage.name, outputs.dump(), now_ms, now_ms, duration_ms});
+}
+
+Expected<bool> StepCache::restore(const std::string& key, int64_t now_ms) {
+  auto entry = m_store.cache_lookup(key, now_ms);
+  if (!entry) return tl::unexpected(entry.error());
+  if (!*entry) return false;
+  nlohmann::json outputs = nlohmann::json::parse((*entry)->outputs_json, nullptr, false);
+  if (outputs.is_discarded() || !outputs.is_array()) return false;
+  // Check every blob first so a half-restored state is impossible when the CAS lost a file.
+  for (const auto& o : outputs) {
+    std::string blob = o.value("blob", "");
+    if (blob.size() != 64 || !fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2))) return false;
+  }
+  for (const auto& o : outputs) {
+    std::string rel = o.value("path", "");
+    std::string blob = o.value("blob", "");
+    if (rel.empty() || rel[0] == '/' || rel.find("..") != std::string::npos) return false;
+    fs::path dst = m_workspace / rel;
+    std::error_code ec;
+    if (fs::is_regular_file(dst, ec)) {
+      auto cur = file_hash(rel);
+      if (cur && *cur == blob) continue;  // already in place
+    }
+    auto content = base::read_file(m_cas / blob.substr(0, 2) / blob.substr(2));
+    if (!content) return tl::unexpected(content.error());
+    if (base::sha256_hex(*content) != blob) {
+      return make_error(ErrorCode::integrity, fmt::format("cache blob {} is corrupted", blob));
+    }
+    if (auto w = base::atomic_write(dst, *content); !w) return tl::unexpected(w.error());
+    ::chmod(dst.c_str(), static_cast<mode_t>(o.value("mode", 0644)));
+  }
+  return true;
+}
+
+}  // namespace sluice::engine
