@@ -13,7 +13,7 @@ namespace sluice::base {
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
 [[nodiscard]] std::string join(std::span<const std::string> parts, std::string_view sep);
 
-// Levenshtein distance (insert/delete/substitute, all cost 1).
+// Edit distance counting insert, delete, substitute and adjacent swap as 1 each.
 [[nodiscard]] size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word` when it is close enough to be a plausible typo

@@ -10,6 +10,7 @@ TEST(Strings, EditDistance) {
   EXPECT_EQ(edit_distance("needs", "nedds"), 1u);
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("tset", "test"), 1u);
 }
 
 TEST(Strings, ClosestMatch) {

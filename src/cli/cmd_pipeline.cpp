@@ -1,0 +1,396 @@
+// sluice run | plan | graph | runs | report: the pipeline commands.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/duration.h"
+#include "base/files.h"
+#include "base/process.h"
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "cli/run_view.h"
+#include "cli/stage_kinds.h"
+#include "cli/terminal.h"
+#include "engine/process_stage.h"
+#include "engine/runner.h"
+#include "engine/step_cache.h"
+#include "pipeline/graph.h"
+#include "pipeline/loader.h"
+#include "report/report.h"
+#include "store/state_store.h"
+
+extern char** environ;
+
+namespace sluice::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct PipelineArgs {
+  std::string file = "sluice.yml";
+};
+
+fs::path workspace_of(const std::string& file) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(file, ec);
+  return abs.parent_path();
+}
+
+// Loads the pipeline or prints every diagnostic; nullopt means exit 2.
+std::optional<pipeline::Pipeline> load_or_report(const std::string& file) {
+  auto r = pipeline::load_pipeline(file);
+  if (!r.ok()) {
+    for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+    std::fprintf(stderr, "sluice: %zu error%s in %s; nothing was run\n", r.diagnostics.size(),
+                 r.diagnostics.size() == 1 ? "" : "s", file.c_str());
+    return std::nullopt;
+  }
+  return std::move(r.pipeline);
+}
+
+std::vector<std::string> current_env() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+void add_file_option(CLI::App* cmd, PipelineArgs& a) {
+  cmd->add_option("-f,--file", a.file, "Pipeline file")->capture_default_str();
+}
+
+std::unique_ptr<store::StateStore> open_store_or_report(const fs::path& dir) {
+  auto st = store::StateStore::open(dir);
+  if (!st) {
+    std::fprintf(stderr, "sluice: %s\n", st.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*st);
+}
+
+struct RunArgs {
+  PipelineArgs p;
+  int jobs = 0;
+  bool keep_going = false;
+  bool cancel_on_failure = false;
+  bool no_cache = false;
+  std::vector<std::string> only;
+  std::string json_path, junit_path;
+  std::string output = "block";
+  StageKindArgs kinds;
+};
+
+int do_run(const RunArgs& a, int argc_jobs_default) {
+  auto p = load_or_report(a.p.file);
+  if (!p) return k_exit_usage;
+  auto selected = engine::select_stages(*p, a.only);
+  if (!selected) {
+    std::fprintf(stderr, "sluice: %s\n", selected.error().message.c_str());
+    return k_exit_usage;
+  }
+  OutputMode mode = a.output == "stream" ? OutputMode::stream : a.output == "quiet" ? OutputMode::quiet : OutputMode::block;
+
+  // Signals become events on a file descriptor the scheduler polls; children get a clean mask.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  base::become_subreaper();
+
+  engine::RunOptions opts;
+  opts.workspace = workspace_of(a.p.file);
+  opts.state_dir = opts.workspace / ".sluice";
+  opts.jobs = a.jobs > 0 ? a.jobs : argc_jobs_default;
+  opts.keep_going = a.keep_going;
+  opts.cancel_on_failure = a.cancel_on_failure;
+  opts.no_cache = a.no_cache;
+  opts.only = a.only;
+  opts.base_env = current_env();
+  opts.interrupt_fd = sfd;
+  opts.options_text = fmt::format("-j {}{}{}{}", opts.jobs, a.keep_going ? " --keep-going" : "",
+                                  a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
+
+  auto kinds = make_stage_kinds(*p, a.kinds, opts.workspace, opts.state_dir, stderr);
+  if (!kinds) {
+    ::close(sfd);
+    return k_exit_usage;
+  }
+  TerminalInfo term = detect_terminal();
+  RunView view(*p, term, mode, stdout);
+  std::atomic<bool> done{false};
+  std::thread ticker;
+  if (view.live()) {
+    ticker = std::thread([&] {
+      while (!done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        view.tick();
+      }
+    });
+  }
+  engine::Runner runner(*p, opts, kinds->executors(), kinds->filters(), view);
+  auto result = runner.run();
+  done = true;
+  if (ticker.joinable()) ticker.join();
+  view.clear_status();
+  int killed = base::kill_remaining_children();
+  ::close(sfd);
+  if (!result) {
+    std::fprintf(stderr, "sluice: %s\n", kinds->redact(result.error().message).c_str());
+    return k_exit_usage;
+  }
+  if (killed > 0) std::fprintf(stderr, "sluice: killed %d leftover process%s\n", killed, killed == 1 ? "" : "es");
+
+  report::RunReport rep = report::build_report(result->run, result->stages);
+  auto write_out = [&](const std::string& path, const std::string& text) {
+    if (path.empty()) return true;
+    auto w = base::atomic_write(path, text);
+    if (!w) std::fprintf(stderr, "sluice: %s\n", w.error().message.c_str());
+    return w.has_value();
+  };
+  bool wrote = write_out(a.json_path, report::to_json(rep));
+  wrote = write_out(a.junit_path, report::to_junit(rep, [](const std::string& path) -> std::optional<std::string> {
+            auto t = base::read_file(path);
+            return t ? std::optional<std::string>(*t) : std::nullopt;
+          })) && wrote;
+
+  int ok = 0, failed = 0, skipped = 0;
+  for (const auto& s : result->stages) {
+    if (s.status == "success") ++ok;
+    else if (s.status == "failed") ++failed;
+    else ++skipped;
+  }
+  std::printf("sluice: %s in %s: %d succeeded (%d cached), %d failed, %d skipped or cancelled; critical path %s\n",
+              result->run.status.c_str(),
+              base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
+              rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
+  std::fflush(stdout);
+  if (result->interrupted) return k_exit_interrupted;
+  if (result->run.status != "success") return k_exit_failed;
+  return wrote ? k_exit_ok : k_exit_usage;
+}
+
+int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no_cache) {
+  auto p = load_or_report(a.file);
+  if (!p) return k_exit_usage;
+  auto selected = engine::select_stages(*p, only);
+  if (!selected) {
+    std::fprintf(stderr, "sluice: %s\n", selected.error().message.c_str());
+    return k_exit_usage;
+  }
+  fs::path ws = workspace_of(a.file);
+  auto st = open_store_or_report(ws / ".sluice");
+  if (!st) return k_exit_usage;
+  engine::StepCache cache(*st, ws, ws / ".sluice" / "cas");
+  if (auto r = cache.load(); !r) {
+    std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
+    return k_exit_usage;
+  }
+  std::vector<bool> sel(p->stages.size(), false);
+  for (int i : *selected) sel[static_cast<size_t>(i)] = true;
+  std::vector<std::string> keys(p->stages.size());
+  std::vector<bool> will_run(p->stages.size(), false);
+  size_t w = 5;
+  for (const auto& s : p->stages) w = std::max(w, s.name.size());
+  std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), "stage", "kind", "needs", "plan");
+  int runs = 0, cached = 0;
+  for (int i : pipeline::topological_order(*p)) {
+    if (!sel[static_cast<size_t>(i)]) continue;
+    const auto& s = p->stages[static_cast<size_t>(i)];
+    std::vector<std::string> need_keys;
+    std::string upstream_runs;
+    for (const auto& n : s.needs) {
+      int j = p->index_of(n);
+      need_keys.push_back(keys[static_cast<size_t>(j)]);
+      if (will_run[static_cast<size_t>(j)] && upstream_runs.empty()) upstream_runs = n;
+    }
+    std::string plan;
+    auto key = cache.key_for(*p, s, need_keys);
+    if (!key) {
+      plan = fmt::format("run (cannot hash inputs: {})", key.error().message);
+    } else {
+      keys[static_cast<size_t>(i)] = *key;
+      if (!engine::is_cacheable(s)) {
+        plan = s.kind == pipeline::StageKind::run ? "run (not cached: no inputs; add inputs or cache: true)" : "run";
+      } else if (no_cache) {
+        plan = "run (--no-cache)";
+      } else if (!upstream_runs.empty()) {
+        plan = fmt::format("run unless \"{}\" reproduces its outputs (key depends on it)", upstream_runs);
+      } else {
+        auto hit = st->cache_lookup(*key, 0);
+        bool is_hit = hit && *hit;
+        plan = is_hit ? fmt::format("cached ({})", key->substr(0, 12)) : fmt::format("run (no cache entry for {})", key->substr(0, 12));
+      }
+    }
+    bool runs_now = plan.rfind("cached", 0) != 0;
+    will_run[static_cast<size_t>(i)] = runs_now;
+    runs_now ? ++runs : ++cached;
+    std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), s.name.c_str(),
+                std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(), plan.c_str());
+  }
+  std::printf("\n%d to run, %d cached; nothing was run\n", runs, cached);
+  return k_exit_ok;
+}
+
+int do_graph(const PipelineArgs& a, bool dot) {
+  auto p = load_or_report(a.file);
+  if (!p) return k_exit_usage;
+  if (dot) {
+    std::printf("digraph sluice {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    for (const auto& s : p->stages) {
+      std::printf("  \"%s\" [label=\"%s\\n(%s)\"];\n", s.name.c_str(), s.name.c_str(),
+                  std::string(pipeline::to_string(s.kind)).c_str());
+    }
+    for (const auto& s : p->stages) {
+      for (const auto& n : s.needs) std::printf("  \"%s\" -> \"%s\";\n", n.c_str(), s.name.c_str());
+    }
+    std::printf("}\n");
+    return k_exit_ok;
+  }
+  for (int i : pipeline::topological_order(*p)) {
+    const auto& s = p->stages[static_cast<size_t>(i)];
+    std::string extra;
+    if (!s.locks.empty()) extra += fmt::format("  locks: {}", base::join(s.locks, ","));
+    std::printf("%s [%s]%s%s\n", s.name.c_str(), std::string(pipeline::to_string(s.kind)).c_str(),
+                s.needs.empty() ? "" : fmt::format("  <- {}", base::join(s.needs, ", ")).c_str(), extra.c_str());
+  }
+  return k_exit_ok;
+}
+
+int do_runs(const PipelineArgs& a, int limit) {
+  fs::path ws = workspace_of(a.file);
+  if (!fs::exists(ws / ".sluice" / "state.db")) {
+    std::printf("no runs recorded in %s\n", (ws / ".sluice").c_str());
+    return k_exit_ok;
+  }
+  auto st = open_store_or_report(ws / ".sluice");
+  if (!st) return k_exit_usage;
+  auto runs = st->list_runs(limit);
+  if (!runs) {
+    std::fprintf(stderr, "sluice: %s\n", runs.error().message.c_str());
+    return k_exit_usage;
+  }
+  std::printf("%-5s  %-26s  %-11s  %-10s  %s\n", "run", "id", "status", "duration", "pipeline");
+  for (const auto& r : *runs) {
+    std::string d = r.duration_ms ? base::format_duration(std::chrono::milliseconds(*r.duration_ms)) : "-";
+    std::printf("%-5lld  %-26s  %-11s  %-10s  %s\n", static_cast<long long>(r.seq), r.id.c_str(), r.status.c_str(),
+                d.c_str(), r.pipeline.c_str());
+  }
+  return k_exit_ok;
+}
+
+int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format) {
+  fs::path ws = workspace_of(a.file);
+  if (!fs::exists(ws / ".sluice" / "state.db")) {
+    std::fprintf(stderr, "sluice: no runs recorded in %s\n", (ws / ".sluice").c_str());
+    return k_exit_usage;
+  }
+  auto st = open_store_or_report(ws / ".sluice");
+  if (!st) return k_exit_usage;
+  auto run = st->find_run(selector);
+  if (!run) {
+    std::fprintf(stderr, "sluice: %s\n", run.error().message.c_str());
+    return k_exit_usage;
+  }
+  if (!*run) {
+    std::fprintf(stderr, "sluice: no run matches \"%s\" (see sluice runs)\n", selector.c_str());
+    return k_exit_usage;
+  }
+  auto stages = st->stages_of((*run)->id);
+  if (!stages) {
+    std::fprintf(stderr, "sluice: %s\n", stages.error().message.c_str());
+    return k_exit_usage;
+  }
+  auto rep = report::build_report(**run, *stages);
+  if (format == "json") {
+    std::fputs(report::to_json(rep).c_str(), stdout);
+  } else if (format == "junit") {
+    std::fputs(report::to_junit(rep, [](const std::string& path) -> std::optional<std::string> {
+                 auto t = base::read_file(path);
+                 return t ? std::optional<std::string>(*t) : std::nullopt;
+               }).c_str(),
+               stdout);
+  } else {
+    std::fputs(report::to_text(rep).c_str(), stdout);
+  }
+  return k_exit_ok;
+}
+
+struct PlanArgs {
+  PipelineArgs p;
+  std::vector<std::string> only;
+  bool no_cache = false;
+};
+struct GraphArgs {
+  PipelineArgs p;
+  bool dot = false;
+};
+struct RunsArgs {
+  PipelineArgs p;
+  int limit = 20;
+};
+struct ReportArgs {
+  PipelineArgs p;
+  std::string run = "last";
+  std::string format = "text";
+};
+
+}  // namespace
+
+void add_pipeline_commands(CLI::App& app, Context& ctx) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  auto ra = std::make_shared<RunArgs>();
+  auto* run = app.add_subcommand("run", "Run the pipeline");
+  add_file_option(run, ra->p);
+  run->add_option("-j,--jobs", ra->jobs, "Stages to run at once (default: number of cores)")->check(CLI::PositiveNumber);
+  run->add_flag("--keep-going", ra->keep_going, "After a failure, still run every stage whose needs succeeded");
+  run->add_flag("--cancel-on-failure", ra->cancel_on_failure, "After a failure, cancel running stages too");
+  run->add_flag("--no-cache", ra->no_cache, "Run every stage even when its step cache entry is valid");
+  run->add_option("--only", ra->only, "Run only these stages (and what they need)");
+  run->add_option("--json", ra->json_path, "Write a JSON run summary to FILE");
+  run->add_option("--junit", ra->junit_path, "Write JUnit XML to FILE");
+  run->add_option("--output", ra->output, "Stage output: block (when a stage ends), stream (prefixed lines), quiet")
+      ->check(CLI::IsMember({"block", "stream", "quiet"}))
+      ->capture_default_str();
+  add_stage_kind_options(run, ra->kinds);
+  run->callback([&ctx, cores, ra] { ctx.exit_code = do_run(*ra, cores); });
+
+  auto pa = std::make_shared<PlanArgs>();
+  auto* plan = app.add_subcommand("plan", "Show what would run and what is cached, running nothing");
+  add_file_option(plan, pa->p);
+  plan->add_option("--only", pa->only, "Plan only these stages (and what they need)");
+  plan->add_flag("--no-cache", pa->no_cache, "Plan as if the step cache were off");
+  plan->callback([&ctx, pa] { ctx.exit_code = do_plan(pa->p, pa->only, pa->no_cache); });
+
+  auto ga = std::make_shared<GraphArgs>();
+  auto* graph = app.add_subcommand("graph", "Print the stage graph (Graphviz with --dot)");
+  add_file_option(graph, ga->p);
+  graph->add_flag("--dot", ga->dot, "Graphviz dot output");
+  graph->callback([&ctx, ga] { ctx.exit_code = do_graph(ga->p, ga->dot); });
+
+  auto rs = std::make_shared<RunsArgs>();
+  auto* runs = app.add_subcommand("runs", "List recorded runs, newest first");
+  add_file_option(runs, rs->p);
+  runs->add_option("-n,--limit", rs->limit, "How many runs")->capture_default_str();
+  runs->callback([&ctx, rs] { ctx.exit_code = do_runs(rs->p, rs->limit); });
+
+  auto rp = std::make_shared<ReportArgs>();
+  auto* rep = app.add_subcommand("report", "Per-stage table, critical path and parallelism of a run");
+  add_file_option(rep, rp->p);
+  rep->add_option("run", rp->run, "Run number, id (prefix) or 'last'")->capture_default_str();
+  rep->add_option("--format", rp->format, "text, json or junit")
+      ->check(CLI::IsMember({"text", "json", "junit"}))
+      ->capture_default_str();
+  rep->callback([&ctx, rp] { ctx.exit_code = do_report(rp->p, rp->run, rp->format); });
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,131 @@
+#include "cli/run_view.h"
+
+#include <fmt/format.h>
+
+#include "base/duration.h"
+
+namespace sluice::cli {
+
+RunView::RunView(const pipeline::Pipeline& p, TerminalInfo term, OutputMode mode, std::FILE* out)
+    : m_pipeline(p), m_term(term), m_mode(mode), m_out(out), m_live(term.stdout_tty && !term.ci),
+      m_start(std::chrono::steady_clock::now()) {}
+
+RunView::~RunView() { clear_status(); }
+
+std::string RunView::paint(std::string_view text, const char* color) const {
+  if (!m_term.color) return std::string(text);
+  return fmt::format("\033[{}m{}\033[0m", color, text);
+}
+
+void RunView::clear_status() {
+  std::lock_guard lock(m_mu);
+  if (m_live && m_status_shown) {
+    std::fputs("\r\033[K", m_out);
+    m_status_shown = false;
+  }
+}
+
+void RunView::line(const std::string& text) {
+  clear_status();
+  std::fputs(text.c_str(), m_out);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', m_out);
+  if (m_live) draw_status();
+  std::fflush(m_out);
+}
+
+void RunView::draw_status() {
+  if (!m_live || m_done >= m_total) return;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_start);
+  std::string running;
+  for (const auto& r : m_running) running += (running.empty() ? "" : ", ") + r;
+  std::string s = fmt::format("[{}/{}] {} running: {}", m_done, m_total, base::format_duration(elapsed), running);
+  if (static_cast<int>(s.size()) > m_term.width - 1) s = s.substr(0, static_cast<size_t>(std::max(10, m_term.width - 4))) + "...";
+  std::fputs(("\r\033[K" + s).c_str(), m_out);
+  m_status_shown = true;
+  std::fflush(m_out);
+}
+
+void RunView::tick() {
+  std::lock_guard lock(m_mu);
+  if (m_live) {
+    clear_status();
+    draw_status();
+  }
+}
+
+void RunView::run_started(const store::RunRecord& run, const std::vector<int>& selected) {
+  std::lock_guard lock(m_mu);
+  m_total = selected.size();
+  line(fmt::format("sluice: run {} ({}) of {}: {} stage{}, -j {}", run.seq, run.id, m_pipeline.file, m_total,
+                   m_total == 1 ? "" : "s", run.jobs));
+}
+
+void RunView::stage_started(const pipeline::Stage& stage, int attempt) {
+  std::lock_guard lock(m_mu);
+  m_running.insert(stage.name);
+  if (!m_live) line(fmt::format("[start] {}{}", stage.name, attempt > 1 ? fmt::format(" (attempt {})", attempt) : ""));
+  else draw_status();
+}
+
+void RunView::stage_output(const pipeline::Stage& stage, std::string_view chunk) {
+  std::lock_guard lock(m_mu);
+  if (m_mode == OutputMode::quiet) return;
+  if (m_mode == OutputMode::block) {
+    m_buffers[stage.name].append(chunk);
+    return;
+  }
+  std::string& partial = m_partial_line[stage.name];
+  partial.append(chunk);
+  size_t pos;
+  while ((pos = partial.find('\n')) != std::string::npos) {
+    line(fmt::format("[{}] {}", stage.name, partial.substr(0, pos)));
+    partial.erase(0, pos + 1);
+  }
+}
+
+void RunView::stage_retrying(const pipeline::Stage& stage, int next_attempt, std::string_view why) {
+  std::lock_guard lock(m_mu);
+  line(paint(fmt::format("[retry] {}: {}; attempt {} of {}", stage.name, why, next_attempt, stage.retries + 1), "33"));
+}
+
+void RunView::stage_finished(const pipeline::Stage& stage, const store::StageRecord& r) {
+  std::lock_guard lock(m_mu);
+  m_running.erase(stage.name);
+  ++m_done;
+  std::string took = base::format_duration(std::chrono::milliseconds(r.duration_ms.value_or(0)));
+  std::string text;
+  if (r.status == "success" && r.cache_hit) {
+    text = paint(fmt::format("[cached] {}", stage.name), "36");
+  } else if (r.status == "success") {
+    text = paint(fmt::format("[ok] {} ({}{})", stage.name, took,
+                             r.attempts > 1 ? fmt::format(", {} attempts", r.attempts) : ""),
+                 "32");
+  } else if (r.status == "failed") {
+    text = paint(fmt::format("[FAILED] {}: {} ({})", stage.name, r.reason.value_or("failed"), took), "31");
+  } else if (r.status == "skipped") {
+    text = paint(fmt::format("[skipped] {}: {}", stage.name, r.reason.value_or("")), "90");
+  } else {
+    text = paint(fmt::format("[{}] {}: {}", r.status, stage.name, r.reason.value_or("")), "33");
+  }
+  line(text);
+  if (m_mode == OutputMode::block) {
+    auto it = m_buffers.find(stage.name);
+    if (it != m_buffers.end() && !it->second.empty()) {
+      std::string block;
+      for (size_t start = 0; start < it->second.size();) {
+        size_t end = it->second.find('\n', start);
+        if (end == std::string::npos) end = it->second.size();
+        block += "  | " + it->second.substr(start, end - start) + "\n";
+        start = end + 1;
+      }
+      line(block);
+      m_buffers.erase(it);
+    }
+  } else if (m_mode == OutputMode::stream) {
+    auto it = m_partial_line.find(stage.name);
+    if (it != m_partial_line.end() && !it->second.empty()) line(fmt::format("[{}] {}", stage.name, it->second));
+    m_partial_line.erase(stage.name);
+  }
+}
+
+}  // namespace sluice::cli

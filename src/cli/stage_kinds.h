@@ -1,0 +1,42 @@
+#pragma once
+// Assembles what a run needs beyond the scheduler: one executor per stage kind, and the
+// redactor that every stage's output passes through. The only place that reads secret values
+// and API keys from the environment.
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/runner.h"
+#include "engine/stage_executor.h"
+#include "pipeline/spec.h"
+
+namespace sluice::cli {
+
+struct StageKindArgs {
+  std::string provider;   // --provider: overrides every LLM stage's provider
+  bool record = false;    // --record: store the provider's exchanges as cassettes
+};
+
+void add_stage_kind_options(CLI::App* cmd, StageKindArgs& args);
+
+class StageKinds {
+ public:
+  virtual ~StageKinds() = default;
+  [[nodiscard]] virtual std::map<pipeline::StageKind, engine::StageExecutor*> executors() = 0;
+  [[nodiscard]] virtual const engine::StreamFilterFactory* filters() const = 0;
+  [[nodiscard]] virtual std::string redact(std::string_view text) const = 0;
+};
+
+// Prints problems (e.g. an LLM configuration error) to `err` and returns null.
+[[nodiscard]] std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p, const StageKindArgs& args,
+                                                           const std::filesystem::path& workspace,
+                                                           const std::filesystem::path& state_dir, std::FILE* err);
+
+}  // namespace sluice::cli

@@ -1,0 +1,241 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/duration.h"
+#include "base/strings.h"
+
+namespace sluice::report {
+using nlohmann::json;
+
+namespace {
+int64_t dur(const store::StageRecord& s) { return s.duration_ms.value_or(0); }
+
+std::string fmt_ms(int64_t ms) { return base::format_duration(std::chrono::milliseconds(ms)); }
+
+std::string when(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
+}  // namespace
+
+RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> stages) {
+  RunReport r;
+  r.run = std::move(run);
+  r.stages = std::move(stages);
+  std::map<std::string, size_t> by_name;
+  for (size_t i = 0; i < r.stages.size(); ++i) by_name[r.stages[i].name] = i;
+  // Longest path by duration through the needs graph (stages are in file order, needs may point
+  // anywhere, so memoised depth-first).
+  std::vector<int64_t> best(r.stages.size(), -1);
+  std::vector<int> prev(r.stages.size(), -1);
+  std::function<int64_t(size_t)> longest = [&](size_t i) -> int64_t {
+    if (best[i] >= 0) return best[i];
+    best[i] = 0;  // guards against malformed cycles in old records
+    int64_t b = 0;
+    int p = -1;
+    for (auto need : base::split(r.stages[i].needs, ',')) {
+      auto it = by_name.find(std::string(need));
+      if (it == by_name.end()) continue;
+      int64_t v = longest(it->second);
+      if (v > b || p < 0) {
+        b = v;
+        p = static_cast<int>(it->second);
+      }
+    }
+    prev[i] = p;
+    best[i] = b + dur(r.stages[i]);
+    return best[i];
+  };
+  int end = -1;
+  for (size_t i = 0; i < r.stages.size(); ++i) {
+    if (end < 0 || longest(i) > best[static_cast<size_t>(end)]) end = static_cast<int>(i);
+    r.stage_time_ms += dur(r.stages[i]);
+    if (r.stages[i].cache_hit) ++r.cache_hits;
+  }
+  if (end >= 0) {
+    r.critical_path_ms = best[static_cast<size_t>(end)];
+    for (int i = end; i >= 0; i = prev[static_cast<size_t>(i)]) r.critical_path.push_back(r.stages[static_cast<size_t>(i)].name);
+    std::reverse(r.critical_path.begin(), r.critical_path.end());
+  }
+  int64_t wall = r.run.duration_ms.value_or(0);
+  r.parallelism = wall > 0 ? static_cast<double>(r.stage_time_ms) / static_cast<double>(wall) : 0;
+  for (const auto& s : r.stages) {
+    if (s.kind != "llm" || !s.details) continue;
+    json d = json::parse(*s.details, nullptr, false);
+    if (d.is_discarded() || !d.is_object()) continue;
+    ++r.llm.stages;
+    r.llm.ai_ms += dur(s);
+    if (d.contains("phases_ms") && d["phases_ms"].is_object()) {
+      for (const char* k : {"render", "redact", "tokenize"}) {
+        if (d["phases_ms"].contains(k) && d["phases_ms"][k].is_number()) {
+          r.llm.preprocess_ms += static_cast<int64_t>(d["phases_ms"][k].get<double>());
+        }
+      }
+    }
+    r.llm.cost_usd += d.value("cost_usd", 0.0);
+    r.llm.tokens_in += d.value("tokens_in", int64_t{0});
+    r.llm.tokens_out += d.value("tokens_out", int64_t{0});
+    if (d.value("cache_hit", false)) ++r.llm.cache_hits;
+  }
+  return r;
+}
+
+std::string to_json(const RunReport& r) {
+  json stages = json::array();
+  for (const auto& s : r.stages) {
+    json j = {{"name", s.name},
+              {"kind", s.kind},
+              {"status", s.status},
+              {"exit_code", s.exit_code ? json(*s.exit_code) : json(nullptr)},
+              {"attempts", s.attempts},
+              {"duration_ms", dur(s)},
+              {"cache_hit", s.cache_hit}};
+    if (s.reason) j["reason"] = *s.reason;
+    if (s.log_path) j["log"] = *s.log_path;
+    if (s.started_ms) j["started_ms"] = *s.started_ms;
+    if (s.ended_ms) j["ended_ms"] = *s.ended_ms;
+    if (s.details) {
+      json d = json::parse(*s.details, nullptr, false);
+      if (!d.is_discarded()) j[s.kind == "llm" ? "llm" : s.kind] = d;
+    }
+    stages.push_back(std::move(j));
+  }
+  json out = {{"run_id", r.run.id},
+              {"run", r.run.seq},
+              {"pipeline", r.run.pipeline},
+              {"status", r.run.status},
+              {"started_ms", r.run.started_ms},
+              {"duration_ms", r.run.duration_ms.value_or(0)},
+              {"stages", stages},
+              {"critical_path", r.critical_path},
+              {"critical_path_ms", r.critical_path_ms},
+              {"stage_time_ms", r.stage_time_ms},
+              {"parallelism", std::round(r.parallelism * 100) / 100},
+              {"cache_hits", r.cache_hits}};
+  if (r.llm.stages > 0) {
+    int64_t wall = std::max<int64_t>(1, r.run.duration_ms.value_or(1));
+    out["llm"] = {{"stages", r.llm.stages},
+                  {"ai_ms", r.llm.ai_ms},
+                  {"ai_share", std::round(1000.0 * static_cast<double>(r.llm.ai_ms) / static_cast<double>(wall)) / 1000},
+                  {"preprocess_ms", r.llm.preprocess_ms},
+                  {"preprocess_share_of_ai",
+                   r.llm.ai_ms > 0 ? std::round(1000.0 * static_cast<double>(r.llm.preprocess_ms) /
+                                                static_cast<double>(r.llm.ai_ms)) / 1000
+                                   : 0.0},
+                  {"cost_usd", r.llm.cost_usd},
+                  {"tokens_in", r.llm.tokens_in},
+                  {"tokens_out", r.llm.tokens_out},
+                  {"cache_hits", r.llm.cache_hits}};
+  }
+  return out.dump(2) + "\n";
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters even when escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+          out += "?";
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string to_junit(const RunReport& r,
+                     const std::function<std::optional<std::string>(const std::string&)>& read_log) {
+  int failures = 0, skipped = 0;
+  for (const auto& s : r.stages) {
+    if (s.status == "failed") ++failures;
+    if (s.status == "skipped" || s.status == "cancelled") ++skipped;
+  }
+  auto secs = [](int64_t ms) { return fmt::format("{:.3f}", static_cast<double>(ms) / 1000.0); };
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites name=\"sluice\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{}\">\n",
+                     r.stages.size(), failures, skipped, secs(r.run.duration_ms.value_or(0)));
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\" "
+                     "timestamp=\"{}\">\n",
+                     xml_escape(r.run.pipeline), r.stages.size(), failures, skipped,
+                     secs(r.run.duration_ms.value_or(0)), xml_escape(when(r.run.started_ms)));
+  out += fmt::format("    <properties><property name=\"run_id\" value=\"{}\"/></properties>\n", xml_escape(r.run.id));
+  for (const auto& s : r.stages) {
+    out += fmt::format("    <testcase name=\"{}\" classname=\"sluice.{}\" time=\"{}\"", xml_escape(s.name),
+                       xml_escape(s.kind), secs(dur(s)));
+    if (s.status == "success") {
+      out += s.cache_hit ? "><system-out>cache hit</system-out></testcase>\n" : "/>\n";
+      continue;
+    }
+    out += ">\n";
+    std::string reason = s.reason.value_or(s.status);
+    if (s.status == "failed") {
+      out += fmt::format("      <failure message=\"{}\" type=\"{}\">", xml_escape(reason),
+                         s.exit_code ? fmt::format("exit {}", *s.exit_code) : "failed");
+      if (s.log_path) {
+        if (auto log = read_log(*s.log_path)) {
+          std::string tail = log->size() > 8192 ? "...\n" + log->substr(log->size() - 8192) : *log;
+          out += xml_escape(tail);
+        }
+      }
+      out += "</failure>\n";
+    } else {
+      out += fmt::format("      <skipped message=\"{}\"/>\n", xml_escape(reason));
+    }
+    out += "    </testcase>\n";
+  }
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+std::string to_text(const RunReport& r) {
+  std::string out;
+  out += fmt::format("run {} ({}) of {}: {} in {}, started {}\n\n", r.run.seq, r.run.id, r.run.pipeline, r.run.status,
+                     fmt_ms(r.run.duration_ms.value_or(0)), when(r.run.started_ms));
+  size_t w = 5;
+  for (const auto& s : r.stages) w = std::max(w, s.name.size());
+  out += fmt::format("  {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", "stage", w, "status", "duration", "attempts",
+                     "cache", "note");
+  std::vector<std::string> crit(r.critical_path);
+  for (const auto& s : r.stages) {
+    bool on_path = std::find(crit.begin(), crit.end(), s.name) != crit.end();
+    std::string note = s.reason.value_or("");
+    if (s.exit_code && *s.exit_code != 0 && note.empty()) note = fmt::format("exit code {}", *s.exit_code);
+    out += fmt::format("{} {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", on_path ? "*" : " ", s.name, w, s.status,
+                       fmt_ms(dur(s)), s.attempts, s.cache_hit ? "hit" : "-", note);
+  }
+  out += fmt::format("\ncritical path (*): {} = {}\n", base::join(r.critical_path, " -> "), fmt_ms(r.critical_path_ms));
+  out += fmt::format("wall time {}, stage time {}, critical path {}, parallelism {:.2f}x, cache hits {}/{}\n",
+                     fmt_ms(r.run.duration_ms.value_or(0)), fmt_ms(r.stage_time_ms), fmt_ms(r.critical_path_ms),
+                     r.parallelism, r.cache_hits, r.stages.size());
+  if (r.llm.stages > 0) {
+    int64_t wall = std::max<int64_t>(1, r.run.duration_ms.value_or(1));
+    out += fmt::format(
+        "LLM stages: {}, {} ({:.0f}% of pipeline time), pre-processing {} ({:.1f}% of AI time), tokens {} in / {} "
+        "out, cost ${:.4f}, response cache hits {}\n",
+        r.llm.stages, fmt_ms(r.llm.ai_ms), 100.0 * static_cast<double>(r.llm.ai_ms) / static_cast<double>(wall),
+        fmt_ms(r.llm.preprocess_ms),
+        r.llm.ai_ms > 0 ? 100.0 * static_cast<double>(r.llm.preprocess_ms) / static_cast<double>(r.llm.ai_ms) : 0.0,
+        r.llm.tokens_in, r.llm.tokens_out, r.llm.cost_usd, r.llm.cache_hits);
+  }
+  return out;
+}
+
+}  // namespace sluice::report

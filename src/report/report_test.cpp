@@ -1,0 +1,76 @@
+#include "report/report.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+using namespace sluice;
+using namespace sluice::report;
+
+namespace {
+store::StageRecord stage(std::string name, std::string status, int64_t ms, std::string needs = "") {
+  store::StageRecord s;
+  s.name = std::move(name);
+  s.status = std::move(status);
+  s.duration_ms = ms;
+  s.needs = std::move(needs);
+  s.attempts = 1;
+  s.exit_code = s.status == "failed" ? 2 : 0;
+  return s;
+}
+}  // namespace
+
+TEST(Report, CriticalPathIsTheLongestChain) {
+  store::RunRecord run;
+  run.id = "r1";
+  run.seq = 1;
+  run.status = "success";
+  run.duration_ms = 1000;
+  auto r = build_report(run, {stage("a", "success", 100), stage("b", "success", 500), stage("c", "success", 200, "a,b"),
+                              stage("d", "success", 50, "a")});
+  EXPECT_EQ(r.critical_path, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(r.critical_path_ms, 700);
+  EXPECT_EQ(r.stage_time_ms, 850);
+  EXPECT_NEAR(r.parallelism, 0.85, 1e-9);
+}
+
+TEST(Report, JsonHasTheDocumentedFields) {
+  store::RunRecord run;
+  run.id = "r1";
+  run.status = "failed";
+  run.duration_ms = 10;
+  auto s = stage("gen", "success", 5);
+  s.kind = "llm";
+  s.details = R"({"provider":"default","model":"m","tokens_in":10,"tokens_out":5,"cost_usd":0.01,"cache_hit":false,
+                  "retries":0,"phases_ms":{"render":1,"redact":1,"tokenize":1}})";
+  auto j = nlohmann::json::parse(to_json(build_report(run, {s, stage("b", "failed", 3)})));
+  EXPECT_EQ(j["run_id"], "r1");
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["duration_ms"], 10);
+  ASSERT_EQ(j["stages"].size(), 2u);
+  for (const char* k : {"name", "status", "exit_code", "attempts", "duration_ms", "cache_hit"}) {
+    EXPECT_TRUE(j["stages"][1].contains(k)) << k;
+  }
+  EXPECT_EQ(j["stages"][0]["llm"]["tokens_in"], 10);
+  EXPECT_EQ(j["llm"]["preprocess_ms"], 3);
+}
+
+TEST(Report, JunitMarksFailuresAndSkipsAndEscapes) {
+  store::RunRecord run;
+  run.id = "r1";
+  run.pipeline = "a&b.yml";
+  run.duration_ms = 10;
+  auto f = stage("sec<1>", "failed", 3);
+  f.reason = "exit code 2";
+  f.log_path = "/log";
+  auto sk = stage("deploy", "skipped", 0);
+  sk.reason = "needs \"sec<1>\" which failed";
+  std::string x = to_junit(build_report(run, {stage("ok", "success", 1), f, sk}),
+                           [](const std::string&) { return std::optional<std::string>("boom <here>\n"); });
+  EXPECT_NE(x.find("failures=\"1\""), std::string::npos) << x;
+  EXPECT_NE(x.find("skipped=\"1\""), std::string::npos) << x;
+  EXPECT_NE(x.find("name=\"sec&lt;1&gt;\""), std::string::npos) << x;
+  EXPECT_NE(x.find("boom &lt;here&gt;"), std::string::npos) << x;
+  EXPECT_NE(x.find("<skipped message=\"needs &quot;sec&lt;1&gt;&quot; which failed\"/>"), std::string::npos) << x;
+  EXPECT_NE(x.find("a&amp;b.yml"), std::string::npos);
+}
