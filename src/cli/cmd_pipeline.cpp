@@ -115,6 +115,9 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   opts.no_cache = a.no_cache;
   opts.only = a.only;
   opts.base_env = current_env();
+  std::error_code self_ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", self_ec);
+  if (!self_ec) opts.base_env.push_back("SLUICE_BIN=" + self.string());
   opts.interrupt_fd = sfd;
   opts.options_text = fmt::format("-j {}{}{}{}", opts.jobs, a.keep_going ? " --keep-going" : "",
                                   a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
