@@ -139,6 +139,9 @@ stages:
 
 TEST(Loader, ValidateAndLlmKinds) {
   auto r = parse_pipeline(R"(version: 1
+llm:
+  providers:
+    default: { kind: replay, cassettes: cassettes, model: m }
 stages:
   gen:
     llm: { provider: default, prompt: hi }
@@ -152,4 +155,23 @@ stages:
   EXPECT_EQ(r.pipeline.stages[1].kind, StageKind::validate);
   EXPECT_TRUE(r.pipeline.stages[1].validate->strict);
   EXPECT_EQ(r.pipeline.stages[1].validate->kubernetes.at(0), "k8s/generated");
+}
+
+TEST(Loader, LlmStageNeedsTheLlmSectionAndAKnownProvider) {
+  auto r = parse_pipeline("version: 1\nstages:\n  gen:\n    llm: { prompt: hi }\n", "p.yml");
+  ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+  EXPECT_NE(r.diagnostics[0].message.find("no top-level \"llm:\" section"), std::string::npos) << all(r);
+  auto bad = parse_pipeline(R"(version: 1
+llm:
+  providers:
+    default: { kind: replay, cassettes: c, model: m }
+stages:
+  gen:
+    llm: { provider: defualt, prompt: hi }
+  gen2:
+    llm: { prompt: hi, temprature: 0 }
+)", "p.yml");
+  std::string s = all(bad);
+  EXPECT_NE(s.find("temprature"), std::string::npos) << s;
+  EXPECT_NE(s.find("defualt"), std::string::npos) << s;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/yaml.h"
+#include "llm/config.h"
 
 namespace sluice::pipeline {
 
@@ -57,7 +58,7 @@ struct Stage {
   bool continue_on_error = false;
   std::optional<bool> cache;  // explicit `cache:`; unset: cached iff it has inputs
   std::string working_directory;
-  std::shared_ptr<const base::yaml::Node> llm;  // the stage's `llm:` block, parsed by the llm engine
+  std::shared_ptr<const llm::LlmStageSpec> llm;  // the stage's `llm:` block, parsed by the llm engine
   std::optional<ValidateSpec> validate;
 };
 
@@ -74,7 +75,7 @@ struct Pipeline {
   std::vector<std::string> secrets;  // names of environment variables whose values are masked
   Defaults defaults;
   std::vector<Stage> stages;  // file order
-  std::shared_ptr<const base::yaml::Node> llm;  // top-level `llm:` section, if any
+  std::shared_ptr<const llm::LlmConfig> llm;  // top-level `llm:` section, if any
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent

@@ -150,30 +150,31 @@ int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(m
 int Database::changes() const { return sqlite3_changes(m_db); }
 
 Expected<void> Database::migrate(const std::vector<Migration>& migrations) {
-  auto st = prepare("PRAGMA user_version");
-  if (!st) return tl::unexpected(st.error());
-  auto row = st->step();
-  if (!row) return tl::unexpected(row.error());
-  int current = static_cast<int>(st->column_int(0));
   int newest = migrations.empty() ? 0 : migrations.back().version;
-  if (current > newest) {
-    return make_error(ErrorCode::integrity,
-                      fmt::format("schema version {} is newer than this sluice understands ({}); "
-                                  "upgrade sluice or remove the .sluice directory",
-                                  current, newest));
-  }
-  for (const Migration& m : migrations) {
-    if (m.version <= current) continue;
-    auto r = transaction([&]() -> Expected<void> {
-      if (auto e = exec(m.sql); !e) return e;
-      return exec(fmt::format("PRAGMA user_version = {}", m.version));
-    });
-    if (!r) {
-      return make_error(r.error().code,
-                        fmt::format("migration to schema version {} failed: {}", m.version, r.error().message));
+  // The version is read inside the IMMEDIATE transaction so that several connections opening a
+  // new database at once apply each migration exactly once.
+  return transaction([&]() -> Expected<void> {
+    auto st = prepare("PRAGMA user_version");
+    if (!st) return tl::unexpected(st.error());
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    int current = static_cast<int>(st->column_int(0));
+    if (current > newest) {
+      return make_error(ErrorCode::integrity,
+                        fmt::format("schema version {} is newer than this sluice understands ({}); "
+                                    "upgrade sluice or remove the .sluice directory",
+                                    current, newest));
     }
-  }
-  return {};
+    for (const Migration& m : migrations) {
+      if (m.version <= current) continue;
+      if (auto e = exec(m.sql); !e) {
+        return make_error(e.error().code,
+                          fmt::format("migration to schema version {} failed: {}", m.version, e.error().message));
+      }
+    }
+    if (newest > current) return exec(fmt::format("PRAGMA user_version = {}", newest));
+    return {};
+  });
 }
 
 }  // namespace sluice::store

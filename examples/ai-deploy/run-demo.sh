@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make demo: runs examples/ai-deploy twice with the real sluice binary. The LLM stage answers
+# from recorded cassettes (the replay provider), so this needs no network and no API key; the
+# second run shows the step cache and the response cache at work.
+set -euo pipefail
+sluice="${1:?usage: run-demo.sh path/to/sluice}"
+cd "$(dirname "$0")"
+rm -rf .sluice build k8s/generated
+echo "== first run: everything executes"
+"$sluice" run -j 2 --json build/run1.json
+echo
+echo "== second run: unchanged inputs are cache hits"
+"$sluice" run -j 2 --json build/run2.json
+echo
+"$sluice" report last

@@ -1,0 +1,155 @@
+// `sluice tokens count|encode|decode|truncate`: the tokenize engine on the command line
+// (docs/tokenizer.md).
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/files.h"
+#include "cli/commands.h"
+#include "cli/terminal.h"
+#include "tokenize/encoder.h"
+
+namespace sluice::cli {
+namespace {
+
+struct TokensOptions {
+  std::string encoding = "o200k_base";
+  std::string ranks;
+  std::string input = "-";
+  std::size_t max_tokens = 0;
+  bool allow_special = false;
+};
+
+void report(Context& ctx, int code, const std::string& message) {
+  std::fprintf(stderr, "sluice tokens: %s\n", message.c_str());
+  ctx.exit_code = code;
+}
+
+int exit_code_for(const Error& e) {
+  return e.code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failed;
+}
+
+Expected<std::string> read_input(const std::string& input) {
+  if (input != "-") {
+    std::error_code ec;
+    if (!std::filesystem::exists(input, ec)) {
+      return make_error(ErrorCode::invalid_input, fmt::format("{}: no such file", input));
+    }
+    return base::read_file(input);
+  }
+  std::string data;
+  char buf[1 << 16];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, stdin)) > 0;) data.append(buf, n);
+  if (std::ferror(stdin)) return make_error(ErrorCode::io, "cannot read standard input");
+  return data;
+}
+
+// --ranks, then $SLUICE_TIKTOKEN_DIR, then ~/.cache/sluice/tiktoken.
+std::filesystem::path rank_dir(const TokensOptions& o) {
+  if (!o.ranks.empty()) return o.ranks;
+  if (std::string env = env_or("SLUICE_TIKTOKEN_DIR"); !env.empty()) return env;
+  return std::filesystem::path(env_or("HOME", "/")) / ".cache/sluice/tiktoken";
+}
+
+void write_out(std::string_view data) { std::fwrite(data.data(), 1, data.size(), stdout); }
+
+Expected<std::vector<tokenize::Rank>> parse_ids(const std::string& text, const std::string& source) {
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_array()) {
+    return make_error(ErrorCode::invalid_input, fmt::format("{}: want a JSON array of token ids", source));
+  }
+  std::vector<tokenize::Rank> ids;
+  ids.reserve(json.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const auto& v = json[i];
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 0xfffffffeull) {
+      return make_error(ErrorCode::invalid_input,
+                        fmt::format("{}: element {} is not a token id: {}", source, i, v.dump()));
+    }
+    ids.push_back(static_cast<tokenize::Rank>(v.get<std::uint64_t>()));
+  }
+  return ids;
+}
+
+enum class Action { count, encode, decode, truncate };
+
+void run_action(Action action, const TokensOptions& o, Context& ctx) {
+  auto input = read_input(o.input);
+  if (!input) return report(ctx, exit_code_for(input.error()), input.error().message);
+  auto enc = tokenize::load_encoding(o.encoding, rank_dir(o));
+  if (!enc) return report(ctx, exit_code_for(enc.error()), enc.error().message);
+  const tokenize::AllowedSpecial allowed =
+      o.allow_special ? tokenize::AllowedSpecial::all() : tokenize::AllowedSpecial::none();
+  const std::string source = o.input == "-" ? "<stdin>" : o.input;
+  switch (action) {
+    case Action::count:
+      write_out(fmt::format("{}\n", enc->count(*input, allowed)));
+      break;
+    case Action::encode: {
+      const auto ids = enc->encode(*input, allowed);
+      std::string out = "[";
+      for (std::size_t i = 0; i < ids.size(); ++i) fmt::format_to(std::back_inserter(out), "{}{}", i ? "," : "", ids[i]);
+      out += "]\n";
+      write_out(out);
+      break;
+    }
+    case Action::decode: {
+      auto ids = parse_ids(*input, source);
+      if (!ids) return report(ctx, exit_code_for(ids.error()), ids.error().message);
+      auto text = enc->decode(*ids);
+      if (!text) return report(ctx, exit_code_for(text.error()), text.error().message);
+      write_out(*text);
+      break;
+    }
+    case Action::truncate:
+      write_out(enc->truncate(*input, o.max_tokens, allowed).text);
+      break;
+  }
+  std::fflush(stdout);
+  ctx.exit_code = k_exit_ok;
+}
+
+}  // namespace
+
+void add_tokens_command(CLI::App& app, Context& ctx) {
+  auto* tokens = app.add_subcommand("tokens", "Count, encode, decode or truncate text with tiktoken encodings");
+  tokens->require_subcommand(1);
+  struct Sub {
+    const char* name;
+    const char* help;
+    Action action;
+  };
+  static constexpr Sub k_subs[] = {
+      {"count", "Print the number of tokens of the input", Action::count},
+      {"encode", "Print the token ids of the input as a JSON array", Action::encode},
+      {"decode", "Read a JSON array of token ids and print their text", Action::decode},
+      {"truncate", "Print the longest prefix of the input of at most --max tokens", Action::truncate},
+  };
+  for (const Sub& s : k_subs) {
+    auto opts = std::make_shared<TokensOptions>();
+    auto* sub = tokens->add_subcommand(s.name, s.help);
+    sub->add_option("--encoding,-e", opts->encoding, "cl100k_base or o200k_base (default o200k_base)")
+        ->check(CLI::IsMember({"cl100k_base", "o200k_base"}));
+    sub->add_option("--ranks", opts->ranks,
+                    "Directory of <encoding>.tiktoken files (default $SLUICE_TIKTOKEN_DIR, then "
+                    "~/.cache/sluice/tiktoken)");
+    if (s.action != Action::decode) {
+      sub->add_flag("--allow-special", opts->allow_special,
+                    "Read special tokens such as <|endoftext|> as their single id (default: plain text)");
+    }
+    if (s.action == Action::truncate) {
+      sub->add_option("--max,-n", opts->max_tokens, "Most tokens to keep")->required()->check(CLI::NonNegativeNumber);
+    }
+    sub->add_option("file", opts->input, "Input file, or - for standard input (default)");
+    const Action action = s.action;
+    sub->callback([action, opts, &ctx] { run_action(action, *opts, ctx); });
+  }
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,322 @@
+#include "llm/config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/duration.h"
+#include "base/strings.h"
+#include "llm/schema.h"
+
+namespace sluice::llm {
+
+namespace yaml = base::yaml;
+
+std::string_view to_string(ProviderKind kind) {
+  switch (kind) {
+    case ProviderKind::openai: return "openai";
+    case ProviderKind::anthropic: return "anthropic";
+    case ProviderKind::replay: return "replay";
+  }
+  return "openai";
+}
+
+const ProviderConfig* LlmConfig::find_provider(std::string_view name) const {
+  for (const auto& p : providers)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+namespace {
+
+// Collects diagnostics for one file; every check reports and carries on.
+class Checker {
+ public:
+  explicit Checker(std::string_view file) : m_file(file) {}
+
+  void error(const yaml::Mark& at, std::string message) {
+    m_diags.push_back({m_file, at.line, at.column, std::move(message)});
+  }
+  [[nodiscard]] base::Diagnostics take() { return std::move(m_diags); }
+  [[nodiscard]] bool ok() const { return m_diags.empty(); }
+
+  // Reports keys of `map` outside `known`, with a suggestion.
+  void check_keys(const yaml::Node& map, std::span<const std::string_view> known, std::string_view where) {
+    for (const auto& e : map.entries) {
+      if (std::find(known.begin(), known.end(), e.key.scalar) != known.end()) continue;
+      std::string msg = fmt::format("unknown key {} in {}", base::quote(e.key.scalar), where);
+      if (auto s = base::closest_match(e.key.scalar, known)) msg += fmt::format(" (did you mean \"{}\"?)", *s);
+      error(e.key.mark, std::move(msg));
+    }
+  }
+  bool expect_map(const yaml::Node& n, std::string_view what) {
+    if (n.is_map()) return true;
+    error(n.mark, fmt::format("{} must be a mapping, got {}", what, n.type_name()));
+    return false;
+  }
+  std::optional<std::string> string(const yaml::Node& n, std::string_view key) {
+    if (n.is_scalar() && !n.is_null()) return n.scalar;
+    error(n.mark, fmt::format("{} must be a string, got {}", key, n.type_name()));
+    return std::nullopt;
+  }
+  std::optional<double> number(const yaml::Node& n, std::string_view key, double min) {
+    double v = 0;
+    if (n.is_scalar() && (n.is_int() || n.is_float())) {
+      auto [p, ec] = std::from_chars(n.scalar.data(), n.scalar.data() + n.scalar.size(), v);
+      if (ec == std::errc() && std::isfinite(v) && v >= min) return v;
+    }
+    error(n.mark, fmt::format("{} must be a number >= {}, got {}", key, min, base::quote(n.scalar)));
+    return std::nullopt;
+  }
+  std::optional<int64_t> integer(const yaml::Node& n, std::string_view key, int64_t min) {
+    int64_t v = 0;
+    if (n.is_scalar() && n.is_int()) {
+      auto [p, ec] = std::from_chars(n.scalar.data(), n.scalar.data() + n.scalar.size(), v);
+      if (ec == std::errc() && p == n.scalar.data() + n.scalar.size() && v >= min) return v;
+    }
+    error(n.mark, fmt::format("{} must be an integer >= {}, got {}", key, min, base::quote(n.scalar)));
+    return std::nullopt;
+  }
+  std::optional<std::chrono::milliseconds> duration(const yaml::Node& n, std::string_view key) {
+    if (n.is_scalar()) {
+      auto d = base::parse_duration(n.scalar);
+      if (d && d->count() > 0) return *d;
+      error(n.mark, fmt::format("{}: {}", key, d ? "must be positive" : d.error().message));
+      return std::nullopt;
+    }
+    error(n.mark, fmt::format("{} must be a duration like \"30s\", got {}", key, n.type_name()));
+    return std::nullopt;
+  }
+  std::vector<std::string> strings(const yaml::Node& n, std::string_view key) {
+    std::vector<std::string> out;
+    if (n.is_scalar() && !n.is_null()) return {n.scalar};
+    if (!n.is_seq()) {
+      error(n.mark, fmt::format("{} must be a list of strings, got {}", key, n.type_name()));
+      return out;
+    }
+    for (const auto& item : n.items)
+      if (auto s = string(item, key)) out.push_back(*s);
+    return out;
+  }
+
+ private:
+  std::string m_file;
+  base::Diagnostics m_diags;
+};
+
+constexpr std::array<std::string_view, 3> k_top_keys = {"providers", "budget", "max_concurrency"};
+constexpr std::array<std::string_view, 7> k_provider_keys = {"kind", "base_url", "api_key_env", "model",
+                                                             "price", "cassettes", "description"};
+constexpr std::array<std::string_view, 2> k_price_keys = {"input_per_mtok", "output_per_mtok"};
+constexpr std::array<std::string_view, 4> k_budget_keys = {"per_run_usd", "per_day_usd", "max_calls_per_run",
+                                                           "max_tokens_per_run"};
+constexpr std::array<std::string_view, 18> k_stage_keys = {
+    "provider", "system", "prompt", "prompt_file", "context", "max_input_tokens", "truncate_context",
+    "max_output_tokens", "temperature", "top_p", "stop", "output", "cache", "timeout", "connect_timeout",
+    "stall_timeout", "retries", "description"};
+constexpr std::array<std::string_view, 3> k_output_keys = {"path", "format", "schema"};
+
+void parse_provider(Checker& c, const yaml::MapEntry& entry, LlmConfig& cfg) {
+  ProviderConfig p;
+  p.name = entry.key.scalar;
+  p.mark = entry.key.mark;
+  const yaml::Node& n = entry.value;
+  if (!c.expect_map(n, fmt::format("provider \"{}\"", p.name))) return;
+  c.check_keys(n, k_provider_keys, fmt::format("provider \"{}\"", p.name));
+  const yaml::Node* kind = n.find("kind");
+  if (kind == nullptr) {
+    c.error(n.mark, fmt::format("provider \"{}\" needs kind: openai, anthropic or replay", p.name));
+  } else if (kind->scalar == "openai") {
+    p.kind = ProviderKind::openai;
+  } else if (kind->scalar == "anthropic") {
+    p.kind = ProviderKind::anthropic;
+  } else if (kind->scalar == "replay") {
+    p.kind = ProviderKind::replay;
+  } else {
+    constexpr std::array<std::string_view, 3> kinds = {"openai", "anthropic", "replay"};
+    std::string msg = fmt::format("unknown provider kind {} (expected openai, anthropic or replay)", base::quote(kind->scalar));
+    if (auto s = base::closest_match(kind->scalar, kinds)) msg += fmt::format(" (did you mean \"{}\"?)", *s);
+    c.error(kind->mark, std::move(msg));
+  }
+  if (const auto* v = n.find("base_url")) {
+    if (auto s = c.string(*v, "base_url")) {
+      if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0)
+        c.error(v->mark, fmt::format("base_url must start with http:// or https://, got {}", base::quote(*s)));
+      p.base_url = *s;
+      while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
+    }
+  } else if (p.kind == ProviderKind::openai) {
+    p.base_url = "https://api.openai.com/v1";
+  } else if (p.kind == ProviderKind::anthropic) {
+    p.base_url = "https://api.anthropic.com/v1";
+  }
+  if (const auto* v = n.find("api_key_env")) {
+    if (auto s = c.string(*v, "api_key_env")) p.api_key_env = *s;
+  }
+  if (const auto* v = n.find("model")) {
+    if (auto s = c.string(*v, "model")) p.model = *s;
+  } else {
+    c.error(n.mark, fmt::format("provider \"{}\" needs model:{}", p.name,
+                                p.kind == ProviderKind::replay ? " (the model its cassettes were recorded with)" : ""));
+  }
+  if (const auto* v = n.find("price")) {
+    if (c.expect_map(*v, "price")) {
+      c.check_keys(*v, k_price_keys, "price");
+      Price price;
+      const auto* in = v->find("input_per_mtok");
+      const auto* out = v->find("output_per_mtok");
+      if (in == nullptr || out == nullptr) c.error(v->mark, "price needs input_per_mtok and output_per_mtok");
+      if (in != nullptr)
+        if (auto d = c.number(*in, "input_per_mtok", 0)) price.input_per_mtok = *d;
+      if (out != nullptr)
+        if (auto d = c.number(*out, "output_per_mtok", 0)) price.output_per_mtok = *d;
+      p.price = price;
+    }
+  }
+  if (const auto* v = n.find("cassettes")) {
+    if (auto s = c.string(*v, "cassettes")) p.cassettes = *s;
+    if (p.kind != ProviderKind::replay) c.error(v->mark, "cassettes: is only for kind: replay");
+  } else if (p.kind == ProviderKind::replay) {
+    c.error(n.mark, fmt::format("replay provider \"{}\" needs cassettes: (a directory)", p.name));
+  }
+  cfg.providers.push_back(std::move(p));
+}
+
+}  // namespace
+
+Parsed<LlmConfig> parse_llm_config(const yaml::Node& section, std::string_view file) {
+  Checker c(file);
+  LlmConfig cfg;
+  if (!c.expect_map(section, "llm")) return tl::unexpected(c.take());
+  c.check_keys(section, k_top_keys, "llm");
+  if (const auto* providers = section.find("providers")) {
+    if (c.expect_map(*providers, "llm.providers")) {
+      for (const auto& e : providers->entries) parse_provider(c, e, cfg);
+      if (providers->entries.empty()) c.error(providers->mark, "llm.providers is empty");
+    }
+  } else {
+    c.error(section.mark, "llm needs providers:");
+  }
+  if (const auto* b = section.find("budget")) {
+    if (c.expect_map(*b, "llm.budget")) {
+      c.check_keys(*b, k_budget_keys, "llm.budget");
+      if (const auto* v = b->find("per_run_usd")) cfg.budget.per_run_usd = c.number(*v, "per_run_usd", 0);
+      if (const auto* v = b->find("per_day_usd")) cfg.budget.per_day_usd = c.number(*v, "per_day_usd", 0);
+      if (const auto* v = b->find("max_calls_per_run"))
+        cfg.budget.max_calls_per_run = c.integer(*v, "max_calls_per_run", 0);
+      if (const auto* v = b->find("max_tokens_per_run"))
+        cfg.budget.max_tokens_per_run = c.integer(*v, "max_tokens_per_run", 0);
+    }
+  }
+  if (const auto* v = section.find("max_concurrency")) {
+    if (auto i = c.integer(*v, "max_concurrency", 1)) cfg.max_concurrency = static_cast<int>(std::min<int64_t>(*i, 1024));
+  }
+  if (!c.ok()) return tl::unexpected(c.take());
+  return cfg;
+}
+
+Parsed<LlmStageSpec> parse_llm_stage(const yaml::Node& n, std::string_view file) {
+  Checker c(file);
+  LlmStageSpec s;
+  s.mark = n.mark;
+  if (!c.expect_map(n, "stage llm")) return tl::unexpected(c.take());
+  c.check_keys(n, k_stage_keys, "stage llm");
+  if (const auto* v = n.find("provider")) {
+    s.provider_mark = v->mark;
+    if (auto str = c.string(*v, "provider")) s.provider = *str;
+  }
+  if (const auto* v = n.find("system"))
+    if (auto str = c.string(*v, "system")) s.system = *str;
+  const auto* prompt = n.find("prompt");
+  const auto* prompt_file = n.find("prompt_file");
+  if (prompt != nullptr && prompt_file != nullptr) {
+    c.error(prompt_file->mark, "give prompt or prompt_file, not both");
+  } else if (prompt == nullptr && prompt_file == nullptr) {
+    c.error(n.mark, "stage llm needs prompt: or prompt_file:");
+  }
+  if (prompt != nullptr)
+    if (auto str = c.string(*prompt, "prompt")) s.prompt = *str;
+  if (prompt_file != nullptr)
+    if (auto str = c.string(*prompt_file, "prompt_file")) s.prompt_file = *str;
+  if (const auto* v = n.find("context")) s.context = c.strings(*v, "context");
+  if (const auto* v = n.find("max_input_tokens")) s.max_input_tokens = c.integer(*v, "max_input_tokens", 1);
+  if (const auto* v = n.find("truncate_context")) {
+    if (v->is_bool()) s.truncate_context = v->as_bool();
+    else c.error(v->mark, fmt::format("truncate_context must be true or false, got {}", base::quote(v->scalar)));
+  }
+  if (const auto* v = n.find("max_output_tokens"))
+    if (auto i = c.integer(*v, "max_output_tokens", 1)) s.max_output_tokens = *i;
+  if (const auto* v = n.find("temperature")) {
+    if (auto d = c.number(*v, "temperature", 0)) {
+      if (*d > 2) c.error(v->mark, fmt::format("temperature must be between 0 and 2, got {}", v->scalar));
+      s.temperature = *d;
+    }
+  }
+  if (const auto* v = n.find("top_p")) {
+    if (auto d = c.number(*v, "top_p", 0)) {
+      if (*d > 1) c.error(v->mark, fmt::format("top_p must be between 0 and 1, got {}", v->scalar));
+      s.top_p = *d;
+    }
+  }
+  if (const auto* v = n.find("stop")) s.stop = c.strings(*v, "stop");
+  if (const auto* v = n.find("output")) {
+    if (c.expect_map(*v, "output")) {
+      c.check_keys(*v, k_output_keys, "output");
+      OutputSpec o;
+      if (const auto* p = v->find("path")) {
+        if (auto str = c.string(*p, "output.path")) o.path = *str;
+      } else {
+        c.error(v->mark, "output needs path:");
+      }
+      if (const auto* f = v->find("format")) {
+        if (f->scalar == "yaml") o.format = OutputFormat::yaml;
+        else if (f->scalar == "json") o.format = OutputFormat::json;
+        else if (f->scalar == "text") o.format = OutputFormat::text;
+        else c.error(f->mark, fmt::format("output.format must be yaml, json or text, got {}", base::quote(f->scalar)));
+      }
+      if (const auto* sc = v->find("schema")) {
+        if (sc->is_map()) o.schema_json = yaml_to_json(*sc).dump();
+        else if (auto str = c.string(*sc, "output.schema")) o.schema_path = *str;
+        if (o.format == OutputFormat::text) c.error(sc->mark, "output.schema needs format json or yaml");
+      }
+      s.output = std::move(o);
+    }
+  }
+  if (const auto* v = n.find("cache")) {
+    if (v->is_bool()) s.cache = v->as_bool() ? CacheMode::on : CacheMode::off;
+    else if (v->scalar == "on") s.cache = CacheMode::on;
+    else if (v->scalar == "off") s.cache = CacheMode::off;
+    else if (v->scalar == "auto") s.cache = CacheMode::automatic;
+    else c.error(v->mark, fmt::format("cache must be auto, on or off, got {}", base::quote(v->scalar)));
+  }
+  if (const auto* v = n.find("timeout"))
+    if (auto d = c.duration(*v, "timeout")) s.timeout = *d;
+  if (const auto* v = n.find("connect_timeout"))
+    if (auto d = c.duration(*v, "connect_timeout")) s.connect_timeout = *d;
+  if (const auto* v = n.find("stall_timeout"))
+    if (auto d = c.duration(*v, "stall_timeout")) s.stall_timeout = *d;
+  if (const auto* v = n.find("retries"))
+    if (auto i = c.integer(*v, "retries", 0)) s.retries = static_cast<int>(std::min<int64_t>(*i, 20));
+  if (!c.ok()) return tl::unexpected(c.take());
+  return s;
+}
+
+base::Diagnostics validate_llm_stage(const LlmStageSpec& stage, const LlmConfig& config, std::string_view file) {
+  base::Diagnostics out;
+  if (config.find_provider(stage.provider) == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& p : config.providers) names.push_back(p.name);
+    std::string msg = fmt::format("unknown provider {}", base::quote(stage.provider));
+    if (auto s = base::closest_match(stage.provider, names)) msg += fmt::format(" (did you mean \"{}\"?)", *s);
+    else if (!names.empty()) msg += fmt::format(" (known: {})", base::join(names, ", "));
+    const auto& at = stage.provider_mark.line > 0 ? stage.provider_mark : stage.mark;
+    out.push_back({std::string(file), at.line, at.column, std::move(msg)});
+  }
+  return out;
+}
+
+}  // namespace sluice::llm

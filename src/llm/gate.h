@@ -1,0 +1,47 @@
+#pragma once
+// max_concurrency: a counting gate shared by every LLM stage of a run (one object per run,
+// owned by the engine). Time spent in acquire() is the stage's queue time. Thread-safe.
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "base/error.h"
+
+namespace sluice::llm {
+
+class ConcurrencyGate {
+ public:
+  explicit ConcurrencyGate(int slots) : m_free(slots < 1 ? 1 : slots) {}
+  ConcurrencyGate(const ConcurrencyGate&) = delete;
+  ConcurrencyGate& operator=(const ConcurrencyGate&) = delete;
+
+  // Holds a slot until destroyed.
+  class Slot {
+   public:
+    explicit Slot(ConcurrencyGate* gate) : m_gate(gate) {}
+    Slot(Slot&& o) noexcept : m_gate(o.m_gate) { o.m_gate = nullptr; }
+    Slot& operator=(Slot&&) = delete;
+    Slot(const Slot&) = delete;
+    ~Slot() {
+      if (m_gate != nullptr) m_gate->release();
+    }
+
+   private:
+    ConcurrencyGate* m_gate;
+  };
+
+  // Waits for a free slot; fails only when `cancel` becomes true while waiting.
+  [[nodiscard]] Expected<Slot> acquire(const std::atomic<bool>* cancel);
+  [[nodiscard]] int in_use_peak() const { return m_peak.load(); }
+
+ private:
+  void release();
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  int m_free;
+  int m_in_use = 0;
+  std::atomic<int> m_peak{0};
+};
+
+}  // namespace sluice::llm

@@ -1,0 +1,255 @@
+#include "llm/http.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+namespace sluice::llm {
+
+namespace {
+
+using Ms = std::chrono::milliseconds;
+using std::chrono::duration_cast;
+using std::chrono::steady_clock;
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+enum class Outcome { ok, retry, fail, cancelled };
+
+struct Attempt {
+  Outcome outcome = Outcome::ok;
+  std::string error;
+  std::optional<Ms> retry_after;
+};
+
+// State shared with libcurl's callbacks during one attempt.
+struct Transfer {
+  const base::Clock* clock = nullptr;
+  CURL* easy = nullptr;
+  WireFormat format = WireFormat::openai;
+  StreamState state;
+  std::optional<SseParser> sse;
+  long status = 0;
+  bool json_body = false;
+  std::string body;  // non-2xx bodies and non-streamed JSON, capped
+  std::optional<Ms> retry_after;
+  steady_clock::time_point last_activity;
+  std::optional<steady_clock::time_point> first_text;
+  bool body_started = false;
+};
+
+constexpr size_t k_max_buffered = 16 << 20;
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view h(data, size * n);
+  t->last_activity = t->clock->now();
+  auto colon = h.find(':');
+  if (colon == std::string_view::npos) return size * n;
+  std::string name(h.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string_view value = h.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  if (name == "retry-after") {
+    if (auto d = parse_retry_after(value)) t->retry_after = d;
+  } else if (name == "retry-after-ms") {
+    double ms = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+    if (ec == std::errc() && ms >= 0 && std::isfinite(ms)) t->retry_after = Ms(static_cast<int64_t>(ms));
+  } else if (name == "content-type") {
+    t->json_body = value.find("application/json") != std::string_view::npos;
+  }
+  return size * n;
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view chunk(data, size * n);
+  t->last_activity = t->clock->now();
+  if (!t->body_started) {
+    t->body_started = true;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+  }
+  if (t->status < 200 || t->status >= 300 || t->json_body) {
+    if (t->body.size() + chunk.size() > k_max_buffered) return 0;  // aborts with CURLE_WRITE_ERROR
+    t->body.append(chunk);
+    return chunk.size();
+  }
+  t->sse->feed(chunk);
+  if (!t->first_text && !t->state.text.empty()) t->first_text = t->clock->now();
+  return chunk.size();
+}
+
+Attempt run_attempt(const HttpCall& call, const CallOptions& opt, const base::Clock& clock,
+                    steady_clock::time_point deadline, Transfer& t) {
+  global_init();
+  t.clock = &clock;
+  t.format = call.format;
+  t.last_activity = clock.now();
+  t.sse.emplace([&t](std::string_view event, std::string_view data) {
+    if (!t.state.error.empty()) return;
+    if (t.format == WireFormat::openai) decode_openai_event(data, t.state);
+    else decode_anthropic_event(event, data, t.state);
+  });
+
+  CURL* easy = curl_easy_init();
+  CURLM* multi = curl_multi_init();
+  if (easy == nullptr || multi == nullptr) {
+    if (easy) curl_easy_cleanup(easy);
+    if (multi) curl_multi_cleanup(multi);
+    return {Outcome::fail, "libcurl initialisation failed", {}};
+  }
+  t.easy = easy;
+  curl_slist* headers = nullptr;
+  for (const auto& h : call.headers) headers = curl_slist_append(headers, h.c_str());
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "Accept: text/event-stream, application/json");
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  auto remaining = duration_cast<Ms>(deadline - clock.now());
+  curl_easy_setopt(easy, CURLOPT_URL, call.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, call.body.data());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, opt.connect_timeout.count())));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, remaining.count())));
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "sluice/" SLUICE_VERSION);
+  curl_multi_add_handle(multi, easy);
+
+  Attempt a;
+  bool stalled = false, cancelled = false;
+  for (;;) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    if (running == 0) break;
+    if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_relaxed)) {
+      cancelled = true;
+      break;
+    }
+    if (clock.now() - t.last_activity > opt.stall_timeout) {
+      stalled = true;
+      break;
+    }
+    // Wakes on socket activity; the short cap bounds cancel/stall latency.
+    curl_multi_poll(multi, nullptr, 0, 20, nullptr);
+  }
+  CURLcode code = CURLE_OK;
+  int left = 0;
+  while (CURLMsg* m = curl_multi_info_read(multi, &left))
+    if (m->msg == CURLMSG_DONE) code = m->data.result;
+  if (t.status == 0) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t.status);
+  curl_multi_remove_handle(multi, easy);
+  curl_easy_cleanup(easy);
+  curl_multi_cleanup(multi);
+  curl_slist_free_all(headers);
+  t.easy = nullptr;
+
+  if (cancelled) return {Outcome::cancelled, "cancelled", {}};
+  if (stalled)
+    return {Outcome::retry, fmt::format("no data from {} for {} ms (stall timeout)", call.url, opt.stall_timeout.count()), {}};
+  if (code != CURLE_OK) {
+    std::string what = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(code);
+    if (code == CURLE_OPERATION_TIMEDOUT && clock.now() >= deadline - Ms(5))
+      return {Outcome::fail, fmt::format("timed out after {} ms (timeout): {}", opt.timeout.count(), what), {}};
+    if (code == CURLE_WRITE_ERROR) return {Outcome::fail, "response too large", {}};
+    if (code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT || code == CURLE_SSL_CACERT ||
+        code == CURLE_PEER_FAILED_VERIFICATION)
+      return {Outcome::fail, fmt::format("request to {} failed: {}", call.url, what), {}};
+    // Connection refused/reset, DNS, connect timeout, cut transfers: worth another try.
+    return {Outcome::retry, fmt::format("request to {} failed: {}", call.url, what), {}};
+  }
+  if (t.status == 429 || t.status >= 500) {
+    return {Outcome::retry, fmt::format("{} answered HTTP {}: {}", call.url, t.status, error_excerpt(t.body)), t.retry_after};
+  }
+  if (t.status < 200 || t.status >= 300) {
+    return {Outcome::fail, fmt::format("{} answered HTTP {}: {}", call.url, t.status, error_excerpt(t.body)), {}};
+  }
+  if (t.json_body) {
+    if (t.format == WireFormat::openai) decode_openai_body(t.body, t.state);
+    else decode_anthropic_body(t.body, t.state);
+    if (!t.first_text && !t.state.text.empty()) t.first_text = clock.now();
+  } else {
+    t.sse->finish();
+  }
+  if (!t.state.error.empty()) return {Outcome::fail, t.state.error, {}};
+  if (!t.state.done)
+    return {Outcome::retry, fmt::format("the response stream from {} ended before completion", call.url), {}};
+  return a;
+}
+
+}  // namespace
+
+std::optional<Ms> parse_retry_after(std::string_view value) {
+  double s = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), s);
+  if (ec != std::errc() || p != value.data() + value.size() || !std::isfinite(s) || s < 0) return std::nullopt;
+  return Ms(static_cast<int64_t>(std::min(s, 86400.0) * 1000));
+}
+
+Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptions& opt, const base::Clock& clock) {
+  const auto start = clock.now();
+  const auto deadline = start + opt.timeout;
+  std::mt19937_64 rng(std::random_device{}());
+  std::string last_error;
+  for (int attempt = 0;; ++attempt) {
+    Transfer t;
+    const auto attempt_start = clock.now();
+    Attempt a = run_attempt(call, opt, clock, deadline, t);
+    const auto end = clock.now();
+    if (a.outcome == Outcome::ok) {
+      LlmResponse r;
+      r.text = std::move(t.state.text);
+      r.model = std::move(t.state.model);
+      r.finish_reason = std::move(t.state.finish_reason);
+      r.usage_reported = t.state.tokens_in.has_value() && t.state.tokens_out.has_value();
+      r.tokens_in = t.state.tokens_in.value_or(0);
+      r.tokens_out = t.state.tokens_out.value_or(0);
+      r.retries = attempt;
+      auto first = t.first_text.value_or(end);
+      r.ttft_ms = std::chrono::duration<double, std::milli>(first - attempt_start).count();
+      r.generation_ms = std::chrono::duration<double, std::milli>(end - first).count();
+      return r;
+    }
+    if (a.outcome == Outcome::cancelled) return make_error(ErrorCode::network, "LLM call cancelled");
+    if (a.outcome == Outcome::fail) {
+      if (attempt > 0) a.error += fmt::format(" (after {} retr{})", attempt, attempt == 1 ? "y" : "ies");
+      return make_error(ErrorCode::network, std::move(a.error));
+    }
+    if (attempt >= opt.max_retries)
+      return make_error(ErrorCode::network, fmt::format("{} (gave up after {} retr{})", a.error, attempt,
+                                                        attempt == 1 ? "y" : "ies"));
+    // Full jitter over an exponential cap, but never sooner than the server asked.
+    auto cap = std::min<int64_t>(opt.backoff_max.count(), opt.backoff_base.count() << std::min(attempt, 20));
+    Ms delay(std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, cap))(rng));
+    if (a.retry_after) delay = std::max(delay, *a.retry_after);
+    if (clock.now() + delay >= deadline)
+      return make_error(ErrorCode::network,
+                        fmt::format("{}; the next retry (in {} ms) would pass the {} ms timeout", a.error,
+                                    delay.count(), opt.timeout.count()));
+    const auto wake = clock.now() + delay;
+    while (clock.now() < wake) {
+      if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_relaxed))
+        return make_error(ErrorCode::network, "LLM call cancelled");
+      std::this_thread::sleep_for(std::min<Ms>(Ms(10), duration_cast<Ms>(wake - clock.now()) + Ms(1)));
+    }
+  }
+}
+
+}  // namespace sluice::llm

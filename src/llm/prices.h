@@ -1,0 +1,29 @@
+#pragma once
+// Default prices of common models: approximate list prices in USD per million tokens, as the
+// vendors published them on the date below. A provider's `price:` in sluice.yml overrides them.
+// Unknown models have no default price (USD budgets then refuse to run; see runner).
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "llm/config.h"
+
+namespace sluice::llm {
+
+inline constexpr std::string_view k_price_table_date = "2025-10-01";
+
+struct ModelPrice {
+  std::string_view model;  // exact id; dated variants ("gpt-4o-2024-08-06") match by prefix
+  Price price;
+};
+
+[[nodiscard]] std::span<const ModelPrice> default_prices();
+
+// The provider's configured price, else the table's entry whose model is the longest prefix of
+// `model`; replay providers cost nothing unless configured.
+[[nodiscard]] std::optional<Price> price_for(const ProviderConfig& provider, std::string_view model);
+
+[[nodiscard]] double cost_usd(const Price& price, int64_t tokens_in, int64_t tokens_out);
+
+}  // namespace sluice::llm

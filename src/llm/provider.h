@@ -1,0 +1,87 @@
+#pragma once
+// The provider seam: one request in, one completed response out. Real implementations speak
+// OpenAI Chat Completions and Anthropic Messages over libcurl with streaming; `replay` answers
+// from cassettes; `RecordingProvider` wraps a real one and writes cassettes.
+//
+// Thread-safety: complete() may be called from several threads at once on one provider object.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "llm/config.h"
+
+namespace sluice::llm {
+
+// What leaves the machine (already rendered and redacted). Never holds the API key.
+struct LlmRequest {
+  std::string model;
+  std::string system;
+  std::string prompt;
+  int64_t max_output_tokens = 1024;
+  double temperature = 0;
+  std::optional<double> top_p;
+  std::vector<std::string> stop;
+};
+
+// Limits of one complete() call, retries included.
+struct CallOptions {
+  std::chrono::milliseconds timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};
+  int max_retries = 3;
+  std::chrono::milliseconds backoff_base{500};  // attempt n waits up to base * 2^n (full jitter)
+  std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
+  const std::atomic<bool>* cancel = nullptr;  // set it to abort promptly (Ctrl-C)
+};
+
+struct LlmResponse {
+  std::string text;
+  std::string model;          // as the provider reported it (else the requested one)
+  std::string finish_reason;  // "stop", "length", "end_turn", ...
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  bool usage_reported = false;  // false: counts are ours, not the provider's
+  int retries = 0;
+  double ttft_ms = 0;        // request sent (last attempt) -> first text byte
+  double generation_ms = 0;  // first text byte -> end of stream
+};
+
+class LlmProvider {
+ public:
+  virtual ~LlmProvider() = default;
+  [[nodiscard]] virtual Expected<LlmResponse> complete(const LlmRequest& request, const CallOptions& options) = 0;
+  [[nodiscard]] virtual ProviderKind kind() const = 0;
+};
+
+// The HTTP providers. `api_key` is the key's value (the caller read it from the environment);
+// it is sent only in the auth header and never appears in errors.
+[[nodiscard]] std::unique_ptr<LlmProvider> make_openai_provider(std::string base_url, std::string api_key,
+                                                                const base::Clock& clock);
+[[nodiscard]] std::unique_ptr<LlmProvider> make_anthropic_provider(std::string base_url, std::string api_key,
+                                                                   const base::Clock& clock);
+
+// The key a cassette is stored under: SHA-256 of the request's model and every parameter and
+// text. Stable across runs and machines.
+[[nodiscard]] std::string cassette_key(const LlmRequest& request);
+
+// Answers from `<dir>/<key>.json`; a missing cassette is a not_found error naming the key, the
+// file and a summary of the request.
+[[nodiscard]] std::unique_ptr<LlmProvider> make_replay_provider(std::filesystem::path dir);
+
+// Forwards to `inner` and writes each successful exchange as a cassette in `dir` (the request
+// as sent, which is already redacted; no headers, so never the key).
+[[nodiscard]] std::unique_ptr<LlmProvider> make_recording_provider(std::unique_ptr<LlmProvider> inner,
+                                                                   std::filesystem::path dir,
+                                                                   const base::Clock& clock);
+
+}  // namespace sluice::llm

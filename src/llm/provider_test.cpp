@@ -1,0 +1,380 @@
+// Providers against a real HTTP server on 127.0.0.1: streaming, usage, retries, timeouts,
+// malformed and cut streams, cancellation, replay and record.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "base/files.h"
+#include "llm/provider.h"
+#include "llm/test_server.h"
+
+namespace sluice::llm {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TestServer;
+
+constexpr const char* k_key = "sk-test-THEKEY-0123456789";
+
+LlmRequest request() {
+  LlmRequest r;
+  r.model = "gpt-4o-mini";
+  r.system = "You write Kubernetes manifests.";
+  r.prompt = "Write a deployment.";
+  r.max_output_tokens = 100;
+  return r;
+}
+
+CallOptions fast() {
+  CallOptions o;
+  o.timeout = 3s;
+  o.connect_timeout = 1s;
+  o.stall_timeout = 1s;
+  o.max_retries = 3;
+  o.backoff_base = 1ms;
+  return o;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+struct ProviderTest : ::testing::Test {
+  TestServer server;
+  base::SystemClock clock;
+  std::atomic<int> calls{0};
+  std::string last_body;
+  std::string last_auth;
+
+  std::unique_ptr<LlmProvider> openai() { return make_openai_provider(server.url() + "/v1", k_key, clock); }
+  void serve_openai(std::function<void(int call, const httplib::Request&, httplib::Response&)> fn) {
+    server.server().Post("/v1/chat/completions", [this, fn](const httplib::Request& req, httplib::Response& res) {
+      int n = calls++;
+      last_body = req.body;
+      last_auth = req.get_header_value("Authorization");
+      fn(n, req, res);
+    });
+    server.start();
+  }
+};
+
+TEST_F(ProviderTest, OpenAiStreamsTextUsageAndTimeToFirstToken) {
+  serve_openai([this](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this](size_t, httplib::DataSink& sink) {
+      std::this_thread::sleep_for(60ms);  // the model "thinks" before the first token
+      std::string s = testing::openai_stream({"kind: ", "Deployment", "\n"}, 42, 7);
+      sink.write(s.data(), s.size());
+      sink.done();
+      return !server.stopping();
+    });
+  });
+  auto r = openai()->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->text, "kind: Deployment\n");
+  EXPECT_TRUE(r->usage_reported);
+  EXPECT_EQ(r->tokens_in, 42);
+  EXPECT_EQ(r->tokens_out, 7);
+  EXPECT_EQ(r->finish_reason, "stop");
+  EXPECT_EQ(r->model, "gpt-4o-mini-2024-07-18");
+  EXPECT_EQ(r->retries, 0);
+  EXPECT_GE(r->ttft_ms, 55);
+  EXPECT_EQ(last_auth, std::string("Bearer ") + k_key);
+  auto body = nlohmann::json::parse(last_body);
+  EXPECT_EQ(body["stream"], true);
+  EXPECT_EQ(body["stream_options"]["include_usage"], true);
+  EXPECT_EQ(body["messages"][0]["role"], "system");
+  EXPECT_EQ(body["messages"][1]["content"], "Write a deployment.");
+  EXPECT_EQ(body["max_tokens"], 100);
+}
+
+TEST_F(ProviderTest, AnthropicStreamsMessagesEvents) {
+  std::string key_header, version;
+  server.server().Post("/v1/messages", [&](const httplib::Request& req, httplib::Response& res) {
+    key_header = req.get_header_value("x-api-key");
+    version = req.get_header_value("anthropic-version");
+    last_body = req.body;
+    res.set_content(testing::anthropic_stream({"apiVersion", ": v1"}, 30, 5), "text/event-stream");
+  });
+  server.start();
+  auto p = make_anthropic_provider(server.url() + "/v1", k_key, clock);
+  auto r = p->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->text, "apiVersion: v1");
+  EXPECT_EQ(r->tokens_in, 30);
+  EXPECT_EQ(r->tokens_out, 5);
+  EXPECT_TRUE(r->usage_reported);
+  EXPECT_EQ(r->finish_reason, "end_turn");
+  EXPECT_EQ(key_header, k_key);
+  EXPECT_EQ(version, "2023-06-01");
+  auto body = nlohmann::json::parse(last_body);
+  EXPECT_EQ(body["system"], "You write Kubernetes manifests.");
+  EXPECT_EQ(body["messages"][0]["role"], "user");
+}
+
+TEST_F(ProviderTest, RetriesOn429HonouringRetryAfter) {
+  serve_openai([](int n, const httplib::Request&, httplib::Response& res) {
+    if (n == 0) {
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      res.set_content(R"({"error":{"message":"Rate limit reached","type":"rate_limit"}})", "application/json");
+      return;
+    }
+    res.set_content(testing::openai_stream({"ok"}, 1, 1), "text/event-stream");
+  });
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_GE(ms_since(t), 1000);  // backoff base is 1 ms: only Retry-After explains the wait
+  EXPECT_EQ(r->retries, 1);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(ProviderTest, RetriesOn5xxWithBackoffThenSucceeds) {
+  serve_openai([](int n, const httplib::Request&, httplib::Response& res) {
+    if (n < 2) {
+      res.status = n == 0 ? 500 : 503;
+      res.set_content("upstream overloaded", "text/plain");
+      return;
+    }
+    res.set_content(testing::openai_stream({"fine"}, 3, 1), "text/event-stream");
+  });
+  auto r = openai()->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->text, "fine");
+  EXPECT_EQ(r->retries, 2);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST_F(ProviderTest, GivesUpAfterMaxRetriesNamingTheLastError) {
+  serve_openai([](int, const httplib::Request&, httplib::Response& res) {
+    res.status = 502;
+    res.set_content("bad gateway", "text/plain");
+  });
+  auto o = fast();
+  o.max_retries = 2;
+  auto r = openai()->complete(request(), o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(calls, 3);
+  EXPECT_NE(r.error().message.find("HTTP 502"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("gave up after 2 retries"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ProviderTest, NeverRetries400Or401AndNeverShowsTheKey) {
+  serve_openai([](int n, const httplib::Request&, httplib::Response& res) {
+    res.status = n == 0 ? 400 : 401;
+    res.set_content(R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}})",
+                    "application/json");
+  });
+  auto r = openai()->complete(request(), fast());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(r.error().message.find("HTTP 400"), std::string::npos) << r.error().message;
+  auto r2 = openai()->complete(request(), fast());
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(calls, 2);
+  EXPECT_NE(r2.error().message.find("HTTP 401"), std::string::npos);
+  EXPECT_NE(r2.error().message.find("Incorrect API key"), std::string::npos);
+  EXPECT_EQ(r2.error().message.find(k_key), std::string::npos);
+  EXPECT_EQ(r.error().message.find(k_key), std::string::npos);
+}
+
+TEST_F(ProviderTest, MalformedJsonInStreamFailsWithoutRetry) {
+  serve_openai([](int, const httplib::Request&, httplib::Response& res) {
+    res.set_content(testing::openai_chunk("a") + "data: {\"choices\": [ {\"delta\": \n\n", "text/event-stream");
+  });
+  auto r = openai()->complete(request(), fast());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(r.error().message.find("malformed JSON"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ProviderTest, StreamCutHalfwayIsRetried) {
+  serve_openai([this](int n, const httplib::Request&, httplib::Response& res) {
+    if (n == 0) {
+      // Half a stream, then the connection drops (the provider returns false mid-stream).
+      res.set_chunked_content_provider("text/event-stream", [](size_t offset, httplib::DataSink& sink) {
+        if (offset > 0) return false;
+        std::string s = testing::openai_chunk("half ");
+        sink.write(s.data(), s.size());
+        return true;
+      });
+      return;
+    }
+    res.set_content(testing::openai_stream({"whole"}, 2, 1), "text/event-stream");
+    (void)this;
+  });
+  auto r = openai()->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->text, "whole");  // nothing of the cut attempt leaks into the answer
+  EXPECT_EQ(r->retries, 1);
+}
+
+TEST_F(ProviderTest, StreamEndingWithoutDoneIsReportedAfterRetries) {
+  serve_openai([](int, const httplib::Request&, httplib::Response& res) {
+    res.set_content(testing::openai_chunk("no end marker"), "text/event-stream");
+  });
+  auto o = fast();
+  o.max_retries = 1;
+  auto r = openai()->complete(request(), o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(calls, 2);
+  EXPECT_NE(r.error().message.find("ended before completion"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ProviderTest, StalledStreamHitsTheStallTimeout) {
+  serve_openai([this](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this](size_t offset, httplib::DataSink& sink) {
+      if (offset == 0) {
+        std::string s = testing::openai_chunk("first ");
+        sink.write(s.data(), s.size());
+        return true;
+      }
+      for (int i = 0; i < 100 && !server.stopping() && sink.is_writable(); ++i) std::this_thread::sleep_for(10ms);
+      return false;
+    });
+  });
+  auto o = fast();
+  o.stall_timeout = 150ms;
+  o.max_retries = 0;
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(request(), o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("stall timeout"), std::string::npos) << r.error().message;
+  EXPECT_LT(ms_since(t), 900);
+}
+
+TEST_F(ProviderTest, SlowButSteadyStreamSucceeds) {
+  serve_openai([this](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this](size_t offset, httplib::DataSink& sink) {
+      static thread_local int sent = 0;
+      if (offset == 0) sent = 0;
+      if (server.stopping()) return false;
+      std::this_thread::sleep_for(40ms);
+      std::string s = sent < 5 ? testing::openai_chunk("x") : testing::openai_chunk("", "stop") + testing::openai_usage(1, 5) + "data: [DONE]\n\n";
+      sink.write(s.data(), s.size());
+      if (++sent > 5) sink.done();
+      return true;
+    });
+  });
+  auto o = fast();
+  o.stall_timeout = 150ms;  // longer than each gap, shorter than the whole stream
+  auto r = openai()->complete(request(), o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->text, "xxxxx");
+  EXPECT_GE(r->generation_ms, 120);
+}
+
+TEST_F(ProviderTest, TotalTimeoutEndsTheCall) {
+  serve_openai([this](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this](size_t, httplib::DataSink& sink) {
+      if (server.stopping()) return false;
+      std::this_thread::sleep_for(50ms);
+      std::string s = testing::openai_chunk("x");
+      sink.write(s.data(), s.size());
+      return true;  // never ends
+    });
+  });
+  auto o = fast();
+  o.timeout = 300ms;
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(request(), o);
+  ASSERT_FALSE(r);
+  EXPECT_LT(ms_since(t), 1000);
+  EXPECT_NE(r.error().message.find("timeout"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ProviderTest, ConnectionRefusedIsRetriedThenReported) {
+  // A port that was free a moment ago: bound, read, closed, never listened on.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  auto p = make_openai_provider(fmt::format("http://127.0.0.1:{}/v1", port), k_key, clock);
+  auto o = fast();
+  o.max_retries = 2;
+  auto r = p->complete(request(), o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("gave up after 2 retries"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().code, ErrorCode::network);
+}
+
+TEST_F(ProviderTest, CancelFlagAbortsAStreamingCall) {
+  serve_openai([this](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this](size_t, httplib::DataSink& sink) {
+      for (int i = 0; i < 200 && !server.stopping() && sink.is_writable(); ++i) std::this_thread::sleep_for(10ms);
+      return false;
+    });
+  });
+  std::atomic<bool> cancel{false};
+  auto o = fast();
+  o.cancel = &cancel;
+  o.stall_timeout = 10s;
+  o.timeout = 10s;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    cancel = true;
+  });
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(request(), o);
+  canceller.join();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cancelled"), std::string::npos);
+  EXPECT_LT(ms_since(t), 600);
+}
+
+TEST_F(ProviderTest, AcceptsANonStreamedJsonBody) {
+  serve_openai([](int, const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"model":"llama3","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1}})",
+                    "application/json");
+  });
+  auto r = openai()->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->text, "hi");
+  EXPECT_EQ(r->tokens_in, 9);
+}
+
+TEST_F(ProviderTest, RecordThenReplayRoundTripWithoutTheKey) {
+  serve_openai([](int, const httplib::Request&, httplib::Response& res) {
+    res.set_content(testing::openai_stream({"recorded ", "answer"}, 11, 2), "text/event-stream");
+  });
+  base::TempDir dir;
+  auto rec = make_recording_provider(openai(), dir.path(), clock);
+  auto r = rec->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  auto file = dir.path() / (cassette_key(request()) + ".json");
+  auto text = base::read_file(file);
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(text->find(k_key), std::string::npos);
+  EXPECT_NE(text->find("recorded answer"), std::string::npos);
+
+  auto replay = make_replay_provider(dir.path());
+  auto again = replay->complete(request(), fast());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->text, "recorded answer");
+  EXPECT_EQ(again->tokens_in, 11);
+  EXPECT_EQ(calls, 1);
+
+  LlmRequest other = request();
+  other.prompt = "Something never recorded";
+  auto miss = replay->complete(other, fast());
+  ASSERT_FALSE(miss);
+  EXPECT_EQ(miss.error().code, ErrorCode::not_found);
+  EXPECT_NE(miss.error().message.find(cassette_key(other)), std::string::npos) << miss.error().message;
+  EXPECT_NE(miss.error().message.find("Something never recorded"), std::string::npos);
+  EXPECT_NE(cassette_key(other), cassette_key(request()));
+}
+
+}  // namespace
+}  // namespace sluice::llm

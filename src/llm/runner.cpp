@@ -1,0 +1,301 @@
+#include "llm/runner.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/files.h"
+#include "base/strings.h"
+#include "llm/budget.h"
+#include "llm/prices.h"
+#include "llm/provider.h"
+#include "llm/response_cache.h"
+#include "store/database.h"
+
+namespace sluice::llm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(const base::Clock& clock, Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(clock.now() - start).count();
+}
+
+nlohmann::json phases_json(const LlmPhases& p) {
+  return {{"render", p.render_ms},   {"redact", p.redact_ms},         {"tokenize", p.tokenize_ms},
+          {"cache", p.cache_ms},     {"budget", p.budget_ms},         {"queue", p.queue_ms},
+          {"ttft", p.ttft_ms},       {"generation", p.generation_ms}, {"post_process", p.post_process_ms}};
+}
+
+Expected<std::unique_ptr<LlmProvider>> make_provider(const ProviderConfig& p, LlmStageContext& ctx) {
+  if (p.kind == ProviderKind::replay) {
+    auto dir = resolve_in_workspace(ctx.workspace, p.cassettes, "cassettes");
+    if (!dir) return tl::unexpected(dir.error());
+    return make_replay_provider(*dir);
+  }
+  std::string key;
+  if (!p.api_key_env.empty()) {
+    auto v = ctx.env ? ctx.env(p.api_key_env) : std::nullopt;
+    if (!v || v->empty())
+      return make_error(ErrorCode::invalid_input,
+                        fmt::format("environment variable {} (api_key_env of provider \"{}\") is not set",
+                                    p.api_key_env, p.name));
+    key = std::move(*v);
+  }
+  std::unique_ptr<LlmProvider> provider = p.kind == ProviderKind::openai
+                                              ? make_openai_provider(p.base_url, std::move(key), *ctx.clock)
+                                              : make_anthropic_provider(p.base_url, std::move(key), *ctx.clock);
+  if (ctx.record_dir) provider = make_recording_provider(std::move(provider), *ctx.record_dir, *ctx.clock);
+  return provider;
+}
+
+// Records the call in llm_calls; a failure to record does not fail the stage.
+void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStageResult& r, const std::string& error) {
+  auto q = db.prepare(
+      "INSERT INTO llm_calls (run_id, stage, provider, provider_kind, model, status, error, cache_hit, tokens_in, "
+      "tokens_out, cost_usd, retries, tokenizer, tokenizer_exact, phases, created_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!q) return;
+  q->bind(1, ctx.run_id).bind(2, ctx.stage).bind(3, r.provider).bind(4, r.provider_kind).bind(5, r.model)
+      .bind(6, error.empty() ? "ok" : "failed");
+  if (error.empty()) q->bind_null(7);
+  else q->bind(7, error);
+  q->bind(8, r.cache_hit ? 1 : 0).bind(9, r.tokens_in).bind(10, r.tokens_out).bind(11, r.cost_usd).bind(12, r.retries)
+      .bind(13, r.tokenizer).bind(14, r.tokenizer_exact ? 1 : 0)
+      .bind(15, phases_json(r.phases).dump()).bind(16, ctx.clock->wall_ms());
+  (void)q->run();
+}
+
+}  // namespace
+
+std::string LlmStageResult::to_json() const {
+  nlohmann::json j = {{"provider", provider},
+                      {"provider_kind", provider_kind},
+                      {"model", model},
+                      {"tokens_in", tokens_in},
+                      {"tokens_out", tokens_out},
+                      {"usage_from_provider", usage_from_provider},
+                      {"cost_usd", cost_usd},
+                      {"cache_hit", cache_hit},
+                      {"retries", retries},
+                      {"tokenizer", tokenizer},
+                      {"tokenizer_exact", tokenizer_exact},
+                      {"context_truncated", context_truncated},
+                      {"finish_reason", finish_reason},
+                      {"phases_ms", phases_json(phases)}};
+  j["output"] = output_path ? nlohmann::json(*output_path) : nlohmann::json(nullptr);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig& config, LlmStageContext& ctx) {
+  if (ctx.counter == nullptr || ctx.redactor == nullptr || ctx.clock == nullptr || ctx.gate == nullptr)
+    return make_error(ErrorCode::internal, "run_llm_stage: counter, redactor, clock and gate are required");
+  const base::Clock& clock = *ctx.clock;
+  LlmStageResult r;
+  r.provider = ctx.provider_override.empty() ? spec.provider : ctx.provider_override;
+  const ProviderConfig* pc = config.find_provider(r.provider);
+  if (pc == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& p : config.providers) names.push_back(p.name);
+    return make_error(ErrorCode::invalid_input, fmt::format("unknown LLM provider {} (known: {})",
+                                                            base::quote(r.provider), base::join(names, ", ")));
+  }
+  r.provider_kind = std::string(to_string(pc->kind));
+  r.model = pc->model;
+  r.tokenizer = ctx.counter->name();
+  r.tokenizer_exact = ctx.counter->exact() && pc->kind != ProviderKind::anthropic;
+  const auto price = price_for(*pc, pc->model);
+  if (!price && (config.budget.per_run_usd || config.budget.per_day_usd))
+    return make_error(ErrorCode::budget,
+                      fmt::format("no price known for model {} of provider \"{}\" and a USD budget is set; add "
+                                  "price: {{input_per_mtok: ..., output_per_mtok: ...}} to the provider",
+                                  pc->model, pc->name));
+
+  // Render.
+  auto t = clock.now();
+  std::string tmpl = spec.prompt;
+  std::string tmpl_name = "prompt";
+  if (!spec.prompt_file.empty()) {
+    auto path = resolve_in_workspace(ctx.workspace, spec.prompt_file, "prompt_file");
+    if (!path) return tl::unexpected(path.error());
+    auto text = base::read_file(*path);
+    if (!text) return tl::unexpected(text.error());
+    tmpl = std::move(*text);
+    tmpl_name = spec.prompt_file;
+  }
+  auto rendered = render_prompt(tmpl, tmpl_name, ctx.workspace, spec.context, ctx.env);
+  if (!rendered) return tl::unexpected(rendered.error());
+  r.phases.render_ms = ms_since(clock, t);
+
+  // Redact: everything that leaves the machine goes through the redactor.
+  t = clock.now();
+  std::string system = ctx.redactor->redact(spec.system);
+  std::string before = ctx.redactor->redact(rendered->before);
+  std::string context = ctx.redactor->redact(rendered->context);
+  std::string after = ctx.redactor->redact(rendered->after);
+  r.phases.redact_ms = ms_since(clock, t);
+
+  // Count, and enforce max_input_tokens.
+  t = clock.now();
+  const TokenCounter& counter = *ctx.counter;
+  size_t fixed = counter.count(system) + counter.count(before) + counter.count(after);
+  size_t ctx_tokens = counter.count(context);
+  if (spec.max_input_tokens && fixed + ctx_tokens > static_cast<size_t>(*spec.max_input_tokens)) {
+    const auto limit = static_cast<size_t>(*spec.max_input_tokens);
+    if (!spec.truncate_context || context.empty() || fixed >= limit)
+      return make_error(ErrorCode::invalid_input,
+                        fmt::format("input is {} tokens ({}: system + prompt {}, context {} from {} file(s)), over "
+                                    "max_input_tokens {}{}",
+                                    fixed + ctx_tokens, r.tokenizer, fixed, ctx_tokens, rendered->files.size(), limit,
+                                    spec.truncate_context || context.empty() ? "" : "; set truncate_context: true to cut the context"));
+    const std::string marker = fmt::format("\n[context truncated by sluice to fit max_input_tokens {}]\n", limit);
+    size_t marker_tokens = counter.count(marker);
+    size_t room = limit - fixed > marker_tokens ? limit - fixed - marker_tokens : 0;
+    context.resize(counter.prefix_bytes(context, room));
+    context += marker;
+    ctx_tokens = counter.count(context);
+    r.context_truncated = true;
+  }
+  const auto tokens_in = static_cast<int64_t>(fixed + ctx_tokens);
+  r.phases.tokenize_ms = ms_since(clock, t);
+
+  LlmRequest req;
+  req.model = pc->model;
+  req.system = std::move(system);
+  req.prompt = std::move(before);
+  req.prompt += context;
+  req.prompt += after;
+  req.max_output_tokens = spec.max_output_tokens;
+  req.temperature = spec.temperature;
+  req.top_p = spec.top_p;
+  req.stop = spec.stop;
+
+  std::string schema_text;
+  if (spec.output && !spec.output->schema_path.empty()) {
+    auto path = resolve_in_workspace(ctx.workspace, spec.output->schema_path, "output.schema");
+    if (!path) return tl::unexpected(path.error());
+    auto text = base::read_file(*path);
+    if (!text) return tl::unexpected(text.error());
+    schema_text = std::move(*text);
+  } else if (spec.output) {
+    schema_text = spec.output->schema_json;
+  }
+  std::optional<std::filesystem::path> out_path;
+  if (spec.output) {
+    auto p = resolve_in_workspace(ctx.workspace, spec.output->path, "output.path");
+    if (!p) return tl::unexpected(p.error());
+    out_path = *p;
+  }
+
+  auto db = store::Database::open(ctx.state_db, store::all_migrations());
+  if (!db) return tl::unexpected(db.error());
+  ResponseCache cache(**db);
+  Ledger ledger(**db);
+
+  // Guard, write and record; shared by hits and calls.
+  auto finish = [&](const std::string& reply) -> Expected<LlmStageResult> {
+    auto pp = clock.now();
+    if (spec.output) {
+      auto text = guard_output(reply, *spec.output, schema_text);
+      if (!text) {
+        r.phases.post_process_ms = ms_since(clock, pp);
+        record_call(**db, ctx, r, text.error().message);
+        return tl::unexpected(text.error());
+      }
+      // An unchanged output (a cache hit on a second run) is not rewritten: no fsync, same mtime.
+      auto existing = base::read_file(*out_path);
+      if (!existing || *existing != *text)
+        if (auto w = base::atomic_write(*out_path, *text); !w) return tl::unexpected(w.error());
+      r.output = std::move(*text);
+      r.output_path = spec.output->path;
+    } else {
+      r.output = reply;
+    }
+    r.phases.post_process_ms = ms_since(clock, pp);
+    record_call(**db, ctx, r, "");
+    return r;
+  };
+
+  const bool use_cache = spec.cache == CacheMode::on || (spec.cache == CacheMode::automatic && spec.temperature == 0);
+  r.cache_key = response_cache_key(pc->kind, pc->base_url, req);
+  if (use_cache && !ctx.record_dir) {
+    t = clock.now();
+    auto hit = cache.lookup(r.cache_key, clock.wall_ms());
+    r.phases.cache_ms = ms_since(clock, t);
+    if (!hit) return tl::unexpected(hit.error());
+    if (*hit) {
+      r.cache_hit = true;
+      r.tokens_in = (*hit)->tokens_in;
+      r.tokens_out = (*hit)->tokens_out;
+      r.finish_reason = (*hit)->finish_reason;
+      return finish((*hit)->text);
+    }
+  }
+
+  auto provider = make_provider(*pc, ctx);
+  if (!provider) return tl::unexpected(provider.error());
+
+  // Reserve the worst case against every limit before any network call.
+  t = clock.now();
+  // An approximate count may fall short of the provider's: reserve a 25% margin on input.
+  const int64_t reserve_in = r.tokenizer_exact ? tokens_in : tokens_in + (tokens_in + 3) / 4;
+  ReserveRequest rr{ctx.run_id, ctx.stage, pc->name, pc->model,
+                    price ? cost_usd(*price, reserve_in, spec.max_output_tokens) : 0.0,
+                    reserve_in, spec.max_output_tokens, clock.wall_ms()};
+  auto reservation = ledger.reserve(rr, config.budget);
+  r.phases.budget_ms = ms_since(clock, t);
+  if (!reservation) {
+    reservation.error().message = fmt::format("stage {}: {}", ctx.stage, reservation.error().message);
+    return tl::unexpected(reservation.error());
+  }
+
+  t = clock.now();
+  auto slot = ctx.gate->acquire(ctx.cancel);
+  r.phases.queue_ms = ms_since(clock, t);
+  if (!slot) {
+    (void)ledger.release(*reservation, clock.wall_ms());
+    return tl::unexpected(slot.error());
+  }
+  CallOptions opts;
+  opts.timeout = spec.timeout;
+  opts.connect_timeout = spec.connect_timeout;
+  opts.stall_timeout = spec.stall_timeout;
+  opts.max_retries = spec.retries;
+  opts.cancel = ctx.cancel;
+  opts.backoff_base = ctx.backoff_base;
+  auto resp = (*provider)->complete(req, opts);
+  { auto released = std::move(*slot); }
+  if (!resp) {
+    (void)ledger.release(*reservation, clock.wall_ms());
+    Error e = resp.error();
+    e.message = fmt::format("provider \"{}\" ({} {}): {}", pc->name, r.provider_kind, pc->model, e.message);
+    record_call(**db, ctx, r, e.message);
+    return tl::unexpected(std::move(e));
+  }
+  r.retries = resp->retries;
+  r.phases.ttft_ms = resp->ttft_ms;
+  r.phases.generation_ms = resp->generation_ms;
+  r.finish_reason = resp->finish_reason;
+  if (!resp->model.empty()) r.model = resp->model;
+  r.usage_from_provider = resp->usage_reported;
+  r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
+  r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
+  r.cost_usd = price ? cost_usd(*price, r.tokens_in, r.tokens_out) : 0.0;
+  t = clock.now();
+  auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
+  r.phases.budget_ms += ms_since(clock, t);
+  if (!settled) return tl::unexpected(settled.error());
+
+  auto result = finish(resp->text);
+  // Only replies that passed the guard are cached, so a bad answer is asked again next time.
+  if (result && use_cache) {
+    t = clock.now();
+    auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
+                         {resp->text, r.model, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
+    result->phases.cache_ms += ms_since(clock, t);
+    if (!put) return tl::unexpected(put.error());
+  }
+  return result;
+}
+
+}  // namespace sluice::llm

@@ -1,0 +1,82 @@
+#pragma once
+// Runs one `llm:` stage: render -> redact -> count -> (cache lookup) -> reserve budget -> queue
+// -> provider call -> settle -> output guard -> atomic write inside the workspace. Every phase
+// is timed; the call is recorded in table llm_calls.
+//
+// Threading: run_llm_stage may run on many threads at once, one LlmStageContext each, all
+// sharing one ConcurrencyGate per run. Each call opens its own connection to `state_db` (SQLite
+// serialises writers; the ledger reserves inside BEGIN IMMEDIATE), so no connection is shared
+// across threads. Cancellation: set *cancel (e.g. from SIGINT); queued, retrying and streaming
+// calls return within ~20 ms with an error.
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "llm/config.h"
+#include "llm/gate.h"
+#include "llm/interfaces.h"
+#include "llm/workspace.h"
+
+namespace sluice::llm {
+
+struct LlmStageContext {
+  std::filesystem::path workspace;  // outputs, prompt files and context are confined to it
+  std::string run_id;
+  std::string stage;
+  std::filesystem::path state_db;   // .sluice/state.db (all_migrations() applied on open)
+  const TokenCounter* counter = nullptr;  // required; see ApproximateTokenCounter
+  const Redactor* redactor = nullptr;     // required
+  EnvLookup env;                          // API keys (api_key_env) and {{ env.NAME }}
+  const std::atomic<bool>* cancel = nullptr;
+  const base::Clock* clock = nullptr;     // required
+  ConcurrencyGate* gate = nullptr;        // required; one per run, LlmConfig::max_concurrency slots
+  std::string provider_override;          // --provider / SLUICE_PROVIDER; empty: the stage's
+  std::optional<std::filesystem::path> record_dir;  // --record: write cassettes here
+  std::chrono::milliseconds backoff_base{500};      // first retry waits up to this (jittered)
+};
+
+struct LlmPhases {
+  double render_ms = 0;
+  double redact_ms = 0;
+  double tokenize_ms = 0;
+  double cache_ms = 0;   // response cache lookup (and store)
+  double budget_ms = 0;  // ledger reserve + settle
+  double queue_ms = 0;   // waiting for a max_concurrency slot
+  double ttft_ms = 0;    // time to first token (last attempt)
+  double generation_ms = 0;
+  double post_process_ms = 0;  // fences, parse, schema, atomic write
+};
+
+struct LlmStageResult {
+  std::string provider;       // name under llm.providers
+  std::string provider_kind;  // openai | anthropic | replay
+  std::string model;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  bool usage_from_provider = false;  // false: our counts (tokenizer below)
+  double cost_usd = 0;
+  bool cache_hit = false;
+  int retries = 0;
+  std::string tokenizer;
+  bool tokenizer_exact = false;
+  bool context_truncated = false;
+  std::string finish_reason;
+  std::string cache_key;
+  LlmPhases phases;
+  std::optional<std::string> output_path;  // workspace-relative, when written
+  std::string output;                      // the guarded text
+
+  // {"provider","model","tokens_in","tokens_out","cost_usd","cache_hit","retries",
+  //  "tokenizer","tokenizer_exact","output","phases_ms":{render,redact,tokenize,cache,budget,
+  //  queue,ttft,generation,post_process}} — the `llm:` object of the JSON summary.
+  [[nodiscard]] std::string to_json() const;
+};
+
+[[nodiscard]] Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig& config,
+                                                     LlmStageContext& ctx);
+
+}  // namespace sluice::llm

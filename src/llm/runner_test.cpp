@@ -1,0 +1,389 @@
+// The whole stage against a real local server: output written, cache hits, budgets under
+// concurrency, input limits, guard refusals, secrets kept out of everything stored.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "base/files.h"
+#include "llm/gate.h"
+#include "llm/provider.h"
+#include "llm/runner.h"
+#include "llm/standins.h"
+#include "llm/test_server.h"
+#include "store/database.h"
+
+namespace sluice::llm {
+namespace {
+
+template <class T, class V>
+BudgetConfig budget_with(std::optional<T> BudgetConfig::*field, V value) {
+  BudgetConfig b;
+  b.*field = static_cast<T>(value);
+  return b;
+}
+
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr const char* k_key = "sk-live-VERYSECRETKEY-42";
+constexpr const char* k_db_password = "hunter2-db-password";
+const std::string k_manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n";
+
+struct RunnerTest : ::testing::Test {
+  testing::TestServer server;
+  base::TempDir ws;
+  base::SystemClock clock;
+  // Stand-ins for src/tokenize and src/secrets (llm may not include them).
+  standin::WhitespaceTokenCounter counter;
+  standin::KnownValueRedactor redactor{{{"OPENAI_API_KEY", k_key}, {"DB_PASSWORD", k_db_password}}};
+  ConcurrencyGate gate{4};
+  std::atomic<int> calls{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<int> peak{0};
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  std::string reply = "```yaml\n" + k_manifest + "```\n";
+  int delay_ms = 0;
+
+  void SetUp() override {
+    server.server().Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      ++calls;
+      int now = ++in_flight;
+      int p = peak.load();
+      while (now > p && !peak.compare_exchange_weak(p, now)) {}
+      {
+        std::lock_guard l(mu);
+        bodies.push_back(req.body);
+      }
+      if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      if (req.get_header_value("Authorization") != std::string("Bearer ") + k_key) {
+        res.status = 401;
+        res.set_content(R"({"error":{"message":"bad key"}})", "application/json");
+      } else {
+        // Usage as a provider would count it: here, with the same stand-in tokenizer.
+        auto body = nlohmann::json::parse(req.body);
+        int64_t in = 0;
+        for (const auto& m : body["messages"]) in += static_cast<int64_t>(counter.count(m["content"].get<std::string>()));
+        res.set_content(testing::openai_stream({reply.substr(0, 10), reply.substr(10)}, in, 50), "text/event-stream");
+      }
+      --in_flight;
+    });
+    server.start();
+  }
+
+  LlmConfig config(BudgetConfig budget = {}) {
+    LlmConfig c;
+    c.providers.push_back({"default", ProviderKind::openai, server.url() + "/v1", "OPENAI_API_KEY", "gpt-4o-mini",
+                           Price{1.0, 2.0}, "", {}});
+    c.budget = budget;
+    return c;
+  }
+  LlmStageSpec spec() {
+    LlmStageSpec s;
+    s.prompt = "Generate a Service. Password: {{ env.DB_PASSWORD }}";
+    s.system = "You write Kubernetes manifests.";
+    s.max_output_tokens = 100;
+    s.output = OutputSpec{"k8s/generated/app.yaml", OutputFormat::yaml, "", ""};
+    s.timeout = 3s;
+    s.stall_timeout = 1s;
+    s.retries = 1;
+    return s;
+  }
+  LlmStageContext context(std::string stage = "manifests") {
+    LlmStageContext c;
+    c.workspace = ws.path();
+    c.run_id = "run-1";
+    c.stage = std::move(stage);
+    c.state_db = ws.path() / ".sluice/state.db";
+    c.counter = &counter;
+    c.redactor = &redactor;
+    c.env = [](std::string_view n) -> std::optional<std::string> {
+      if (n == "OPENAI_API_KEY") return std::string(k_key);
+      if (n == "DB_PASSWORD") return std::string(k_db_password);
+      return std::nullopt;
+    };
+    c.clock = &clock;
+    c.gate = &gate;
+    c.backoff_base = 1ms;
+    return c;
+  }
+  std::string everything_stored() {
+    std::string all;
+    for (const auto& e : fs::recursive_directory_iterator(ws.path()))
+      if (e.is_regular_file())
+        if (auto t = base::read_file(e.path())) all += *t;
+    return all;
+  }
+};
+
+TEST_F(RunnerTest, RunsTheStageThenHitsTheCache) {
+  auto ctx = context();
+  auto r = run_llm_stage(spec(), config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*base::read_file(ws.path() / "k8s/generated/app.yaml"), k_manifest);
+  EXPECT_EQ(r->output_path, "k8s/generated/app.yaml");
+  EXPECT_FALSE(r->cache_hit);
+  EXPECT_TRUE(r->usage_from_provider);
+  EXPECT_EQ(r->tokens_in, 9);  // 4 words of system + 5 of the redacted prompt
+  EXPECT_EQ(r->tokens_out, 50);
+  EXPECT_DOUBLE_EQ(r->cost_usd, (9 * 1.0 + 50 * 2.0) / 1e6);
+  EXPECT_EQ(r->tokenizer, "standin-whitespace");
+  EXPECT_FALSE(r->tokenizer_exact);
+  EXPECT_GT(r->phases.ttft_ms, 0);
+  auto j = nlohmann::json::parse(r->to_json());
+  for (const char* k : {"provider", "model", "tokens_in", "tokens_out", "cost_usd", "cache_hit", "retries", "phases_ms"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"render", "redact", "tokenize", "queue", "ttft", "generation", "post_process"})
+    EXPECT_TRUE(j["phases_ms"].contains(k)) << k;
+
+  fs::remove(ws.path() / "k8s/generated/app.yaml");
+  auto again = run_llm_stage(spec(), config(), ctx);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->cache_hit);
+  EXPECT_DOUBLE_EQ(again->cost_usd, 0);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(*base::read_file(ws.path() / "k8s/generated/app.yaml"), k_manifest);
+
+  // Any request parameter changes the key.
+  auto s = spec();
+  s.max_output_tokens = 101;
+  auto other = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->cache_hit);
+  EXPECT_EQ(calls, 2);
+  // Non-zero temperature does not use the cache unless asked.
+  s.temperature = 0.7;
+  ASSERT_TRUE(run_llm_stage(s, config(), ctx));
+  ASSERT_TRUE(run_llm_stage(s, config(), ctx));
+  EXPECT_EQ(calls, 4);
+}
+
+TEST_F(RunnerTest, SecretsNeverLeaveOrGetStored) {
+  auto ctx = context();
+  ASSERT_TRUE(run_llm_stage(spec(), config(), ctx));
+  ctx.record_dir = ws.path() / "cassettes";
+  ASSERT_TRUE(run_llm_stage(spec(), config(), ctx));  // record mode skips the cache lookup
+  EXPECT_EQ(calls, 2);
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_EQ(bodies[0].find(k_db_password), std::string::npos);
+  EXPECT_NE(bodies[0].find("[REDACTED:DB_PASSWORD]"), std::string::npos);
+  EXPECT_FALSE(fs::is_empty(ws.path() / "cassettes"));
+  std::string stored = everything_stored();  // state.db (+ WAL), cassettes, outputs
+  EXPECT_EQ(stored.find(k_db_password), std::string::npos);
+  EXPECT_EQ(stored.find(k_key), std::string::npos);
+  EXPECT_NE(stored.find("REDACTED:DB_PASSWORD"), std::string::npos);  // we did look in the right place
+
+  // A rejected key: the error names the env var's provider but never the key.
+  ctx.record_dir.reset();
+  ctx.env = [](std::string_view n) -> std::optional<std::string> {
+    if (n == "OPENAI_API_KEY") return std::string("sk-wrong-KEY-777");
+    if (n == "DB_PASSWORD") return std::string(k_db_password);
+    return std::nullopt;
+  };
+  auto s = spec();
+  s.cache = CacheMode::off;
+  auto bad = run_llm_stage(s, config(), ctx);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("HTTP 401"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(bad.error().message.find("sk-wrong-KEY-777"), std::string::npos);
+  ctx.env = [](std::string_view n) -> std::optional<std::string> {
+    if (n == "DB_PASSWORD") return std::string(k_db_password);
+    return std::nullopt;
+  };
+  auto unset = run_llm_stage(s, config(), ctx);
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().message.find("OPENAI_API_KEY (api_key_env of provider \"default\") is not set"),
+            std::string::npos) << unset.error().message;
+}
+
+TEST_F(RunnerTest, OverBudgetFailsBeforeAnyNetworkCall) {
+  auto ctx = context();
+  // Worst case: (counted input + 100 output) at $1/$2 per Mtok is > $0.0001.
+  auto r = run_llm_stage(spec(), config(budget_with(&BudgetConfig::per_run_usd, 0.0001)), ctx);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::budget);
+  EXPECT_NE(r.error().message.find("per_run_usd is $0.0001, this run has spent $0.0000"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_F(RunnerTest, ParallelStagesNeverOverspendAndRespectMaxConcurrency) {
+  ConcurrencyGate two(2);
+  delay_ms = 30;
+  // The engine creates the state database before stages start (concurrent first-time
+  // migrations from many connections are not supported by store::Database).
+  ASSERT_TRUE(store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations()));
+  // Each call reserves 1.25 * 11 input + 100 output tokens ($0.000214) and settles at 11 in +
+  // 50 out ($0.000111): the budget admits some calls, refuses others, and is never exceeded.
+  const double per_run = 0.0010;
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> threads;
+  std::vector<double> queue_ms(12);
+  for (int i = 0; i < 12; ++i)
+    threads.emplace_back([&, i] {
+      auto ctx = context(fmt::format("stage{}", i));
+      ctx.gate = &two;
+      auto s = spec();
+      s.cache = CacheMode::off;
+      s.output->path = fmt::format("out/{}.yaml", i);
+      auto r = run_llm_stage(s, config(budget_with(&BudgetConfig::per_run_usd, per_run)), ctx);
+      if (r) {
+        ++ok;
+        queue_ms[static_cast<size_t>(i)] = r->phases.queue_ms;
+      } else if (r.error().code == ErrorCode::budget) {
+        ++refused;
+      } else {
+        ADD_FAILURE() << r.error().message;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok + refused, 12);
+  EXPECT_GE(ok.load(), 1);
+  EXPECT_GE(refused.load(), 1);
+  EXPECT_EQ(calls.load(), ok.load());  // a refused stage never reached the server
+  EXPECT_LE(peak.load(), 2);
+  auto db = store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations());
+  ASSERT_TRUE(db);
+  auto q = (*db)->prepare("SELECT SUM(cost_usd), COUNT(*) FROM llm_ledger WHERE state = 'settled'");
+  ASSERT_TRUE(q);
+  ASSERT_TRUE(*q->step());
+  EXPECT_LE(q->column_double(0), per_run + 1e-12);
+  EXPECT_EQ(q->column_int(1), ok.load());
+  double max_queue = *std::max_element(queue_ms.begin(), queue_ms.end());
+  if (ok > 2) {
+    EXPECT_GT(max_queue, 10);  // someone waited for a slot
+  }
+}
+
+TEST_F(RunnerTest, InputLimitFailsBeforeTheCallOrTruncatesContext) {
+  std::string big;
+  for (int i = 0; i < 500; ++i) big += "word ";
+  ASSERT_TRUE(base::atomic_write(ws.path() / "ctx/big.txt", big));
+  auto s = spec();
+  s.context = {"ctx/*.txt"};
+  s.max_input_tokens = 100;
+  auto ctx = context();
+  auto r = run_llm_stage(s, config(), ctx);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("over max_input_tokens 100"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("truncate_context: true"), std::string::npos);
+  EXPECT_EQ(calls, 0);
+  s.truncate_context = true;
+  auto t = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_TRUE(t->context_truncated);
+  ASSERT_EQ(bodies.size(), 1u);
+  auto body = nlohmann::json::parse(bodies[0]);
+  std::string sent = body["messages"][0]["content"].get<std::string>() + " " + body["messages"][1]["content"].get<std::string>();
+  EXPECT_LE(counter.count(sent), 100u);
+  EXPECT_NE(sent.find("context truncated by sluice"), std::string::npos);
+}
+
+TEST_F(RunnerTest, GuardRefusesEscapingPathsAndBadOutput) {
+  base::TempDir outside;
+  fs::create_directory_symlink(outside.path(), ws.path() / "link");
+  auto ctx = context();
+  for (std::string p : {"/tmp/x.yaml", "../x.yaml", "link/x.yaml"}) {
+    auto s = spec();
+    s.output->path = p;
+    auto r = run_llm_stage(s, config(), ctx);
+    ASSERT_FALSE(r) << p;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_input) << r.error().message;
+  }
+  EXPECT_EQ(calls, 0);  // refused before spending anything
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+
+  reply = "Sure! Here it is:\n```yaml\nkey: [unclosed\n```";
+  auto bad = run_llm_stage(spec(), config(), ctx);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("not valid YAML"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(fs::exists(ws.path() / "k8s/generated/app.yaml"));
+  reply = "```yaml\n" + k_manifest + "```\n";
+  auto good = run_llm_stage(spec(), config(), ctx);
+  ASSERT_TRUE(good) << good.error().message;
+  EXPECT_FALSE(good->cache_hit);  // the bad reply was not cached
+}
+
+TEST_F(RunnerTest, CancelWhileQueued) {
+  ConcurrencyGate one(1);
+  auto held = one.acquire(nullptr);
+  ASSERT_TRUE(held);
+  std::atomic<bool> cancel{false};
+  auto ctx = context();
+  ctx.gate = &one;
+  ctx.cancel = &cancel;
+  std::thread t([&] {
+    std::this_thread::sleep_for(50ms);
+    cancel = true;
+  });
+  auto r = run_llm_stage(spec(), config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx);
+  t.join();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cancelled"), std::string::npos);
+  EXPECT_EQ(calls, 0);
+  // The reservation was released: the single allowed call is still available.
+  ctx.gate = &gate;
+  ctx.cancel = nullptr;
+  EXPECT_TRUE(run_llm_stage(spec(), config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx));
+}
+
+// The demo's cassette must answer the demo's stage exactly as configured in the docs.
+TEST(DemoCassette, ReplaysTheAiDeployManifest) {
+  const char* src = std::getenv("SLUICE_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  fs::path demo = fs::path(src) / "examples/ai-deploy";
+  base::TempDir ws;
+  for (const char* dir : {"prompts", "cassettes", "k8s/base"}) {
+    fs::create_directories(ws.path() / dir);
+    fs::copy(demo / dir, ws.path() / dir, fs::copy_options::recursive);
+  }
+  auto docs = base::yaml::parse(R"(llm:
+  providers:
+    default: { kind: openai, base_url: "https://api.openai.com/v1", api_key_env: OPENAI_API_KEY, model: gpt-4o-mini }
+    offline: { kind: replay, cassettes: cassettes, model: gpt-4o-mini }
+  budget: { per_run_usd: 0.50, per_day_usd: 5, max_calls_per_run: 10, max_tokens_per_run: 100000 }
+  max_concurrency: 2
+stage:
+  provider: offline
+  system: "You write production-ready Kubernetes manifests. Reply with YAML only."
+  prompt_file: prompts/manifest.md
+  max_input_tokens: 8000
+  max_output_tokens: 2000
+  temperature: 0
+  output: { path: k8s/generated/app.yaml, format: yaml }
+)", "sluice.yml");
+  ASSERT_TRUE(docs) << docs.error().message;
+  auto cfg = parse_llm_config(*(*docs)[0].root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(cfg);
+  auto spec = parse_llm_stage(*(*docs)[0].root.find("stage"), "sluice.yml");
+  ASSERT_TRUE(spec);
+  standin::WhitespaceTokenCounter counter;
+  standin::KnownValueRedactor redactor{{}};
+  base::SystemClock clock;
+  ConcurrencyGate gate(2);
+  LlmStageContext ctx;
+  ctx.workspace = ws.path();
+  ctx.run_id = "demo";
+  ctx.stage = "manifests";
+  ctx.state_db = ws.path() / ".sluice/state.db";
+  ctx.counter = &counter;
+  ctx.redactor = &redactor;
+  ctx.clock = &clock;
+  ctx.gate = &gate;
+  auto r = run_llm_stage(*spec, *cfg, ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  auto out = base::read_file(ws.path() / "k8s/generated/app.yaml");
+  ASSERT_TRUE(out);
+  for (const char* want : {"kind: Deployment", "kind: Service", "readinessProbe", "runAsNonRoot: true", "resources"})
+    EXPECT_NE(out->find(want), std::string::npos) << want;
+  auto second = run_llm_stage(*spec, *cfg, ctx);
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->cache_hit);
+}
+
+}  // namespace
+}  // namespace sluice::llm
