@@ -282,6 +282,8 @@ Expected<std::vector<Document>> parse(std::string_view text, std::string_view fi
   dcfg.user = nullptr;
   dcfg.level = FYET_ERROR;
   std::unique_ptr<fy_diag, DiagDeleter> diag(fy_diag_create(&dcfg));
+  if (!diag) return make_error(ErrorCode::internal, "libfyaml: cannot create diagnostics");
+  fy_diag_set_collect_errors(diag.get(), true);
 
   fy_parse_cfg cfg{};
   cfg.flags = static_cast<fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_COLLECT_DIAG |
@@ -302,7 +304,8 @@ Expected<std::vector<Document>> parse(std::string_view text, std::string_view fi
     bool any = false;
     while (fy_diag_error* err = fy_diag_errors_iterate(diag.get(), &iter)) {
       if (err->type < FYET_ERROR) continue;
-      errors.push_back(fmt::format("{}:{}:{}: {}", filename, err->line + 1, err->column + 1,
+      // Collected diagnostics already count lines and columns from 1.
+      errors.push_back(fmt::format("{}:{}:{}: {}", filename, err->line, err->column,
                                    err->msg ? err->msg : "syntax error"));
       any = true;
     }

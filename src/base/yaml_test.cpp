@@ -27,9 +27,10 @@ TEST(Yaml, DuplicateKeysAreErrorsWithPositions) {
 }
 
 TEST(Yaml, SyntaxErrorNamesFileLineColumn) {
-  auto docs = parse("a: [1, 2\nb: 3\n", "bad.yml");
+  auto docs = parse("a: 1\nb: c: d\n", "bad.yml");
   ASSERT_FALSE(docs.has_value());
   EXPECT_EQ(docs.error().message.rfind("bad.yml:", 0), 0u) << docs.error().message;
+  EXPECT_NE(docs.error().message.find("bad.yml:2:"), std::string::npos) << docs.error().message;
 }
 
 TEST(Yaml, MultiDocumentAndEmpty) {

@@ -1,0 +1,67 @@
+#include "engine/llm_stage.h"
+
+#include <fmt/format.h>
+
+#include "llm/runner.h"
+
+namespace sluice::engine {
+
+LlmStageExecutor::LlmStageExecutor(std::shared_ptr<const llm::LlmConfig> config, LlmStageOptions options)
+    : m_config(std::move(config)), m_options(std::move(options)), m_gate(m_config ? m_config->max_concurrency : 1) {}
+
+StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
+  if (!m_config || !ctx.stage.llm) {
+    return {OutcomeStatus::failed, std::nullopt, "the pipeline has no llm: section", std::nullopt};
+  }
+  const llm::LlmStageSpec& spec = *ctx.stage.llm;
+  llm::LlmStageContext lc;
+  lc.workspace = ctx.workspace;
+  lc.run_id = ctx.run_id;
+  lc.stage = ctx.stage.name;
+  lc.state_db = m_options.state_db;
+  {
+    const std::string& name = m_options.provider_override.empty() ? spec.provider : m_options.provider_override;
+    const llm::ProviderConfig* pc = m_config->find_provider(name);
+    lc.counter = &m_options.counter_for(pc ? pc->model : std::string());
+  }
+  lc.redactor = m_options.redactor;
+  lc.env = ctx.getenv;
+  lc.cancel = &ctx.cancel.flag();
+  lc.clock = &m_clock;
+  lc.gate = &m_gate;
+  lc.provider_override = m_options.provider_override;
+  if (m_options.record) {
+    const std::string& name = lc.provider_override.empty() ? spec.provider : lc.provider_override;
+    const llm::ProviderConfig* pc = m_config->find_provider(name);
+    std::string dir;
+    for (const auto& p : m_config->providers) {
+      if (p.kind == llm::ProviderKind::replay && !p.cassettes.empty()) dir = p.cassettes;
+    }
+    if (pc && pc->kind == llm::ProviderKind::replay) {
+      return {OutcomeStatus::failed, std::nullopt,
+              "--record needs a real provider: choose one with --provider (the replay provider only plays back)",
+              std::nullopt};
+    }
+    if (dir.empty()) {
+      return {OutcomeStatus::failed, std::nullopt,
+              "--record writes cassettes to the replay provider's cassettes directory, and no replay provider "
+              "is configured",
+              std::nullopt};
+    }
+    lc.record_dir = ctx.workspace / dir;
+  }
+  auto r = llm::run_llm_stage(spec, *m_config, lc);
+  if (!r) {
+    OutcomeStatus st = ctx.cancel.cancelled() ? OutcomeStatus::cancelled : OutcomeStatus::failed;
+    return {st, std::nullopt, r.error().message, std::nullopt};
+  }
+  ctx.output.write(fmt::format(
+      "{} {} via {}: {} tokens in{}, {} out, ${:.6f}{}{}{}\n", r->model, r->cache_hit ? "answered from the response cache" : "called",
+      r->provider, r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)", r->tokens_out, r->cost_usd,
+      r->retries > 0 ? fmt::format(", {} retr{}", r->retries, r->retries == 1 ? "y" : "ies") : "",
+      r->context_truncated ? ", context truncated" : "",
+      r->output_path ? fmt::format(", wrote {}", *r->output_path) : ""));
+  return {OutcomeStatus::success, 0, "", r->to_json()};
+}
+
+}  // namespace sluice::engine

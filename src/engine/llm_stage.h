@@ -1,0 +1,41 @@
+#pragma once
+// The `llm:` stage kind: renders, redacts and counts the prompt, reserves budget, answers from
+// the response cache or the provider, guards and writes the output, all through the llm engine.
+// One executor per run: it owns the run's concurrency gate (max_concurrency slots).
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "engine/stage_executor.h"
+#include "llm/config.h"
+#include "llm/gate.h"
+#include "llm/interfaces.h"
+
+namespace sluice::engine {
+
+struct LlmStageOptions {
+  std::filesystem::path state_db;         // the run's .sluice/state.db (already created)
+  // The token counter for a model (borrowed; must outlive the run and be thread-safe).
+  std::function<const llm::TokenCounter&(std::string_view model)> counter_for;
+  const llm::Redactor* redactor = nullptr;     // the secret redactor (borrowed)
+  std::string provider_override;          // --provider / SLUICE_PROVIDER
+  bool record = false;                    // --record: write cassettes
+};
+
+class LlmStageExecutor final : public StageExecutor {
+ public:
+  LlmStageExecutor(std::shared_ptr<const llm::LlmConfig> config, LlmStageOptions options);
+  [[nodiscard]] StageOutcome execute(StageContext& ctx) override;
+
+ private:
+  std::shared_ptr<const llm::LlmConfig> m_config;
+  LlmStageOptions m_options;
+  llm::ConcurrencyGate m_gate;
+  base::SystemClock m_clock;
+};
+
+}  // namespace sluice::engine

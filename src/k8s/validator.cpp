@@ -1,0 +1,511 @@
+#include "k8s/validator.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "base/files.h"
+#include "base/strings.h"
+#include "base/yaml.h"
+#include "k8s/checks.h"
+#include "k8s/semantics.h"
+
+namespace sluice::k8s {
+
+using base::yaml::Node;
+
+namespace {
+
+constexpr std::array<CheckInfo, 9> k_checks = {{
+    {"image-tag", "container image without a tag, or with :latest"},
+    {"resources", "container without resource requests or limits"},
+    {"privileged", "container with securityContext.privileged: true"},
+    {"privilege-escalation", "container with securityContext.allowPrivilegeEscalation: true"},
+    {"run-as-non-root", "container not forced to run as non-root (runAsNonRoot: true on pod or container)"},
+    {"host-path", "pod with a hostPath volume"},
+    {"host-network", "pod with hostNetwork: true"},
+    {"readiness-probe", "Deployment container without a readinessProbe"},
+    {"service-selector", "Service whose selector matches no pod template in the input"},
+}};
+
+std::string_view issue_rule(SchemaIssue::Kind k) {
+  switch (k) {
+    case SchemaIssue::Kind::type: return "type";
+    case SchemaIssue::Kind::unknown_field: return "unknown-field";
+    case SchemaIssue::Kind::required: return "required";
+    case SchemaIssue::Kind::enum_value: return "enum";
+    case SchemaIssue::Kind::format: return "format";
+    case SchemaIssue::Kind::pattern: return "pattern";
+    case SchemaIssue::Kind::range: return "range";
+    case SchemaIssue::Kind::quantity: return "quantity";
+    case SchemaIssue::Kind::one_of: return "one-of";
+    case SchemaIssue::Kind::not_schema: return "not";
+  }
+  return "schema";
+}
+
+bool has_extension(const std::filesystem::path& p) {
+  auto ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+std::string join_path(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  return fmt::format("{}.{}", a, b);
+}
+
+const Node* scalar_field(const Node& obj, std::string_view key) {
+  const Node* n = obj.find(key);
+  return n != nullptr && n->is_scalar() && !n->is_null() ? n : nullptr;
+}
+
+struct Workload {
+  std::string ns;
+  const Node* labels;
+};
+
+struct ServiceRef {
+  std::string ns;
+  std::string file;
+  std::string resource;
+  std::string path;
+  const Node* selector;
+};
+
+}  // namespace
+
+size_t Report::count(Severity s) const {
+  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(),
+                                           [&](const Finding& f) { return f.severity == s; }));
+}
+
+bool Report::failed(Severity fail_on) const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [&](const Finding& f) { return f.severity >= fail_on; });
+}
+
+std::span<const CheckInfo> best_practice_checks() { return k_checks; }
+
+struct Validator::State {
+  ValidateOptions options;
+  SchemaSource source;
+  // apiVersion + " " + kind -> compiled schema; nullptr once known missing.
+  std::unordered_map<std::string, std::shared_ptr<const CompiledSchema>> schemas;
+  std::vector<SchemaIssue> scratch;
+
+  // Per validate call.
+  Report* report = nullptr;
+  std::vector<std::vector<base::yaml::Document>> docs;  // kept alive for cross-object checks
+  std::map<std::string, std::pair<std::string, int>> seen;  // identity -> first file, line
+  std::vector<Workload> workloads;
+  std::vector<ServiceRef> services;
+  std::vector<std::string> schema_errors_reported;
+
+  State(ValidateOptions o)
+      : options(std::move(o)),
+        source(options.schema_locations, options.kubernetes_version, options.cache_dir,
+               options.strictness == Strictness::strict) {}
+
+  bool check_enabled(std::string_view id) const {
+    for (const auto& d : options.disabled_checks) {
+      if (d == id || d == "all") return false;
+    }
+    return true;
+  }
+
+  void add(Severity sev, std::string_view rule, const std::string& file, base::yaml::Mark mark,
+           std::string resource, std::string path, std::string message, std::string expected = {},
+           std::string got = {}, std::string suggestion = {}) {
+    report->findings.push_back(Finding{sev, std::string(rule), file, mark.line, mark.column, std::move(resource),
+                                       std::move(path), std::move(message), std::move(expected), std::move(got),
+                                       std::move(suggestion)});
+  }
+
+  // nullptr: no schema (already reported or ignored by the caller).
+  Expected<std::shared_ptr<const CompiledSchema>> schema_for(const std::string& api_version, const std::string& kind) {
+    std::string key = api_version + ' ' + kind;
+    auto it = schemas.find(key);
+    if (it != schemas.end()) return it->second;
+    auto text = source.fetch(api_version, kind);
+    if (!text) return tl::unexpected(text.error());
+    std::shared_ptr<const CompiledSchema> compiled;
+    if (*text) {
+      auto c = CompiledSchema::compile((*text)->text, (*text)->origin);
+      if (!c) return tl::unexpected(c.error());
+      compiled = std::make_shared<const CompiledSchema>(std::move(*c));
+    }
+    schemas.emplace(std::move(key), compiled);
+    return compiled;
+  }
+
+  void parse_error(const std::string& file, const Error& e) {
+    // base::yaml reports "FILE:LINE:COL: message" lines; split them back into findings.
+    for (std::string_view line : base::split(e.message, '\n')) {
+      base::yaml::Mark mark;
+      std::string_view rest = line;
+      if (rest.starts_with(file) && rest.size() > file.size() && rest[file.size()] == ':') {
+        rest.remove_prefix(file.size() + 1);
+        int vals[2] = {0, 0};
+        for (int& v : vals) {
+          auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), v);
+          if (ec != std::errc() || p == rest.data() + rest.size() || *p != ':') break;
+          rest.remove_prefix(static_cast<size_t>(p - rest.data()) + 1);
+        }
+        mark = {vals[0], vals[1]};
+        rest = base::trim(rest);
+      }
+      std::string_view rule = rest.starts_with("duplicate key") ? "duplicate-key" : "yaml";
+      add(Severity::error, rule, file, mark, "", "", std::string(rest));
+    }
+  }
+
+  void check_metadata_maps(const std::string& file, const std::string& resource, const Node& meta,
+                           const std::string& meta_path) {
+    if (const Node* labels = meta.find("labels"); labels != nullptr && labels->is_map()) {
+      check_labels(file, resource, *labels, join_path(meta_path, "labels"), "label");
+    }
+    if (const Node* ann = meta.find("annotations"); ann != nullptr && ann->is_map()) {
+      size_t total = 0;
+      for (const auto& e : ann->entries) {
+        if (!e.key.is_scalar()) continue;
+        std::string p = join_path(meta_path, "annotations");
+        append_path_key(p, e.key.scalar);
+        if (auto why = check_qualified_name(e.key.scalar)) {
+          add(Severity::error, "annotation", file, e.key.mark, resource, p,
+              fmt::format("annotation key {}: {}", base::quote(e.key.scalar), *why), "[prefix/]name", e.key.scalar);
+        }
+        total += e.key.scalar.size() + (e.value.is_scalar() ? e.value.scalar.size() : 0);
+      }
+      if (total > 256 * 1024) {
+        add(Severity::error, "annotation", file, ann->mark, resource, join_path(meta_path, "annotations"),
+            fmt::format("annotations total {} bytes, more than the 256 KiB the API server allows", total));
+      }
+    }
+  }
+
+  void check_labels(const std::string& file, const std::string& resource, const Node& labels,
+                    const std::string& path, std::string_view what) {
+    for (const auto& e : labels.entries) {
+      if (!e.key.is_scalar()) continue;
+      std::string p = path;
+      append_path_key(p, e.key.scalar);
+      if (auto why = check_qualified_name(e.key.scalar)) {
+        add(Severity::error, "label", file, e.key.mark, resource, p,
+            fmt::format("{} key {}: {}", what, base::quote(e.key.scalar), *why), "[prefix/]name", e.key.scalar);
+      }
+      if (e.value.is_scalar() && !e.value.is_null()) {
+        if (auto why = check_label_value(e.value.scalar)) {
+          add(Severity::error, "label", file, e.value.mark, resource, p,
+              fmt::format("{} value {}: {}", what, base::quote(e.value.scalar), *why),
+              "at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends", e.value.scalar);
+        }
+      }
+    }
+  }
+
+  void check_semantics(const std::string& file, const std::string& kind, const Node& obj,
+                       const std::string& base_path, const std::string& resource) {
+    const Node* meta = obj.find("metadata");
+    std::string meta_path = join_path(base_path, "metadata");
+    if (meta == nullptr || !meta->is_map()) {
+      add(Severity::error, "name", file, obj.mark, resource, meta_path, "missing metadata.name", "metadata.name", "");
+    } else {
+      const Node* name = scalar_field(*meta, "name");
+      const Node* gen = scalar_field(*meta, "generateName");
+      if (name != nullptr) {
+        NameRule rule = name_rule_for_kind(kind);
+        if (auto why = check_name(name->scalar, rule)) {
+          add(Severity::error, "name", file, name->mark, resource, meta_path + ".name",
+              fmt::format("{} name {} must be {}: {}", kind, base::quote(name->scalar), name_rule_label(rule), *why),
+              std::string(name_rule_label(rule)), name->scalar);
+        }
+      } else if (gen == nullptr) {
+        add(Severity::error, "name", file, meta->mark, resource, meta_path + ".name",
+            "missing metadata.name (or metadata.generateName)", "metadata.name", "");
+      }
+      if (const Node* ns = scalar_field(*meta, "namespace")) {
+        if (auto why = check_dns1123_label(ns->scalar)) {
+          add(Severity::error, "namespace", file, ns->mark, resource, meta_path + ".namespace",
+              fmt::format("namespace {} must be a DNS-1123 label: {}", base::quote(ns->scalar), *why),
+              "a DNS-1123 label", ns->scalar);
+        }
+      }
+      check_metadata_maps(file, resource, *meta, meta_path);
+    }
+    // Pod template metadata and selectors follow the same label syntax.
+    struct Sub {
+      std::initializer_list<std::string_view> keys;
+      std::string_view path;
+      bool is_labels;  // a label map (selector) rather than an ObjectMeta
+    };
+    static const Sub k_subs[] = {
+        {{"spec", "template", "metadata"}, "spec.template.metadata", false},
+        {{"spec", "jobTemplate", "metadata"}, "spec.jobTemplate.metadata", false},
+        {{"spec", "jobTemplate", "spec", "template", "metadata"}, "spec.jobTemplate.spec.template.metadata", false},
+        {{"spec", "selector", "matchLabels"}, "spec.selector.matchLabels", true},
+        {{"spec", "jobTemplate", "spec", "selector", "matchLabels"}, "spec.jobTemplate.spec.selector.matchLabels", true},
+    };
+    for (const Sub& s : k_subs) {
+      const Node* cur = &obj;
+      for (std::string_view k : s.keys) {
+        cur = cur->find(k);
+        if (cur == nullptr) break;
+      }
+      if (cur == nullptr || !cur->is_map()) continue;
+      if (s.is_labels) {
+        check_labels(file, resource, *cur, join_path(base_path, s.path), "selector");
+      } else {
+        check_metadata_maps(file, resource, *cur, join_path(base_path, s.path));
+      }
+    }
+    if (kind == "Service" || kind == "ReplicationController") {
+      if (const Node* sel = obj.find("spec") ? obj.find("spec")->find("selector") : nullptr;
+          sel != nullptr && sel->is_map() && sel->find("matchLabels") == nullptr) {
+        check_labels(file, resource, *sel, join_path(base_path, "spec.selector"), "selector");
+      }
+    }
+  }
+
+  void resource_obj(const std::string& file, const Node& obj, const std::string& base_path,
+                    const std::string* inherited_api, const std::string* inherited_kind) {
+    if (!obj.is_map()) {
+      add(Severity::error, "not-k8s-object", file, obj.mark, "", base_path,
+          fmt::format("expected a Kubernetes object (a mapping with apiVersion and kind), got a {}", obj.type_name()));
+      return;
+    }
+    const Node* api_node = scalar_field(obj, "apiVersion");
+    const Node* kind_node = scalar_field(obj, "kind");
+    std::string api = api_node != nullptr ? api_node->scalar : (inherited_api ? *inherited_api : "");
+    std::string kind = kind_node != nullptr ? kind_node->scalar : (inherited_kind ? *inherited_kind : "");
+    if (api.empty() || kind.empty()) {
+      std::string missing = api.empty() && kind.empty() ? "apiVersion and kind" : (api.empty() ? "apiVersion" : "kind");
+      add(Severity::error, "missing-kind", file, obj.mark, "", base_path,
+          fmt::format("document has no {}, so it is not a Kubernetes object", missing), missing, "");
+      return;
+    }
+    // Lists: "List" itself, and typed lists (ServiceList) whose items may omit apiVersion/kind.
+    if (kind.size() >= 4 && kind.ends_with("List")) {
+      if (const Node* items = obj.find("items"); items != nullptr && items->is_seq()) {
+        std::string item_kind = kind == "List" ? "" : kind.substr(0, kind.size() - 4);
+        for (size_t i = 0; i < items->items.size(); ++i) {
+          std::string p = fmt::format("{}[{}]", join_path(base_path, "items"), i);
+          resource_obj(file, items->items[i], p, kind == "List" ? nullptr : &api,
+                       kind == "List" ? nullptr : &item_kind);
+        }
+        return;
+      }
+    }
+    const Node* meta = obj.find("metadata");
+    const Node* name = meta ? scalar_field(*meta, "name") : nullptr;
+    const Node* ns = meta ? scalar_field(*meta, "namespace") : nullptr;
+    std::string resource = kind;
+    if (name != nullptr) resource += " " + (ns ? ns->scalar + "/" : std::string()) + name->scalar;
+
+    if (std::find(options.skip_kinds.begin(), options.skip_kinds.end(), kind) != options.skip_kinds.end()) {
+      ++report->skipped;
+      return;
+    }
+    auto schema = schema_for(api, kind);
+    if (!schema) {
+      auto& seen_errors = schema_errors_reported;
+      if (std::find(seen_errors.begin(), seen_errors.end(), schema.error().message) == seen_errors.end()) {
+        seen_errors.push_back(schema.error().message);
+        report->errors.push_back(schema.error());
+      }
+      return;
+    }
+    if (!*schema) {
+      if (options.missing_schemas == MissingSchemas::ignore) {
+        ++report->skipped;
+      } else {
+        add(Severity::error, "missing-schema", file, obj.mark, resource, base_path,
+            fmt::format("no schema for {} {} in any schema location (use --ignore-missing-schemas or --skip {} "
+                        "to let it pass)", api, kind, kind),
+            "a known apiVersion/kind", api + " " + kind);
+      }
+      return;
+    }
+    ++report->resources;
+    scratch.clear();
+    (*schema)->validate(obj, options.strictness, base_path, scratch);
+    for (SchemaIssue& is : scratch) {
+      // Items of typed lists (ServiceList) may omit apiVersion and kind; the list supplies them.
+      if (is.kind == SchemaIssue::Kind::required && is.path == base_path &&
+          ((is.expected == "apiVersion" && api_node == nullptr) || (is.expected == "kind" && kind_node == nullptr))) {
+        continue;
+      }
+      Severity sev = is.kind == SchemaIssue::Kind::unknown_field && options.strictness == Strictness::lenient
+                         ? Severity::warning
+                         : Severity::error;
+      add(sev, issue_rule(is.kind), file, is.mark, resource, std::move(is.path), std::move(is.message),
+          std::move(is.expected), std::move(is.got), std::move(is.suggestion));
+    }
+    check_semantics(file, kind, obj, base_path, resource);
+
+    if (name != nullptr) {
+      std::string group = api.find('/') == std::string::npos ? "" : api.substr(0, api.find('/'));
+      std::string id = fmt::format("{}/{}/{}/{}", group, kind, ns ? ns->scalar : "", name->scalar);
+      auto [it, fresh] = seen.emplace(id, std::make_pair(file, name->mark.line));
+      if (!fresh) {
+        add(Severity::error, "duplicate-resource", file, name->mark, resource, join_path(base_path, "metadata.name"),
+            fmt::format("{} is defined twice (first at {}:{})", resource, it->second.first, it->second.second),
+            "one definition", "two");
+      }
+    }
+    auto enabled = [this](std::string_view id) { return check_enabled(id); };
+    detail::run_object_checks(kind, obj, base_path, enabled, [&](detail::CheckHit h) {
+      add(Severity::warning, h.rule, file, h.mark, resource, std::move(h.path), std::move(h.message),
+          std::move(h.expected), std::move(h.got));
+    });
+    std::string nsname = ns ? ns->scalar : "";
+    detail::PodLocation pod = detail::find_pod(kind, obj, base_path);
+    if (pod.labels != nullptr && pod.labels->is_map()) workloads.push_back({nsname, pod.labels});
+    if (kind == "Service") {
+      const Node* spec = obj.find("spec");
+      const Node* sel = spec ? spec->find("selector") : nullptr;
+      if (sel != nullptr && sel->is_map() && !sel->entries.empty()) {
+        services.push_back({nsname, file, resource, join_path(base_path, "spec.selector"), sel});
+      }
+    }
+  }
+
+  void document(const std::string& file, const base::yaml::Document& doc) {
+    if (doc.empty) return;
+    ++report->documents;
+    resource_obj(file, doc.root, "", nullptr, nullptr);
+  }
+};
+
+Validator::Validator(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+Validator::Validator(Validator&&) noexcept = default;
+Validator& Validator::operator=(Validator&&) noexcept = default;
+Validator::~Validator() = default;
+
+Expected<Validator> Validator::create(ValidateOptions options) {
+  if (options.schema_locations.empty()) {
+    return make_error(ErrorCode::invalid_input,
+                      "no schema location: pass --schema-location DIR|URL|TEMPLATE (sluice ships no schemas)");
+  }
+  for (const auto& loc : options.schema_locations) {
+    bool remote = loc.starts_with("http://") || loc.starts_with("https://");
+    bool tmpl = loc.find("{{") != std::string::npos;
+    if (tmpl) {
+      auto probe = expand_template(loc, template_vars("v1", "Pod", options.kubernetes_version, false));
+      if (!probe) return tl::unexpected(probe.error());
+    } else if (!remote) {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(loc, ec)) {
+        return make_error(ErrorCode::invalid_input, fmt::format("schema location {} is not a directory", base::quote(loc)));
+      }
+    }
+  }
+  for (const auto& id : options.disabled_checks) {
+    if (id == "all") continue;
+    bool known = std::any_of(k_checks.begin(), k_checks.end(), [&](const CheckInfo& c) { return c.id == id; });
+    if (!known) {
+      std::vector<std::string_view> ids;
+      for (const auto& c : k_checks) ids.push_back(c.id);
+      auto close = base::closest_match(id, std::span<const std::string_view>(ids));
+      return make_error(ErrorCode::invalid_input,
+                        fmt::format("unknown check {}{}", base::quote(id),
+                                    close ? fmt::format(" (did you mean {}?)", base::quote(*close)) : ""));
+    }
+  }
+  return Validator(std::make_unique<State>(std::move(options)));
+}
+
+Report Validator::validate_inputs(std::span<const Input> inputs) {
+  Report report;
+  State& s = *m_state;
+  s.report = &report;
+  s.docs.clear();
+  s.seen.clear();
+  s.workloads.clear();
+  s.services.clear();
+  s.schema_errors_reported.clear();
+  for (const Input& in : inputs) {
+    ++report.files;
+    auto docs = base::yaml::parse(in.text, in.name);
+    if (!docs) {
+      s.parse_error(in.name, docs.error());
+      continue;
+    }
+    s.docs.push_back(std::move(*docs));
+    for (const auto& d : s.docs.back()) s.document(in.name, d);
+  }
+  if (s.check_enabled("service-selector")) {
+    for (const ServiceRef& svc : s.services) {
+      bool matched = std::any_of(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) {
+        return w.ns == svc.ns && detail::selector_matches(*svc.selector, *w.labels);
+      });
+      if (!matched) {
+        std::vector<std::string> pairs;
+        for (const auto& e : svc.selector->entries) pairs.push_back(e.key.scalar + "=" + e.value.scalar);
+        s.add(Severity::warning, "service-selector", svc.file, svc.selector->mark, svc.resource, svc.path,
+              fmt::format("selector {} matches no pod template in the input", base::join(pairs, ",")),
+              "a workload with these labels", "none");
+      }
+    }
+  }
+  std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
+    if (a.file != b.file) return a.file < b.file;
+    if (a.line != b.line) return a.line < b.line;
+    return a.column < b.column;
+  });
+  s.docs.clear();
+  s.report = nullptr;
+  return report;
+}
+
+Report Validator::validate_paths(std::span<const std::string> paths, std::optional<std::string_view> stdin_text) {
+  std::vector<std::string> names;
+  std::vector<Error> errors;
+  for (const std::string& p : paths) {
+    if (p == "-") {
+      names.push_back(p);
+      continue;
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      std::filesystem::recursive_directory_iterator it(p, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec) && has_extension(it->path())) found.push_back(it->path().string());
+      }
+      if (ec) errors.push_back(Error{ErrorCode::io, fmt::format("{}: {}", p, ec.message())});
+      std::sort(found.begin(), found.end());
+      names.insert(names.end(), found.begin(), found.end());
+    } else if (std::filesystem::exists(p, ec)) {
+      names.push_back(p);
+    } else {
+      errors.push_back(Error{ErrorCode::not_found, fmt::format("{}: no such file or directory", p)});
+    }
+  }
+  std::vector<std::string> texts(names.size());
+  std::vector<Input> inputs;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "-") {
+      if (!stdin_text) {
+        errors.push_back(Error{ErrorCode::invalid_input, "\"-\" given but no standard input was provided"});
+        continue;
+      }
+      inputs.push_back({names[i], *stdin_text});
+      continue;
+    }
+    auto t = base::read_file(names[i]);
+    if (!t) {
+      errors.push_back(t.error());
+      continue;
+    }
+    texts[i] = std::move(*t);
+    inputs.push_back({names[i], texts[i]});
+  }
+  Report r = validate_inputs(inputs);
+  r.errors.insert(r.errors.begin(), errors.begin(), errors.end());
+  return r;
+}
+
+}  // namespace sluice::k8s
