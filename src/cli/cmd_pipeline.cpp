@@ -153,6 +153,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   if (killed > 0) std::fprintf(stderr, "sluice: killed %d leftover process%s\n", killed, killed == 1 ? "" : "es");
 
   report::RunReport rep = report::build_report(result->run, result->stages);
+  if (auto st = store::StateStore::open(opts.state_dir)) (void)report::add_ledger_spend(rep, (*st)->db());
   auto write_out = [&](const std::string& path, const std::string& text) {
     if (path.empty()) return true;
     auto w = base::atomic_write(path, text);
@@ -313,6 +314,10 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
     return k_exit_usage;
   }
   auto rep = report::build_report(**run, *stages);
+  if (auto r = report::add_ledger_spend(rep, st->db()); !r) {
+    std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
+    return k_exit_usage;
+  }
   if (format == "json") {
     std::fputs(report::to_json(rep).c_str(), stdout);
   } else if (format == "junit") {

@@ -1,6 +1,7 @@
 #include "engine/llm_stage.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "llm/runner.h"
 
@@ -61,7 +62,16 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
       r->retries > 0 ? fmt::format(", {} retr{}", r->retries, r->retries == 1 ? "y" : "ies") : "",
       r->context_truncated ? ", context truncated" : "",
       r->output_path ? fmt::format(", wrote {}", *r->output_path) : ""));
-  return {OutcomeStatus::success, 0, "", r->to_json()};
+  // The limits travel with the stage record so that reports can show spend against them.
+  nlohmann::json details = nlohmann::json::parse(r->to_json(), nullptr, false);
+  const llm::BudgetConfig& b = m_config->budget;
+  nlohmann::json limits = nlohmann::json::object();
+  if (b.per_run_usd) limits["per_run_usd"] = *b.per_run_usd;
+  if (b.per_day_usd) limits["per_day_usd"] = *b.per_day_usd;
+  if (b.max_calls_per_run) limits["max_calls_per_run"] = *b.max_calls_per_run;
+  if (b.max_tokens_per_run) limits["max_tokens_per_run"] = *b.max_tokens_per_run;
+  if (!details.is_discarded() && !limits.empty()) details["budget"] = limits;
+  return {OutcomeStatus::success, 0, "", details.is_discarded() ? r->to_json() : details.dump()};
 }
 
 }  // namespace sluice::engine

@@ -77,7 +77,7 @@ RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> sta
     if (d.contains("phases_ms") && d["phases_ms"].is_object()) {
       for (const char* k : {"render", "redact", "tokenize"}) {
         if (d["phases_ms"].contains(k) && d["phases_ms"][k].is_number()) {
-          r.llm.preprocess_ms += static_cast<int64_t>(d["phases_ms"][k].get<double>());
+          r.llm.preprocess_ms += d["phases_ms"][k].get<double>();
         }
       }
     }
@@ -85,9 +85,52 @@ RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> sta
     r.llm.tokens_in += d.value("tokens_in", int64_t{0});
     r.llm.tokens_out += d.value("tokens_out", int64_t{0});
     if (d.value("cache_hit", false)) ++r.llm.cache_hits;
+    else ++r.llm.calls;
+    if (d.contains("budget") && r.llm.budget_json.empty()) r.llm.budget_json = d["budget"].dump();
   }
   return r;
 }
+
+Expected<void> add_ledger_spend(RunReport& r, store::Database& db) {
+  if (r.llm.stages == 0) return {};
+  std::time_t t = static_cast<std::time_t>(r.run.started_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  r.llm.day = fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  auto run_q = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) FROM llm_ledger WHERE run_id = ?1 AND state = 'settled'");
+  if (!run_q) return tl::unexpected(run_q.error());
+  run_q->bind(1, r.run.id);
+  if (auto row = run_q->step(); !row) return tl::unexpected(row.error());
+  r.llm.run_spent_usd = run_q->column_double(0);
+  auto day_q = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) FROM llm_ledger WHERE day = ?1 AND state = 'settled'");
+  if (!day_q) return tl::unexpected(day_q.error());
+  day_q->bind(1, r.llm.day);
+  if (auto row = day_q->step(); !row) return tl::unexpected(row.error());
+  r.llm.day_spent_usd = day_q->column_double(0);
+  return {};
+}
+
+namespace {
+std::string budget_line(const RunReport& r) {
+  if (r.llm.budget_json.empty()) return "";
+  json b = json::parse(r.llm.budget_json, nullptr, false);
+  if (b.is_discarded()) return "";
+  std::vector<std::string> parts;
+  double run_spent = r.llm.run_spent_usd.value_or(r.llm.cost_usd);
+  if (b.contains("per_run_usd")) parts.push_back(fmt::format("run ${:.4f} of ${:.2f}", run_spent, b["per_run_usd"].get<double>()));
+  if (b.contains("per_day_usd") && r.llm.day_spent_usd) {
+    parts.push_back(fmt::format("day {} (UTC) ${:.4f} of ${:.2f}", r.llm.day, *r.llm.day_spent_usd,
+                                b["per_day_usd"].get<double>()));
+  }
+  if (b.contains("max_calls_per_run")) parts.push_back(fmt::format("calls {} of {}", r.llm.calls, b["max_calls_per_run"].get<int64_t>()));
+  if (b.contains("max_tokens_per_run")) {
+    parts.push_back(fmt::format("tokens {} of {}", r.llm.tokens_in + r.llm.tokens_out, b["max_tokens_per_run"].get<int64_t>()));
+  }
+  std::string out = "budget: ";
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? "; " : "") + parts[i];
+  return out + "\n";
+}
+}  // namespace
 
 std::string to_json(const RunReport& r) {
   json stages = json::array();
@@ -126,15 +169,28 @@ std::string to_json(const RunReport& r) {
     out["llm"] = {{"stages", r.llm.stages},
                   {"ai_ms", r.llm.ai_ms},
                   {"ai_share", std::round(1000.0 * static_cast<double>(r.llm.ai_ms) / static_cast<double>(wall)) / 1000},
-                  {"preprocess_ms", r.llm.preprocess_ms},
+                  {"preprocess_ms", std::round(r.llm.preprocess_ms * 1000) / 1000},
                   {"preprocess_share_of_ai",
-                   r.llm.ai_ms > 0 ? std::round(1000.0 * static_cast<double>(r.llm.preprocess_ms) /
-                                                static_cast<double>(r.llm.ai_ms)) / 1000
+                   r.llm.ai_ms > 0 ? std::round(1000.0 * r.llm.preprocess_ms / static_cast<double>(r.llm.ai_ms)) / 1000
                                    : 0.0},
                   {"cost_usd", r.llm.cost_usd},
                   {"tokens_in", r.llm.tokens_in},
                   {"tokens_out", r.llm.tokens_out},
-                  {"cache_hits", r.llm.cache_hits}};
+                  {"cache_hits", r.llm.cache_hits},
+                  {"calls", r.llm.calls}};
+    if (!r.llm.budget_json.empty()) {
+      json b = json::parse(r.llm.budget_json, nullptr, false);
+      if (!b.is_discarded()) {
+        b["spent"] = {{"run_usd", r.llm.run_spent_usd.value_or(r.llm.cost_usd)},
+                      {"calls", r.llm.calls},
+                      {"tokens", r.llm.tokens_in + r.llm.tokens_out}};
+        if (r.llm.day_spent_usd) {
+          b["spent"]["day_usd"] = *r.llm.day_spent_usd;
+          b["spent"]["day"] = r.llm.day;
+        }
+        out["llm"]["budget"] = b;
+      }
+    }
   }
   return out.dump(2) + "\n";
 }
@@ -228,12 +284,13 @@ std::string to_text(const RunReport& r) {
   if (r.llm.stages > 0) {
     int64_t wall = std::max<int64_t>(1, r.run.duration_ms.value_or(1));
     out += fmt::format(
-        "LLM stages: {}, {} ({:.0f}% of pipeline time), pre-processing {} ({:.1f}% of AI time), tokens {} in / {} "
+        "LLM stages: {}, {} ({:.0f}% of pipeline time), pre-processing {:.2f}ms ({:.1f}% of AI time), tokens {} in / {} "
         "out, cost ${:.4f}, response cache hits {}\n",
         r.llm.stages, fmt_ms(r.llm.ai_ms), 100.0 * static_cast<double>(r.llm.ai_ms) / static_cast<double>(wall),
-        fmt_ms(r.llm.preprocess_ms),
-        r.llm.ai_ms > 0 ? 100.0 * static_cast<double>(r.llm.preprocess_ms) / static_cast<double>(r.llm.ai_ms) : 0.0,
+        r.llm.preprocess_ms,
+        r.llm.ai_ms > 0 ? 100.0 * r.llm.preprocess_ms / static_cast<double>(r.llm.ai_ms) : 0.0,
         r.llm.tokens_in, r.llm.tokens_out, r.llm.cost_usd, r.llm.cache_hits);
+    out += budget_line(r);
   }
   return out;
 }

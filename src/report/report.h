@@ -16,11 +16,16 @@ namespace sluice::report {
 struct LlmTotals {
   int stages = 0;
   int64_t ai_ms = 0;          // wall time of LLM stages
-  int64_t preprocess_ms = 0;  // render + redact + tokenize
+  double preprocess_ms = 0;   // render + redact + tokenize
   double cost_usd = 0;
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   int cache_hits = 0;
+  int calls = 0;                 // provider calls (stages not answered from the cache)
+  std::string budget_json;       // the configured limits, as recorded with the stages ("" if none)
+  std::optional<double> run_spent_usd;  // settled in the ledger for this run
+  std::optional<double> day_spent_usd;  // settled in the ledger on the run's UTC day
+  std::string day;                      // that day, YYYY-MM-DD
 };
 
 struct RunReport {
@@ -35,6 +40,9 @@ struct RunReport {
 };
 
 [[nodiscard]] RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> stages);
+
+// Adds what the LLM spend ledger says about the run and its day (no-op without LLM stages).
+[[nodiscard]] Expected<void> add_ledger_spend(RunReport& r, store::Database& db);
 
 // The `--json` run summary: {"run_id","status","duration_ms","stages":[{"name","status",
 // "exit_code","attempts","duration_ms","cache_hit",...,"llm":{...}}], "critical_path", ...}.

@@ -55,6 +55,24 @@ TEST(Report, JsonHasTheDocumentedFields) {
   EXPECT_EQ(j["llm"]["preprocess_ms"], 3);
 }
 
+TEST(Report, LlmSpendAgainstBudget) {
+  store::RunRecord run;
+  run.id = "r1";
+  run.duration_ms = 100;
+  auto s = stage("gen", "success", 50);
+  s.kind = "llm";
+  s.details = R"({"tokens_in":100,"tokens_out":20,"cost_usd":0.01,"cache_hit":false,
+                  "phases_ms":{"render":0.5,"redact":0.25,"tokenize":0.25},
+                  "budget":{"per_run_usd":0.5,"max_calls_per_run":10,"max_tokens_per_run":1000}})";
+  auto rep = build_report(run, {s});
+  std::string text = to_text(rep);
+  EXPECT_NE(text.find("budget: run $0.0100 of $0.50; calls 1 of 10; tokens 120 of 1000"), std::string::npos) << text;
+  EXPECT_NE(text.find("pre-processing 1.00ms (2.0% of AI time)"), std::string::npos) << text;
+  auto j = nlohmann::json::parse(to_json(rep));
+  EXPECT_EQ(j["llm"]["budget"]["spent"]["calls"], 1);
+  EXPECT_DOUBLE_EQ(j["llm"]["budget"]["per_run_usd"].get<double>(), 0.5);
+}
+
 TEST(Report, JunitMarksFailuresAndSkipsAndEscapes) {
   store::RunRecord run;
   run.id = "r1";
