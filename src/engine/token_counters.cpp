@@ -48,7 +48,16 @@ struct ModelTokenCounters::Impl {
 ModelTokenCounters::ModelTokenCounters(std::filesystem::path ranks_dir) : m_impl(std::make_unique<Impl>()) {
   m_impl->dir = std::move(ranks_dir);
 }
-ModelTokenCounters::~ModelTokenCounters() = default;
+ModelTokenCounters::~ModelTokenCounters() {
+  if (m_prefetch.joinable()) m_prefetch.join();
+}
+
+void ModelTokenCounters::prefetch(std::vector<std::string> models) {
+  if (m_prefetch.joinable()) m_prefetch.join();
+  m_prefetch = std::thread([this, models = std::move(models)] {
+    for (const auto& m : models) (void)for_model(m);
+  });
+}
 
 const llm::TokenCounter& ModelTokenCounters::for_model(std::string_view model) {
   auto known = encoding_for_model(model);

@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "llm/interfaces.h"
 
@@ -26,10 +28,14 @@ class ModelTokenCounters {
   // Thread-safe; each encoding is loaded once, on first use. The reference lives as long as this.
   [[nodiscard]] const llm::TokenCounter& for_model(std::string_view model);
   [[nodiscard]] std::optional<std::string> load_error() const;
+  // Starts loading the encodings of these models on a background thread, so the first LLM
+  // stage does not wait for the rank files (joined by the destructor).
+  void prefetch(std::vector<std::string> models);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
+  std::thread m_prefetch;
 };
 
 }  // namespace sluice::engine

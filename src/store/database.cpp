@@ -151,6 +151,15 @@ int Database::changes() const { return sqlite3_changes(m_db); }
 
 Expected<void> Database::migrate(const std::vector<Migration>& migrations) {
   int newest = migrations.empty() ? 0 : migrations.back().version;
+  {
+    // Fast path without the write lock: an up-to-date database (the common case, and every
+    // connection an LLM stage opens during a run) needs no transaction at all.
+    auto st = prepare("PRAGMA user_version");
+    if (!st) return tl::unexpected(st.error());
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    if (st->column_int(0) == newest) return {};
+  }
   // The version is read inside the IMMEDIATE transaction so that several connections opening a
   // new database at once apply each migration exactly once.
   return transaction([&]() -> Expected<void> {

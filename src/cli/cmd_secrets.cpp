@@ -1,0 +1,243 @@
+// sluice scan, sluice redact, sluice secrets rules check|list: thin wrappers over src/secrets/.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/files.h"
+#include "cli/commands.h"
+#include "cli/terminal.h"
+#include "secrets/baseline.h"
+#include "secrets/output.h"
+#include "secrets/redactor.h"
+#include "secrets/rule_loader.h"
+#include "secrets/scanner.h"
+#include "secrets/walk.h"
+
+namespace sluice::cli {
+namespace {
+
+namespace sec = sluice::secrets;
+
+// Where compiled rule databases are cached: $SLUICE_CACHE_DIR, else $XDG_CACHE_HOME/sluice,
+// else ~/.cache/sluice; "secrets/" below it. Empty (no cache) when none is known.
+std::filesystem::path cache_dir() {
+  std::string base = env_or("SLUICE_CACHE_DIR");
+  if (base.empty() && !env_or("XDG_CACHE_HOME").empty()) base = env_or("XDG_CACHE_HOME") + "/sluice";
+  if (base.empty() && !env_or("HOME").empty()) base = env_or("HOME") + "/.cache/sluice";
+  if (base.empty()) return {};
+  return std::filesystem::path(base) / "secrets";
+}
+
+// Loads --config (gitleaks or sluice format) or the built-in rules and compiles them.
+Expected<std::shared_ptr<const sec::Scanner>> load_scanner(const std::string& config) {
+  Expected<sec::RuleSet> rules = [&]() -> Expected<sec::RuleSet> {
+    if (config.empty()) return sec::default_rules();
+    auto text = base::read_file(config);
+    if (!text) return tl::unexpected(text.error());
+    return sec::load_rules_auto(*text, config);
+  }();
+  if (!rules) return tl::unexpected(rules.error());
+  sec::Scanner::Options options;
+  options.cache_dir = cache_dir();
+  return sec::Scanner::create(std::move(*rules), options);
+}
+
+void print_error(const Error& e) { std::fprintf(stderr, "sluice: %s\n", e.message.c_str()); }
+
+struct ScanArgs {
+  std::string config;
+  std::string baseline;
+  std::string write_baseline;
+  std::string format = "text";
+  unsigned threads = 0;
+  bool no_gitignore = false;
+  std::vector<std::string> paths;
+};
+
+int run_scan(const ScanArgs& a) {
+  auto scanner = load_scanner(a.config);
+  if (!scanner) {
+    print_error(scanner.error());
+    return k_exit_usage;
+  }
+  std::optional<sec::Baseline> baseline;
+  if (!a.baseline.empty()) {
+    auto text = base::read_file(a.baseline);
+    if (!text) {
+      print_error(text.error());
+      return k_exit_usage;
+    }
+    auto b = sec::Baseline::parse(*text, a.baseline);
+    if (!b) {
+      print_error(b.error());
+      return k_exit_usage;
+    }
+    baseline = std::move(*b);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto walk = sec::collect_files(a.paths, a.no_gitignore ? sec::UseGitignore::no : sec::UseGitignore::yes);
+  auto report = sec::scan_files(**scanner, walk.files, a.threads);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const auto& e : walk.errors) std::fprintf(stderr, "sluice: %s\n", e.c_str());
+  for (const auto& e : report.errors) std::fprintf(stderr, "sluice: %s\n", e.c_str());
+
+  if (!a.write_baseline.empty()) {
+    if (auto w = base::atomic_write(a.write_baseline, sec::Baseline::serialize(report.findings)); !w) {
+      print_error(w.error());
+      return k_exit_usage;
+    }
+    std::fprintf(stderr, "sluice: wrote %zu findings to baseline %s\n", report.findings.size(),
+                 a.write_baseline.c_str());
+    return walk.errors.empty() && report.errors.empty() ? k_exit_ok : k_exit_usage;
+  }
+  std::vector<sec::Finding> findings;
+  size_t suppressed = 0;
+  for (auto& f : report.findings) {
+    if (baseline && baseline->contains(f)) {
+      ++suppressed;
+    } else {
+      findings.push_back(std::move(f));
+    }
+  }
+  if (a.format == "json") {
+    std::fputs(sec::findings_json(findings).c_str(), stdout);
+  } else if (a.format == "sarif") {
+    std::fputs(sec::findings_sarif(findings, (*scanner)->rules()).c_str(), stdout);
+  } else {
+    for (const auto& f : findings) {
+      std::printf("%s:%zu:%zu: %s: %s\n", f.path.c_str(), f.line, f.column, f.rule_id.c_str(),
+                  sec::secret_preview(f.secret).c_str());
+    }
+  }
+  std::fprintf(stderr, "sluice scan: %zu finding%s in %zu files (%.1f MB, %.2f s)%s%s\n", findings.size(),
+               findings.size() == 1 ? "" : "s", report.files_scanned, static_cast<double>(report.bytes_scanned) / 1e6,
+               secs, suppressed ? fmt::format(", {} suppressed by baseline", suppressed).c_str() : "",
+               report.files_binary ? fmt::format(", {} binary files skipped", report.files_binary).c_str() : "");
+  if (!walk.errors.empty() || !report.errors.empty()) return k_exit_usage;
+  return findings.empty() ? k_exit_ok : k_exit_failed;
+}
+
+struct RedactArgs {
+  std::string config;
+  std::vector<std::string> mask_env;
+  bool no_rules = false;
+  std::string input = "-";
+};
+
+int run_redact(const RedactArgs& a) {
+  std::shared_ptr<const sec::Scanner> scanner;
+  if (!a.no_rules) {
+    auto s = load_scanner(a.config);
+    if (!s) {
+      print_error(s.error());
+      return k_exit_usage;
+    }
+    scanner = *s;
+  }
+  std::vector<sec::NamedValue> values;
+  for (const auto& name : a.mask_env) values.push_back({name, env_or(name.c_str())});
+  auto known = sec::KnownValues::create(values);
+  if (!known) {
+    print_error(known.error());
+    return k_exit_usage;
+  }
+  for (const auto& name : known->ignored) {
+    std::fprintf(stderr, "sluice: not masking %s: shorter than %zu bytes\n", name.c_str(), sec::k_min_mask_length);
+  }
+  auto redactor = std::make_shared<const sec::Redactor>(known->values, scanner);
+  if (a.input != "-") {
+    auto text = base::read_file(a.input);
+    if (!text) {
+      print_error(text.error());
+      return k_exit_usage;
+    }
+    const std::string out = redactor->redact(*text);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return k_exit_ok;
+  }
+  // stdin: stream, so `long-running-command | sluice redact` shows lines as they come.
+  sec::StreamRedactor stream(redactor);
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    const std::string out = stream.write(std::string_view(buf.data(), static_cast<size_t>(n)));
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+  }
+  const std::string out = stream.flush();
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return k_exit_ok;
+}
+
+int run_rules_check(const std::string& config) {
+  auto scanner = load_scanner(config);
+  if (!scanner) {
+    print_error(scanner.error());
+    return k_exit_usage;
+  }
+  const auto check = sec::check_rule_examples(**scanner);
+  for (const auto& f : check.failures) std::printf("FAIL %s\n", f.c_str());
+  for (const auto& id : (*scanner)->fallback_rules()) {
+    std::printf("note: %s: Hyperscan cannot prefilter this pattern; RE2 scans whole inputs that contain its keywords\n",
+                id.c_str());
+  }
+  std::printf("%zu rules, %zu examples, %zu counter-examples: %s\n", check.rules, check.examples,
+              check.counter_examples, check.failures.empty() ? "all pass" : fmt::format("{} failures", check.failures.size()).c_str());
+  return check.failures.empty() ? k_exit_ok : k_exit_failed;
+}
+
+int run_rules_list(const std::string& config) {
+  auto scanner = load_scanner(config);
+  if (!scanner) {
+    print_error(scanner.error());
+    return k_exit_usage;
+  }
+  for (const auto& r : (*scanner)->rules().rules) std::printf("%-45s %s\n", r.id.c_str(), r.description.c_str());
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void add_secrets_commands(CLI::App& app, Context& ctx) {
+  auto scan = std::make_shared<ScanArgs>();
+  CLI::App* s = app.add_subcommand("scan", "Find secrets in files (exit 0: none, 1: findings, 2: error)");
+  s->add_option("--config", scan->config, "Rules: a gitleaks TOML config or a sluice rule file (default: built-in)");
+  s->add_option("--baseline", scan->baseline, "Ignore findings recorded in this baseline file");
+  s->add_option("--write-baseline", scan->write_baseline, "Record all current findings in this baseline file");
+  s->add_option("--format", scan->format, "Output format")->check(CLI::IsMember({"text", "json", "sarif"}));
+  s->add_option("--threads,-j", scan->threads, "Scanning threads (default: all cores)");
+  s->add_flag("--no-gitignore", scan->no_gitignore, "Also scan files matched by .gitignore");
+  s->add_option("paths", scan->paths, "Files and directories to scan")->required();
+  s->callback([scan, &ctx] { ctx.exit_code = run_scan(*scan); });
+
+  auto red = std::make_shared<RedactArgs>();
+  CLI::App* r = app.add_subcommand("redact", "Copy input to stdout with secrets replaced by [REDACTED:<rule-id>]");
+  r->add_option("--config", red->config, "Rules: a gitleaks TOML config or a sluice rule file (default: built-in)");
+  r->add_option("--mask-env", red->mask_env, "Also mask the value of this environment variable (and its encodings) as ***")
+      ->allow_extra_args(false);
+  r->add_flag("--no-rules", red->no_rules, "Mask only --mask-env values, apply no rules");
+  r->add_option("input", red->input, "File to redact, or - for stdin (streamed)");
+  r->callback([red, &ctx] { ctx.exit_code = run_redact(*red); });
+
+  CLI::App* secrets = app.add_subcommand("secrets", "Secret scanning rules");
+  secrets->require_subcommand(1);
+  CLI::App* rules = secrets->add_subcommand("rules", "Inspect and verify rules");
+  rules->require_subcommand(1);
+  auto config = std::make_shared<std::string>();
+  CLI::App* check = rules->add_subcommand("check", "Verify every rule against its examples");
+  check->add_option("--config", *config, "Rule file (default: built-in)");
+  check->callback([config, &ctx] { ctx.exit_code = run_rules_check(*config); });
+  CLI::App* list = rules->add_subcommand("list", "List rule ids and descriptions");
+  list->add_option("--config", *config, "Rule file (default: built-in)");
+  list->callback([config, &ctx] { ctx.exit_code = run_rules_list(*config); });
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,143 @@
+#include "secrets/redactor.h"
+
+#include <gtest/gtest.h>
+
+#include "secrets/test_support.h"
+
+namespace sluice::secrets {
+namespace {
+
+std::shared_ptr<const KnownValues> known(std::vector<NamedValue> v) {
+  auto b = KnownValues::create(v);
+  EXPECT_TRUE(b) << (b ? "" : b.error().message);
+  return b ? b->values : nullptr;
+}
+
+const std::string k_value = "s3cr3t-Value/with+chars\"&\\";
+
+TEST(KnownValues, MasksTheValueItself) {
+  Redactor r(known({{"V", k_value}}), nullptr);
+  EXPECT_EQ(r.redact("pre " + k_value + " post"), "pre *** post");
+}
+
+TEST(KnownValues, MasksBase64AtEveryAlignment) {
+  // "s3cr3t" encoded inside a larger blob at byte offsets 0, 1 and 2.
+  Redactor r(known({{"V", "s3cr3t-token"}}), nullptr);
+  EXPECT_EQ(r.redact("czNjcjN0LXRva2Vu"), "***");  // base64("s3cr3t-token")
+  for (std::string prefix : {"", "a", "ab"}) {
+    std::string blob = prefix + "s3cr3t-token" + "!tail";
+    // Standard base64 of the whole blob.
+    static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string enc;
+    for (size_t i = 0; i < blob.size(); i += 3) {
+      unsigned v = static_cast<unsigned char>(blob[i]) << 16;
+      if (i + 1 < blob.size()) v |= static_cast<unsigned char>(blob[i + 1]) << 8;
+      if (i + 2 < blob.size()) v |= static_cast<unsigned char>(blob[i + 2]);
+      enc += tbl[(v >> 18) & 63];
+      enc += tbl[(v >> 12) & 63];
+      enc += i + 1 < blob.size() ? tbl[(v >> 6) & 63] : '=';
+      enc += i + 2 < blob.size() ? tbl[v & 63] : '=';
+    }
+    const std::string out = r.redact(enc);
+    EXPECT_NE(out.find("***"), std::string::npos) << "alignment " << prefix.size() << ": " << enc;
+    EXPECT_LT(out.size() - 3, enc.size() - 10) << "alignment " << prefix.size() << ": " << out;
+  }
+}
+
+TEST(KnownValues, MasksUrlEncodedAndJsonEscapedForms) {
+  Redactor r(known({{"V", k_value}}), nullptr);
+  EXPECT_EQ(r.redact("u=s3cr3t-Value%2Fwith%2Bchars%22%26%5C&x"), "u=***&x");
+  EXPECT_EQ(r.redact(R"({"v":"s3cr3t-Value/with+chars\"&\\"})"), R"({"v":"***"})");
+}
+
+TEST(KnownValues, MasksEachLineOfAMultiLineSecret) {
+  Redactor r(known({{"KEY", "first-line-abc\r\nsecond-line-def\nxy\n"}}), nullptr);
+  EXPECT_EQ(r.redact("log: second-line-def\nother first-line-abc"), "log: ***\nother ***");
+  // "xy" is too short to mask on its own and stays.
+  EXPECT_EQ(r.redact("xy"), "xy");
+}
+
+TEST(KnownValues, IgnoresValuesTooShortAndSaysWhich) {
+  std::vector<NamedValue> v{{"SHORT", "abc12"}, {"EMPTY", ""}, {"OK", "abcdef"}};
+  auto b = KnownValues::create(v);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->ignored, std::vector<std::string>{"SHORT"});
+  Redactor r(b->values, nullptr);
+  EXPECT_EQ(r.redact("abc12 abcdef"), "abc12 ***");
+}
+
+TEST(KnownValues, FormsListEveryEncoding) {
+  const auto forms = masked_forms("p@ss word\"x");
+  auto has = [&](const std::string& s) { return std::find(forms.begin(), forms.end(), s) != forms.end(); };
+  EXPECT_TRUE(has("p@ss word\"x"));
+  EXPECT_TRUE(has("cEBzcyB3b3JkIng="));   // base64, padded
+  EXPECT_TRUE(has("p%40ss%20word%22x"));  // URL-encoded
+  EXPECT_TRUE(has("p@ss word\\\"x"));     // JSON-escaped
+}
+
+TEST(Redactor, RulesAndKnownValuesTogether) {
+  Redactor r(known({{"DB", "hunter2hunter2"}}), testing::default_scanner());
+  const std::string pat = "ghp_" + std::string("aB3dE5gH7jK9mN1pQ3sT5vW7xY9zA1cD3fG5");
+  EXPECT_EQ(r.redact("token=" + pat + " pw=hunter2hunter2\n"),
+            "token=[REDACTED:github-pat] pw=***\n");
+}
+
+TEST(StreamRedactor, CatchesSecretSplitAtEveryByte) {
+  auto r = std::make_shared<const Redactor>(known({{"V", "known-secret-value"}}), testing::default_scanner());
+  const std::string pat = "ghp_" + std::string("aB3dE5gH7jK9mN1pQ3sT5vW7xY9zA1cD3fG5");
+  const std::string input = "start\nGITHUB_TOKEN=" + pat + " and known-secret-value end\nlast line no newline";
+  const std::string want = r->redact(input);
+  ASSERT_EQ(want, "start\nGITHUB_TOKEN=[REDACTED:github-pat] and *** end\nlast line no newline");
+  for (size_t a = 1; a < input.size(); ++a) {
+    StreamRedactor s(r);
+    std::string out = s.write(input.substr(0, a));
+    EXPECT_EQ(out.find(pat.substr(0, 8)), std::string::npos);
+    out += s.write(input.substr(a));
+    out += s.flush();
+    ASSERT_EQ(out, want) << "split at " << a;
+  }
+  // One byte per write.
+  StreamRedactor s(r);
+  std::string out;
+  for (char c : input) out += s.write(std::string_view(&c, 1));
+  out += s.flush();
+  EXPECT_EQ(out, want);
+}
+
+TEST(StreamRedactor, ReleasesCompleteLinesAndHoldsPartialOnes) {
+  auto r = std::make_shared<const Redactor>(nullptr, testing::default_scanner());
+  StreamRedactor s(r);
+  EXPECT_EQ(s.write("hello\nwor"), "hello\n");
+  EXPECT_EQ(s.write("ld"), "");
+  EXPECT_EQ(s.flush(), "world");
+}
+
+TEST(StreamRedactor, HoldsPrivateKeyBlockUntilEnd) {
+  auto r = std::make_shared<const Redactor>(nullptr, testing::default_scanner());
+  StreamRedactor s(r);
+  std::string out = s.write("before\n-----BEGIN OPENSSH PRIVATE KEY-----\n");
+  EXPECT_EQ(out, "before\n");
+  for (int i = 0; i < 20; ++i) out += s.write("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW" + std::to_string(i) + "\n");
+  EXPECT_EQ(out, "before\n");
+  out += s.write("-----END OPENSSH PRIVATE KEY-----\nafter\n");
+  out += s.flush();
+  EXPECT_EQ(out.find("b3BlbnNzaC1rZXkt"), std::string::npos) << out;
+  EXPECT_NE(out.find("[REDACTED:private-key-openssh]"), std::string::npos) << out;
+  EXPECT_NE(out.find("after\n"), std::string::npos);
+}
+
+TEST(StreamRedactor, VeryLongLineIsReleasedInPiecesWithoutLeaking) {
+  auto r = std::make_shared<const Redactor>(known({{"V", "known-secret-value"}}), nullptr);
+  StreamRedactor s(r);
+  std::string out;
+  const std::string filler(StreamRedactor::k_max_line - 5, 'x');
+  out += s.write(filler);
+  out += s.write("known-sec");  // crosses the forced cut
+  EXPECT_FALSE(out.empty());
+  out += s.write("ret-value tail");
+  out += s.flush();
+  EXPECT_EQ(out, filler + "*** tail");
+}
+
+}  // namespace
+}  // namespace sluice::secrets

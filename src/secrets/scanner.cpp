@@ -1,0 +1,550 @@
+#include "secrets/scanner.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <hs.h>
+#include <re2/re2.h>
+
+#include "base/files.h"
+#include "base/hash.h"
+#include "secrets/hs_scratch.h"
+
+namespace sluice::secrets {
+namespace {
+
+// Byte semantics on both engines (Latin-1 in RE2, no UTF-8 mode in Hyperscan) so that the
+// Hyperscan prefilter accepts a superset of what RE2 confirms, whatever the input encoding.
+RE2::Options re2_options() {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  return o;
+}
+
+struct CompiledAllowlist {
+  Condition condition = Condition::any;
+  RegexTarget target = RegexTarget::secret;
+  std::vector<std::unique_ptr<RE2>> regexes;
+  std::vector<std::unique_ptr<RE2>> paths;
+  std::vector<std::string> stopwords;
+};
+
+struct CompiledRule {
+  std::unique_ptr<RE2> regex;  // null for path-only rules
+  std::unique_ptr<RE2> path;
+  std::vector<CompiledAllowlist> allowlists;
+  std::vector<size_t> keyword_ids;  // indexes into Impl::keywords
+  size_t window = 0;                // bytes before a hit where the match may start
+  bool prefiltered = false;         // false: RE2 over the whole input
+};
+
+struct Hit {
+  size_t start;
+  size_t end;
+};
+
+Expected<std::unique_ptr<RE2>> compile_re2(const std::string& pattern, const std::string& what) {
+  auto re = std::make_unique<RE2>(pattern, re2_options());
+  if (!re->ok()) {
+    return make_error(ErrorCode::invalid_input, fmt::format("{}: regex {} is not supported: {}", what,
+                                                            pattern.size() > 80 ? pattern.substr(0, 77) + "..." : pattern,
+                                                            re->error()));
+  }
+  return re;
+}
+
+Expected<CompiledAllowlist> compile_allowlist(const Allowlist& a, const std::string& what) {
+  CompiledAllowlist c;
+  c.condition = a.condition;
+  c.target = a.regex_target;
+  c.stopwords = a.stopwords;
+  for (const auto& r : a.regexes) {
+    auto re = compile_re2(r, what + " allowlist");
+    if (!re) return tl::unexpected(re.error());
+    c.regexes.push_back(std::move(*re));
+  }
+  for (const auto& p : a.paths) {
+    auto re = compile_re2(p, what + " allowlist path");
+    if (!re) return tl::unexpected(re.error());
+    c.paths.push_back(std::move(*re));
+  }
+  return c;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+struct MatchContext {
+  std::string_view text;
+  std::string_view secret;
+  std::string_view path;
+};
+
+std::string_view line_around(std::string_view text, size_t start, size_t end) {
+  size_t b = start;
+  while (b > 0 && text[b - 1] != '\n') --b;
+  size_t e = std::min(end, text.size());
+  while (e < text.size() && text[e] != '\n') ++e;
+  return text.substr(b, e - b);
+}
+
+bool allowlist_allows(const CompiledAllowlist& a, std::string_view secret, std::string_view match,
+                      std::string_view line, std::string_view path) {
+  auto any_re = [](const std::vector<std::unique_ptr<RE2>>& res, std::string_view s) {
+    return std::any_of(res.begin(), res.end(),
+                       [&](const auto& re) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re); });
+  };
+  const std::string_view target = a.target == RegexTarget::match ? match : a.target == RegexTarget::line ? line : secret;
+  const bool path_ok = !a.paths.empty() && any_re(a.paths, path);
+  const bool regex_ok = !a.regexes.empty() && any_re(a.regexes, target);
+  bool stop_ok = false;
+  if (!a.stopwords.empty()) {
+    const std::string ls = lower(secret);
+    stop_ok = std::any_of(a.stopwords.begin(), a.stopwords.end(),
+                          [&](const std::string& w) { return ls.find(w) != std::string::npos; });
+  }
+  if (a.condition == Condition::any) return path_ok || regex_ok || stop_ok;
+  const bool has_any = !a.paths.empty() || !a.regexes.empty() || !a.stopwords.empty();
+  return has_any && (a.paths.empty() || path_ok) && (a.regexes.empty() || regex_ok) &&
+         (a.stopwords.empty() || stop_ok);
+}
+
+}  // namespace
+
+double shannon_entropy(std::string_view s) {
+  if (s.empty()) return 0;
+  std::array<size_t, 256> counts{};
+  for (unsigned char c : s) ++counts[c];
+  double h = 0;
+  const double n = static_cast<double>(s.size());
+  for (size_t c : counts) {
+    if (c == 0) continue;
+    const double p = static_cast<double>(c) / n;
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+std::string finding_fingerprint(std::string_view rule_id, std::string_view secret, std::string_view path) {
+  return fingerprint_from_hash(rule_id, base::sha256_hex(secret), path);
+}
+
+std::string fingerprint_from_hash(std::string_view rule_id, std::string_view secret_sha256, std::string_view path) {
+  base::Sha256 h;
+  h.update_field(rule_id);
+  h.update_field(secret_sha256);
+  h.update_field(path);
+  return h.hex_digest();
+}
+
+struct Scanner::Impl {
+  RuleSet rules;
+  Options options;
+  std::vector<CompiledRule> compiled;
+  std::vector<CompiledAllowlist> global;
+  std::vector<std::string> keywords;  // pattern id = rules.size() + index
+  std::vector<std::string> fallback;
+  hs_database_t* db = nullptr;
+  uint64_t db_id = detail::next_database_id();
+  size_t max_bounded = 0;
+  // Hyperscan pattern id -> rule index, or SIZE_MAX - keyword index for keyword literals.
+  std::vector<size_t> pattern_rule;
+
+  ~Impl() {
+    if (db) hs_free_database(db);
+  }
+};
+
+Scanner::Scanner(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Scanner::~Scanner() = default;
+const RuleSet& Scanner::rules() const { return m_impl->rules; }
+const std::vector<std::string>& Scanner::fallback_rules() const { return m_impl->fallback; }
+size_t Scanner::max_bounded_match() const { return m_impl->max_bounded; }
+
+Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  std::vector<std::string> errors;
+  std::map<std::string, size_t> keyword_index;
+  impl->compiled.resize(rules.rules.size());
+  for (size_t i = 0; i < rules.rules.size(); ++i) {
+    const Rule& r = rules.rules[i];
+    CompiledRule& c = impl->compiled[i];
+    const std::string what = fmt::format("{}: rule \"{}\"", r.origin.empty() ? "rules" : r.origin, r.id);
+    if (!r.regex.empty()) {
+      auto re = compile_re2(r.regex, what);
+      if (!re) {
+        errors.push_back(re.error().message);
+      } else {
+        c.regex = std::move(*re);
+        if (r.secret_group > c.regex->NumberOfCapturingGroups()) {
+          errors.push_back(fmt::format("{}: secretGroup {} but the regex has only {} groups", what,
+                                       r.secret_group, c.regex->NumberOfCapturingGroups()));
+        }
+      }
+    }
+    if (!r.path.empty()) {
+      auto re = compile_re2(r.path, what + " path");
+      if (!re) {
+        errors.push_back(re.error().message);
+      } else {
+        c.path = std::move(*re);
+      }
+    }
+    for (const auto& a : r.allowlists) {
+      auto ca = compile_allowlist(a, what);
+      if (!ca) {
+        errors.push_back(ca.error().message);
+      } else {
+        c.allowlists.push_back(std::move(*ca));
+      }
+    }
+    for (const auto& kw : r.keywords) {
+      if (kw.empty()) continue;
+      auto [it, inserted] = keyword_index.emplace(kw, impl->keywords.size());
+      if (inserted) impl->keywords.push_back(kw);
+      c.keyword_ids.push_back(it->second);
+    }
+  }
+  for (const auto& a : rules.global_allowlists) {
+    auto ca = compile_allowlist(a, "global");
+    if (!ca) {
+      errors.push_back(ca.error().message);
+    } else {
+      impl->global.push_back(std::move(*ca));
+    }
+  }
+  if (!errors.empty()) {
+    std::string msg;
+    for (const auto& e : errors) msg += (msg.empty() ? "" : "\n") + e;
+    return make_error(ErrorCode::invalid_input, msg);
+  }
+
+  // Hyperscan pass: rule regexes in prefilter mode, then keywords as caseless literals.
+  std::vector<std::string> patterns;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  std::vector<size_t> pattern_rule;  // pattern index -> rule index (or SIZE_MAX for keywords)
+  for (size_t i = 0; i < rules.rules.size(); ++i) {
+    const Rule& r = rules.rules[i];
+    CompiledRule& c = impl->compiled[i];
+    if (!c.regex) continue;
+    const unsigned f = HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY;
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    // Exact width from the real pattern when Hyperscan supports it, else from the prefilter's superset.
+    if (hs_expression_info(r.regex.c_str(), HS_FLAG_ALLOWEMPTY, &info, &err) != HS_SUCCESS) {
+      hs_free_compile_error(err);
+      err = nullptr;
+      if (hs_expression_info(r.regex.c_str(), f, &info, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        impl->fallback.push_back(r.id);
+        continue;
+      }
+    }
+    if (info->max_width == UINT_MAX) {
+      c.window = options.unbounded_window;
+    } else {
+      c.window = info->max_width;
+      impl->max_bounded = std::max<size_t>(impl->max_bounded, info->max_width);
+    }
+    std::free(info);
+    c.prefiltered = true;
+    patterns.push_back(r.regex);
+    flags.push_back(f);
+    ids.push_back(static_cast<unsigned>(patterns.size() - 1));
+    pattern_rule.push_back(i);
+  }
+  for (size_t k = 0; k < impl->keywords.size(); ++k) {
+    std::string escaped;
+    for (unsigned char ch : impl->keywords[k]) escaped += fmt::format("\\x{:02x}", ch);
+    patterns.push_back(escaped);
+    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    ids.push_back(static_cast<unsigned>(patterns.size() - 1));
+    pattern_rule.push_back(SIZE_MAX - k);
+  }
+  // A compiled database is cached by content: Hyperscan compiles take about a second for a few
+  // hundred rules, deserialising takes milliseconds. Layout: u32 count, u32 removed pattern
+  // indexes (compile-stage fallbacks, in order), then hs_serialize_database() bytes.
+  std::string cache_file;
+  if (!options.cache_dir.empty()) {
+    base::Sha256 key;
+    key.update_field(hs_version());
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      key.update_field(patterns[i]);
+      key.update_field(std::to_string(flags[i]));
+    }
+    cache_file = (options.cache_dir / ("rules-" + key.hex_digest().substr(0, 32) + ".hsdb")).string();
+    if (auto bytes = base::read_file(cache_file); bytes && bytes->size() >= 4) {
+      uint32_t n = 0;
+      std::memcpy(&n, bytes->data(), 4);
+      const size_t header = 4 + size_t{n} * 4;
+      hs_database_t* db = nullptr;
+      if (n <= patterns.size() && bytes->size() > header &&
+          hs_deserialize_database(bytes->data() + header, bytes->size() - header, &db) == HS_SUCCESS) {
+        for (uint32_t k = 0; k < n; ++k) {
+          uint32_t bad = 0;
+          std::memcpy(&bad, bytes->data() + 4 + size_t{k} * 4, 4);
+          if (bad >= pattern_rule.size() || pattern_rule[bad] >= rules.rules.size()) break;
+          impl->compiled[pattern_rule[bad]].prefiltered = false;
+          impl->fallback.push_back(rules.rules[pattern_rule[bad]].id);
+          patterns.erase(patterns.begin() + bad);
+          pattern_rule.erase(pattern_rule.begin() + bad);
+        }
+        impl->db = db;
+        patterns.clear();
+      }
+    }
+  }
+  std::vector<uint32_t> removed;
+  // Compile; a pattern Hyperscan rejects at this stage (too large, ...) moves to the fallback.
+  while (!patterns.empty()) {
+    std::vector<const char*> ptrs;
+    for (const auto& p : patterns) ptrs.push_back(p.c_str());
+    hs_compile_error_t* err = nullptr;
+    hs_database_t* db = nullptr;
+    if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
+                         HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS) {
+      impl->db = db;
+      char* ser = nullptr;
+      size_t ser_len = 0;
+      if (!cache_file.empty() && hs_serialize_database(db, &ser, &ser_len) == HS_SUCCESS) {
+        std::string out(4 + removed.size() * 4, '\0');
+        const auto n = static_cast<uint32_t>(removed.size());
+        std::memcpy(out.data(), &n, 4);
+        if (!removed.empty()) std::memcpy(out.data() + 4, removed.data(), removed.size() * 4);
+        out.append(ser, ser_len);
+        std::free(ser);
+        (void)base::atomic_write(cache_file, out);  // a cache: failing to write it is harmless
+      }
+      break;
+    }
+    const int bad = err->expression;
+    std::string message = err->message;
+    hs_free_compile_error(err);
+    if (bad < 0 || pattern_rule[static_cast<size_t>(bad)] >= rules.rules.size()) {
+      return make_error(ErrorCode::internal, "cannot build the Hyperscan database: " + message);
+    }
+    removed.push_back(static_cast<uint32_t>(bad));
+    const size_t rule = pattern_rule[static_cast<size_t>(bad)];
+    impl->compiled[rule].prefiltered = false;
+    impl->fallback.push_back(rules.rules[rule].id);
+    patterns.erase(patterns.begin() + bad);
+    flags.erase(flags.begin() + bad);
+    pattern_rule.erase(pattern_rule.begin() + bad);
+    ids.pop_back();
+  }
+  impl->pattern_rule = std::move(pattern_rule);
+  impl->rules = std::move(rules);
+  return std::shared_ptr<const Scanner>(new Scanner(std::move(impl)));
+}
+
+namespace {
+
+struct ScanState {
+  const std::vector<size_t>* pattern_rule;
+  const std::vector<CompiledRule>* compiled;
+  std::vector<std::vector<Hit>>* regions;  // per rule, merged candidate windows
+  std::vector<char>* keyword_seen;
+  size_t offset;  // of the scanned block within the input
+};
+
+int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
+  auto* st = static_cast<ScanState*>(ctx);
+  const size_t r = (*st->pattern_rule)[id];
+  if (r >= st->compiled->size()) {
+    (*st->keyword_seen)[SIZE_MAX - r] = 1;
+    return 0;
+  }
+  const size_t end = static_cast<size_t>(to) + st->offset;
+  const size_t window = (*st->compiled)[r].window;
+  const size_t start = end > window ? end - window : 0;
+  auto& v = (*st->regions)[r];
+  if (!v.empty() && start <= v.back().end) {
+    v.back().end = std::max(v.back().end, end);
+  } else {
+    v.push_back(Hit{start, end});
+  }
+  return 0;
+}
+
+bool has_inline_allow(std::string_view line) {
+  return line.find("sluice:allow") != std::string_view::npos || line.find("gitleaks:allow") != std::string_view::npos;
+}
+
+}  // namespace
+
+bool Scanner::path_excluded(std::string_view path) const {
+  if (path.empty()) return false;
+  for (const auto& a : m_impl->global) {
+    if (a.paths.empty()) continue;
+    const bool path_ok = std::any_of(a.paths.begin(), a.paths.end(), [&](const auto& re) {
+      return RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *re);
+    });
+    // An AND allowlist with other checks cannot exclude a whole file by path alone.
+    const bool only_paths = a.regexes.empty() && a.stopwords.empty();
+    if (path_ok && (a.condition == Condition::any || only_paths)) return true;
+  }
+  return false;
+}
+
+std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path, InlineAllow inline_allow) const {
+  const Impl& im = *m_impl;
+  std::vector<Finding> out;
+  if (path_excluded(path)) return out;
+  const size_t nrules = im.compiled.size();
+  std::vector<std::vector<Hit>> regions(nrules);
+  std::vector<char> keyword_seen(im.keywords.size(), 0);
+  if (im.db) {
+    hs_scratch_t* scratch = detail::thread_scratch(im.db, im.db_id);
+    if (!scratch) throw std::runtime_error("hyperscan: cannot allocate scratch space");
+    ScanState st{&im.pattern_rule, &im.compiled, &regions, &keyword_seen, 0};
+    // Hyperscan takes an unsigned length: inputs past 4 GiB are scanned in overlapping blocks.
+    const size_t k_block = size_t{1} << 31;
+    const size_t overlap = std::max(im.max_bounded, im.options.unbounded_window);
+    for (size_t off = 0;; off += k_block - overlap) {
+      const size_t len = std::min(text.size() - off, k_block);
+      st.offset = off;
+      if (hs_scan(im.db, text.data() + off, static_cast<unsigned>(len), 0, scratch, on_match, &st) != HS_SUCCESS) {
+        throw std::runtime_error("hyperscan: scan failed");
+      }
+      if (off + len >= text.size()) break;
+    }
+  }
+
+  const re2::StringPiece whole(text.data(), text.size());
+  for (size_t ri = 0; ri < nrules; ++ri) {
+    const CompiledRule& c = im.compiled[ri];
+    const Rule& rule = im.rules.rules[ri];
+    if (!c.keyword_ids.empty() &&
+        std::none_of(c.keyword_ids.begin(), c.keyword_ids.end(), [&](size_t k) { return keyword_seen[k] != 0; })) {
+      continue;
+    }
+    if (c.path && !RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *c.path)) continue;
+    if (!c.regex) {
+      if (c.path && !path.empty()) {
+        Finding f;
+        f.rule_id = rule.id;
+        f.path = std::string(path);
+        f.line = 1;
+        f.column = 1;
+        f.secret_sha256 = base::sha256_hex("");
+        f.fingerprint = finding_fingerprint(rule.id, "", path);
+        out.push_back(std::move(f));
+      }
+      continue;
+    }
+    std::vector<Hit> windows;
+    if (c.prefiltered) {
+      windows = std::move(regions[ri]);
+    } else {
+      windows.push_back(Hit{0, text.size()});
+    }
+    const int ngroups = c.regex->NumberOfCapturingGroups() + 1;
+    std::vector<re2::StringPiece> groups(static_cast<size_t>(ngroups));
+    size_t resume = 0;
+    for (const Hit& w : windows) {
+      size_t pos = std::max(w.start, resume);
+      const size_t limit = std::min(text.size(), w.end + std::min(c.window, size_t{4096}));
+      while (pos <= w.end && pos <= limit) {
+        if (!c.regex->Match(whole, pos, limit, RE2::UNANCHORED, groups.data(), ngroups)) break;
+        const size_t ms = static_cast<size_t>(groups[0].data() - text.data());
+        const size_t me = ms + groups[0].size();
+        if (ms > w.end) break;
+        pos = me > ms ? me : ms + 1;
+        resume = pos;
+        re2::StringPiece secret = groups[0];
+        if (rule.secret_group > 0) {
+          secret = groups[static_cast<size_t>(rule.secret_group)];
+        } else {
+          for (int g = 1; g < ngroups; ++g) {
+            if (!groups[static_cast<size_t>(g)].empty()) {
+              secret = groups[static_cast<size_t>(g)];
+              break;
+            }
+          }
+        }
+        if (secret.empty() || secret.data() == nullptr) continue;
+        const std::string_view sv(secret.data(), secret.size());
+        const double ent = shannon_entropy(sv);
+        if (rule.entropy && ent <= *rule.entropy) continue;
+        const size_t ss = static_cast<size_t>(secret.data() - text.data());
+        const std::string_view match = text.substr(ms, me - ms);
+        const std::string_view line = line_around(text, ms, me);
+        auto allowed = [&](const CompiledAllowlist& a) { return allowlist_allows(a, sv, match, line, path); };
+        if (std::any_of(c.allowlists.begin(), c.allowlists.end(), allowed)) continue;
+        if (std::any_of(im.global.begin(), im.global.end(), allowed)) continue;
+        if (inline_allow == InlineAllow::honor && has_inline_allow(line_around(text, ss, ss))) continue;
+        Finding f;
+        f.rule_id = rule.id;
+        f.path = std::string(path);
+        f.start = ss;
+        f.end = ss + sv.size();
+        f.match_start = ms;
+        f.match_end = me;
+        f.secret = std::string(sv);
+        f.secret_sha256 = base::sha256_hex(sv);
+        f.fingerprint = fingerprint_from_hash(rule.id, f.secret_sha256, path);
+        f.entropy = ent;
+        out.push_back(std::move(f));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    return a.start != b.start ? a.start < b.start : a.rule_id < b.rule_id;
+  });
+  // As gitleaks does: a generic-* finding on the same bytes as a specific rule's is dropped.
+  auto is_generic = [](const Finding& f) { return f.rule_id.rfind("generic", 0) == 0; };
+  std::vector<char> drop(out.size(), 0);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!is_generic(out[i])) continue;
+    // Sorted by start: look at the neighbours only (bounded, so many findings stay linear).
+    const size_t lo = i > 64 ? i - 64 : 0;
+    const size_t hi = std::min(out.size(), i + 64);
+    for (size_t j = lo; j < hi && !drop[i]; ++j) {
+      drop[i] = j != i && !is_generic(out[j]) && out[j].start <= out[i].start && out[j].end >= out[i].end &&
+                out[j].end > out[j].start;
+    }
+  }
+  std::vector<Finding> kept;
+  kept.reserve(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!drop[i]) kept.push_back(std::move(out[i]));
+  }
+  out = std::move(kept);
+  // Line and column in one forward pass.
+  size_t line = 1;
+  size_t line_start = 0;
+  size_t pos = 0;
+  for (Finding& f : out) {
+    if (f.line != 0) continue;  // path-only findings
+    while (pos < f.start) {
+      const void* nl = std::memchr(text.data() + pos, '\n', f.start - pos);
+      if (!nl) {
+        pos = f.start;
+        break;
+      }
+      pos = static_cast<size_t>(static_cast<const char*>(nl) - text.data()) + 1;
+      ++line;
+      line_start = pos;
+    }
+    f.line = line;
+    f.column = f.start - line_start + 1;
+  }
+  return out;
+}
+
+}  // namespace sluice::secrets
