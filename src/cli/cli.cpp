@@ -1,6 +1,10 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include <fmt/format.h>
@@ -14,6 +18,11 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
   Context ctx;
+  std::string directory;
+  app.add_option("-C,--directory", directory, "Run as if sluice was started in DIR (like make -C, git -C)")
+      ->each([](const std::string& dir) {
+        if (::chdir(dir.c_str()) != 0) throw CLI::ValidationError("-C", dir + ": " + std::strerror(errno));
+      });
   // Command families; each file owns its subcommands (see CMakeLists.txt).
 #ifdef SLUICE_HAVE_CMD_PIPELINE
   add_pipeline_commands(app, ctx);
