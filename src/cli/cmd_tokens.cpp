@@ -53,8 +53,7 @@ Expected<std::string> read_input(const std::string& input) {
 // --ranks, then $SLUICE_TIKTOKEN_DIR, then ~/.cache/sluice/tiktoken.
 std::filesystem::path rank_dir(const TokensOptions& o) {
   if (!o.ranks.empty()) return o.ranks;
-  if (std::string env = env_or("SLUICE_TIKTOKEN_DIR"); !env.empty()) return env;
-  return std::filesystem::path(env_or("HOME", "/")) / ".cache/sluice/tiktoken";
+  return tiktoken_dir();
 }
 
 void write_out(std::string_view data) { std::fwrite(data.data(), 1, data.size(), stdout); }

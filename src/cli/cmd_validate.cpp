@@ -35,13 +35,7 @@ std::string read_stdin() {
   return text;
 }
 
-std::string default_cache_dir() {
-  std::string dir = env_or("SLUICE_CACHE_DIR");
-  if (!dir.empty()) return dir + "/schemas";
-  std::string home = env_or("HOME");
-  if (home.empty()) return {};
-  return home + "/.cache/sluice/schemas";
-}
+std::string default_cache_dir() { return (user_cache_dir() / "schemas").string(); }
 
 int run_validate_k8s(const ValidateK8sArgs& a) {
   if (a.list_checks) {

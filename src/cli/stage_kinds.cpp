@@ -20,25 +20,12 @@ void add_stage_kind_options(CLI::App* cmd, StageKindArgs& args) {
                 "Record the LLM provider's exchanges as cassettes for the replay provider (secrets redacted)");
 }
 
-fs::path user_cache_dir() {
-  std::string dir = env_or("SLUICE_CACHE_DIR");
-  if (!dir.empty()) return dir;
-  std::string xdg = env_or("XDG_CACHE_HOME");
-  if (!xdg.empty()) return fs::path(xdg) / "sluice";
-  return fs::path(env_or("HOME", "/tmp")) / ".cache" / "sluice";
-}
-
-fs::path ranks_dir() {
-  std::string dir = env_or("SLUICE_TIKTOKEN_DIR");
-  return dir.empty() ? user_cache_dir() / "tiktoken" : fs::path(dir);
-}
-
 namespace {
 class Kinds final : public StageKinds {
  public:
   Kinds(const pipeline::Pipeline& p, const StageKindArgs& args, const fs::path& state_dir,
         std::unique_ptr<engine::SecretRedaction> redaction)
-      : m_validate(user_cache_dir() / "schemas"), m_counters(ranks_dir()), m_redaction(std::move(redaction)) {
+      : m_validate(user_cache_dir() / "schemas"), m_counters(tiktoken_dir()), m_redaction(std::move(redaction)) {
     if (p.llm) {
       engine::LlmStageOptions o;
       o.state_db = state_dir / "state.db";

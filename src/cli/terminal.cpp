@@ -13,6 +13,19 @@ std::string env_or(const char* name, const std::string& fallback) {
   return (v != nullptr) ? std::string(v) : fallback;
 }
 
+std::filesystem::path user_cache_dir() {
+  std::string dir = env_or("SLUICE_CACHE_DIR");
+  if (!dir.empty()) return dir;
+  std::string xdg = env_or("XDG_CACHE_HOME");
+  if (!xdg.empty()) return std::filesystem::path(xdg) / "sluice";
+  return std::filesystem::path(env_or("HOME", "/tmp")) / ".cache" / "sluice";
+}
+
+std::filesystem::path tiktoken_dir() {
+  std::string dir = env_or("SLUICE_TIKTOKEN_DIR");
+  return dir.empty() ? user_cache_dir() / "tiktoken" : std::filesystem::path(dir);
+}
+
 TerminalInfo detect_terminal() {
   TerminalInfo t;
   t.stdout_tty = ::isatty(STDOUT_FILENO) == 1;

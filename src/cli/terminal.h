@@ -2,6 +2,7 @@
 // What the terminal can do, decided once from the environment (only cli reads it).
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace sluice::cli {
@@ -18,5 +19,12 @@ struct TerminalInfo {
 
 // Reads an environment variable; empty when unset. cli is the only module that calls getenv.
 [[nodiscard]] std::string env_or(const char* name, const std::string& fallback = {});
+
+// sluice's user-wide cache: $SLUICE_CACHE_DIR, else $XDG_CACHE_HOME/sluice, else
+// ~/.cache/sluice. Holds schemas/, secrets/ (compiled rule databases) and tiktoken/.
+[[nodiscard]] std::filesystem::path user_cache_dir();
+
+// Tokenizer rank files: $SLUICE_TIKTOKEN_DIR, else <user cache>/tiktoken.
+[[nodiscard]] std::filesystem::path tiktoken_dir();
 
 }  // namespace sluice::cli
