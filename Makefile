@@ -10,6 +10,9 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 SLUICE     := $(CURDIR)/$(BUILD)/sluice
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
+# Absolute paths are rewritten relative to the checkout, so another clone (CI) hits the cache.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= true
 
 .PHONY: all deps build asan demo test unit-test asan-test bench fuzz soak format clean
 
