@@ -1,6 +1,11 @@
 // `sluice tokens count|encode|decode|truncate`: the tokenize engine on the command line
 // (docs/tokenizer.md).
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -35,19 +40,64 @@ int exit_code_for(const Error& e) {
   return e.code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failed;
 }
 
-Expected<std::string> read_input(const std::string& input) {
+// The input bytes: a read-only mapping of the file (no copy, no growing buffer: the input can be
+// large), or standard input read into a string.
+class Input {
+ public:
+  Input() = default;
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+  Input(Input&& o) noexcept : m_data(std::move(o.m_data)), m_map(o.m_map), m_size(o.m_size) { o.m_map = nullptr; }
+  ~Input() {
+    if (m_map != nullptr) ::munmap(m_map, m_size);
+  }
+  [[nodiscard]] std::string_view view() const {
+    return m_map != nullptr ? std::string_view(static_cast<const char*>(m_map), m_size) : std::string_view(m_data);
+  }
+
+  static Expected<Input> open(const std::string& path) {
+    Input in;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* m = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (m != MAP_FAILED) {
+        ::close(fd);
+        in.m_map = m;
+        in.m_size = static_cast<std::size_t>(st.st_size);
+        return in;
+      }
+    }
+    if (fd >= 0) ::close(fd);
+    auto data = base::read_file(path);  // unopenable, not a regular file, empty or not mappable
+    if (!data) return tl::unexpected(data.error());
+    in.m_data = std::move(*data);
+    return in;
+  }
+
+  static Expected<Input> stdin_input() {
+    Input in;
+    char buf[1 << 16];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, stdin)) > 0;) in.m_data.append(buf, n);
+    if (std::ferror(stdin)) return make_error(ErrorCode::io, "cannot read standard input");
+    return in;
+  }
+
+ private:
+  std::string m_data;
+  void* m_map = nullptr;
+  std::size_t m_size = 0;
+};
+
+Expected<Input> read_input(const std::string& input) {
   if (input != "-") {
     std::error_code ec;
     if (!std::filesystem::exists(input, ec)) {
       return make_error(ErrorCode::invalid_input, fmt::format("{}: no such file", input));
     }
-    return base::read_file(input);
+    return Input::open(input);
   }
-  std::string data;
-  char buf[1 << 16];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, stdin)) > 0;) data.append(buf, n);
-  if (std::ferror(stdin)) return make_error(ErrorCode::io, "cannot read standard input");
-  return data;
+  return Input::stdin_input();
 }
 
 // --ranks, then $SLUICE_TIKTOKEN_DIR, then ~/.cache/sluice/tiktoken.
@@ -58,7 +108,7 @@ std::filesystem::path rank_dir(const TokensOptions& o) {
 
 void write_out(std::string_view data) { std::fwrite(data.data(), 1, data.size(), stdout); }
 
-Expected<std::vector<tokenize::Rank>> parse_ids(const std::string& text, const std::string& source) {
+Expected<std::vector<tokenize::Rank>> parse_ids(std::string_view text, const std::string& source) {
   const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_array()) {
     return make_error(ErrorCode::invalid_input, fmt::format("{}: want a JSON array of token ids", source));
@@ -79,8 +129,9 @@ Expected<std::vector<tokenize::Rank>> parse_ids(const std::string& text, const s
 enum class Action { count, encode, decode, truncate };
 
 void run_action(Action action, const TokensOptions& o, Context& ctx) {
-  auto input = read_input(o.input);
-  if (!input) return report(ctx, exit_code_for(input.error()), input.error().message);
+  auto input_file = read_input(o.input);
+  if (!input_file) return report(ctx, exit_code_for(input_file.error()), input_file.error().message);
+  const std::string_view input = input_file->view();
   auto enc = tokenize::load_encoding(o.encoding, rank_dir(o));
   if (!enc) return report(ctx, exit_code_for(enc.error()), enc.error().message);
   const tokenize::AllowedSpecial allowed =
@@ -88,10 +139,10 @@ void run_action(Action action, const TokensOptions& o, Context& ctx) {
   const std::string source = o.input == "-" ? "<stdin>" : o.input;
   switch (action) {
     case Action::count:
-      write_out(fmt::format("{}\n", enc->count(*input, allowed)));
+      write_out(fmt::format("{}\n", enc->count(input, allowed)));
       break;
     case Action::encode: {
-      const auto ids = enc->encode(*input, allowed);
+      const auto ids = enc->encode(input, allowed);
       std::string out = "[";
       for (std::size_t i = 0; i < ids.size(); ++i) fmt::format_to(std::back_inserter(out), "{}{}", i ? "," : "", ids[i]);
       out += "]\n";
@@ -99,7 +150,7 @@ void run_action(Action action, const TokensOptions& o, Context& ctx) {
       break;
     }
     case Action::decode: {
-      auto ids = parse_ids(*input, source);
+      auto ids = parse_ids(input, source);
       if (!ids) return report(ctx, exit_code_for(ids.error()), ids.error().message);
       auto text = enc->decode(*ids);
       if (!text) return report(ctx, exit_code_for(text.error()), text.error().message);
@@ -107,7 +158,7 @@ void run_action(Action action, const TokensOptions& o, Context& ctx) {
       break;
     }
     case Action::truncate:
-      write_out(enc->truncate(*input, o.max_tokens, allowed).text);
+      write_out(enc->truncate(input, o.max_tokens, allowed).text);
       break;
   }
   std::fflush(stdout);

@@ -11,38 +11,44 @@ namespace {
 void merge_short(const RankTable& ranks, std::string_view piece, TokenSink& sink) {
   const char* s = piece.data();
   const auto n = static_cast<std::uint32_t>(piece.size());
-  // Parts i covers [start[i], start[i+1]); pair[i] is the rank of parts i and i+1 together.
-  std::uint32_t start[k_bpe_short_piece + 1];
+  // Part i starts at byte i while alive; next[i] is the start of the part after it (n at the end).
+  // pair[i] is the rank of part i merged with its successor, k_no_rank when none or when part i
+  // is dead, so the scan for the lowest rank runs over fixed positions and nothing moves.
+  std::uint32_t next[k_bpe_short_piece];
+  std::uint32_t prev[k_bpe_short_piece];
   Rank tok[k_bpe_short_piece];
   Rank pair[k_bpe_short_piece];
-  std::uint32_t m = n;
-  for (std::uint32_t i = 0; i <= n; ++i) start[i] = i;
-  for (std::uint32_t i = 0; i < n; ++i) tok[i] = ranks.byte_rank(static_cast<unsigned char>(s[i]));
-  for (std::uint32_t i = 0; i + 1 < n; ++i) pair[i] = ranks.find(s + i, 2);
-  if (n > 0) pair[n - 1] = k_no_rank;  // read (never used) by the memmove below
-  auto rank_of = [&](std::uint32_t i) {  // parts i and i+1 merged; requires i + 1 < m
-    return ranks.find(s + start[i], start[i + 2] - start[i]);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    next[i] = i + 1;
+    prev[i] = i - 1;  // wraps for i == 0; never read there
+    tok[i] = ranks.byte_rank(static_cast<unsigned char>(s[i]));
+  }
+  for (std::uint32_t i = 0; i + 1 < n; ++i) pair[i] = ranks.pair_rank(s + i);
+  if (n > 0) pair[n - 1] = k_no_rank;
+  auto rank_of = [&](std::uint32_t i) -> Rank {  // part i merged with its successor
+    const std::uint32_t j = next[i];
+    if (j >= n) return k_no_rank;
+    return ranks.find(s + i, next[j] - i);
   };
-  while (m > 1) {
+  for (;;) {
     Rank best = k_no_rank;
     std::uint32_t at = 0;
-    for (std::uint32_t i = 0; i + 1 < m; ++i) {
+    for (std::uint32_t i = 0; i + 1 < n; ++i) {
       if (pair[i] < best) {
         best = pair[i];
         at = i;
       }
     }
     if (best == k_no_rank) break;
+    const std::uint32_t j = next[at];
     tok[at] = best;
-    // Remove part at+1.
-    std::memmove(start + at + 1, start + at + 2, (m - at - 1) * sizeof(start[0]));
-    std::memmove(tok + at + 1, tok + at + 2, (m - at - 2) * sizeof(tok[0]));
-    std::memmove(pair + at + 1, pair + at + 2, (m - at - 2) * sizeof(pair[0]));
-    --m;
-    if (at + 1 < m) pair[at] = rank_of(at);
-    if (at > 0) pair[at - 1] = rank_of(at - 1);
+    pair[j] = k_no_rank;
+    next[at] = next[j];
+    if (next[j] < n) prev[next[j]] = at;
+    pair[at] = rank_of(at);
+    if (at > 0) pair[prev[at]] = rank_of(prev[at]);
   }
-  for (std::uint32_t i = 0; i < m; ++i) sink.token(tok[i], start[i + 1]);
+  for (std::uint32_t i = 0; i < n; i = next[i]) sink.token(tok[i], next[i]);
 }
 
 }  // namespace

@@ -1,7 +1,15 @@
 #include "tokenize/encoder.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include <fmt/format.h>
 
@@ -11,13 +19,10 @@
 
 namespace sluice::tokenize {
 
-class Encoder::Sink : public TokenSink {
- public:
-  std::size_t base = 0;  // offset of the current piece in the whole text, set by the encoder
-  bool full = false;     // set by the sink: the encoder stops after the current piece
-};
-
 namespace {
+
+// Upper bound on piece-cache entries (64 bytes each): 8192 = 512 KiB, well inside L2.
+constexpr std::size_t k_piece_cache_max = 8192;
 
 constexpr std::array<SpecialToken, 5> k_cl100k_specials{{
     {"<|endoftext|>", 100257},
@@ -78,6 +83,37 @@ std::size_t valid_run_end(const unsigned char* s, std::size_t n, std::size_t p) 
   return p;
 }
 
+// A read-only mapping of a whole regular file; !ok() when the file is empty or cannot be mapped.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* m = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (m != MAP_FAILED) {
+        m_data = m;
+        m_size = static_cast<std::size_t>(st.st_size);
+      }
+    }
+    ::close(fd);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (m_data != nullptr) ::munmap(m_data, m_size);
+  }
+  [[nodiscard]] bool ok() const noexcept { return m_data != nullptr; }
+  [[nodiscard]] std::string_view view() const noexcept {
+    return ok() ? std::string_view(static_cast<const char*>(m_data), m_size) : std::string_view();
+  }
+
+ private:
+  void* m_data = nullptr;
+  std::size_t m_size = 0;
+};
+
 // Moves cut back to the start of the character that straddles it, if any.
 std::size_t snap_to_char(std::string_view text, std::size_t cut) noexcept {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -91,20 +127,33 @@ std::size_t snap_to_char(std::string_view text, std::size_t cut) noexcept {
   return cut;
 }
 
-class VectorSink final : public Encoder::Sink {
+// Sinks receive tokens with their end offsets. The encoder loop is a template over the (final)
+// sink type so the per-token call inlines; BPE of pieces reaches them through TokenSink.
+class SinkBase : public TokenSink {
+ public:
+  std::size_t base = 0;  // offset of the current piece in the whole text, set by the encoder
+  bool full = false;     // set by the sink: the encoder stops after the current piece
+};
+
+class VectorSink final : public SinkBase {
  public:
   explicit VectorSink(std::vector<Rank>& out) : m_out(out) {}
   void token(Rank rank, std::size_t) override { m_out.push_back(rank); }
+  void tokens(const Rank* ranks, const std::uint8_t*, std::size_t n) { m_out.insert(m_out.end(), ranks, ranks + n); }
 
  private:
   std::vector<Rank>& m_out;
 };
 
-class CountSink final : public Encoder::Sink {
+class CountSink final : public SinkBase {
  public:
   explicit CountSink(std::size_t limit) : m_limit(limit) {}
   void token(Rank, std::size_t) override {
     if (++m_count > m_limit) full = true;
+  }
+  void tokens(const Rank*, const std::uint8_t*, std::size_t n) {
+    m_count += n;
+    if (m_count > m_limit) full = true;
   }
   [[nodiscard]] std::size_t count() const { return m_count; }
 
@@ -113,11 +162,15 @@ class CountSink final : public Encoder::Sink {
   std::size_t m_count = 0;
 };
 
-class EndsSink final : public Encoder::Sink {
+class EndsSink final : public SinkBase {
  public:
   explicit EndsSink(std::size_t limit) : m_limit(limit) {}
   void token(Rank, std::size_t end) override {
     m_ends.push_back(base + end);
+    if (m_ends.size() > m_limit) full = true;
+  }
+  void tokens(const Rank*, const std::uint8_t* ends, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) m_ends.push_back(base + ends[i]);
     if (m_ends.size() > m_limit) full = true;
   }
   [[nodiscard]] const std::vector<std::size_t>& ends() const { return m_ends; }
@@ -126,6 +179,165 @@ class EndsSink final : public Encoder::Sink {
   std::size_t m_limit;
   std::vector<std::size_t> m_ends;
 };
+
+// Collects the tokens of one short piece for the piece cache.
+class PieceSink final : public TokenSink {
+ public:
+  static constexpr std::size_t k_max = 16;  // a piece of k_max bytes has at most k_max tokens
+  void token(Rank rank, std::size_t end) override {
+    ranks[n] = rank;
+    ends[n] = static_cast<std::uint8_t>(end);
+    ++n;
+  }
+  Rank ranks[k_max];
+  std::uint8_t ends[k_max];
+  std::size_t n = 0;
+};
+
+// Results of recent pieces, keyed by their bytes: text repeats the same words, so most pieces are
+// found here instead of in the (much larger) rank table, and multi-token pieces skip BPE.
+// Direct-mapped, one cache line per entry; owned by one call, so the Encoder stays thread-safe.
+// An entry is exact (the whole key is compared), so the cache never changes results.
+class PieceCache {
+ public:
+  static constexpr std::size_t k_max_key = 16;
+  static constexpr std::size_t k_max_tokens = 8;
+  struct alignas(64) Entry {
+    std::uint64_t k0;
+    std::uint64_t k1;
+    std::uint8_t len;  // 0: empty
+    std::uint8_t n;
+    std::uint8_t ends[k_max_tokens];
+    Rank ranks[k_max_tokens];
+  };
+
+  explicit PieceCache(std::size_t entries)
+      : m_entries(static_cast<Entry*>(std::calloc(entries, sizeof(Entry)))), m_mask(entries - 1) {
+    if (m_entries == nullptr) throw std::bad_alloc();
+  }
+
+  // The entry for piece (of 1..k_max_key bytes): the hit when e.len == piece.size(), else the slot
+  // to fill. k0/k1 receive the key.
+  Entry& slot(std::string_view piece, std::uint64_t& k0, std::uint64_t& k1) noexcept {
+    const std::size_t n = piece.size();
+    if (n <= 8) {
+      k0 = load_short(piece.data(), n);
+      k1 = 0;
+    } else {
+      std::memcpy(&k0, piece.data(), 8);
+      k1 = load_short(piece.data() + 8, n - 8);
+    }
+    std::uint64_t h = (k0 ^ (k1 * 0x9e3779b97f4a7c15ull) ^ n) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+    return m_entries.get()[h & m_mask];
+  }
+
+ private:
+  struct Free {
+    void operator()(Entry* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<Entry, Free> m_entries;
+  std::size_t m_mask;
+};
+
+// Cache size for a text: none for short texts (calloc and misses would cost more than they save).
+std::size_t cache_entries(std::size_t text_size) noexcept {
+  if (text_size < 8192) return 0;
+  std::size_t n = 256;
+  while (n < k_piece_cache_max && n * 64 < text_size) n *= 2;
+  return n;
+}
+
+template <class S>
+void encode_ordinary(const RankTable& ranks, Pattern pattern, std::string_view text, std::size_t base, S& sink,
+                     PieceCache* cache) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t p = 0;
+  while (p < n && !sink.full) {
+    const std::size_t run_end = valid_run_end(s, n, p);
+    const std::string_view run = text.substr(p, run_end - p);
+    std::size_t q = 0;
+    while (q < run.size() && !sink.full) {
+      const std::size_t e = next_piece(pattern, run, q);
+      const std::string_view piece = run.substr(q, e - q);
+      sink.base = base + p + q;
+      q = e;
+      if (cache != nullptr && piece.size() <= PieceCache::k_max_key) {
+        std::uint64_t k0;
+        std::uint64_t k1;
+        PieceCache::Entry& entry = cache->slot(piece, k0, k1);
+        if (entry.len == piece.size() && entry.k0 == k0 && entry.k1 == k1) {
+          sink.tokens(entry.ranks, entry.ends, entry.n);
+          continue;
+        }
+        PieceSink got;
+        if (const Rank r = ranks.find(piece); r != k_no_rank) {
+          got.token(r, piece.size());
+        } else {
+          byte_pair_merge(ranks, piece, got);
+        }
+        if (got.n <= PieceCache::k_max_tokens) {
+          entry.k0 = k0;
+          entry.k1 = k1;
+          entry.len = static_cast<std::uint8_t>(piece.size());
+          entry.n = static_cast<std::uint8_t>(got.n);
+          std::memcpy(entry.ranks, got.ranks, got.n * sizeof(Rank));
+          std::memcpy(entry.ends, got.ends, got.n);
+        }
+        sink.tokens(got.ranks, got.ends, got.n);
+        continue;
+      }
+      if (const Rank r = ranks.find(piece); r != k_no_rank) {
+        sink.token(r, piece.size());
+      } else {
+        byte_pair_merge(ranks, piece, sink);
+      }
+    }
+    p = run_end;
+    if (p < n && !sink.full) {  // an invalid byte: its own single-byte token
+      sink.base = base + p;
+      sink.token(ranks.byte_rank(s[p]), 1);
+      ++p;
+    }
+  }
+}
+
+// Feeds the tokens of text to the sink; stops after the piece during which the sink filled.
+template <class S>
+void run(const Encoder& enc, std::string_view text, AllowedSpecial allowed, S& sink) {
+  const RankTable& ranks = enc.ranks();
+  const Pattern pattern = enc.spec().pattern;
+  std::unique_ptr<PieceCache> cache;
+  if (const std::size_t entries = cache_entries(text.size()); entries != 0) cache = std::make_unique<PieceCache>(entries);
+  const auto& specials = enc.spec().specials;
+  std::uint32_t mask = allowed.mask;
+  if (specials.size() < 32) mask &= (1u << specials.size()) - 1;
+  if (mask == 0) {
+    encode_ordinary(ranks, pattern, text, 0, sink, cache.get());
+    return;
+  }
+  std::size_t pos = 0;
+  while (pos <= text.size() && !sink.full) {
+    // The leftmost allowed special token (tiktoken's special regex is an alternation of them).
+    std::size_t best = std::string_view::npos;
+    std::size_t which = 0;
+    for (std::size_t i = 0; i < specials.size(); ++i) {
+      if (!(mask & (1u << i))) continue;
+      const std::size_t at = text.find(specials[i].text, pos);
+      if (at < best) {
+        best = at;
+        which = i;
+      }
+    }
+    const std::size_t end = best == std::string_view::npos ? text.size() : best;
+    encode_ordinary(ranks, pattern, text.substr(pos, end - pos), pos, sink, cache.get());
+    if (best == std::string_view::npos || sink.full) break;
+    sink.base = best;
+    sink.token(specials[which].id, specials[which].text.size());
+    pos = best + specials[which].text.size();
+  }
+}
 
 }  // namespace
 
@@ -164,75 +376,17 @@ Expected<AllowedSpecial> Encoder::allowed_special(std::span<const std::string> n
   return set;
 }
 
-void Encoder::encode_ordinary(std::string_view text, std::size_t base, Sink& sink) const {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  std::size_t p = 0;
-  while (p < n && !sink.full) {
-    const std::size_t run_end = valid_run_end(s, n, p);
-    const std::string_view run = text.substr(p, run_end - p);
-    std::size_t q = 0;
-    while (q < run.size() && !sink.full) {
-      const std::size_t e = next_piece(m_spec->pattern, run, q);
-      const std::string_view piece = run.substr(q, e - q);
-      sink.base = base + p + q;
-      if (const Rank r = m_ranks.find(piece); r != k_no_rank) {
-        sink.token(r, piece.size());
-      } else {
-        byte_pair_merge(m_ranks, piece, sink);
-      }
-      q = e;
-    }
-    p = run_end;
-    if (p < n && !sink.full) {  // an invalid byte: its own single-byte token
-      sink.base = base + p;
-      sink.token(m_ranks.byte_rank(s[p]), 1);
-      ++p;
-    }
-  }
-}
-
-void Encoder::run(std::string_view text, AllowedSpecial allowed, Sink& sink) const {
-  const auto& specials = m_spec->specials;
-  std::uint32_t mask = allowed.mask;
-  if (specials.size() < 32) mask &= (1u << specials.size()) - 1;
-  if (mask == 0) {
-    encode_ordinary(text, 0, sink);
-    return;
-  }
-  std::size_t pos = 0;
-  while (pos <= text.size() && !sink.full) {
-    // The leftmost allowed special token (tiktoken's special regex is an alternation of them).
-    std::size_t best = std::string_view::npos;
-    std::size_t which = 0;
-    for (std::size_t i = 0; i < specials.size(); ++i) {
-      if (!(mask & (1u << i))) continue;
-      const std::size_t at = text.find(specials[i].text, pos);
-      if (at < best) {
-        best = at;
-        which = i;
-      }
-    }
-    const std::size_t end = best == std::string_view::npos ? text.size() : best;
-    encode_ordinary(text.substr(pos, end - pos), pos, sink);
-    if (best == std::string_view::npos || sink.full) break;
-    sink.base = best;
-    sink.token(specials[which].id, specials[which].text.size());
-    pos = best + specials[which].text.size();
-  }
-}
-
 std::vector<Rank> Encoder::encode(std::string_view text, AllowedSpecial allowed) const {
   std::vector<Rank> out;
   out.reserve(text.size() / 3 + 1);
   VectorSink sink(out);
-  run(text, allowed, sink);
+  run(*this, text, allowed, sink);
   return out;
 }
 
 std::size_t Encoder::count(std::string_view text, AllowedSpecial allowed) const {
   CountSink sink(static_cast<std::size_t>(-1));
-  run(text, allowed, sink);
+  run(*this, text, allowed, sink);
   return sink.count();
 }
 
@@ -262,7 +416,7 @@ Expected<std::string> Encoder::decode(std::span<const Rank> ids) const {
 Truncated Encoder::truncate(std::string_view text, std::size_t max_tokens, AllowedSpecial allowed) const {
   if (max_tokens == 0) return {text.substr(0, 0), 0};
   EndsSink sink(max_tokens);
-  run(text, allowed, sink);
+  run(*this, text, allowed, sink);
   const std::vector<std::size_t>& ends = sink.ends();
   if (ends.size() <= max_tokens) return {text, ends.size()};
   // Re-encoding a prefix can give a different count than the tokens it held in the whole text
@@ -273,7 +427,7 @@ Truncated Encoder::truncate(std::string_view text, std::size_t max_tokens, Allow
     if (cut == tried) continue;
     tried = cut;
     CountSink counter(max_tokens);
-    run(text.substr(0, cut), allowed, counter);
+    run(*this, text.substr(0, cut), allowed, counter);
     if (counter.count() <= max_tokens) return {text.substr(0, cut), counter.count()};
   }
   return {text.substr(0, 0), 0};
@@ -295,16 +449,24 @@ Expected<Encoder> load_encoding(std::string_view name, const std::filesystem::pa
                                   "holding {}.tiktoken",
                                   path.string(), spec->sha256, name));
   }
-  auto data = base::read_file(path);
-  if (!data) return tl::unexpected(data.error());
-  const std::string got = base::sha256_hex(*data);
+  // Mapped rather than read: no copy into a growing string and far fewer page faults.
+  const MappedFile mapped(path);
+  std::string read_data;
+  std::string_view data = mapped.view();
+  if (!mapped.ok()) {
+    auto read = base::read_file(path);
+    if (!read) return tl::unexpected(read.error());
+    read_data = std::move(*read);
+    data = read_data;
+  }
+  const std::string got = base::sha256_hex(data);
   if (got != spec->sha256) {
     return make_error(ErrorCode::integrity,
                       fmt::format("{}: sha256 is {}, expected {} (corrupted or not the official {} ranks); "
                                   "delete it and run scripts/fetch-ranks.sh",
                                   path.string(), got, spec->sha256, name));
   }
-  return Encoder::from_rank_data(*spec, *data, path.string());
+  return Encoder::from_rank_data(*spec, data, path.string());
 }
 
 }  // namespace sluice::tokenize

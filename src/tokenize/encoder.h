@@ -73,13 +73,8 @@ class Encoder final : public TokenCounter {
     return truncate(text, max_tokens, {});
   }
 
-  class Sink;  // receives tokens with their end offsets; defined in encoder.cpp
-
  private:
   Encoder(const EncodingSpec& spec, RankTable ranks) : m_spec(&spec), m_ranks(std::move(ranks)) {}
-  // Feeds the tokens of text to the sink; stops after the piece during which the sink filled.
-  void run(std::string_view text, AllowedSpecial allowed, Sink& sink) const;
-  void encode_ordinary(std::string_view text, std::size_t base, Sink& sink) const;
 
   const EncodingSpec* m_spec;
   RankTable m_ranks;

@@ -23,6 +23,45 @@ TEST(Encoder, KnownIds) {
   EXPECT_TRUE(encoder("o200k_base").encode("").empty());
 }
 
+// Texts of 8 KiB or more go through the per-call piece cache, short ones do not. Lines that start
+// with a letter and end in "\n" are pieces of their own in both patterns, so the tokens of the
+// whole text must be those of its lines encoded one by one. Many distinct words (more than the
+// cache holds) force collisions and evictions; long and multi-token words take every path.
+TEST(Encoder, PieceCacheMatchesUncachedEncoding) {
+  static const char* k_words[] = {"the", "antidisestablishmentarianism", "naïve", "日本語", "данные", "WE'RE",
+                                  "it's", "0x1f", "12345678", "{", "==", "  ", "\t", "café", "🤷🏽‍♀️", ".",
+                                  "Supercalifragilisticexpialidocious"};
+  std::mt19937 rng(1234);
+  std::vector<std::string> lines;
+  std::size_t total = 0;
+  while (total < (1u << 18)) {
+    std::string line = "x";
+    for (int w = 0; w < 12; ++w) {
+      line += ' ';
+      if (rng() % 3 == 0) {
+        for (unsigned k = 0, n = 1 + rng() % 20; k < n; ++k) line += static_cast<char>('a' + rng() % 26);
+      } else {
+        line += k_words[rng() % (sizeof k_words / sizeof *k_words)];
+      }
+    }
+    line += "\n";
+    total += line.size();
+    lines.push_back(std::move(line));
+  }
+  std::string text;
+  for (const std::string& l : lines) text += l;
+  for (const char* name : {"cl100k_base", "o200k_base"}) {
+    const Encoder& enc = encoder(name);
+    std::vector<Rank> expected;
+    for (const std::string& l : lines) {
+      const auto ids = enc.encode(l);
+      expected.insert(expected.end(), ids.begin(), ids.end());
+    }
+    EXPECT_EQ(enc.encode(text), expected) << name;
+    EXPECT_EQ(enc.count(text), expected.size()) << name;
+  }
+}
+
 TEST(Encoder, SpecialTokensOnlyWhenAllowed) {
   const Encoder& enc = encoder("cl100k_base");
   const std::string text = "a<|endoftext|>b";

@@ -1,8 +1,10 @@
 #include "tokenize/rank_table.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <array>
-#include <cstring>
+#include <new>
 
 #include <fmt/format.h>
 
@@ -12,18 +14,25 @@
 namespace sluice::tokenize {
 namespace {
 
+inline std::uint64_t load8(const char* data) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, data, 8);
+  return v;
+}
+
 // Most lookups during BPE are of 2-8 bytes; a multiply-mix of the zero-padded word is far cheaper
 // than a general hash there.
+inline std::uint64_t mix_short(std::uint64_t v, std::size_t size) noexcept {
+  std::uint64_t h = (v ^ (size * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 29;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 32);
+}
+
+inline std::uint64_t hash_long(const char* data, std::size_t size) noexcept { return XXH3_64bits(data, size); }
+
 inline std::uint64_t hash_bytes(const char* data, std::size_t size) noexcept {
-  if (size <= 8) {
-    std::uint64_t v = 0;
-    std::memcpy(&v, data, size);
-    std::uint64_t h = (v ^ (size * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 29;
-    h *= 0x94d049bb133111ebull;
-    return h ^ (h >> 32);
-  }
-  return XXH3_64bits(data, size);
+  return size <= 8 ? mix_short(load_short(data, size), size) : hash_long(data, size);
 }
 
 constexpr std::array<std::int8_t, 256> make_base64_table() {
@@ -35,77 +44,115 @@ constexpr std::array<std::int8_t, 256> make_base64_table() {
 }
 constexpr std::array<std::int8_t, 256> k_base64 = make_base64_table();
 
-// Decodes standard padded base64, appending at out[used]; false when malformed.
-bool decode_base64(std::string_view in, char* out, std::size_t& used) {
-  if (in.empty() || in.size() % 4 != 0) return false;
-  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  const std::size_t n = in.size();
-  std::size_t o = used;
-  for (std::size_t i = 0; i < n; i += 4) {
-    const int a = k_base64[s[i]], b = k_base64[s[i + 1]];
-    int c = k_base64[s[i + 2]], d = k_base64[s[i + 3]];
-    int pad = 0;
-    if (i + 4 == n) {  // only the last quad may carry '=' padding
-      if (s[i + 3] == '=') {
-        d = 0;
-        pad = 1;
-        if (s[i + 2] == '=') {
-          c = 0;
-          pad = 2;
-        }
-      }
-    }
-    if ((a | b | c | d) < 0) return false;
+constexpr std::array<bool, 256> make_base64_or_pad_table() {
+  std::array<bool, 256> t{};
+  for (std::size_t i = 0; i < 256; ++i) t[i] = k_base64[i] >= 0 || i == '=';
+  return t;
+}
+constexpr std::array<bool, 256> k_base64_or_pad = make_base64_or_pad_table();
+
+// Decodes standard padded base64 from [s, s + n) to out; returns the decoded length, or -1 when
+// malformed.
+long decode_base64(const unsigned char* s, std::size_t n, char* out) noexcept {
+  if (n == 0 || n % 4 != 0) return -1;
+  char* o = out;
+  // Full quads but the last: no padding possible there.
+  for (std::size_t i = 0; i + 4 < n; i += 4) {
+    const int a = k_base64[s[i]], b = k_base64[s[i + 1]], c = k_base64[s[i + 2]], d = k_base64[s[i + 3]];
+    if ((a | b | c | d) < 0) return -1;
     const auto w = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
                    (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
-    out[o++] = static_cast<char>(w >> 16);
-    if (pad < 2) out[o++] = static_cast<char>((w >> 8) & 0xff);
-    if (pad < 1) out[o++] = static_cast<char>(w & 0xff);
+    o[0] = static_cast<char>(w >> 16);
+    o[1] = static_cast<char>((w >> 8) & 0xff);
+    o[2] = static_cast<char>(w & 0xff);
+    o += 3;
   }
-  used = o;
-  return true;
+  const std::size_t i = n - 4;  // the last quad may carry '=' padding
+  const int a = k_base64[s[i]], b = k_base64[s[i + 1]];
+  int c = k_base64[s[i + 2]], d = k_base64[s[i + 3]];
+  int pad = 0;
+  if (s[i + 3] == '=') {
+    d = 0;
+    pad = 1;
+    if (s[i + 2] == '=') {
+      c = 0;
+      pad = 2;
+    }
+  }
+  if ((a | b | c | d) < 0) return -1;
+  const auto w = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
+                 (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
+  *o++ = static_cast<char>(w >> 16);
+  if (pad < 2) *o++ = static_cast<char>((w >> 8) & 0xff);
+  if (pad < 1) *o++ = static_cast<char>(w & 0xff);
+  return o - out;
+}
+
+// The number after the last space of the last non-empty line, or 0.
+std::size_t last_rank(std::string_view data) noexcept {
+  std::size_t e = data.size();
+  while (e > 0 && (data[e - 1] == '\n' || data[e - 1] == '\r')) --e;
+  std::size_t b = e;
+  while (b > 0 && data[b - 1] >= '0' && data[b - 1] <= '9' && e - b < 9) --b;
+  std::size_t r = 0;
+  for (std::size_t i = b; i < e; ++i) r = r * 10 + static_cast<std::size_t>(data[i] - '0');
+  return r;
 }
 
 }  // namespace
 
+void RankTable::FreeSlots::operator()(Slot* p) const noexcept { ::munmap(p, bytes); }
+
 Expected<RankTable> RankTable::parse(std::string_view data, std::string_view source) {
   RankTable t;
-  // Decodes straight into the arena (sized to an upper bound, so no reallocation), then inserts
-  // in a second pass with prefetching: the table is bigger than the caches and inserting in file
-  // order is a chain of cache misses otherwise.
-  t.m_arena.resize(data.size());
+  // Decodes straight into the arena (sized to an upper bound: base64 is 4 bytes per 3), then
+  // inserts in a second pass with prefetching: the table is bigger than the caches and inserting
+  // in file order is a chain of cache misses otherwise.
+  t.m_arena.resize(data.size() / 4 * 3 + 3);
   char* arena = t.m_arena.data();
   std::size_t used = 0;
-  std::vector<Rank> order;
-  std::vector<std::uint64_t> hashes;
-  order.reserve(data.size() / 12 + 1);
-  hashes.reserve(data.size() / 12 + 1);
-  const char* p = data.data();
-  const char* const end = p + data.size();
+  // tiktoken files hold ranks 0..N-1 in order, so the last line's rank sizes the by-rank arrays
+  // (a wrong guess only costs growing them; every line is at least 7 bytes).
+  const std::size_t guess = std::min(last_rank(data) + 1, data.size() / 7 + 1);
+  t.m_offsets.resize(guess, 0);
+  t.m_lengths.resize(guess, 0);
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const auto* const end = p + data.size();
   std::size_t line_no = 0;
+  std::size_t count = 0;
+  Rank end_rank = 0;
   auto bad_line = [&] {
     return make_error(ErrorCode::integrity,
                       fmt::format("{}:{}: not a tiktoken rank line (want \"base64 rank\")", source, line_no));
   };
   while (p < end) {
     ++line_no;
-    const char* eol = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-    if (eol == nullptr) eol = end;
-    const char* line_end = (eol > p && eol[-1] == '\r') ? eol - 1 : eol;
-    const char* line = p;
-    p = eol + 1;
-    if (line == line_end) continue;
-    const char* space = static_cast<const char*>(std::memchr(line, ' ', static_cast<std::size_t>(line_end - line)));
-    if (space == nullptr || space + 1 == line_end || line_end - space - 1 > 9) return bad_line();
-    std::uint32_t rank = 0;
-    for (const char* d = space + 1; d < line_end; ++d) {
-      if (*d < '0' || *d > '9') return bad_line();
-      rank = rank * 10 + static_cast<std::uint32_t>(*d - '0');
+    const unsigned char* line = p;
+    // Base64 comes in quads, so the space of a well-formed line is at a multiple of 4: test one
+    // byte in four; anything unexpected falls back to the byte scan (decode checks every byte).
+    const unsigned char* space = p + 4;
+    while (space < end && k_base64_or_pad[*space]) space += 4;
+    if (space >= end || *space != ' ') {
+      space = p;
+      while (space < end && *space != ' ' && *space != '\n') ++space;
     }
-    const std::string_view b64(line, static_cast<std::size_t>(space - line));
-    const std::size_t before = used;
-    if (!decode_base64(b64, arena, used) || used - before > 0xffff || rank >= (1u << 24)) return bad_line();
-    const std::size_t len = used - before;
+    if (space == end || *space == '\n') {
+      // Blank lines (and a lone "\r") are skipped; anything else without a space is malformed.
+      const unsigned char* line_end = (space > line && space[-1] == '\r') ? space - 1 : space;
+      if (line_end != line) return bad_line();
+      p = space + 1;
+      continue;
+    }
+    std::uint32_t rank = 0;
+    const unsigned char* d = space + 1;
+    while (d < end && *d >= '0' && *d <= '9' && d - space <= 9) rank = rank * 10 + static_cast<std::uint32_t>(*d++ - '0');
+    const unsigned char* digits_end = d;
+    if (d < end && *d == '\r') ++d;
+    if (d < end && *d != '\n') return bad_line();
+    if (digits_end == space + 1) return bad_line();
+    p = d < end ? d + 1 : end;
+    const long len = decode_base64(line, static_cast<std::size_t>(space - line), arena + used);
+    if (len < 0 || len > 0xffff || rank >= (1u << 24)) return bad_line();
     if (rank >= t.m_offsets.size()) {
       const std::size_t grow = std::max<std::size_t>(rank + 1, t.m_offsets.size() * 2);
       t.m_offsets.resize(grow, 0);
@@ -114,44 +161,73 @@ Expected<RankTable> RankTable::parse(std::string_view data, std::string_view sou
     if (t.m_lengths[rank] != 0) {
       return make_error(ErrorCode::integrity, fmt::format("{}: rank {} appears twice", source, rank));
     }
-    t.m_offsets[rank] = static_cast<std::uint32_t>(before);
+    t.m_offsets[rank] = static_cast<std::uint32_t>(used);
     t.m_lengths[rank] = static_cast<std::uint32_t>(len);
-    order.push_back(rank);
-    hashes.push_back(hash_bytes(arena + before, len));
-    t.m_max_len = std::max(t.m_max_len, len);
+    used += static_cast<std::size_t>(len);
+    end_rank = std::max(end_rank, rank + 1);
+    ++count;
+    t.m_max_len = std::max(t.m_max_len, static_cast<std::size_t>(len));
   }
-  if (order.empty()) return make_error(ErrorCode::integrity, fmt::format("{}: no ranks in file", source));
+  if (count == 0) return make_error(ErrorCode::integrity, fmt::format("{}: no ranks in file", source));
   t.m_arena.resize(used);
-  const Rank end_rank = *std::max_element(order.begin(), order.end()) + 1;
   t.m_offsets.resize(end_rank);
   t.m_lengths.resize(end_rank);
 
   std::size_t capacity = 1024;
-  while (capacity < order.size() * 2) capacity *= 2;
-  t.m_slots.assign(capacity, k_no_rank);
+  while (capacity < count * 5 / 4) capacity *= 2;
+  const std::size_t bytes = capacity * sizeof(Slot);
+  // Fresh anonymous pages are already zero (no memset); a large table goes on 2 MiB-aligned huge
+  // pages: a few faults instead of thousands, and fewer TLB misses in find().
+  constexpr std::size_t k_huge = std::size_t{2} << 20;
+  const std::size_t extra = bytes >= k_huge ? k_huge : 0;
+  void* mem = ::mmap(nullptr, bytes + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw std::bad_alloc();
+  auto* base = static_cast<char*>(mem);
+  if (extra != 0) {
+    const auto addr = reinterpret_cast<std::uintptr_t>(base);
+    const std::size_t head = ((addr + k_huge - 1) & ~(k_huge - 1)) - addr;
+    if (head != 0) ::munmap(base, head);
+    if (extra - head != 0) ::munmap(base + head + bytes, extra - head);
+    base += head;
+    ::madvise(base, bytes, MADV_HUGEPAGE);
+  }
+  t.m_slots = std::unique_ptr<Slot[], FreeSlots>(reinterpret_cast<Slot*>(base), FreeSlots{bytes});
   t.m_mask = capacity - 1;
+  t.m_pair_rank.assign(65536, k_no_rank);
+  Slot* const slots = t.m_slots.get();
+
+  // Hashes are computed k_ahead ranks early so the slot they land in can be prefetched.
   constexpr std::size_t k_ahead = 16;
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    if (k + k_ahead < order.size()) __builtin_prefetch(&t.m_slots[hashes[k + k_ahead] & t.m_mask], 1);
-    const Rank rank = order[k];
-    const std::uint64_t h = hashes[k];
-    const auto tag = static_cast<std::uint32_t>(h >> 56) << 24;
-    const char* bytes = t.m_arena.data() + t.m_offsets[rank];
+  std::uint64_t ring[k_ahead] = {};
+  auto hash_of = [&](Rank r) { return hash_bytes(arena + t.m_offsets[r], t.m_lengths[r]); };
+  for (Rank r = 0; r < end_rank && r < k_ahead; ++r) ring[r] = hash_of(r);
+  for (Rank rank = 0; rank < end_rank; ++rank) {
+    const std::uint64_t h = ring[rank % k_ahead];
+    if (const Rank ahead = rank + static_cast<Rank>(k_ahead); ahead < end_rank) {
+      const std::uint64_t ha = hash_of(ahead);
+      ring[ahead % k_ahead] = ha;
+      __builtin_prefetch(&slots[ha & t.m_mask], 1);
+    }
     const std::uint32_t len = t.m_lengths[rank];
+    if (len == 0) continue;
+    const char* bytes_at = arena + t.m_offsets[rank];
+    const std::uint64_t head = len <= 8 ? load_short(bytes_at, len) : load8(bytes_at);
+    const auto tag = static_cast<std::uint16_t>(h >> 48);
     for (std::uint64_t i = h & t.m_mask;; i = (i + 1) & t.m_mask) {
-      Slot& s = t.m_slots[i];
-      if (s == k_no_rank) {
-        s = tag | rank;
+      Slot& s = slots[i];
+      if (s.len == 0) {
+        s = Slot{head, rank, static_cast<std::uint16_t>(len), tag};
         break;
       }
-      const Rank other = s & 0xffffffu;
-      if ((s & 0xff000000u) == tag && t.m_lengths[other] == len &&
-          std::memcmp(t.m_arena.data() + t.m_offsets[other], bytes, len) == 0) {
+      if (s.head == head && s.len == len && s.tag == tag &&
+          (len <= 8 || std::memcmp(arena + t.m_offsets[s.rank] + 8, bytes_at + 8, len - 8) == 0)) {
         return make_error(ErrorCode::integrity, fmt::format("{}: token of rank {} appears twice", source, rank));
       }
     }
+    if (len == 2) t.m_pair_rank[static_cast<unsigned char>(bytes_at[0]) |
+                                (static_cast<unsigned>(static_cast<unsigned char>(bytes_at[1])) << 8)] = rank;
   }
-  t.m_count = order.size();
+  t.m_count = count;
   for (int b = 0; b < 256; ++b) {
     const char c = static_cast<char>(b);
     t.m_byte_rank[b] = t.find(&c, 1);
@@ -163,21 +239,29 @@ Expected<RankTable> RankTable::parse(std::string_view data, std::string_view sou
 }
 
 Rank RankTable::find(const char* data, std::size_t size) const noexcept {
-  if (size > m_max_len || m_slots.empty()) return k_no_rank;
-  const std::uint64_t h = hash_bytes(data, size);
-  const auto tag = static_cast<std::uint32_t>(h >> 56) << 24;
-  for (std::uint64_t i = h & m_mask;; i = (i + 1) & m_mask) {
-    const Slot s = m_slots[i];
-    if (s == k_no_rank) return k_no_rank;
-    const Rank rank = s & 0xffffffu;
-    if ((s & 0xff000000u) == tag && m_lengths[rank] == size &&
-        std::memcmp(m_arena.data() + m_offsets[rank], data, size) == 0) {
-      return rank;
+  // size - 1 wraps for 0, so empty keys (never tokens) are rejected here too.
+  if (size - 1 >= m_max_len) return k_no_rank;
+  const Slot* const slots = m_slots.get();
+  if (size <= 8) {
+    const std::uint64_t v = load_short(data, size);
+    for (std::uint64_t i = mix_short(v, size) & m_mask;; i = (i + 1) & m_mask) {
+      const Slot& s = slots[i];
+      if (s.head == v && s.len == size) return s.rank;
+      if (s.len == 0) return k_no_rank;
     }
   }
+  const std::uint64_t h = hash_long(data, size);
+  const std::uint64_t v = load8(data);
+  const auto tag = static_cast<std::uint16_t>(h >> 48);
+  for (std::uint64_t i = h & m_mask;; i = (i + 1) & m_mask) {
+    const Slot& s = slots[i];
+    if (s.head == v && s.len == size && s.tag == tag &&
+        std::memcmp(m_arena.data() + m_offsets[s.rank] + 8, data + 8, size - 8) == 0) {
+      return s.rank;
+    }
+    if (s.len == 0) return k_no_rank;
+  }
 }
-
-Rank RankTable::find(std::string_view bytes) const noexcept { return find(bytes.data(), bytes.size()); }
 
 std::string_view RankTable::bytes(Rank rank) const noexcept {
   if (rank >= m_lengths.size()) return {};
