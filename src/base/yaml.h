@@ -4,6 +4,8 @@
 // silently keeps one), and every node carries the line and column where it starts.
 // JSON is accepted too (it is YAML). Aliases are expanded; merge keys (<<) are not interpreted.
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,5 +67,35 @@ struct Document {
 // "FILE:LINE:COL: message". Syntax errors and duplicate keys are returned as one Error whose
 // message holds one line per problem.
 [[nodiscard]] Expected<std::vector<Document>> parse(std::string_view text, std::string_view filename);
+
+class Parser;
+namespace detail {
+[[nodiscard]] Expected<std::vector<Document>> parse_libfyaml(std::string_view text, std::string_view filename);
+}  // namespace detail
+
+// The same as `parse`, reusable: keeps libfyaml's parser, its diagnostics and the builder's
+// scratch buffers between calls, which saves their setup when parsing many small inputs.
+// Not thread-safe; use one per thread. Results do not borrow from the Parser or from `text`.
+class Parser {
+ public:
+  Parser();
+  Parser(Parser&&) noexcept;
+  Parser& operator=(Parser&&) noexcept;
+  ~Parser();
+
+  [[nodiscard]] Expected<std::vector<Document>> parse(std::string_view text, std::string_view filename);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+  friend Expected<std::vector<Document>> detail::parse_libfyaml(std::string_view, std::string_view);
+};
+
+namespace detail {
+// For differential tests. `parse` first tries a fast path for plain block-style YAML and falls
+// back to libfyaml for everything else; these run one side alone. parse_fast returns nullopt
+// when the input is outside the fast path's subset.
+[[nodiscard]] std::optional<std::vector<Document>> parse_fast(std::string_view text);
+}  // namespace detail
 
 }  // namespace sluice::base::yaml

@@ -1,6 +1,12 @@
 #include "base/yaml.h"
 
+#include "base/files.h"
+
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
 
 using namespace sluice::base::yaml;
 
@@ -66,4 +72,116 @@ TEST(Yaml, JsonInput) {
   auto docs = parse(R"({"apiVersion": "v1", "kind": "Pod", "n": 3})", "x.json");
   ASSERT_TRUE(docs.has_value()) << docs.error().message;
   EXPECT_EQ((*docs)[0].root.find("kind")->scalar, "Pod");
+}
+
+// The fast path for block-style YAML against libfyaml alone: same nodes, styles and marks,
+// or no answer at all (nullopt) so that parse falls back.
+namespace {
+
+std::string dump(const Node& n) {
+  std::string out = std::to_string(static_cast<int>(n.kind)) + "@" + std::to_string(n.mark.line) + ":" +
+                    std::to_string(n.mark.column) + "/" + std::to_string(static_cast<int>(n.style)) + "[" +
+                    n.tag + "]" + n.scalar + "{";
+  for (const auto& i : n.items) out += dump(i) + ",";
+  for (const auto& e : n.entries) out += dump(e.key) + "=" + dump(e.value) + ",";
+  return out + "}";
+}
+
+std::string dump(const std::vector<Document>& docs) {
+  std::string out;
+  for (const auto& d : docs) {
+    out += std::to_string(d.empty) + "@" + std::to_string(d.start.line) + ":" + std::to_string(d.start.column) +
+           " " + dump(d.root) + "\n";
+  }
+  return out;
+}
+
+// Returns whether the fast path answered.
+bool check_same(std::string_view text, const std::string& what) {
+  auto fast = detail::parse_fast(text);
+  if (!fast) return false;
+  auto ref = detail::parse_libfyaml(text, "in.yaml");
+  EXPECT_TRUE(ref.has_value()) << what << ": the fast path accepted what libfyaml rejects: "
+                               << (ref ? "" : ref.error().message);
+  if (ref) {
+    EXPECT_EQ(dump(*fast), dump(*ref)) << what;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST(YamlFastPath, SameAsLibfyamlOnHandwrittenInput) {
+  const char* cases[] = {
+      "a: 1\nb: two\n",
+      "# c\n\na: 1 # c\nb:   'x''y'  \nc: \"q\\\"\\\\\\n\\t/\"\n",
+      "---\na: 1\n---\nb: [1]\n",
+      "---\na: 1\n---\nb: 2\n",
+      "  a: 1\n  b: 2\n",
+      "a:\n  b:\n    c: d\n  e: f\ng: h\n",
+      "a:\n- x\n- y\nb: z\n",
+      "a:\n  - x\n  -   y: 1\n      z: 2\n  -\n    w: 3\n",
+      "- a\n- b: c\n  d: e\n- 'f'\n",
+      "- a\n- - b\n",
+      "a: b: c\n",
+      "a: 1\na: 2\n",
+      "a:\nb: 1\n",
+      "a: x\n  y\n",
+      "a: |\n  x\n",
+      "a: &x 1\nb: *x\n",
+      "a: !!str 1\n",
+      "a: -1\nb: -x\nc: http://x:80/y\nd: a#b\n\"e f\": 'g'\n'h': \"i\"\n",
+      "a : b\nc:    d   \n",
+      "a: 1\n...\n",
+      "--- a\n",
+      "%YAML 1.2\n---\na: 1\n",
+      "a:\tb\n",
+      "a: b\r\n",
+      "a: caf\xc3\xa9\n",
+      "",
+      "# only a comment\n",
+      "---\n",
+      "a: 1\n---\n",
+      "a: '1\n  2'\n",
+      "a: \"\\u00e9\\x41\"\n",
+      "k: {a: 1}\n",
+      "k: [a, b]\n",
+      "- a\nb: c\n",
+      "a: 1\n - b\n",
+      "a:\n    b: 1\n  c: 2\n",
+      "a: 'x' y\n",
+      "a: \"x\"#y\n",
+      "a: x #y\n#z\nb: 2",
+      "a: 1\n# trailing comment",
+  };
+  int answered = 0;
+  for (const char* c : cases) answered += check_same(c, std::string("case ") + c) ? 1 : 0;
+  EXPECT_GE(answered, 12);
+}
+
+TEST(YamlFastPath, SameAsLibfyamlOnManifests) {
+  std::vector<std::filesystem::path> roots;
+  if (const char* shared = std::getenv("SLUICE_SHARED_DIR")) {
+    roots.push_back(std::filesystem::path(shared) / "data" / "k8s-examples");
+  }
+  if (const char* src = std::getenv("SLUICE_SOURCE_DIR")) {
+    roots.push_back(std::filesystem::path(src) / "tests" / "fixtures");
+    roots.push_back(std::filesystem::path(src) / "examples");
+  }
+  size_t files = 0, answered = 0;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec)) continue;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      auto ext = it->path().extension();
+      if (!it->is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
+      auto text = sluice::base::read_file(it->path());
+      ASSERT_TRUE(text.has_value());
+      ++files;
+      answered += check_same(*text, it->path().string()) ? 1 : 0;
+    }
+  }
+  if (files == 0) GTEST_SKIP() << "no manifests found (SLUICE_SHARED_DIR, SLUICE_SOURCE_DIR unset)";
+  std::cout << "fast path answered " << answered << " of " << files << " files\n";
 }

@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <map>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -47,6 +52,40 @@ std::string_view issue_rule(SchemaIssue::Kind k) {
   return "schema";
 }
 
+// base::read_file's contract (same errors), for regular files with one fstat and one read into
+// a buffer that keeps its capacity between files.
+Expected<void> read_into(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return make_error(errno == ENOENT ? ErrorCode::not_found : ErrorCode::io,
+                      fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    auto t = base::read_file(path);
+    if (!t) return tl::unexpected(t.error());
+    out = std::move(*t);
+    return {};
+  }
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return make_error(ErrorCode::io, fmt::format("{}: cannot read: {}", path, std::strerror(e)));
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return {};
+}
+
 bool has_extension(const std::filesystem::path& p) {
   auto ext = p.extension().string();
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
@@ -62,9 +101,11 @@ const Node* scalar_field(const Node& obj, std::string_view key) {
   return n != nullptr && n->is_scalar() && !n->is_null() ? n : nullptr;
 }
 
+// Cross-object rules keep copies of the few nodes they need, so that each file's documents can
+// be dropped (and their memory reused) as soon as the file is checked.
 struct Workload {
   std::string ns;
-  const Node* labels;
+  Node labels;
 };
 
 struct ServiceRef {
@@ -72,7 +113,7 @@ struct ServiceRef {
   std::string file;
   std::string resource;
   std::string path;
-  const Node* selector;
+  Node selector;
 };
 
 }  // namespace
@@ -95,10 +136,10 @@ struct Validator::State {
   // apiVersion + " " + kind -> compiled schema; nullptr once known missing.
   std::unordered_map<std::string, std::shared_ptr<const CompiledSchema>> schemas;
   std::vector<SchemaIssue> scratch;
+  base::yaml::Parser yaml_parser;  // reused for every input
 
   // Per validate call.
   Report* report = nullptr;
-  std::vector<std::vector<base::yaml::Document>> docs;  // kept alive for cross-object checks
   std::map<std::string, std::pair<std::string, int>> seen;  // identity -> first file, line
   std::vector<Workload> workloads;
   std::vector<ServiceRef> services;
@@ -362,12 +403,12 @@ struct Validator::State {
     });
     std::string nsname = ns ? ns->scalar : "";
     detail::PodLocation pod = detail::find_pod(kind, obj, base_path);
-    if (pod.labels != nullptr && pod.labels->is_map()) workloads.push_back({nsname, pod.labels});
+    if (pod.labels != nullptr && pod.labels->is_map()) workloads.push_back({nsname, *pod.labels});
     if (kind == "Service") {
       const Node* spec = obj.find("spec");
       const Node* sel = spec ? spec->find("selector") : nullptr;
       if (sel != nullptr && sel->is_map() && !sel->entries.empty()) {
-        services.push_back({nsname, file, resource, join_path(base_path, "spec.selector"), sel});
+        services.push_back({nsname, file, resource, join_path(base_path, "spec.selector"), *sel});
       }
     }
   }
@@ -417,46 +458,68 @@ Expected<Validator> Validator::create(ValidateOptions options) {
   return Validator(std::make_unique<State>(std::move(options)));
 }
 
-Report Validator::validate_inputs(std::span<const Input> inputs) {
-  Report report;
+void Validator::begin(Report& report) {
   State& s = *m_state;
   s.report = &report;
-  s.docs.clear();
   s.seen.clear();
   s.workloads.clear();
   s.services.clear();
   s.schema_errors_reported.clear();
-  for (const Input& in : inputs) {
-    ++report.files;
-    auto docs = base::yaml::parse(in.text, in.name);
-    if (!docs) {
-      s.parse_error(in.name, docs.error());
-      continue;
-    }
-    s.docs.push_back(std::move(*docs));
-    for (const auto& d : s.docs.back()) s.document(in.name, d);
+}
+
+void Validator::input(const std::string& name, std::string_view text) {
+  State& s = *m_state;
+  ++s.report->files;
+  auto docs = s.yaml_parser.parse(text, name);
+  if (!docs) {
+    s.parse_error(name, docs.error());
+    return;
   }
+  for (const auto& d : *docs) s.document(name, d);
+}
+
+void Validator::finish() {
+  State& s = *m_state;
+  Report& report = *s.report;
   if (s.check_enabled("service-selector")) {
     for (const ServiceRef& svc : s.services) {
       bool matched = std::any_of(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) {
-        return w.ns == svc.ns && detail::selector_matches(*svc.selector, *w.labels);
+        return w.ns == svc.ns && detail::selector_matches(svc.selector, w.labels);
       });
       if (!matched) {
         std::vector<std::string> pairs;
-        for (const auto& e : svc.selector->entries) pairs.push_back(e.key.scalar + "=" + e.value.scalar);
-        s.add(Severity::warning, "service-selector", svc.file, svc.selector->mark, svc.resource, svc.path,
+        for (const auto& e : svc.selector.entries) pairs.push_back(e.key.scalar + "=" + e.value.scalar);
+        s.add(Severity::warning, "service-selector", svc.file, svc.selector.mark, svc.resource, svc.path,
               fmt::format("selector {} matches no pod template in the input", base::join(pairs, ",")),
               "a workload with these labels", "none");
       }
     }
   }
-  std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
+  // Sorts indices, then moves each Finding once: Findings are large.
+  std::vector<uint32_t> order(report.findings.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  const auto& f = report.findings;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t ia, uint32_t ib) {
+    const Finding& a = f[ia];
+    const Finding& b = f[ib];
     if (a.file != b.file) return a.file < b.file;
     if (a.line != b.line) return a.line < b.line;
     return a.column < b.column;
   });
-  s.docs.clear();
+  std::vector<Finding> sorted;
+  sorted.reserve(order.size());
+  for (uint32_t i : order) sorted.push_back(std::move(report.findings[i]));
+  report.findings = std::move(sorted);
+  s.workloads.clear();
+  s.services.clear();
   s.report = nullptr;
+}
+
+Report Validator::validate_inputs(std::span<const Input> inputs) {
+  Report report;
+  begin(report);
+  for (const Input& in : inputs) input(in.name, in.text);
+  finish();
   return report;
 }
 
@@ -484,26 +547,26 @@ Report Validator::validate_paths(std::span<const std::string> paths, std::option
       errors.push_back(Error{ErrorCode::not_found, fmt::format("{}: no such file or directory", p)});
     }
   }
-  std::vector<std::string> texts(names.size());
-  std::vector<Input> inputs;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "-") {
+  // Files are read and checked one at a time into one reused buffer.
+  Report r;
+  begin(r);
+  std::string text;
+  for (const std::string& name : names) {
+    if (name == "-") {
       if (!stdin_text) {
         errors.push_back(Error{ErrorCode::invalid_input, "\"-\" given but no standard input was provided"});
         continue;
       }
-      inputs.push_back({names[i], *stdin_text});
+      input(name, *stdin_text);
       continue;
     }
-    auto t = base::read_file(names[i]);
-    if (!t) {
-      errors.push_back(t.error());
+    if (auto ok = read_into(name, text); !ok) {
+      errors.push_back(ok.error());
       continue;
     }
-    texts[i] = std::move(*t);
-    inputs.push_back({names[i], texts[i]});
+    input(name, text);
   }
-  Report r = validate_inputs(inputs);
+  finish();
   r.errors.insert(r.errors.begin(), errors.begin(), errors.end());
   return r;
 }

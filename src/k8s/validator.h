@@ -101,6 +101,11 @@ class Validator {
  private:
   struct State;
   explicit Validator(std::unique_ptr<State> state);
+  // One validate call in steps: begin, one input() per input (nothing borrowed past the call),
+  // finish (cross-object rules, sorting).
+  void begin(Report& report);
+  void input(const std::string& name, std::string_view text);
+  void finish();
   std::unique_ptr<State> m_state;
 };
 

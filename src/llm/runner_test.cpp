@@ -334,7 +334,7 @@ TEST_F(RunnerTest, CancelWhileQueued) {
 // The demo's cassette must answer the demo's stage exactly as configured in the docs.
 TEST(DemoCassette, ReplaysTheAiDeployManifest) {
   const char* src = std::getenv("SLUICE_SOURCE_DIR");
-  ASSERT_NE(src, nullptr);
+  if (src == nullptr) GTEST_SKIP() << "SLUICE_SOURCE_DIR is not set (ctest sets it)";
   fs::path demo = fs::path(src) / "examples/ai-deploy";
   base::TempDir ws;
   for (const char* dir : {"prompts", "cassettes", "k8s/base"}) {
