@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -92,10 +94,12 @@ class Mailbox {
 };
 
 // Writes a stage's output through the redactor into its log file and the mailbox.
+// The log file is created on the first byte: a stage that prints nothing costs no file (a
+// 2000-stage pipeline of quiet commands would otherwise spend much of its time creating inodes).
 class StageOutput final : public OutputSink {
  public:
-  StageOutput(int index, int log_fd, std::unique_ptr<StreamFilter> filter, Mailbox& mail)
-      : m_index(index), m_fd(log_fd), m_filter(std::move(filter)), m_mail(mail) {}
+  StageOutput(int index, std::filesystem::path log_path, std::unique_ptr<StreamFilter> filter, Mailbox& mail)
+      : m_index(index), m_path(std::move(log_path)), m_filter(std::move(filter)), m_mail(mail) {}
   ~StageOutput() override {
     if (m_fd >= 0) ::close(m_fd);
   }
@@ -107,10 +111,18 @@ class StageOutput final : public OutputSink {
     std::lock_guard lock(m_mu);
     if (m_filter) emit(m_filter->flush());
   }
+  [[nodiscard]] bool wrote() const {
+    std::lock_guard lock(m_mu);
+    return m_opened;
+  }
 
  private:
   void emit(std::string s) {
     if (s.empty()) return;
+    if (!m_opened) {
+      m_opened = true;
+      m_fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+    }
     if (m_fd >= 0) {
       size_t off = 0;
       while (off < s.size()) {
@@ -122,10 +134,12 @@ class StageOutput final : public OutputSink {
     m_mail.post({Message::Type::output, m_index, std::move(s), 0, {}});
   }
   int m_index;
-  int m_fd;
+  std::filesystem::path m_path;
+  int m_fd = -1;
+  bool m_opened = false;
   std::unique_ptr<StreamFilter> m_filter;
   Mailbox& m_mail;
-  std::mutex m_mu;
+  mutable std::mutex m_mu;
 };
 
 bool should_retry(const Stage& s, const StageOutcome& o) {
@@ -149,8 +163,57 @@ struct StageState {
   store::StageRecord record;
   std::string key;
   SteadyClock::time_point started;
-  std::thread worker;
   std::unique_ptr<StageOutput> output;
+};
+
+// At most `size` threads, started on demand and reused: a thread per stage costs a clone and
+// fresh stack pages each time, which a 2000-stage pipeline of quick commands notices.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int size) : m_size(size) {}
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(m_mu);
+      m_stop = true;
+    }
+    m_cv.notify_all();
+    for (auto& t : m_threads) t.join();
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  void submit(std::function<void()> job) {
+    std::lock_guard lock(m_mu);
+    m_jobs.push_back(std::move(job));
+    if (m_idle == 0 && static_cast<int>(m_threads.size()) < m_size) {
+      m_threads.emplace_back([this] { loop(); });
+    } else {
+      m_cv.notify_one();
+    }
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(m_mu);
+    for (;;) {
+      ++m_idle;
+      m_cv.wait(lock, [this] { return m_stop || !m_jobs.empty(); });
+      --m_idle;
+      if (m_jobs.empty()) return;  // stopping
+      auto job = std::move(m_jobs.front());
+      m_jobs.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+  int m_size;
+  std::mutex m_mu;
+  std::condition_variable m_cv;
+  std::deque<std::function<void()>> m_jobs;
+  std::vector<std::thread> m_threads;
+  int m_idle = 0;
+  bool m_stop = false;
 };
 
 }  // namespace
@@ -205,30 +268,63 @@ Expected<RunResult> Runner::run() {
   bool interrupted = false;
   std::string first_failure;
   std::optional<Error> fatal;
+  WorkerPool pool(std::max(1, m_opts.jobs));  // destroyed (joined) before what its jobs use
 
   auto redact = [&](const std::string& s) { return m_filters ? m_filters->redact(s) : s; };
   auto persist = [&](StageState& s) {
     if (auto r = db.put_stage(s.record); !r && !fatal) fatal = r.error();
   };
-  auto finish_stage = [&](int i, const std::string& status, const std::string& reason) {
+  auto succeeded = [&](int i) {
+    const auto& r = st[static_cast<size_t>(i)].record;
+    return r.status == "success" || (r.status == "failed" && stages[static_cast<size_t>(i)].continue_on_error);
+  };
+  // Readiness bookkeeping: how many selected needs of each stage are not done yet, who depends on
+  // whom, the first need that did not succeed, and the stages whose needs are all done (ordered
+  // by file position, which is the start order).
+  std::vector<int> unmet(stages.size(), 0);
+  std::vector<std::vector<int>> dependents(stages.size());
+  std::vector<std::optional<int>> blocker(stages.size());
+  std::set<int> ready;
+  for (int i : *selected) {
+    for (int n : needs[static_cast<size_t>(i)]) {
+      if (st[static_cast<size_t>(n)].phase == Phase::unselected) continue;
+      ++unmet[static_cast<size_t>(i)];
+      dependents[static_cast<size_t>(n)].push_back(i);
+    }
+    if (unmet[static_cast<size_t>(i)] == 0) ready.insert(i);
+  }
+  std::function<void(int, const std::string&, const std::string&)> finish_stage;
+  auto skip_reason = [&](int b) {
+    const auto& br = st[static_cast<size_t>(b)].record;
+    std::string what = br.status == "failed" ? "failed" : br.status == "skipped" ? "was skipped" : "was " + br.status;
+    return fmt::format("needs \"{}\" which {}", br.name, what);
+  };
+  finish_stage = [&](int i, const std::string& status, const std::string& reason) {
     auto& s = st[static_cast<size_t>(i)];
     s.phase = Phase::done;
     s.record.status = status;
     if (!reason.empty()) s.record.reason = redact(reason);
     persist(s);
     m_sink.stage_finished(stages[static_cast<size_t>(i)], s.record);
-  };
-  auto succeeded = [&](int i) {
-    const auto& r = st[static_cast<size_t>(i)].record;
-    return r.status == "success" || (r.status == "failed" && stages[static_cast<size_t>(i)].continue_on_error);
+    ready.erase(i);
+    const bool ok = succeeded(i);
+    for (int d : dependents[static_cast<size_t>(i)]) {
+      if (!ok && !blocker[static_cast<size_t>(d)]) blocker[static_cast<size_t>(d)] = i;
+      if (--unmet[static_cast<size_t>(d)] == 0) ready.insert(d);
+    }
+    // A stage whose need did not succeed can never run: say so now, not when its other needs end.
+    if (!ok) {
+      for (int d : dependents[static_cast<size_t>(i)]) {
+        if (st[static_cast<size_t>(d)].phase == Phase::pending) finish_stage(d, "skipped", skip_reason(i));
+      }
+    }
   };
 
   auto start_worker = [&](int i) {
     const Stage& stage = stages[static_cast<size_t>(i)];
     auto& s = st[static_cast<size_t>(i)];
     fs::path log_path = log_dir / (safe_file_name(stage.name) + ".log");
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
-    s.output = std::make_unique<StageOutput>(i, fd, m_filters ? m_filters->make() : nullptr, mail);
+    s.output = std::make_unique<StageOutput>(i, log_path, m_filters ? m_filters->make() : nullptr, mail);
     s.phase = Phase::running;
     s.started = SteadyClock::now();
     s.record.status = "running";
@@ -254,7 +350,7 @@ Expected<RunResult> Runner::run() {
     set_env("SLUICE_WORKSPACE", m_opts.workspace.string());
     StageExecutor* exec = m_executors.count(stage.kind) ? m_executors.at(stage.kind) : nullptr;
 
-    s.worker = std::thread([this, i, &stage, &mail, &cancel, &s, env = std::move(env), exec, run_id = result.run.id] {
+    pool.submit([this, i, &stage, &mail, &cancel, &s, env = std::move(env), exec, run_id = result.run.id] {
       auto getenv = [&env](std::string_view name) -> std::optional<std::string> {
         std::string prefix = std::string(name) + "=";
         for (const auto& e : env) {
@@ -286,46 +382,37 @@ Expected<RunResult> Runner::run() {
 
   // Starts what can start; marks stages whose needs failed as skipped. Loops to a fixpoint since
   // a cache hit or a skip can make later stages ready.
+  // Starts what can start, in file order among ready stages; skips stages whose needs failed.
+  // Restarts from the first ready stage after anything finishes, since that can make an earlier
+  // stage ready.
   auto schedule = [&]() {
-    bool progress = true;
-    while (progress) {
-      progress = false;
-      for (int i : *selected) {
+    bool restart = true;
+    while (restart) {
+      restart = false;
+      for (auto it = ready.begin(); it != ready.end();) {
+        const int i = *it;
         auto& s = st[static_cast<size_t>(i)];
-        if (s.phase != Phase::pending) continue;
         const Stage& stage = stages[static_cast<size_t>(i)];
-        bool all_done = true;
-        std::optional<int> blocker;
-        for (int n : needs[static_cast<size_t>(i)]) {
-          const auto& ns = st[static_cast<size_t>(n)];
-          if (ns.phase == Phase::unselected) continue;
-          if (ns.phase != Phase::done) {
-            all_done = false;
-          } else if (!succeeded(n) && !blocker) {
-            blocker = n;
-          }
+        if (const auto& b = blocker[static_cast<size_t>(i)]) {
+          finish_stage(i, "skipped", skip_reason(*b));
+          restart = true;
+          break;
         }
-        if (blocker) {
-          const auto& b = st[static_cast<size_t>(*blocker)].record;
-          std::string what = b.status == "failed" ? "failed" : b.status == "skipped" ? "was skipped" : "was " + b.status;
-          finish_stage(i, "skipped", fmt::format("needs \"{}\" which {}", b.name, what));
-          progress = true;
+        if (stopping || interrupted || running >= m_opts.jobs ||
+            std::any_of(stage.locks.begin(), stage.locks.end(),
+                        [&](const std::string& l) { return held_locks.count(l) > 0; })) {
+          ++it;
           continue;
         }
-        if (!all_done || stopping || interrupted) continue;
-        if (running >= m_opts.jobs) continue;
-        bool locked = std::any_of(stage.locks.begin(), stage.locks.end(),
-                                  [&](const std::string& l) { return held_locks.count(l) > 0; });
-        if (locked) continue;
         std::vector<std::string> need_keys;
-        for (const auto& nname : stage.needs) need_keys.push_back(st[static_cast<size_t>(m_pipeline.index_of(nname))].key);
+        for (int n : needs[static_cast<size_t>(i)]) need_keys.push_back(st[static_cast<size_t>(n)].key);
         auto key = cache.key_for(m_pipeline, stage, need_keys);
         if (!key) {
           s.record.attempts = 0;
           finish_stage(i, "failed", fmt::format("cannot hash inputs: {}", key.error().message));
           if (!stage.continue_on_error && !m_opts.keep_going) stopping = true;
-          progress = true;
-          continue;
+          restart = true;
+          break;
         }
         s.key = *key;
         if (is_cacheable(stage) && !m_opts.no_cache) {
@@ -340,12 +427,12 @@ Expected<RunResult> Runner::run() {
             s.record.ended_ms = now;
             s.record.duration_ms = 0;
             finish_stage(i, "success", "");
-            progress = true;
-            continue;
+            restart = true;
+            break;
           }
         }
+        it = ready.erase(it);
         start_worker(i);
-        progress = true;
       }
     }
   };
@@ -354,7 +441,7 @@ Expected<RunResult> Runner::run() {
     int i = m.stage;
     auto& s = st[static_cast<size_t>(i)];
     const Stage& stage = stages[static_cast<size_t>(i)];
-    if (s.worker.joinable()) s.worker.join();
+    if (!s.output->wrote()) s.record.log_path.reset();  // printed nothing: no log file
     s.output.reset();
     --running;
     for (const auto& l : stage.locks) held_locks.erase(l);
@@ -408,6 +495,9 @@ Expected<RunResult> Runner::run() {
     }
     auto messages = mail.take();
     bool changed = false;
+    // Every transition of this wake-up is committed in one transaction (each is still recorded
+    // before the next wait, so a SIGKILL loses nothing that already happened).
+    if (auto b = db.db().exec("BEGIN IMMEDIATE"); !b && !fatal) fatal = b.error();
     for (auto& m : messages) {
       const Stage& stage = stages[static_cast<size_t>(m.stage)];
       switch (m.type) {
@@ -425,12 +515,10 @@ Expected<RunResult> Runner::run() {
           break;
       }
     }
-    if (changed) {
-      auto r = db.db().transaction([&]() -> Expected<void> {
-        schedule();
-        return {};
-      });
-      if (!r && !fatal) fatal = r.error();
+    if (changed) schedule();
+    if (auto c = db.db().exec("COMMIT"); !c) {
+      (void)db.db().exec("ROLLBACK");
+      if (!fatal) fatal = c.error();
     }
   }
   // Whatever never started: skipped with the reason.

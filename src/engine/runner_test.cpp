@@ -348,3 +348,21 @@ TEST(Runner, EveryRunAndStageIsRecorded) {
   EXPECT_EQ((*stages)[0].status, "success");
   EXPECT_EQ((*stages)[0].attempts, 1);
 }
+
+TEST(Runner, DependentOfAFailureIsSkippedAtOnceWithTheRightReason) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  a: { run: "exit 1" }
+  slow: { run: "sleep 0.3" }
+  c: { run: "true", needs: [a, slow] }
+)"));
+  RunOptions o;
+  o.jobs = 2;
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(status_of(*r, "slow"), "success");
+  EXPECT_EQ(status_of(*r, "c"), "skipped");
+  EXPECT_EQ(record_of(*r, "c").reason.value_or(""), "needs \"a\" which failed");
+}

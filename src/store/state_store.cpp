@@ -133,9 +133,12 @@ constexpr const char* k_put_stage =
 }  // namespace
 
 Expected<void> StateStore::put_stage(const StageRecord& stage) {
-  auto st = m_db->prepare(k_put_stage);
-  if (!st) return tl::unexpected(st.error());
-  return insert_stage(*st, stage);
+  if (!m_put_stage) {
+    auto st = m_db->prepare(k_put_stage);
+    if (!st) return tl::unexpected(st.error());
+    m_put_stage.emplace(std::move(*st));
+  }
+  return insert_stage(*m_put_stage, stage);
 }
 
 Expected<void> StateStore::put_stages(const std::vector<StageRecord>& stages) {

@@ -102,6 +102,7 @@ class StateStore {
  private:
   [[nodiscard]] Expected<void> mark_dead_runs_interrupted();
   std::unique_ptr<Database> m_db;
+  std::optional<Statement> m_put_stage;  // prepared once: a run writes it for every transition
 };
 
 // True when a process with this pid exists on this machine.
