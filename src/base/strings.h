@@ -23,6 +23,10 @@ namespace sluice::base {
 [[nodiscard]] std::optional<std::string> closest_match(std::string_view word,
                                                        std::span<const std::string> candidates);
 
+// Escapes text for XML attributes and element content (JUnit, SARIF-adjacent reports). XML 1.0
+// forbids most control characters even when escaped; they become '?'.
+[[nodiscard]] std::string xml_escape(std::string_view s);
+
 // Quotes a string for messages: "value" with control characters escaped.
 [[nodiscard]] std::string quote(std::string_view s);
 

@@ -6,35 +6,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
+
 namespace sluice::k8s {
 namespace {
+using base::xml_escape;
 
 std::string_view severity_name(Severity s) { return s == Severity::error ? "error" : "warning"; }
 
 std::string location(const Finding& f) {
   if (f.line == 0) return f.file;
   return fmt::format("{}:{}:{}", f.file, f.line, f.column);
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 forbids most control characters even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
 }
 
 std::string text_line(const Finding& f, Color color) {

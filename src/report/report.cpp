@@ -11,6 +11,7 @@
 #include "base/strings.h"
 
 namespace sluice::report {
+using base::xml_escape;
 using nlohmann::json;
 
 namespace {
@@ -193,28 +194,6 @@ std::string to_json(const RunReport& r) {
     }
   }
   return out.dump(2) + "\n";
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 forbids most control characters even when escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-          out += "?";
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
 }
 
 std::string to_junit(const RunReport& r,

@@ -56,7 +56,4 @@ struct RunReport {
 // The human table printed by `sluice report`.
 [[nodiscard]] std::string to_text(const RunReport& r);
 
-// Escapes text for XML attribute and element content.
-[[nodiscard]] std::string xml_escape(std::string_view s);
-
 }  // namespace sluice::report
