@@ -27,3 +27,7 @@ TEST(Strings, SplitTrimQuote) {
   EXPECT_EQ(trim("  x \n"), "x");
   EXPECT_EQ(quote("a\"b\n"), "\"a\\\"b\\n\"");
 }
+
+TEST(Strings, XmlEscape) {
+  EXPECT_EQ(xml_escape("a<b & \"c\" 'd'>\x01\n"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;?\n");
+}
