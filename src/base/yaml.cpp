@@ -639,6 +639,40 @@ Parser::Parser(Parser&&) noexcept = default;
 Parser& Parser::operator=(Parser&&) noexcept = default;
 Parser::~Parser() = default;
 
+namespace {
+// Offset of the first byte that is not part of well-formed UTF-8 (overlongs, surrogates and
+// code points above U+10FFFF included), or npos.
+size_t first_invalid_utf8(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) len = 3, lo = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEC) len = 3;
+    else if (c == 0xED) len = 3, hi = 0x9F;
+    else if (c >= 0xEE && c <= 0xEF) len = 3;
+    else if (c == 0xF0) len = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) len = 4, hi = 0x8F;
+    else return i;
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+}  // namespace
+
 Expected<std::vector<Document>> Parser::parse(std::string_view text, std::string_view filename) {
   Impl& im = *m_impl;
   if (im.fast) {
@@ -646,6 +680,22 @@ Expected<std::vector<Document>> Parser::parse(std::string_view text, std::string
     if (FastParser(text, im.scratch).run(docs)) return docs;
     for (auto& v : im.scratch.items) v.clear();
     for (auto& v : im.scratch.entries) v.clear();
+  }
+  // YAML text is UTF-8 here; libfyaml 0.7.12 can also loop forever on some invalid bytes (found
+  // by fuzz_yaml: "%1\xff:"), so bad bytes are reported before it sees them.
+  if (size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+    int line = 1, col = 1;
+    for (size_t k = 0; k < bad; ++k) {
+      if (text[k] == '\n') {
+        ++line;
+        col = 1;
+      } else if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) {
+        ++col;
+      }
+    }
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("{}:{}:{}: invalid UTF-8 (byte 0x{:02x}); YAML files must be UTF-8", filename, line,
+                                  col, static_cast<unsigned char>(text[bad])));
   }
   if (!im.parser) {
     if (auto c = im.create(); !c) return tl::unexpected(c.error());

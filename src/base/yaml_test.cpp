@@ -185,3 +185,15 @@ TEST(YamlFastPath, SameAsLibfyamlOnManifests) {
   if (files == 0) GTEST_SKIP() << "no manifests found (SLUICE_SHARED_DIR, SLUICE_SOURCE_DIR unset)";
   std::cout << "fast path answered " << answered << " of " << files << " files\n";
 }
+
+// Regression: libfyaml 0.7.12 loops forever on a directive with an invalid byte (fuzz_yaml).
+TEST(Yaml, InvalidUtf8IsAnErrorNotAHang) {
+  auto r = parse(std::string_view("%1\xff:\xff\x1a", 6), "t.yml");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "t.yml:1:3: invalid UTF-8 (byte 0xff); YAML files must be UTF-8");
+  auto r2 = parse("a: caf\xc3\xa9\nb: \xed\xa0\x80\n", "u.yml");  // a surrogate is not UTF-8
+  ASSERT_FALSE(r2.has_value());
+  EXPECT_NE(r2.error().message.find("u.yml:2:4: invalid UTF-8 (byte 0xed)"), std::string::npos) << r2.error().message;
+  auto ok = parse("a: caf\xc3\xa9 \xf0\x9f\x98\x80\n", "u.yml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+}
