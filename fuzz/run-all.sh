@@ -6,6 +6,7 @@ build="${1:?usage: run-all.sh FUZZ_BUILD_DIR [SECONDS]}"
 seconds="${2:-60}"
 here="$(cd "$(dirname "$0")" && pwd)"
 status=0
+export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for f in $(find "$build" -maxdepth 4 -type f -name 'fuzz_*' -perm -u+x | sort); do
   name="$(basename "$f")"; name="${name#fuzz_}"
   corpus="$here/corpus-$name"

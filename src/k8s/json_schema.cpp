@@ -104,7 +104,12 @@ class SchemaCompiler {
       if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
       else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
       else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else fail("bad \\u escape");
+      else {
+        // fail() moves the position to the end; reading on would run past the text
+        // (found by fuzz_k8s_document).
+        fail("bad \\u escape");
+        return 0;
+      }
     }
     return v;
   }
@@ -141,6 +146,7 @@ class SchemaCompiler {
         case 't': out += '\t'; break;
         case 'u': {
           uint32_t cp = hex4();
+          if (!ok()) break;
           if (cp >= 0xD800 && cp < 0xDC00 && m_pos + 1 < m_text.size() && m_text[m_pos] == '\\' &&
               m_text[m_pos + 1] == 'u') {
             m_pos += 2;

@@ -22,6 +22,15 @@ std::vector<SchemaIssue> check(std::string_view schema, std::string_view yaml,
   return out;
 }
 
+// Regression (fuzz_k8s_document): a bad \u escape near the end read past the schema text.
+TEST(JsonSchema, BadUnicodeEscapeIsAnErrorNotAnOverread) {
+  const std::string text = std::string("{\"\\r\0\0\0\0\\t\\\\\\u", 14) + std::string(40, ':');
+  auto s = CompiledSchema::compile(text.substr(0, text.size()), "fuzz");
+  EXPECT_FALSE(s.has_value());
+  auto s2 = CompiledSchema::compile("{\"a\\ud800\\u12", "fuzz");
+  EXPECT_FALSE(s2.has_value());
+}
+
 TEST(JsonSchema, TypesFollowYamlScalarsAndQuoting) {
   constexpr std::string_view schema = R"({"type":"object","properties":{
     "s":{"type":"string"},"i":{"type":"integer"},"n":{"type":"number"},"b":{"type":["boolean","null"]}}})";
