@@ -2,11 +2,11 @@
 # Times `sluice validate k8s` on the examples corpus replicated to ~2,000 valid resources, whole
 # process (schema loading included), pinned to one core. kubeconform, the usual peer, is not
 # installable here; the issue quotes ~4,600 resources/s for it on this corpus.
-# Usage: bench/k8s/compare.sh [BUILD_DIR]   (default: build; needs hyperfine, python3-yaml)
+# Usage: bench/k8s/compare.sh [BUILD_DIR | SLUICE_BINARY]   (default: build; needs hyperfine, python3-yaml)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
-SLUICE=$BUILD/sluice
+if [ -f "$BUILD" ]; then SLUICE=$BUILD; else SLUICE=$BUILD/sluice; fi
 SHARED=${SLUICE_SHARED_DIR:-$ROOT/../shared}
 SCHEMAS=$SHARED/data/k8s-schemas
 EXAMPLES=$SHARED/data/k8s-examples
