@@ -8,6 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include <cstdio>
+
+#include <chrono>
+
 #include "base/files.h"
 #include "tokenize/test_support.h"
 
@@ -186,6 +192,31 @@ TEST(LoadEncoding, CorruptedFileIsAnIntegrityError) {
   EXPECT_NE(r.error().message.find("446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"),
             std::string::npos);
   EXPECT_NE(r.error().message.find((dir.path() / "o200k_base.tiktoken").string()), std::string::npos);
+}
+
+// The verified-hash marker must never hide a corruption: an in-place rewrite after a good load
+// (same size) changes ctime, so the hash is checked again.
+TEST(LoadEncoding, CorruptionAfterAVerifiedLoadIsStillCaught) {
+  base::TempDir dir("tok");
+  auto data = base::read_file(testing::rank_dir() / "cl100k_base.tiktoken");
+  ASSERT_TRUE(data);
+  const auto file = dir.path() / "cl100k_base.tiktoken";
+  ASSERT_TRUE(base::atomic_write(file, *data));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // old enough to be marked
+  ASSERT_TRUE(load_encoding("cl100k_base", dir.path()));
+  ASSERT_TRUE(std::filesystem::exists(dir.path() / "cl100k_base.tiktoken.verified"));
+  ASSERT_TRUE(load_encoding("cl100k_base", dir.path()));  // through the marker
+  std::string bad = *data;
+  bad[100] = bad[100] == 'A' ? 'B' : 'A';
+  {
+    std::FILE* f = std::fopen(file.c_str(), "r+b");  // in place: same inode, same size
+    ASSERT_NE(f, nullptr);
+    std::fwrite(bad.data(), 1, bad.size(), f);
+    std::fclose(f);
+  }
+  auto r = load_encoding("cl100k_base", dir.path());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::integrity);
 }
 
 TEST(LoadEncoding, UnknownName) {
