@@ -1,13 +1,34 @@
 #include "engine/redaction.h"
 
+#include <mutex>
+#include <stdexcept>
+
 #include "secrets/redactor.h"
 #include "secrets/rule_loader.h"
 #include "secrets/scanner.h"
 
 namespace sluice::engine {
 
+// The rule scanner (tens of milliseconds to load even from its on-disk cache) is built on first
+// use: a run whose stages are all cache hits prints nothing and never needs it.
 struct SecretRedaction::Impl {
+  std::shared_ptr<const secrets::KnownValues> known;
+  std::filesystem::path cache_dir;
+  std::once_flag once;
   std::shared_ptr<const secrets::Redactor> redactor;
+
+  const std::shared_ptr<const secrets::Redactor>& get() {
+    std::call_once(once, [this] {
+      auto rules = secrets::default_rules();
+      if (!rules) throw std::runtime_error("secret rules: " + rules.error().message);
+      secrets::Scanner::Options opts;
+      opts.cache_dir = cache_dir;
+      auto scanner = secrets::Scanner::create(std::move(*rules), opts);
+      if (!scanner) throw std::runtime_error("secret rules: " + scanner.error().message);
+      redactor = std::make_shared<const secrets::Redactor>(known, *scanner);
+    });
+    return redactor;
+  }
 };
 
 namespace {
@@ -27,26 +48,21 @@ SecretRedaction::~SecretRedaction() = default;
 
 Expected<SecretRedaction::Built> SecretRedaction::create(const std::vector<SecretValue>& values,
                                                          const std::filesystem::path& rules_cache_dir) {
-  auto rules = secrets::default_rules();
-  if (!rules) return tl::unexpected(rules.error());
-  secrets::Scanner::Options opts;
-  opts.cache_dir = rules_cache_dir;
-  auto scanner = secrets::Scanner::create(std::move(*rules), opts);
-  if (!scanner) return tl::unexpected(scanner.error());
   std::vector<secrets::NamedValue> named;
   for (const auto& v : values) named.push_back({v.name, v.value});
   auto known = secrets::KnownValues::create(named);
   if (!known) return tl::unexpected(known.error());
   auto impl = std::make_unique<Impl>();
-  impl->redactor = std::make_shared<const secrets::Redactor>(known->values, *scanner);
+  impl->known = known->values;
+  impl->cache_dir = rules_cache_dir;
   Built out;
   out.redaction.reset(new SecretRedaction(std::move(impl)));
   out.ignored = known->ignored;
   return out;
 }
 
-std::unique_ptr<StreamFilter> SecretRedaction::make() const { return std::make_unique<Stream>(m_impl->redactor); }
+std::unique_ptr<StreamFilter> SecretRedaction::make() const { return std::make_unique<Stream>(m_impl->get()); }
 
-std::string SecretRedaction::redact(std::string_view text) const { return m_impl->redactor->redact(text); }
+std::string SecretRedaction::redact(std::string_view text) const { return m_impl->get()->redact(text); }
 
 }  // namespace sluice::engine
