@@ -221,28 +221,40 @@ Expected<std::vector<StageRecord>> StateStore::stages_of(const std::string& run_
 }
 
 Expected<std::optional<CacheEntry>> StateStore::cache_lookup(const std::string& key, int64_t now_ms) {
-  auto st = m_db->prepare(
-      "SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms FROM step_cache WHERE key = ?1");
-  if (!st) return tl::unexpected(st.error());
-  st->bind(1, key);
-  auto row = st->step();
+  if (!m_cache_get) {
+    auto st = m_db->prepare(
+        "SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms FROM step_cache WHERE key = ?1");
+    if (!st) return tl::unexpected(st.error());
+    m_cache_get.emplace(std::move(*st));
+    auto up = m_db->prepare("UPDATE step_cache SET last_used_ms = ?2 WHERE key = ?1");
+    if (!up) return tl::unexpected(up.error());
+    m_cache_touch.emplace(std::move(*up));
+  }
+  Statement& st = *m_cache_get;
+  st.reset();
+  st.bind(1, key);
+  auto row = st.step();
   if (!row) return tl::unexpected(row.error());
   if (!*row) return std::optional<CacheEntry>{};
-  CacheEntry e{st->column_text(0), st->column_text(1), st->column_text(2),
-               st->column_int(3),  st->column_int(4),  st->column_int(5)};
-  auto up = m_db->prepare("UPDATE step_cache SET last_used_ms = ?2 WHERE key = ?1");
-  if (!up) return tl::unexpected(up.error());
-  SLUICE_TRY(up->bind(1, key).bind(2, now_ms).run());
+  CacheEntry e{st.column_text(0), st.column_text(1), st.column_text(2),
+               st.column_int(3),  st.column_int(4),  st.column_int(5)};
+  st.reset();
+  m_cache_touch->reset();
+  SLUICE_TRY(m_cache_touch->bind(1, key).bind(2, now_ms).run());
   return std::optional<CacheEntry>(std::move(e));
 }
 
 Expected<void> StateStore::cache_put(const CacheEntry& e) {
-  auto st = m_db->prepare(
-      "INSERT OR REPLACE INTO step_cache (key, stage, outputs, created_ms, last_used_ms, duration_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!st) return tl::unexpected(st.error());
-  return st->bind(1, e.key).bind(2, e.stage).bind(3, e.outputs_json).bind(4, e.created_ms).bind(5, e.last_used_ms)
-      .bind(6, e.duration_ms).run();
+  if (!m_cache_put) {
+    auto st = m_db->prepare(
+        "INSERT OR REPLACE INTO step_cache (key, stage, outputs, created_ms, last_used_ms, duration_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st) return tl::unexpected(st.error());
+    m_cache_put.emplace(std::move(*st));
+  }
+  m_cache_put->reset();
+  return m_cache_put->bind(1, e.key).bind(2, e.stage).bind(3, e.outputs_json).bind(4, e.created_ms)
+      .bind(5, e.last_used_ms).bind(6, e.duration_ms).run();
 }
 
 Expected<std::vector<CacheEntry>> StateStore::cache_entries() {

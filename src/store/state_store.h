@@ -102,7 +102,11 @@ class StateStore {
  private:
   [[nodiscard]] Expected<void> mark_dead_runs_interrupted();
   std::unique_ptr<Database> m_db;
-  std::optional<Statement> m_put_stage;  // prepared once: a run writes it for every transition
+  // Prepared once: a run uses them for every stage.
+  std::optional<Statement> m_put_stage;
+  std::optional<Statement> m_cache_get;
+  std::optional<Statement> m_cache_touch;
+  std::optional<Statement> m_cache_put;
 };
 
 // True when a process with this pid exists on this machine.
