@@ -88,6 +88,71 @@ long decode_base64(const unsigned char* s, std::size_t n, char* out) noexcept {
   return o - out;
 }
 
+// Fast path for the common line: base64 of at most 16 characters (a token of up to 12 bytes),
+// a space, 1-7 digits and '\n', with at least 32 bytes left in the input so that fixed-size
+// loads stay inside it. Decodes and parses without data-dependent branches; returns false (having
+// written at most 12 bytes to out, which the caller's arena has room for) when the line is not of
+// that shape, and the caller then takes the general path, which accepts every line this accepts
+// with the same result.
+inline bool parse_short_line(const unsigned char* p, char* out, long& len, std::uint32_t& rank,
+                             const unsigned char*& next) noexcept {
+  constexpr std::uint64_t k_ones = 0x0101010101010101ull;
+  constexpr std::uint64_t k_highs = 0x8080808080808080ull;
+  // Bit i of a 0x80-per-byte mask, gathered into the low byte.
+  auto gather = [](std::uint64_t m) noexcept {
+    return static_cast<std::uint32_t>(((m >> 7) * 0x0102040810204080ull) >> 56);
+  };
+  // Bytes equal to ' ' (exact up to the first one; that is all ctz needs).
+  auto spaces = [&](std::uint64_t x) noexcept {
+    const std::uint64_t y = x ^ (k_ones * ' ');
+    return gather((y - k_ones) & ~y & k_highs);
+  };
+  const std::uint32_t sp = spaces(load8(reinterpret_cast<const char*>(p))) |
+                           (spaces(load8(reinterpret_cast<const char*>(p) + 8)) << 8);
+  if (sp == 0) return false;
+  const auto s = static_cast<unsigned>(__builtin_ctz(sp));
+  if (s == 0 || (s & 3) != 0) return false;
+  std::int32_t v[16];
+  std::uint32_t bad = 0;
+#pragma GCC unroll 16
+  for (unsigned i = 0; i < 16; ++i) {
+    v[i] = k_base64[p[i]];
+    bad |= static_cast<std::uint32_t>(v[i] < 0) << i;
+  }
+  const unsigned pad1 = p[s - 1] == '=' ? 1u : 0u;
+  const unsigned pad = pad1 + (pad1 & (p[s - 2] == '=' ? 1u : 0u));
+  if ((bad & ((1u << (s - pad)) - 1)) != 0) return false;
+#pragma GCC unroll 4
+  for (unsigned q = 0; q < 4; ++q) {
+    // Padding and bytes past the space are masked to any 6 bits: they never reach out[0, len).
+    const auto w = (static_cast<std::uint32_t>(v[4 * q] & 63) << 18) |
+                   (static_cast<std::uint32_t>(v[4 * q + 1] & 63) << 12) |
+                   (static_cast<std::uint32_t>(v[4 * q + 2] & 63) << 6) |
+                   static_cast<std::uint32_t>(v[4 * q + 3] & 63);
+    out[3 * q] = static_cast<char>(w >> 16);
+    out[3 * q + 1] = static_cast<char>((w >> 8) & 0xff);
+    out[3 * q + 2] = static_cast<char>(w & 0xff);
+  }
+  len = static_cast<long>(s / 4 * 3 - pad);
+  // Digits: a byte is one when (byte ^ '0') <= 9; the first byte that is not ends the number
+  // (carries only run upward, out of bytes that are flagged already, so the lowest flagged byte
+  // is exact).
+  const unsigned char* d = p + s + 1;
+  const std::uint64_t a = load8(reinterpret_cast<const char*>(d)) ^ (k_ones * '0');
+  const std::uint64_t nd = ((a + k_ones * 0x76) | a) & k_highs;
+  if (nd == 0) return false;
+  const auto n = static_cast<unsigned>(__builtin_ctzll(nd)) / 8;
+  if (n == 0 || d[n] != '\n') return false;
+  // The n digits moved to the top bytes (leading zeros below), then summed pairwise.
+  std::uint64_t x = (a << (8 * (8 - n))) & 0x0f0f0f0f0f0f0f0full;
+  x = (x * 2561) >> 8;
+  x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+  x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+  rank = static_cast<std::uint32_t>(x);
+  next = d + n + 1;
+  return true;
+}
+
 // The number after the last space of the last non-empty line, or 0.
 std::size_t last_rank(std::string_view data) noexcept {
   std::size_t e = data.size();
@@ -108,7 +173,8 @@ Expected<RankTable> RankTable::parse(std::string_view data, std::string_view sou
   // Decodes straight into the arena (sized to an upper bound: base64 is 4 bytes per 3), then
   // inserts in a second pass with prefetching: the table is bigger than the caches and inserting
   // in file order is a chain of cache misses otherwise.
-  t.m_arena.resize(data.size() / 4 * 3 + 3);
+  // (+16: parse_short_line writes a whole 12 bytes whatever the token's length.)
+  t.m_arena.resize(data.size() / 4 * 3 + 16);
   char* arena = t.m_arena.data();
   std::size_t used = 0;
   // tiktoken files hold ranks 0..N-1 in order, so the last line's rank sizes the by-rank arrays
@@ -128,30 +194,37 @@ Expected<RankTable> RankTable::parse(std::string_view data, std::string_view sou
   while (p < end) {
     ++line_no;
     const unsigned char* line = p;
-    // Base64 comes in quads, so the space of a well-formed line is at a multiple of 4: test one
-    // byte in four; anything unexpected falls back to the byte scan (decode checks every byte).
-    const unsigned char* space = p + 4;
-    while (space < end && k_base64_or_pad[*space]) space += 4;
-    if (space >= end || *space != ' ') {
-      space = p;
-      while (space < end && *space != ' ' && *space != '\n') ++space;
-    }
-    if (space == end || *space == '\n') {
-      // Blank lines (and a lone "\r") are skipped; anything else without a space is malformed.
-      const unsigned char* line_end = (space > line && space[-1] == '\r') ? space - 1 : space;
-      if (line_end != line) return bad_line();
-      p = space + 1;
-      continue;
-    }
     std::uint32_t rank = 0;
-    const unsigned char* d = space + 1;
-    while (d < end && *d >= '0' && *d <= '9' && d - space <= 9) rank = rank * 10 + static_cast<std::uint32_t>(*d++ - '0');
-    const unsigned char* digits_end = d;
-    if (d < end && *d == '\r') ++d;
-    if (d < end && *d != '\n') return bad_line();
-    if (digits_end == space + 1) return bad_line();
-    p = d < end ? d + 1 : end;
-    const long len = decode_base64(line, static_cast<std::size_t>(space - line), arena + used);
+    long len = -1;
+    if (end - p >= 32 && parse_short_line(p, arena + used, len, rank, p)) {
+      // Fully parsed; p is at the next line.
+    } else {
+      // Base64 comes in quads, so the space of a well-formed line is at a multiple of 4: test one
+      // byte in four; anything unexpected falls back to the byte scan (decode checks every byte).
+      const unsigned char* space = p + 4;
+      while (space < end && k_base64_or_pad[*space]) space += 4;
+      if (space >= end || *space != ' ') {
+        space = p;
+        while (space < end && *space != ' ' && *space != '\n') ++space;
+      }
+      if (space == end || *space == '\n') {
+        // Blank lines (and a lone "\r") are skipped; anything else without a space is malformed.
+        const unsigned char* line_end = (space > line && space[-1] == '\r') ? space - 1 : space;
+        if (line_end != line) return bad_line();
+        p = space + 1;
+        continue;
+      }
+      const unsigned char* d = space + 1;
+      while (d < end && *d >= '0' && *d <= '9' && d - space <= 9) {
+        rank = rank * 10 + static_cast<std::uint32_t>(*d++ - '0');
+      }
+      const unsigned char* digits_end = d;
+      if (d < end && *d == '\r') ++d;
+      if (d < end && *d != '\n') return bad_line();
+      if (digits_end == space + 1) return bad_line();
+      p = d < end ? d + 1 : end;
+      len = decode_base64(line, static_cast<std::size_t>(space - line), arena + used);
+    }
     if (len < 0 || len > 0xffff || rank >= (1u << 24)) return bad_line();
     if (rank >= t.m_offsets.size()) {
       const std::size_t grow = std::max<std::size_t>(rank + 1, t.m_offsets.size() * 2);
@@ -173,8 +246,10 @@ Expected<RankTable> RankTable::parse(std::string_view data, std::string_view sou
   t.m_offsets.resize(end_rank);
   t.m_lengths.resize(end_rank);
 
+  // Load factor at most 2/3: inserting (and rejecting a missing key, BPE's commonest lookup) in
+  // a linear-probing table gets much slower as it fills; o200k takes 8 MiB, cl100k 4 MiB.
   std::size_t capacity = 1024;
-  while (capacity < count * 5 / 4) capacity *= 2;
+  while (capacity < count * 3 / 2) capacity *= 2;
   const std::size_t bytes = capacity * sizeof(Slot);
   // Fresh anonymous pages are already zero (no memset); a large table goes on 2 MiB-aligned huge
   // pages: a few faults instead of thousands, and fewer TLB misses in find().

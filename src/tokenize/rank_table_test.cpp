@@ -73,5 +73,35 @@ TEST(RankTable, RejectsDuplicatesAndMissingBytes) {
   EXPECT_FALSE(RankTable::parse(table_text({}) + b64("zz") + " 99999999\n", "big"));  // absurd rank
 }
 
+// Lines of up to 16 base64 characters take a branch-free path, others the general one: tokens of
+// every length across that border (all three paddings), ranks of 1 to 9 digits, leading zeros,
+// CRLF endings and a last line without '\n' must all parse alike.
+TEST(RankTable, ShortAndLongLinesParseAlike) {
+  std::vector<std::string> tokens;
+  for (std::size_t n = 2; n <= 20; ++n) tokens.push_back(std::string(n, static_cast<char>('a' + n)));
+  std::string text = table_text(tokens);
+  const Rank first = 256 + static_cast<Rank>(tokens.size());
+  text += b64("xyz") + " 000" + std::to_string(first) + "\n";     // leading zeros
+  text += b64("wxyz") + " " + std::to_string(first + 1) + "\r\n";  // CRLF
+  text += b64("q1") + " 001234568\n";                              // 9 digits, sparse ranks
+  text += b64("q2") + " 1234567\n";                                // 7 digits
+  text += b64("q3") + " 01234569\n";                               // 8 digits
+  text += b64("last") + " " + std::to_string(first + 2);           // no final newline
+  auto t = RankTable::parse(text, "t");
+  ASSERT_TRUE(t) << t.error().message;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    EXPECT_EQ(t->find(tokens[i]), 256 + i) << tokens[i];
+    EXPECT_EQ(t->bytes(static_cast<Rank>(256 + i)), tokens[i]);
+  }
+  EXPECT_EQ(t->find("xyz"), first);
+  EXPECT_EQ(t->find("wxyz"), first + 1);
+  EXPECT_EQ(t->find("last"), first + 2);
+  EXPECT_EQ(t->find("q1"), 1234568u);
+  EXPECT_EQ(t->find("q2"), 1234567u);
+  EXPECT_EQ(t->find("q3"), 1234569u);
+  EXPECT_EQ(t->rank_end(), 1234570u);
+  EXPECT_EQ(t->size(), 256 + tokens.size() + 6);
+}
+
 }  // namespace
 }  // namespace sluice::tokenize
