@@ -96,15 +96,18 @@ class Mailbox {
 // Writes a stage's output through the redactor into its log file and the mailbox.
 // The log file is created on the first byte: a stage that prints nothing costs no file (a
 // 2000-stage pipeline of quiet commands would otherwise spend much of its time creating inodes).
+// The redacting filter is made on the first byte too (the rule scanner behind it takes tens of
+// milliseconds to load once per run, which a run of quiet stages never needs).
 class StageOutput final : public OutputSink {
  public:
-  StageOutput(int index, std::filesystem::path log_path, std::unique_ptr<StreamFilter> filter, Mailbox& mail)
-      : m_index(index), m_path(std::move(log_path)), m_filter(std::move(filter)), m_mail(mail) {}
+  StageOutput(int index, std::filesystem::path log_path, const StreamFilterFactory* filters, Mailbox& mail)
+      : m_index(index), m_path(std::move(log_path)), m_filters(filters), m_mail(mail) {}
   ~StageOutput() override {
     if (m_fd >= 0) ::close(m_fd);
   }
   void write(std::string_view bytes) override {
     std::lock_guard lock(m_mu);
+    if (!m_filter && m_filters && !bytes.empty()) m_filter = m_filters->make();
     emit(m_filter ? m_filter->write(bytes) : std::string(bytes));
   }
   void finish() {
@@ -137,6 +140,7 @@ class StageOutput final : public OutputSink {
   std::filesystem::path m_path;
   int m_fd = -1;
   bool m_opened = false;
+  const StreamFilterFactory* m_filters;
   std::unique_ptr<StreamFilter> m_filter;
   Mailbox& m_mail;
   mutable std::mutex m_mu;
@@ -324,7 +328,7 @@ Expected<RunResult> Runner::run() {
     const Stage& stage = stages[static_cast<size_t>(i)];
     auto& s = st[static_cast<size_t>(i)];
     fs::path log_path = log_dir / (safe_file_name(stage.name) + ".log");
-    s.output = std::make_unique<StageOutput>(i, log_path, m_filters ? m_filters->make() : nullptr, mail);
+    s.output = std::make_unique<StageOutput>(i, log_path, m_filters, mail);
     s.phase = Phase::running;
     s.started = SteadyClock::now();
     s.record.status = "running";

@@ -37,7 +37,7 @@ CREATE TABLE stages (
   needs         TEXT NOT NULL DEFAULT '',-- comma-separated, for the critical path
   details       TEXT,                    -- JSON owned by the stage kind (e.g. llm phases)
   PRIMARY KEY (run_id, name)
-);
+) WITHOUT ROWID;                         -- one b-tree: a transition rewrites one page, not table + index
 CREATE TABLE step_cache (
   key           TEXT PRIMARY KEY,        -- sha256 of the stage's resolved definition and inputs
   stage         TEXT NOT NULL,
@@ -45,7 +45,7 @@ CREATE TABLE step_cache (
   created_ms    INTEGER NOT NULL,
   last_used_ms  INTEGER NOT NULL,
   duration_ms   INTEGER NOT NULL         -- how long the real run took (time saved by a hit)
-);
+) WITHOUT ROWID;
 CREATE TABLE file_stats (
   path          TEXT PRIMARY KEY,
   size          INTEGER NOT NULL,
@@ -53,7 +53,7 @@ CREATE TABLE file_stats (
   ctime_ns      INTEGER NOT NULL,
   inode         INTEGER NOT NULL,
   sha256        TEXT NOT NULL
-);
+) WITHOUT ROWID;
 )sql";
 
 // v2: LLM calls, the spend ledger and the response cache (owned by the llm engine, see
