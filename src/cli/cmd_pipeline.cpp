@@ -55,6 +55,12 @@ std::optional<pipeline::Pipeline> load_or_report(const std::string& file) {
   return std::move(r.pipeline);
 }
 
+// A stage log's content for JUnit failure details (logs are already redacted).
+std::optional<std::string> read_log(const std::string& path) {
+  auto t = base::read_file(path);
+  return t ? std::optional<std::string>(std::move(*t)) : std::nullopt;
+}
+
 std::vector<std::string> current_env() {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
@@ -161,10 +167,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     return w.has_value();
   };
   bool wrote = write_out(a.json_path, report::to_json(rep));
-  wrote = write_out(a.junit_path, report::to_junit(rep, [](const std::string& path) -> std::optional<std::string> {
-            auto t = base::read_file(path);
-            return t ? std::optional<std::string>(*t) : std::nullopt;
-          })) && wrote;
+  wrote = write_out(a.junit_path, report::to_junit(rep, read_log)) && wrote;
 
   int ok = 0, failed = 0, skipped = 0;
   for (const auto& s : result->stages) {
@@ -321,11 +324,7 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
   if (format == "json") {
     std::fputs(report::to_json(rep).c_str(), stdout);
   } else if (format == "junit") {
-    std::fputs(report::to_junit(rep, [](const std::string& path) -> std::optional<std::string> {
-                 auto t = base::read_file(path);
-                 return t ? std::optional<std::string>(*t) : std::nullopt;
-               }).c_str(),
-               stdout);
+    std::fputs(report::to_junit(rep, read_log).c_str(), stdout);
   } else {
     std::fputs(report::to_text(rep).c_str(), stdout);
   }

@@ -76,10 +76,10 @@ class Input {
   }
 
   static Expected<Input> stdin_input() {
+    auto text = read_all_stdin();
+    if (!text) return tl::unexpected(text.error());
     Input in;
-    char buf[1 << 16];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, stdin)) > 0;) in.m_data.append(buf, n);
-    if (std::ferror(stdin)) return make_error(ErrorCode::io, "cannot read standard input");
+    in.m_data = std::move(*text);
     return in;
   }
 

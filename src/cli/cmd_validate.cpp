@@ -27,14 +27,6 @@ struct ValidateK8sArgs {
   bool list_checks = false;
 };
 
-std::string read_stdin() {
-  std::string text;
-  char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) text.append(buf, n);
-  return text;
-}
-
 std::string default_cache_dir() { return (user_cache_dir() / "schemas").string(); }
 
 int run_validate_k8s(const ValidateK8sArgs& a) {
@@ -71,7 +63,12 @@ int run_validate_k8s(const ValidateK8sArgs& a) {
   std::optional<std::string> stdin_text;
   for (const auto& p : a.paths) {
     if (p == "-") {
-      stdin_text = read_stdin();
+      auto text = read_all_stdin();
+      if (!text) {
+        std::fprintf(stderr, "sluice validate k8s: %s\n", text.error().message.c_str());
+        return k_exit_usage;
+      }
+      stdin_text = std::move(*text);
       break;
     }
   }

@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -11,6 +12,14 @@ namespace sluice::cli {
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return (v != nullptr) ? std::string(v) : fallback;
+}
+
+Expected<std::string> read_all_stdin() {
+  std::string text;
+  char buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, stdin)) > 0;) text.append(buf, n);
+  if (std::ferror(stdin)) return make_error(ErrorCode::io, "cannot read standard input");
+  return text;
 }
 
 std::filesystem::path user_cache_dir() {

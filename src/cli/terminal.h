@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include "base/error.h"
+
 namespace sluice::cli {
 
 struct TerminalInfo {
@@ -19,6 +21,9 @@ struct TerminalInfo {
 
 // Reads an environment variable; empty when unset. cli is the only module that calls getenv.
 [[nodiscard]] std::string env_or(const char* name, const std::string& fallback = {});
+
+// Reads all of standard input (for the "-" argument of several commands).
+[[nodiscard]] Expected<std::string> read_all_stdin();
 
 // sluice's user-wide cache: $SLUICE_CACHE_DIR, else $XDG_CACHE_HOME/sluice, else
 // ~/.cache/sluice. Holds schemas/, secrets/ (compiled rule databases) and tiktoken/.
