@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -73,6 +75,53 @@ int Child::wait() {
   return -1;
 }
 
+namespace {
+// PATH lookups are remembered for the process's life: a pipeline of 2,000 `sh` stages would
+// otherwise probe every PATH directory 2,000 times. Only absolute PATH directories are
+// remembered (a relative one depends on the working directory), and spawn() looks again when
+// a remembered program cannot be started.
+std::mutex g_path_mu;
+std::unordered_map<std::string, std::string> g_path_cache;
+
+std::string path_key(const std::string& name, const std::string& path_value) { return path_value + '\n' + name; }
+
+void forget_resolved(const std::string& name, const std::string& path_value) {
+  std::lock_guard lock(g_path_mu);
+  g_path_cache.erase(path_key(name, path_value));
+}
+
+std::string resolve_in_path(const std::string& name, const std::string& path_value, bool& cached) {
+  cached = false;
+  if (name.find('/') != std::string::npos) return name;
+  const std::string key = path_key(name, path_value);
+  {
+    std::lock_guard lock(g_path_mu);
+    if (auto it = g_path_cache.find(key); it != g_path_cache.end()) {
+      cached = true;
+      return it->second;
+    }
+  }
+  bool cacheable = true;
+  size_t begin = 0;
+  for (;;) {
+    size_t end = path_value.find(':', begin);
+    std::string dir = path_value.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    if (dir.empty() || dir[0] != '/') cacheable = false;
+    std::string cand = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(cand.c_str(), X_OK) == 0) {
+      if (cacheable) {
+        std::lock_guard lock(g_path_mu);
+        g_path_cache[key] = cand;
+      }
+      return cand;
+    }
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  return name;  // not found: posix_spawn reports ENOENT for it
+}
+}  // namespace
+
 Expected<Child> spawn(const SpawnOptions& opts) {
   if (opts.argv.empty()) return make_error(ErrorCode::invalid_input, "spawn: empty command");
   int fds[2];
@@ -109,20 +158,15 @@ Expected<Child> spawn(const SpawnOptions& opts) {
   envp.push_back(nullptr);
 
   // Resolve argv[0] against the child's PATH ourselves so the child's env decides.
-  std::string exe = opts.argv[0];
-  if (exe.find('/') == std::string::npos) {
-    std::stringstream ss(path_value);
-    std::string dir;
-    while (std::getline(ss, dir, ':')) {
-      std::string cand = (dir.empty() ? "." : dir) + "/" + exe;
-      if (::access(cand.c_str(), X_OK) == 0) {
-        exe = cand;
-        break;
-      }
-    }
-  }
+  bool cached = false;
+  std::string exe = resolve_in_path(opts.argv[0], path_value, cached);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), envp.data());
+  if (rc != 0 && cached) {  // the program moved since it was looked up: look again
+    forget_resolved(opts.argv[0], path_value);
+    exe = resolve_in_path(opts.argv[0], path_value, cached);
+    rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), envp.data());
+  }
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   ::close(fds[1]);

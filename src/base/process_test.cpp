@@ -4,9 +4,13 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
+
+#include "base/files.h"
 
 using namespace sluice::base;
 
@@ -53,4 +57,35 @@ TEST(Process, MissingProgramIsAnError) {
   auto c = spawn({{"definitely-not-a-program-xyz"}, {"PATH=/usr/bin:/bin"}, {}});
   ASSERT_FALSE(c.has_value());
   EXPECT_NE(c.error().message.find("definitely-not-a-program-xyz"), std::string::npos);
+}
+
+TEST(Process, TheChildsPathDecidesAndARememberedProgramThatMovedIsLookedUpAgain) {
+  sluice::base::TempDir dir("sluice-path-test");
+  const auto a = dir.path() / "a";
+  const auto b = dir.path() / "b";
+  std::filesystem::create_directories(a);
+  std::filesystem::create_directories(b);
+  auto tool = [](const std::filesystem::path& at, const std::string& says) {
+    ASSERT_TRUE(atomic_write(at, "#!/bin/sh\necho " + says + "\n").has_value());
+    ::chmod(at.c_str(), 0755);
+  };
+  const std::string path = "PATH=" + a.string() + ":" + b.string() + ":/usr/bin:/bin";
+  tool(a / "sluice-path-probe", "from-a");
+  tool(b / "sluice-path-probe", "from-b");
+  auto first = spawn({{"sluice-path-probe"}, {path}, {}});
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(drain(*first), "from-a\n");
+  EXPECT_EQ(first->wait(), 0);
+  // The lookup for this PATH is remembered; when that program goes away the next spawn looks
+  // again instead of failing.
+  std::filesystem::remove(a / "sluice-path-probe");
+  auto second = spawn({{"sluice-path-probe"}, {path}, {}});
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(drain(*second), "from-b\n");
+  EXPECT_EQ(second->wait(), 0);
+  // Another PATH is another lookup.
+  auto only_b = spawn({{"sluice-path-probe"}, {"PATH=" + b.string()}, {}});
+  ASSERT_TRUE(only_b.has_value());
+  EXPECT_EQ(drain(*only_b), "from-b\n");
+  EXPECT_EQ(only_b->wait(), 0);
 }

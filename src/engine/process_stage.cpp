@@ -19,98 +19,165 @@ std::vector<std::string> shell_argv(const std::string& shell, const std::string&
   return {shell, "-c", command};
 }
 
+using Clock = StageAttempt::Clock;
+
+int poll_timeout_ms(std::optional<Clock::time_point> deadline, Clock::time_point now) {
+  if (!deadline) return -1;
+  if (*deadline <= now) return 0;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(*deadline - now).count();
+  return static_cast<int>(std::min<int64_t>((us + 999) / 1000, 1'000'000));
+}
+
 namespace {
-using Clock = std::chrono::steady_clock;
 
-int ms_until(Clock::time_point t) {
-  auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
-  return d < 0 ? 0 : static_cast<int>(std::min<int64_t>(d, 1'000'000));
-}
+constexpr auto k_drain = std::chrono::milliseconds(200);
 
-// Reads what is available; returns false at EOF or error.
-bool pump(base::Child& child, OutputSink& out) {
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(child.output_fd(), buf, sizeof buf);
-    if (n > 0) {
-      out.write(std::string_view(buf, static_cast<size_t>(n)));
-      continue;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN;
+// One attempt of a command: a state machine over the child's pidfd and output pipe.
+//   running  -> (deadline) SIGTERM, kill_at = now + grace -> (kill_at) SIGKILL
+//   running  -> (cancel)   SIGTERM, kill_at = now + grace
+//   any      -> (pidfd readable) exited: SIGKILL the rest of the group, drain output for at
+//               most k_drain, reap, outcome.
+class ProcessAttempt final : public StageAttempt {
+ public:
+  ProcessAttempt(base::Child child, OutputSink& out, std::chrono::milliseconds timeout,
+                 std::chrono::milliseconds grace, Clock::time_point start)
+      : m_child(std::move(child)), m_out(out), m_timeout(timeout), m_grace(grace) {
+    if (timeout.count() > 0) m_deadline = start + timeout;
   }
-}
+
+  int fds(int out[k_max_fds]) const override {
+    int n = 0;
+    if (!m_exited) out[n++] = m_child.pidfd();
+    if (m_child.output_fd() >= 0) out[n++] = m_child.output_fd();
+    return n;
+  }
+
+  std::optional<Clock::time_point> deadline() const override {
+    if (m_exited) return m_drain_until;
+    if (m_kill_at) return m_kill_at;
+    return m_deadline;
+  }
+
+  void cancel(Clock::time_point now) override {
+    if (m_exited || m_kill_at) return;
+    m_cancelled = true;
+    m_child.signal_group(SIGTERM);
+    m_kill_at = now + m_grace;
+  }
+
+  std::optional<StageOutcome> advance(const short* revents, Clock::time_point now) override {
+    int k = 0;
+    bool pid_ready = false;
+    if (!m_exited) pid_ready = (revents[k++] & (POLLIN | POLLHUP | POLLERR)) != 0;
+    if (m_child.output_fd() >= 0 && (revents[k] & (POLLIN | POLLHUP | POLLERR))) pump();
+    if (pid_ready && !m_exited) {
+      m_exited = true;
+      // The command has exited (a zombie until reaped, so its pgid cannot be reused yet): kill
+      // whatever it left behind in its group, then collect the last output.
+      m_child.signal_group(SIGKILL);
+      if (m_child.output_fd() >= 0) {
+        m_drain_until = now + k_drain;
+        pump();
+      }
+    }
+    if (m_exited) {
+      if (m_child.output_fd() >= 0 && now < *m_drain_until) return std::nullopt;
+      m_child.close_output();
+      return finish(m_child.wait());
+    }
+    if (m_kill_at) {
+      if (now >= *m_kill_at) {
+        m_child.signal_group(SIGKILL);
+        m_kill_at = now + std::chrono::hours(1);  // already killed; just wait for the exit
+      }
+    } else if (m_deadline && now >= *m_deadline) {
+      m_timed_out = true;
+      m_child.signal_group(SIGTERM);
+      m_kill_at = now + m_grace;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  // Reads what is available; closes the pipe at EOF or error.
+  void pump() {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(m_child.output_fd(), buf, sizeof buf);
+      if (n > 0) {
+        m_out.write(std::string_view(buf, static_cast<size_t>(n)));
+        if (static_cast<size_t>(n) < sizeof buf) return;  // likely drained; poll says when there is more
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      m_child.close_output();
+      return;
+    }
+  }
+
+  StageOutcome finish(int code) const {
+    if (m_cancelled) return {OutcomeStatus::cancelled, code, "cancelled", std::nullopt};
+    if (m_timed_out) {
+      return {OutcomeStatus::timeout, code, fmt::format("timed out after {}", base::format_duration(m_timeout)),
+              std::nullopt};
+    }
+    if (code == 0) return {OutcomeStatus::success, 0, "", std::nullopt};
+    std::string why = code > 128 && code < 160 ? fmt::format("killed by signal {}", code - 128)
+                                                : fmt::format("exit code {}", code);
+    return {OutcomeStatus::failed, code, why, std::nullopt};
+  }
+
+  base::Child m_child;
+  OutputSink& m_out;
+  std::chrono::milliseconds m_timeout;
+  std::chrono::milliseconds m_grace;
+  std::optional<Clock::time_point> m_deadline;     // the stage's timeout
+  std::optional<Clock::time_point> m_kill_at;      // set once SIGTERM was sent
+  std::optional<Clock::time_point> m_drain_until;  // set once the command exited
+  bool m_exited = false;
+  bool m_timed_out = false;
+  bool m_cancelled = false;
+};
+
 }  // namespace
 
-StageOutcome ProcessStageExecutor::execute(StageContext& ctx) {
+Expected<std::unique_ptr<StageAttempt>> ProcessStageExecutor::start(StageContext& ctx) {
   base::SpawnOptions opts;
   opts.argv = shell_argv(ctx.stage.shell, ctx.stage.run);
   opts.env = ctx.env;
   opts.cwd = ctx.stage.working_directory.empty() ? ctx.workspace : ctx.workspace / ctx.stage.working_directory;
   auto spawned = base::spawn(opts);
-  if (!spawned) return {OutcomeStatus::failed, std::nullopt, spawned.error().message, std::nullopt};
-  base::Child child = std::move(*spawned);
+  if (!spawned) return tl::unexpected(spawned.error());
+  return std::make_unique<ProcessAttempt>(std::move(*spawned), ctx.output, ctx.timeout, ctx.kill_grace,
+                                          Clock::now());
+}
 
-  const auto start = Clock::now();
-  std::optional<Clock::time_point> deadline;
-  if (ctx.timeout.count() > 0) deadline = start + ctx.timeout;
-  std::optional<Clock::time_point> kill_at;  // set once SIGTERM was sent
-  bool timed_out = false, cancelled = false, exited = false, output_open = true;
-
-  while (!exited) {
-    pollfd fds[3] = {{child.pidfd(), POLLIN, 0}, {ctx.cancel.fd(), POLLIN, 0}, {child.output_fd(), POLLIN, 0}};
-    nfds_t n = output_open ? 3 : 2;
-    int wait_ms = -1;
-    if (kill_at) wait_ms = ms_until(*kill_at);
-    else if (deadline) wait_ms = ms_until(*deadline);
-    int rc = ::poll(fds, n, wait_ms);
-    if (rc < 0 && errno != EINTR) break;
-    if (output_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (!pump(child, ctx.output)) {
-        output_open = false;
-        child.close_output();
-      }
+StageOutcome ProcessStageExecutor::execute(StageContext& ctx) {
+  auto started = start(ctx);
+  if (!started) return {OutcomeStatus::failed, std::nullopt, started.error().message, std::nullopt};
+  StageAttempt& attempt = **started;
+  bool cancel_seen = false;
+  for (;;) {
+    pollfd fds[StageAttempt::k_max_fds + 1];
+    int own[StageAttempt::k_max_fds];
+    const int n = attempt.fds(own);
+    for (int k = 0; k < n; ++k) fds[k] = {own[k], POLLIN, 0};
+    fds[n] = {ctx.cancel.fd(), POLLIN, 0};
+    const int rc = ::poll(fds, static_cast<nfds_t>(cancel_seen ? n : n + 1),
+                          poll_timeout_ms(attempt.deadline(), Clock::now()));
+    if (rc < 0 && errno != EINTR) {
+      attempt.cancel(Clock::now());  // cannot wait any more: stop the command rather than orphan it
     }
-    if (fds[0].revents & POLLIN) exited = true;
-    auto now = Clock::now();
-    if (!exited && !kill_at) {
-      if ((fds[1].revents & POLLIN) || ctx.cancel.cancelled()) {
-        cancelled = true;
-      } else if (deadline && now >= *deadline) {
-        timed_out = true;
-      }
-      if (cancelled || timed_out) {
-        child.signal_group(SIGTERM);
-        kill_at = now + ctx.kill_grace;
-      }
-    } else if (!exited && kill_at && now >= *kill_at) {
-      child.signal_group(SIGKILL);
-      kill_at = now + std::chrono::hours(1);  // already killed; just wait for the exit
+    const auto now = Clock::now();
+    if (!cancel_seen && (ctx.cancel.cancelled() || (fds[n].revents & POLLIN))) {
+      cancel_seen = true;
+      attempt.cancel(now);
     }
+    short revents[StageAttempt::k_max_fds];
+    for (int k = 0; k < n; ++k) revents[k] = rc > 0 ? fds[k].revents : 0;
+    if (auto outcome = attempt.advance(revents, now)) return std::move(*outcome);
   }
-  // The command has exited (a zombie until reaped, so its pgid cannot be reused yet): kill
-  // whatever it left behind in its group, then collect the last output.
-  child.signal_group(SIGKILL);
-  if (output_open) {
-    const auto drain_until = Clock::now() + std::chrono::milliseconds(200);
-    for (;;) {
-      pollfd p{child.output_fd(), POLLIN, 0};
-      if (::poll(&p, 1, ms_until(drain_until)) <= 0) break;
-      if (!pump(child, ctx.output)) break;
-    }
-    child.close_output();
-  }
-  int code = child.wait();
-  if (cancelled) return {OutcomeStatus::cancelled, code, "cancelled", std::nullopt};
-  if (timed_out) {
-    return {OutcomeStatus::timeout, code,
-            fmt::format("timed out after {}", base::format_duration(ctx.timeout)), std::nullopt};
-  }
-  if (code == 0) return {OutcomeStatus::success, 0, "", std::nullopt};
-  std::string why = code > 128 && code < 160 ? fmt::format("killed by signal {}", code - 128)
-                                              : fmt::format("exit code {}", code);
-  return {OutcomeStatus::failed, code, why, std::nullopt};
 }
 
 }  // namespace sluice::engine

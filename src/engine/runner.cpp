@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "engine/process_stage.h"
 #include "engine/step_cache.h"
 #include "pipeline/graph.h"
 
@@ -93,15 +94,18 @@ class Mailbox {
   int m_fd;
 };
 
-// Writes a stage's output through the redactor into its log file and the mailbox.
+// Writes a stage's output through the redactor into its log file, and on to the event sink:
+// directly for a stage driven by the scheduler thread, through the mailbox for one on a worker.
 // The log file is created on the first byte: a stage that prints nothing costs no file (a
 // 2000-stage pipeline of quiet commands would otherwise spend much of its time creating inodes).
 // The redacting filter is made on the first byte too (the rule scanner behind it takes tens of
 // milliseconds to load once per run, which a run of quiet stages never needs).
 class StageOutput final : public OutputSink {
  public:
-  StageOutput(int index, std::filesystem::path log_path, const StreamFilterFactory* filters, Mailbox& mail)
-      : m_index(index), m_path(std::move(log_path)), m_filters(filters), m_mail(mail) {}
+  StageOutput(int index, std::filesystem::path log_path, const StreamFilterFactory* filters, Mailbox& mail,
+              EventSink* direct, const Stage& stage)
+      : m_index(index), m_path(std::move(log_path)), m_filters(filters), m_mail(mail), m_direct(direct),
+        m_stage(stage) {}
   ~StageOutput() override {
     if (m_fd >= 0) ::close(m_fd);
   }
@@ -134,7 +138,11 @@ class StageOutput final : public OutputSink {
         off += static_cast<size_t>(n);
       }
     }
-    m_mail.post({Message::Type::output, m_index, std::move(s), 0, {}});
+    if (m_direct) {
+      m_direct->stage_output(m_stage, s);
+    } else {
+      m_mail.post({Message::Type::output, m_index, std::move(s), 0, {}});
+    }
   }
   int m_index;
   std::filesystem::path m_path;
@@ -143,6 +151,8 @@ class StageOutput final : public OutputSink {
   const StreamFilterFactory* m_filters;
   std::unique_ptr<StreamFilter> m_filter;
   Mailbox& m_mail;
+  EventSink* m_direct;  // non-null: the writer is the scheduler thread
+  const Stage& m_stage;
   mutable std::mutex m_mu;
 };
 
@@ -168,6 +178,11 @@ struct StageState {
   std::string key;
   SteadyClock::time_point started;
   std::unique_ptr<StageOutput> output;
+  // A polled stage (driven by the scheduler thread): its environment, attempt number and the
+  // attempt in progress.
+  std::vector<std::string> env;
+  int attempt_no = 0;
+  std::unique_ptr<StageAttempt> attempt;
 };
 
 // At most `size` threads, started on demand and reused: a thread per stage costs a clone and
@@ -324,11 +339,54 @@ Expected<RunResult> Runner::run() {
     }
   };
 
-  auto start_worker = [&](int i) {
+  // The environment every stage starts from: sluice's own, the pipeline's `env`, the run id
+  // and workspace (built once; each stage adds its own `env` and name).
+  std::vector<std::string> run_env = m_opts.base_env;
+  auto set_env = [](std::vector<std::string>& env, const std::string& k, const std::string& v) {
+    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) {
+      return e.size() > k.size() && e[k.size()] == '=' && e.compare(0, k.size(), k) == 0;
+    });
+    std::string entry = k + "=" + v;
+    if (it != env.end()) *it = std::move(entry); else env.push_back(std::move(entry));
+  };
+  for (const auto& [k, v] : m_pipeline.env) set_env(run_env, k, v);
+  set_env(run_env, "SLUICE_RUN_ID", result.run.id);
+  set_env(run_env, "SLUICE_WORKSPACE", m_opts.workspace.string());
+
+  std::vector<int> polled;  // stages whose attempt the scheduler thread drives, start order
+  std::function<void(int, StageOutcome)> end_attempt;
+  auto getenv_of = [](const std::vector<std::string>& env) {
+    return [&env](std::string_view name) -> std::optional<std::string> {
+      for (const auto& e : env) {
+        if (e.size() > name.size() && e[name.size()] == '=' && e.compare(0, name.size(), name) == 0) {
+          return e.substr(name.size() + 1);
+        }
+      }
+      return std::nullopt;
+    };
+  };
+  // Starts attempt s.attempt_no of a polled stage; a failure to start ends the attempt.
+  auto begin_attempt = [&](int i, StageExecutor& exec) {
     const Stage& stage = stages[static_cast<size_t>(i)];
     auto& s = st[static_cast<size_t>(i)];
+    StageContext ctx{m_pipeline, stage, m_opts.workspace, s.env, result.run.id, s.attempt_no, stage.timeout,
+                     m_pipeline.defaults.kill_grace, *s.output, cancel, getenv_of(s.env)};
+    auto started = exec.start(ctx);
+    if (!started) {
+      end_attempt(i, {OutcomeStatus::failed, std::nullopt, started.error().message, std::nullopt});
+      return;
+    }
+    s.attempt = std::move(*started);
+    polled.push_back(i);
+  };
+
+  auto start_stage = [&](int i) {
+    const Stage& stage = stages[static_cast<size_t>(i)];
+    auto& s = st[static_cast<size_t>(i)];
+    StageExecutor* exec = m_executors.count(stage.kind) ? m_executors.at(stage.kind) : nullptr;
+    const bool is_polled = exec != nullptr && exec->pollable();
     fs::path log_path = log_dir / (safe_file_name(stage.name) + ".log");
-    s.output = std::make_unique<StageOutput>(i, log_path, m_filters, mail);
+    s.output = std::make_unique<StageOutput>(i, log_path, m_filters, mail, is_polled ? &m_sink : nullptr, stage);
     s.phase = Phase::running;
     s.started = SteadyClock::now();
     s.record.status = "running";
@@ -341,27 +399,21 @@ Expected<RunResult> Runner::run() {
     ++running;
     m_sink.stage_started(stage, 1);
 
-    std::vector<std::string> env = m_opts.base_env;
-    auto set_env = [&env](const std::string& k, const std::string& v) {
-      std::string prefix = k + "=";
-      auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
-      if (it != env.end()) *it = prefix + v; else env.push_back(prefix + v);
-    };
-    for (const auto& [k, v] : m_pipeline.env) set_env(k, v);
-    for (const auto& [k, v] : stage.env) set_env(k, v);
-    set_env("SLUICE_RUN_ID", result.run.id);
-    set_env("SLUICE_STAGE", stage.name);
-    set_env("SLUICE_WORKSPACE", m_opts.workspace.string());
-    StageExecutor* exec = m_executors.count(stage.kind) ? m_executors.at(stage.kind) : nullptr;
+    std::vector<std::string> env = run_env;
+    for (const auto& [k, v] : stage.env) {
+      if (k != "SLUICE_RUN_ID" && k != "SLUICE_WORKSPACE") set_env(env, k, v);  // sluice's own win
+    }
+    set_env(env, "SLUICE_STAGE", stage.name);
 
-    pool.submit([this, i, &stage, &mail, &cancel, &s, env = std::move(env), exec, run_id = result.run.id] {
-      auto getenv = [&env](std::string_view name) -> std::optional<std::string> {
-        std::string prefix = std::string(name) + "=";
-        for (const auto& e : env) {
-          if (e.rfind(prefix, 0) == 0) return e.substr(prefix.size());
-        }
-        return std::nullopt;
-      };
+    if (is_polled) {
+      s.env = std::move(env);
+      s.attempt_no = 1;
+      begin_attempt(i, *exec);
+      return;
+    }
+    pool.submit([this, i, &stage, &mail, &cancel, &s, env = std::move(env), exec, run_id = result.run.id,
+                 getenv_of] {
+      auto getenv = getenv_of(env);
       StageOutcome outcome;
       int attempt = 1;
       if (exec == nullptr) {
@@ -402,8 +454,10 @@ Expected<RunResult> Runner::run() {
           restart = true;
           break;
         }
-        if (stopping || interrupted || running >= m_opts.jobs ||
-            std::any_of(stage.locks.begin(), stage.locks.end(),
+        // Nothing more can start (finish_stage skips the dependents of a failure at once, so no
+        // ready stage is left waiting to be skipped): stop scanning the ready set.
+        if (stopping || interrupted || running >= m_opts.jobs) break;
+        if (std::any_of(stage.locks.begin(), stage.locks.end(),
                         [&](const std::string& l) { return held_locks.count(l) > 0; })) {
           ++it;
           continue;
@@ -436,9 +490,19 @@ Expected<RunResult> Runner::run() {
           }
         }
         it = ready.erase(it);
-        start_worker(i);
+        start_stage(i);
+        if (s.phase == Phase::done) {  // could not even start: what it unblocked is ready now
+          restart = true;
+          break;
+        }
       }
     }
+  };
+
+  auto cancel_all = [&]() {
+    cancel.cancel();
+    const auto now = SteadyClock::now();
+    for (int i : polled) st[static_cast<size_t>(i)].attempt->cancel(now);
   };
 
   auto on_done = [&](Message& m) {
@@ -475,9 +539,30 @@ Expected<RunResult> Runner::run() {
       if (first_failure.empty()) first_failure = stage.name;
       if (!m_opts.keep_going) {
         stopping = true;
-        if (m_opts.cancel_on_failure) cancel.cancel();
+        if (m_opts.cancel_on_failure) cancel_all();
       }
     }
+  };
+
+  end_attempt = [&](int i, StageOutcome outcome) {
+    const Stage& stage = stages[static_cast<size_t>(i)];
+    auto& s = st[static_cast<size_t>(i)];
+    s.attempt.reset();
+    if (s.attempt_no <= stage.retries && should_retry(stage, outcome) && !cancel.cancelled()) {
+      std::string why = outcome.reason.empty() ? "failed" : outcome.reason;
+      s.output->write(fmt::format("\n--- sluice: attempt {} failed ({}); retrying, attempt {} of {} ---\n",
+                                  s.attempt_no, why, s.attempt_no + 1, stage.retries + 1));
+      ++s.attempt_no;
+      s.record.attempts = s.attempt_no;
+      persist(s);
+      m_sink.stage_retrying(stage, s.attempt_no, why);
+      begin_attempt(i, *m_executors.at(stage.kind));
+      return;
+    }
+    s.output->finish();
+    s.env = {};
+    Message m{Message::Type::done, i, {}, s.attempt_no, std::move(outcome)};
+    on_done(m);
   };
 
   {
@@ -488,43 +573,102 @@ Expected<RunResult> Runner::run() {
     });
     if (!r && !fatal) fatal = r.error();
   }
-  while (running > 0) {
-    pollfd fds[2] = {{mail.fd(), POLLIN, 0}, {m_opts.interrupt_fd, POLLIN, 0}};
-    int rc = ::poll(fds, m_opts.interrupt_fd >= 0 ? 2 : 1, -1);
-    if (rc < 0 && errno != EINTR) break;
-    if (m_opts.interrupt_fd >= 0 && (fds[1].revents & POLLIN) && !interrupted) {
-      interrupted = true;
-      stopping = true;
-      cancel.cancel();
-    }
-    auto messages = mail.take();
-    bool changed = false;
-    // Every transition of this wake-up is committed in one transaction (each is still recorded
-    // before the next wait, so a SIGKILL loses nothing that already happened).
-    if (auto b = db.db().exec("BEGIN IMMEDIATE"); !b && !fatal) fatal = b.error();
-    for (auto& m : messages) {
-      const Stage& stage = stages[static_cast<size_t>(m.stage)];
-      switch (m.type) {
-        case Message::Type::output: m_sink.stage_output(stage, m.text); break;
-        case Message::Type::retry: {
-          auto& s = st[static_cast<size_t>(m.stage)];
-          s.record.attempts = m.attempt;
-          persist(s);
-          m_sink.stage_retrying(stage, m.attempt, m.text);
-          break;
-        }
-        case Message::Type::done:
-          on_done(m);
-          changed = true;
-          break;
-      }
-    }
-    if (changed) schedule();
+  // Transitions are committed in groups: one transaction stays open across wake-ups for at most
+  // k_commit_interval (a commit per stage costs a WAL append and a lock round trip, about a fifth
+  // of a quick stage's scheduling cost). A SIGKILL loses at most that much of the record; the run
+  // still shows as interrupted. While a worker-thread stage runs (llm, validate: they write
+  // their own rows from another connection) every wake-up commits, so they never wait on us.
+  constexpr auto k_commit_interval = std::chrono::milliseconds(50);
+  std::optional<SteadyClock::time_point> txn_since;
+  auto commit = [&]() {
+    if (!txn_since) return;
+    txn_since.reset();
     if (auto c = db.db().exec("COMMIT"); !c) {
       (void)db.db().exec("ROLLBACK");
       if (!fatal) fatal = c.error();
     }
+  };
+  std::vector<pollfd> fds;
+  std::vector<std::pair<int, int>> owners;  // (stage, how many of fds) for each polled stage
+  while (running > 0) {
+    fds.clear();
+    owners.clear();
+    fds.push_back({mail.fd(), POLLIN, 0});
+    fds.push_back({m_opts.interrupt_fd, POLLIN, 0});  // poll() ignores a negative fd
+    std::optional<SteadyClock::time_point> wake;
+    for (int i : polled) {
+      const auto& a = *st[static_cast<size_t>(i)].attempt;
+      int own[StageAttempt::k_max_fds];
+      const int n = a.fds(own);
+      for (int k = 0; k < n; ++k) fds.push_back({own[k], POLLIN, 0});
+      owners.emplace_back(i, n);
+      if (auto d = a.deadline(); d && (!wake || *d < *wake)) wake = d;
+    }
+    if (txn_since && (!wake || *txn_since + k_commit_interval < *wake)) wake = *txn_since + k_commit_interval;
+    int rc = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), poll_timeout_ms(wake, SteadyClock::now()));
+    if (rc < 0 && errno != EINTR) break;
+    if (rc < 0) continue;
+    const auto now = SteadyClock::now();
+    if (m_opts.interrupt_fd >= 0 && (fds[1].revents & POLLIN) && !interrupted) {
+      interrupted = true;
+      stopping = true;
+      cancel_all();
+    }
+    bool changed = false;
+    if (!txn_since) {
+      if (auto b = db.db().exec("BEGIN IMMEDIATE"); !b) {
+        if (!fatal) fatal = b.error();
+      } else {
+        txn_since = now;
+      }
+    }
+    // Polled attempts first, in start order; an attempt that ends may start its next attempt
+    // (appended to `polled`), so this walks the owners captured before the wait.
+    size_t at = 2;
+    for (const auto& [i, n] : owners) {
+      short revents[StageAttempt::k_max_fds] = {};
+      bool ready_now = false;
+      for (int k = 0; k < n; ++k) {
+        revents[k] = fds[at + static_cast<size_t>(k)].revents;
+        ready_now = ready_now || revents[k] != 0;
+      }
+      at += static_cast<size_t>(n);
+      auto& s = st[static_cast<size_t>(i)];
+      if (!s.attempt) continue;
+      auto d = s.attempt->deadline();
+      if (!ready_now && !(d && *d <= now)) continue;
+      if (auto outcome = s.attempt->advance(revents, now)) {
+        polled.erase(std::find(polled.begin(), polled.end(), i));
+        end_attempt(i, std::move(*outcome));
+        changed = true;
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      for (auto& m : mail.take()) {
+        const Stage& stage = stages[static_cast<size_t>(m.stage)];
+        switch (m.type) {
+          case Message::Type::output: m_sink.stage_output(stage, m.text); break;
+          case Message::Type::retry: {
+            auto& s = st[static_cast<size_t>(m.stage)];
+            s.record.attempts = m.attempt;
+            persist(s);
+            m_sink.stage_retrying(stage, m.attempt, m.text);
+            break;
+          }
+          case Message::Type::done:
+            on_done(m);
+            changed = true;
+            break;
+        }
+      }
+    }
+    if (changed) schedule();
+    if (txn_since && (running == 0 || running > static_cast<int>(polled.size()) || interrupted ||
+                      SteadyClock::now() - *txn_since >= k_commit_interval)) {
+      commit();
+    }
   }
+  commit();
   // Whatever never started: skipped with the reason.
   for (int i : *selected) {
     auto& s = st[static_cast<size_t>(i)];

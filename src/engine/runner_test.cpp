@@ -370,3 +370,94 @@ stages:
   EXPECT_EQ(status_of(*r, "c"), "skipped");
   EXPECT_EQ(record_of(*r, "c").reason.value_or(""), "needs \"a\" which failed");
 }
+
+namespace {
+// A stage kind that runs on a worker thread (as llm and validate do): prints, waits, succeeds
+// or fails on request.
+struct WorkerExecutor final : StageExecutor {
+  StageOutcome execute(StageContext& ctx) override {
+    ctx.output.write("worker " + ctx.stage.name + "\n");
+    std::this_thread::sleep_for(50ms);
+    if (ctx.stage.run.find("fail") != std::string::npos) return {OutcomeStatus::failed, 1, "asked to fail", {}};
+    return {OutcomeStatus::success, 0, "", {}};
+  }
+};
+}  // namespace
+
+TEST(Runner, PolledAndWorkerStagesInterleaveAndAreAllRecorded) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh }
+stages:
+  a: { run: "echo polled a" }
+  w: { run: "worker", needs: [a] }
+  b: { run: "sleep 0.1; echo polled b" }
+  c: { run: "echo polled c", needs: [w, b] }
+)"));
+  ws.pipeline.stages[1].kind = pipeline::StageKind::validate;  // driven by WorkerExecutor
+  WorkerExecutor worker;
+  RunOptions o;
+  o.jobs = 2;
+  RecordingSink sink;
+  auto r = ws.run(o, sink, nullptr, {{pipeline::StageKind::validate, &worker}});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->run.status, "success");
+  for (const char* name : {"a", "w", "b", "c"}) EXPECT_EQ(status_of(*r, name), "success") << name;
+  EXPECT_NE(sink.output.find("polled a\n"), std::string::npos);
+  EXPECT_NE(sink.output.find("worker w\n"), std::string::npos);
+  EXPECT_NE(sink.output.find("polled c\n"), std::string::npos);
+  EXPECT_EQ(ws.read(".sluice/runs/" + r->run.id + "/w.log"), "worker w\n");
+  // Every stage's final state reached the database (transitions are committed in groups).
+  auto store = store::StateStore::open(ws.dir.path() / ".sluice");
+  ASSERT_TRUE(store.has_value());
+  auto stages = (*store)->stages_of(r->run.id);
+  ASSERT_TRUE(stages.has_value());
+  ASSERT_EQ(stages->size(), 4u);
+  for (const auto& s : *stages) EXPECT_EQ(s.status, "success") << s.name;
+}
+
+TEST(Runner, AWorkerStageFailureCancelsPolledStagesWithCancelOnFailure) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+defaults: { shell: sh, kill_grace: 200ms }
+stages:
+  slow: { run: "sleep 23.6 & sleep 23.6" }
+  w: { run: "fail" }
+)"));
+  ws.pipeline.stages[1].kind = pipeline::StageKind::validate;
+  WorkerExecutor worker;
+  RunOptions o;
+  o.jobs = 2;
+  o.cancel_on_failure = true;
+  RecordingSink sink;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ws.run(o, sink, nullptr, {{pipeline::StageKind::validate, &worker}});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(status_of(*r, "w"), "failed");
+  EXPECT_EQ(status_of(*r, "slow"), "cancelled");
+  EXPECT_EQ(count_processes_with("sleep 23.6"), 0);
+}
+
+TEST(Runner, AStageWhoseShellCannotStartFailsWithTheReason) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  broken: { run: "true", shell: /nonexistent/shell, retries: 2 }
+  after: { run: "true", shell: sh, needs: [broken] }
+  other: { run: "touch other-ran", shell: sh }
+)"));
+  RunOptions o;
+  o.jobs = 1;
+  o.keep_going = true;
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const auto& b = record_of(*r, "broken");
+  EXPECT_EQ(b.status, "failed");
+  EXPECT_EQ(b.attempts, 3);  // a failure to start is retried like any failure
+  ASSERT_TRUE(b.reason.has_value());
+  EXPECT_NE(b.reason->find("/nonexistent/shell"), std::string::npos) << *b.reason;
+  EXPECT_EQ(status_of(*r, "after"), "skipped");
+  EXPECT_EQ(status_of(*r, "other"), "success");
+  EXPECT_EQ(ws.read("other-ran"), "");
+}

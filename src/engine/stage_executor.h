@@ -5,11 +5,13 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/error.h"
 #include "engine/cancel.h"
 #include "pipeline/spec.h"
 
@@ -47,12 +49,41 @@ struct StageOutcome {
   std::optional<std::string> details;  // JSON stored with the stage (kind-specific)
 };
 
+// One attempt that needs no thread of its own: the scheduler thread waits on its descriptors
+// together with everything else it waits on (as ninja polls its subprocesses) and calls
+// advance() when one is ready or the deadline has come. This saves a thread hand-off (a futex
+// wake, an eventfd and two context switches) per stage, which is most of a quick stage's cost.
+class StageAttempt {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr int k_max_fds = 2;
+  virtual ~StageAttempt() = default;
+  // The descriptors to wait on for POLLIN (at most k_max_fds); returns how many.
+  [[nodiscard]] virtual int fds(int out[k_max_fds]) const = 0;
+  // When advance() must be called even if no descriptor is ready.
+  [[nodiscard]] virtual std::optional<Clock::time_point> deadline() const = 0;
+  // Does what is due; `revents` holds the poll result of each descriptor fds() returned, in
+  // order. Returns the outcome once the attempt has ended and left nothing running.
+  [[nodiscard]] virtual std::optional<StageOutcome> advance(const short* revents, Clock::time_point now) = 0;
+  // Asks the attempt to stop; it ends (through advance) with a `cancelled` outcome.
+  virtual void cancel(Clock::time_point now) = 0;
+};
+
 class StageExecutor {
  public:
   virtual ~StageExecutor() = default;
   // Runs one attempt of the stage. Called on a worker thread; must return promptly once
   // ctx.cancel is cancelled, leaving no process behind.
   [[nodiscard]] virtual StageOutcome execute(StageContext& ctx) = 0;
+  // Whether this kind implements start(): its attempts are then driven by the scheduler thread
+  // and execute() is not called by the runner.
+  [[nodiscard]] virtual bool pollable() const { return false; }
+  // Starts one attempt (only when pollable()). ctx is used during the call only; the attempt
+  // writes its output to ctx.output, which the caller keeps alive until the attempt ends.
+  // An error means the attempt could not start (its message is the failure reason).
+  [[nodiscard]] virtual Expected<std::unique_ptr<StageAttempt>> start(StageContext& /*ctx*/) {
+    return make_error(ErrorCode::internal, "this stage kind runs on a worker thread, not polled");
+  }
 };
 
 }  // namespace sluice::engine

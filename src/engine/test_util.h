@@ -64,12 +64,14 @@ struct Workspace {
     pipeline = r.pipeline;
     return r.ok();
   }
-  Expected<RunResult> run(RunOptions opts, EventSink& sink, const StreamFilterFactory* filters = nullptr) {
+  Expected<RunResult> run(RunOptions opts, EventSink& sink, const StreamFilterFactory* filters = nullptr,
+                          std::map<pipeline::StageKind, StageExecutor*> extra = {}) {
     static ProcessStageExecutor exec;
     opts.workspace = dir.path();
     opts.state_dir = dir.path() / ".sluice";
     if (opts.base_env.empty()) opts.base_env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
-    Runner runner(pipeline, opts, {{pipeline::StageKind::run, &exec}}, filters, sink);
+    extra.emplace(pipeline::StageKind::run, &exec);
+    Runner runner(pipeline, opts, std::move(extra), filters, sink);
     return runner.run();
   }
   Expected<RunResult> run(RunOptions opts = {}) {

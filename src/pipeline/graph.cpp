@@ -1,15 +1,19 @@
 #include "pipeline/graph.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 namespace sluice::pipeline {
 
 std::vector<std::vector<int>> need_indices(const Pipeline& p) {
   std::vector<std::vector<int>> out(p.stages.size());
+  std::unordered_map<std::string_view, int> index;  // first stage of each name, as index_of
+  for (size_t i = 0; i < p.stages.size(); ++i) index.emplace(p.stages[i].name, static_cast<int>(i));
   for (size_t i = 0; i < p.stages.size(); ++i) {
     for (const auto& n : p.stages[i].needs) {
-      int j = p.index_of(n);
-      if (j >= 0) out[i].push_back(j);
+      auto it = index.find(n);
+      if (it != index.end()) out[i].push_back(it->second);
     }
   }
   return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -316,7 +317,13 @@ class Loader {
 
   void check_graph(Pipeline& p, const yaml::Node& stages_node) {
     std::vector<std::string> names;
+    std::unordered_map<std::string_view, int> index;  // a linear index_of per need is O(n^2)
     for (const auto& s : p.stages) names.push_back(s.name);
+    for (size_t i = 0; i < p.stages.size(); ++i) index.emplace(p.stages[i].name, static_cast<int>(i));
+    auto index_of = [&](const std::string& name) {
+      auto it = index.find(name);
+      return it == index.end() ? -1 : it->second;
+    };
     auto needs_node = [&](size_t i) -> const yaml::Node& {
       const yaml::Node& sn = stages_node.entries[i].value;
       const yaml::Node* nn = sn.find("needs");
@@ -330,7 +337,7 @@ class Loader {
           error(needs_node(i), fmt::format("stage {} lists {} twice in needs", quote(s.name), quote(need)));
         } else if (need == s.name) {
           error(needs_node(i), fmt::format("stage {} needs itself", quote(s.name)));
-        } else if (p.index_of(need) < 0) {
+        } else if (index_of(need) < 0) {
           auto hint = base::closest_match(need, std::span<const std::string>(names));
           error(needs_node(i), fmt::format("stage {} needs {}, which does not exist{}", quote(s.name), quote(need),
                                            hint ? fmt::format(" (did you mean {}?)", quote(*hint)) : ""));
@@ -346,7 +353,7 @@ class Loader {
       color[static_cast<size_t>(v)] = Color::grey;
       stack.push_back(v);
       for (const auto& need : p.stages[static_cast<size_t>(v)].needs) {
-        int w = p.index_of(need);
+        int w = index_of(need);
         if (w < 0 || w == v) continue;
         if (color[static_cast<size_t>(w)] == Color::grey) {
           auto start = std::find(stack.begin(), stack.end(), w);
