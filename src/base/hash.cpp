@@ -1,41 +1,42 @@
 #include "base/hash.h"
 
-#include <openssl/evp.h>
+// The low-level SHA256_* calls are deprecated in OpenSSL 3 in favour of EVP, but EVP costs a
+// context allocation and a provider lookup per hash, which dominated hashing the short field
+// lists of step-cache keys (thousands per run). They use the same assembly block functions.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <stdexcept>
 
 namespace sluice::base {
 
 struct Sha256::Impl {
-  EVP_MD_CTX* ctx = nullptr;
+  SHA256_CTX ctx;
 };
 
 Sha256::Sha256() : m_impl(std::make_unique<Impl>()) {
-  m_impl->ctx = EVP_MD_CTX_new();
-  if (m_impl->ctx == nullptr || EVP_DigestInit_ex(m_impl->ctx, EVP_sha256(), nullptr) != 1) {
+  if (SHA256_Init(&m_impl->ctx) != 1)
     throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
-  }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(m_impl->ctx); }
+Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view data) {
-  EVP_DigestUpdate(m_impl->ctx, data.data(), data.size());
+  SHA256_Update(&m_impl->ctx, data.data(), data.size());
 }
 
 void Sha256::update_field(std::string_view data) {
   const uint64_t n = data.size();
   unsigned char len[8];
   for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-  EVP_DigestUpdate(m_impl->ctx, len, sizeof len);
+  SHA256_Update(&m_impl->ctx, len, sizeof len);
   update(data);
 }
 
 std::string Sha256::hex_digest() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(m_impl->ctx, md, &len);
-  return to_hex(std::string_view(reinterpret_cast<const char*>(md), len));
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256_Final(md, &m_impl->ctx);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(md), sizeof md));
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -1,6 +1,7 @@
 #include "base/process.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
@@ -14,8 +15,6 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace sluice::base {
 
@@ -83,7 +82,9 @@ namespace {
 std::mutex g_path_mu;
 std::unordered_map<std::string, std::string> g_path_cache;
 
-std::string path_key(const std::string& name, const std::string& path_value) { return path_value + '\n' + name; }
+std::string path_key(const std::string& name, const std::string& path_value) {
+  return path_value + '\n' + name;
+}
 
 void forget_resolved(const std::string& name, const std::string& path_value) {
   std::lock_guard lock(g_path_mu);
@@ -105,7 +106,8 @@ std::string resolve_in_path(const std::string& name, const std::string& path_val
   size_t begin = 0;
   for (;;) {
     size_t end = path_value.find(':', begin);
-    std::string dir = path_value.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    std::string dir =
+        path_value.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
     if (dir.empty() || dir[0] != '/') cacheable = false;
     std::string cand = (dir.empty() ? "." : dir) + "/" + name;
     if (::access(cand.c_str(), X_OK) == 0) {
@@ -140,11 +142,13 @@ Expected<Child> spawn(const SpawnOptions& opts) {
   sigset_t empty, defaults;
   sigemptyset(&empty);
   sigemptyset(&defaults);
-  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2}) sigaddset(&defaults, s);
+  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2})
+    sigaddset(&defaults, s);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<char*> argv;
   for (const auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -172,7 +176,8 @@ Expected<Child> spawn(const SpawnOptions& opts) {
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
-    return make_error(ErrorCode::io, fmt::format("cannot run {}: {}", opts.argv[0], std::strerror(rc)));
+    return make_error(ErrorCode::io,
+                      fmt::format("cannot run {}: {}", opts.argv[0], std::strerror(rc)));
   }
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {

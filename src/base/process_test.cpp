@@ -1,7 +1,6 @@
 #include "base/process.h"
 
 #include <gtest/gtest.h>
-
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>

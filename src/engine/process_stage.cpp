@@ -1,12 +1,11 @@
 #include "engine/process_stage.h"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include <fmt/format.h>
 
 #include "base/duration.h"
 #include "base/process.h"
@@ -106,7 +105,8 @@ class ProcessAttempt final : public StageAttempt {
       ssize_t n = ::read(m_child.output_fd(), buf, sizeof buf);
       if (n > 0) {
         m_out.write(std::string_view(buf, static_cast<size_t>(n)));
-        if (static_cast<size_t>(n) < sizeof buf) return;  // likely drained; poll says when there is more
+        if (static_cast<size_t>(n) < sizeof buf)
+          return;  // likely drained; poll says when there is more
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -119,12 +119,12 @@ class ProcessAttempt final : public StageAttempt {
   StageOutcome finish(int code) const {
     if (m_cancelled) return {OutcomeStatus::cancelled, code, "cancelled", std::nullopt};
     if (m_timed_out) {
-      return {OutcomeStatus::timeout, code, fmt::format("timed out after {}", base::format_duration(m_timeout)),
-              std::nullopt};
+      return {OutcomeStatus::timeout, code,
+              fmt::format("timed out after {}", base::format_duration(m_timeout)), std::nullopt};
     }
     if (code == 0) return {OutcomeStatus::success, 0, "", std::nullopt};
     std::string why = code > 128 && code < 160 ? fmt::format("killed by signal {}", code - 128)
-                                                : fmt::format("exit code {}", code);
+                                               : fmt::format("exit code {}", code);
     return {OutcomeStatus::failed, code, why, std::nullopt};
   }
 
@@ -146,11 +146,12 @@ Expected<std::unique_ptr<StageAttempt>> ProcessStageExecutor::start(StageContext
   base::SpawnOptions opts;
   opts.argv = shell_argv(ctx.stage.shell, ctx.stage.run);
   opts.env = ctx.env;
-  opts.cwd = ctx.stage.working_directory.empty() ? ctx.workspace : ctx.workspace / ctx.stage.working_directory;
+  opts.cwd = ctx.stage.working_directory.empty() ? ctx.workspace
+                                                 : ctx.workspace / ctx.stage.working_directory;
   auto spawned = base::spawn(opts);
   if (!spawned) return tl::unexpected(spawned.error());
-  return std::make_unique<ProcessAttempt>(std::move(*spawned), ctx.output, ctx.timeout, ctx.kill_grace,
-                                          Clock::now());
+  return std::make_unique<ProcessAttempt>(std::move(*spawned), ctx.output, ctx.timeout,
+                                          ctx.kill_grace, Clock::now());
 }
 
 StageOutcome ProcessStageExecutor::execute(StageContext& ctx) {

@@ -19,7 +19,8 @@ class ProcessStageExecutor final : public StageExecutor {
 
 // argv for running `command` with `shell` ("bash" -> bash -eo pipefail -c, "sh" -> sh -ec,
 // anything else -> SHELL -c).
-[[nodiscard]] std::vector<std::string> shell_argv(const std::string& shell, const std::string& command);
+[[nodiscard]] std::vector<std::string> shell_argv(const std::string& shell,
+                                                  const std::string& command);
 
 // Milliseconds to wait in poll() for `deadline` (rounded up, so a wake-up is never early and
 // never spins); -1 for none.

@@ -1,7 +1,6 @@
 #include "engine/process_stage.h"
 
 #include <gtest/gtest.h>
-
 #include <poll.h>
 #include <signal.h>
 
@@ -41,8 +40,18 @@ struct Fixture {
     stage.run = std::move(command);
     stage.shell = std::move(shell);
   }
-  StageContext context(std::chrono::milliseconds timeout = 0ms, std::chrono::milliseconds grace = 300ms) {
-    return StageContext{pipeline, stage, dir.path(), env, "run", 1, timeout, grace, out, cancel,
+  StageContext context(std::chrono::milliseconds timeout = 0ms,
+                       std::chrono::milliseconds grace = 300ms) {
+    return StageContext{pipeline,
+                        stage,
+                        dir.path(),
+                        env,
+                        "run",
+                        1,
+                        timeout,
+                        grace,
+                        out,
+                        cancel,
                         [](std::string_view) { return std::optional<std::string>(); }};
   }
 };
@@ -92,7 +101,9 @@ TEST(ProcessStage, AnEscapedGrandchildHoldingThePipeDoesNotHoldTheStage) {
   // setsid puts the grandchild in a session of its own, out of reach of the group kill; it
   // keeps the output pipe open, so the stage ends after the short drain, not when it exits.
   // The command waits until the grandchild has escaped, so the group kill cannot catch it first.
-  Fixture f("setsid sh -c 'echo $$ > pid; exec sleep 23.73' & while [ ! -s pid ]; do sleep 0.01; done; echo done");
+  Fixture f(
+      "setsid sh -c 'echo $$ > pid; exec sleep 23.73' & while [ ! -s pid ]; do sleep 0.01; done; "
+      "echo done");
   auto ctx = f.context();
   auto t0 = std::chrono::steady_clock::now();
   auto o = ProcessStageExecutor().execute(ctx);
@@ -121,7 +132,9 @@ TEST(ProcessStage, APolledAttemptDeliversEveryByteOfALargeOutput) {
     const int n = attempt.fds(own);
     pollfd fds[StageAttempt::k_max_fds];
     for (int k = 0; k < n; ++k) fds[k] = {own[k], POLLIN, 0};
-    ASSERT_GE(::poll(fds, static_cast<nfds_t>(n), poll_timeout_ms(attempt.deadline(), StageAttempt::Clock::now())), 0);
+    ASSERT_GE(::poll(fds, static_cast<nfds_t>(n),
+                     poll_timeout_ms(attempt.deadline(), StageAttempt::Clock::now())),
+              0);
     short revents[StageAttempt::k_max_fds] = {};
     for (int k = 0; k < n; ++k) revents[k] = fds[k].revents;
     outcome = attempt.advance(revents, StageAttempt::Clock::now());
@@ -139,7 +152,8 @@ TEST(ProcessStage, AMissingShellCannotStart) {
   ProcessStageExecutor exec;
   auto started = exec.start(ctx);
   ASSERT_FALSE(started.has_value());
-  EXPECT_NE(started.error().message.find("/nonexistent/shell"), std::string::npos) << started.error().message;
+  EXPECT_NE(started.error().message.find("/nonexistent/shell"), std::string::npos)
+      << started.error().message;
   auto o = exec.execute(ctx);
   EXPECT_EQ(o.status, OutcomeStatus::failed);
   EXPECT_FALSE(o.exit_code.has_value());

@@ -1,21 +1,20 @@
 #include "engine/runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "engine/process_stage.h"
@@ -26,7 +25,8 @@ namespace sluice::engine {
 namespace fs = std::filesystem;
 using pipeline::Stage;
 
-Expected<std::vector<int>> select_stages(const pipeline::Pipeline& p, const std::vector<std::string>& only) {
+Expected<std::vector<int>> select_stages(const pipeline::Pipeline& p,
+                                         const std::vector<std::string>& only) {
   if (only.empty()) {
     std::vector<int> all(p.stages.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
@@ -39,9 +39,10 @@ Expected<std::vector<int>> select_stages(const pipeline::Pipeline& p, const std:
     int i = p.index_of(name);
     if (i < 0) {
       auto hint = base::closest_match(name, std::span<const std::string>(names));
-      return make_error(ErrorCode::invalid_input,
-                        fmt::format("--only: no stage named {}{}", base::quote(name),
-                                    hint ? fmt::format(" (did you mean {}?)", base::quote(*hint)) : ""));
+      return make_error(
+          ErrorCode::invalid_input,
+          fmt::format("--only: no stage named {}{}", base::quote(name),
+                      hint ? fmt::format(" (did you mean {}?)", base::quote(*hint)) : ""));
     }
     roots.push_back(i);
   }
@@ -53,7 +54,8 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -102,9 +104,13 @@ class Mailbox {
 // milliseconds to load once per run, which a run of quiet stages never needs).
 class StageOutput final : public OutputSink {
  public:
-  StageOutput(int index, std::filesystem::path log_path, const StreamFilterFactory* filters, Mailbox& mail,
-              EventSink* direct, const Stage& stage)
-      : m_index(index), m_path(std::move(log_path)), m_filters(filters), m_mail(mail), m_direct(direct),
+  StageOutput(int index, std::filesystem::path log_path, const StreamFilterFactory* filters,
+              Mailbox& mail, EventSink* direct, const Stage& stage)
+      : m_index(index),
+        m_path(std::move(log_path)),
+        m_filters(filters),
+        m_mail(mail),
+        m_direct(direct),
         m_stage(stage) {}
   ~StageOutput() override {
     if (m_fd >= 0) ::close(m_fd);
@@ -160,8 +166,8 @@ bool should_retry(const Stage& s, const StageOutcome& o) {
   if (o.status == OutcomeStatus::success || o.status == OutcomeStatus::cancelled) return false;
   if (s.retry_on.empty()) return true;
   if (o.status == OutcomeStatus::timeout) return s.retry_on.timeout;
-  return o.exit_code &&
-         std::find(s.retry_on.exit_codes.begin(), s.retry_on.exit_codes.end(), *o.exit_code) != s.retry_on.exit_codes.end();
+  return o.exit_code && std::find(s.retry_on.exit_codes.begin(), s.retry_on.exit_codes.end(),
+                                  *o.exit_code) != s.retry_on.exit_codes.end();
 }
 
 std::string safe_file_name(const std::string& stage) {
@@ -181,6 +187,7 @@ struct StageState {
   // A polled stage (driven by the scheduler thread): its environment, attempt number and the
   // attempt in progress.
   std::vector<std::string> env;
+  bool dirty = false;  // record changed since it was last written
   int attempt_no = 0;
   std::unique_ptr<StageAttempt> attempt;
 };
@@ -237,9 +244,14 @@ class WorkerPool {
 
 }  // namespace
 
-Runner::Runner(const pipeline::Pipeline& p, RunOptions opts, std::map<pipeline::StageKind, StageExecutor*> executors,
+Runner::Runner(const pipeline::Pipeline& p, RunOptions opts,
+               std::map<pipeline::StageKind, StageExecutor*> executors,
                const StreamFilterFactory* filters, EventSink& sink)
-    : m_pipeline(p), m_opts(std::move(opts)), m_executors(std::move(executors)), m_filters(filters), m_sink(sink) {}
+    : m_pipeline(p),
+      m_opts(std::move(opts)),
+      m_executors(std::move(executors)),
+      m_filters(filters),
+      m_sink(sink) {}
 
 Expected<RunResult> Runner::run() {
   const auto& stages = m_pipeline.stages;
@@ -252,14 +264,17 @@ Expected<RunResult> Runner::run() {
   StepCache cache(db, m_opts.workspace, m_opts.state_dir / "cas");
   if (auto r = cache.load(); !r) return tl::unexpected(r.error());
 
-  auto run_rec = db.begin_run(m_pipeline.file, m_opts.jobs, ::getpid(), wall_ms(), m_opts.options_text);
+  auto run_rec =
+      db.begin_run(m_pipeline.file, m_opts.jobs, ::getpid(), wall_ms(), m_opts.options_text);
   if (!run_rec) return tl::unexpected(run_rec.error());
   RunResult result;
   result.run = *run_rec;
   const fs::path log_dir = m_opts.state_dir / "runs" / result.run.id;
   std::error_code ec;
   fs::create_directories(log_dir, ec);
-  if (ec) return make_error(ErrorCode::io, fmt::format("{}: cannot create: {}", log_dir.string(), ec.message()));
+  if (ec)
+    return make_error(ErrorCode::io,
+                      fmt::format("{}: cannot create: {}", log_dir.string(), ec.message()));
 
   const auto needs = pipeline::need_indices(m_pipeline);
   std::vector<StageState> st(stages.size());
@@ -283,19 +298,33 @@ Expected<RunResult> Runner::run() {
   CancelToken cancel;
   std::set<std::string> held_locks;
   int running = 0;
-  bool stopping = false;     // fail-fast: start nothing new
+  bool stopping = false;  // fail-fast: start nothing new
   bool interrupted = false;
   std::string first_failure;
   std::optional<Error> fatal;
   WorkerPool pool(std::max(1, m_opts.jobs));  // destroyed (joined) before what its jobs use
 
   auto redact = [&](const std::string& s) { return m_filters ? m_filters->redact(s) : s; };
+  // A changed record is written once per transaction, however often it changed: a quick
+  // stage's `running` and `success` land in the same group commit as one row write.
+  std::vector<int> dirty;
   auto persist = [&](StageState& s) {
-    if (auto r = db.put_stage(s.record); !r && !fatal) fatal = r.error();
+    if (s.dirty) return;
+    s.dirty = true;
+    dirty.push_back(s.record.index);
+  };
+  auto write_records = [&]() {
+    for (int i : dirty) {
+      auto& s = st[static_cast<size_t>(i)];
+      s.dirty = false;
+      if (auto r = db.put_stage(s.record); !r && !fatal) fatal = r.error();
+    }
+    dirty.clear();
   };
   auto succeeded = [&](int i) {
     const auto& r = st[static_cast<size_t>(i)].record;
-    return r.status == "success" || (r.status == "failed" && stages[static_cast<size_t>(i)].continue_on_error);
+    return r.status == "success" ||
+           (r.status == "failed" && stages[static_cast<size_t>(i)].continue_on_error);
   };
   // Readiness bookkeeping: how many selected needs of each stage are not done yet, who depends on
   // whom, the first need that did not succeed, and the stages whose needs are all done (ordered
@@ -315,7 +344,9 @@ Expected<RunResult> Runner::run() {
   std::function<void(int, const std::string&, const std::string&)> finish_stage;
   auto skip_reason = [&](int b) {
     const auto& br = st[static_cast<size_t>(b)].record;
-    std::string what = br.status == "failed" ? "failed" : br.status == "skipped" ? "was skipped" : "was " + br.status;
+    std::string what = br.status == "failed"    ? "failed"
+                       : br.status == "skipped" ? "was skipped"
+                                                : "was " + br.status;
     return fmt::format("needs \"{}\" which {}", br.name, what);
   };
   finish_stage = [&](int i, const std::string& status, const std::string& reason) {
@@ -334,7 +365,8 @@ Expected<RunResult> Runner::run() {
     // A stage whose need did not succeed can never run: say so now, not when its other needs end.
     if (!ok) {
       for (int d : dependents[static_cast<size_t>(i)]) {
-        if (st[static_cast<size_t>(d)].phase == Phase::pending) finish_stage(d, "skipped", skip_reason(i));
+        if (st[static_cast<size_t>(d)].phase == Phase::pending)
+          finish_stage(d, "skipped", skip_reason(i));
       }
     }
   };
@@ -347,7 +379,10 @@ Expected<RunResult> Runner::run() {
       return e.size() > k.size() && e[k.size()] == '=' && e.compare(0, k.size(), k) == 0;
     });
     std::string entry = k + "=" + v;
-    if (it != env.end()) *it = std::move(entry); else env.push_back(std::move(entry));
+    if (it != env.end())
+      *it = std::move(entry);
+    else
+      env.push_back(std::move(entry));
   };
   for (const auto& [k, v] : m_pipeline.env) set_env(run_env, k, v);
   set_env(run_env, "SLUICE_RUN_ID", result.run.id);
@@ -358,7 +393,8 @@ Expected<RunResult> Runner::run() {
   auto getenv_of = [](const std::vector<std::string>& env) {
     return [&env](std::string_view name) -> std::optional<std::string> {
       for (const auto& e : env) {
-        if (e.size() > name.size() && e[name.size()] == '=' && e.compare(0, name.size(), name) == 0) {
+        if (e.size() > name.size() && e[name.size()] == '=' &&
+            e.compare(0, name.size(), name) == 0) {
           return e.substr(name.size() + 1);
         }
       }
@@ -369,8 +405,9 @@ Expected<RunResult> Runner::run() {
   auto begin_attempt = [&](int i, StageExecutor& exec) {
     const Stage& stage = stages[static_cast<size_t>(i)];
     auto& s = st[static_cast<size_t>(i)];
-    StageContext ctx{m_pipeline, stage, m_opts.workspace, s.env, result.run.id, s.attempt_no, stage.timeout,
-                     m_pipeline.defaults.kill_grace, *s.output, cancel, getenv_of(s.env)};
+    StageContext ctx{m_pipeline,    stage,        m_opts.workspace, s.env,
+                     result.run.id, s.attempt_no, stage.timeout,    m_pipeline.defaults.kill_grace,
+                     *s.output,     cancel,       getenv_of(s.env)};
     auto started = exec.start(ctx);
     if (!started) {
       end_attempt(i, {OutcomeStatus::failed, std::nullopt, started.error().message, std::nullopt});
@@ -386,7 +423,8 @@ Expected<RunResult> Runner::run() {
     StageExecutor* exec = m_executors.count(stage.kind) ? m_executors.at(stage.kind) : nullptr;
     const bool is_polled = exec != nullptr && exec->pollable();
     fs::path log_path = log_dir / (safe_file_name(stage.name) + ".log");
-    s.output = std::make_unique<StageOutput>(i, log_path, m_filters, mail, is_polled ? &m_sink : nullptr, stage);
+    s.output = std::make_unique<StageOutput>(i, log_path, m_filters, mail,
+                                             is_polled ? &m_sink : nullptr, stage);
     s.phase = Phase::running;
     s.started = SteadyClock::now();
     s.record.status = "running";
@@ -411,23 +449,35 @@ Expected<RunResult> Runner::run() {
       begin_attempt(i, *exec);
       return;
     }
-    pool.submit([this, i, &stage, &mail, &cancel, &s, env = std::move(env), exec, run_id = result.run.id,
-                 getenv_of] {
+    pool.submit([this, i, &stage, &mail, &cancel, &s, env = std::move(env), exec,
+                 run_id = result.run.id, getenv_of] {
       auto getenv = getenv_of(env);
       StageOutcome outcome;
       int attempt = 1;
       if (exec == nullptr) {
-        outcome = {OutcomeStatus::failed, std::nullopt,
-                   fmt::format("this sluice cannot run \"{}\" stages", pipeline::to_string(stage.kind)), std::nullopt};
+        outcome = {
+            OutcomeStatus::failed, std::nullopt,
+            fmt::format("this sluice cannot run \"{}\" stages", pipeline::to_string(stage.kind)),
+            std::nullopt};
       } else {
         for (;; ++attempt) {
-          StageContext ctx{m_pipeline, stage, m_opts.workspace, env, run_id, attempt, stage.timeout,
-                           m_pipeline.defaults.kill_grace, *s.output, cancel, getenv};
+          StageContext ctx{m_pipeline,
+                           stage,
+                           m_opts.workspace,
+                           env,
+                           run_id,
+                           attempt,
+                           stage.timeout,
+                           m_pipeline.defaults.kill_grace,
+                           *s.output,
+                           cancel,
+                           getenv};
           outcome = exec->execute(ctx);
           if (attempt > stage.retries || !should_retry(stage, outcome) || cancel.cancelled()) break;
           std::string why = outcome.reason.empty() ? "failed" : outcome.reason;
-          s.output->write(fmt::format("\n--- sluice: attempt {} failed ({}); retrying, attempt {} of {} ---\n",
-                                      attempt, why, attempt + 1, stage.retries + 1));
+          s.output->write(
+              fmt::format("\n--- sluice: attempt {} failed ({}); retrying, attempt {} of {} ---\n",
+                          attempt, why, attempt + 1, stage.retries + 1));
           mail.post({Message::Type::retry, i, why, attempt + 1, {}});
         }
       }
@@ -463,7 +513,8 @@ Expected<RunResult> Runner::run() {
           continue;
         }
         std::vector<std::string> need_keys;
-        for (int n : needs[static_cast<size_t>(i)]) need_keys.push_back(st[static_cast<size_t>(n)].key);
+        for (int n : needs[static_cast<size_t>(i)])
+          need_keys.push_back(st[static_cast<size_t>(n)].key);
         auto key = cache.key_for(m_pipeline, stage, need_keys);
         if (!key) {
           s.record.attempts = 0;
@@ -518,13 +569,20 @@ Expected<RunResult> Runner::run() {
     s.record.exit_code = o.exit_code;
     s.record.ended_ms = wall_ms();
     s.record.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - s.started).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - s.started)
+            .count();
     if (o.details) s.record.details = redact(*o.details);
     std::string status;
     switch (o.status) {
-      case OutcomeStatus::success: status = "success"; break;
-      case OutcomeStatus::cancelled: status = "cancelled"; break;
-      default: status = "failed"; break;
+      case OutcomeStatus::success:
+        status = "success";
+        break;
+      case OutcomeStatus::cancelled:
+        status = "cancelled";
+        break;
+      default:
+        status = "failed";
+        break;
     }
     if (status == "success" && is_cacheable(stage) && !m_opts.no_cache) {
       if (auto r = cache.save(s.key, stage, *s.record.duration_ms, wall_ms()); !r) {
@@ -533,7 +591,8 @@ Expected<RunResult> Runner::run() {
       }
     }
     std::string reason = m.outcome.reason;
-    if (status == "failed" && stage.continue_on_error) reason += " (continue_on_error: the run goes on)";
+    if (status == "failed" && stage.continue_on_error)
+      reason += " (continue_on_error: the run goes on)";
     finish_stage(i, status, reason);
     if (status == "failed" && !stage.continue_on_error) {
       if (first_failure.empty()) first_failure = stage.name;
@@ -550,8 +609,9 @@ Expected<RunResult> Runner::run() {
     s.attempt.reset();
     if (s.attempt_no <= stage.retries && should_retry(stage, outcome) && !cancel.cancelled()) {
       std::string why = outcome.reason.empty() ? "failed" : outcome.reason;
-      s.output->write(fmt::format("\n--- sluice: attempt {} failed ({}); retrying, attempt {} of {} ---\n",
-                                  s.attempt_no, why, s.attempt_no + 1, stage.retries + 1));
+      s.output->write(
+          fmt::format("\n--- sluice: attempt {} failed ({}); retrying, attempt {} of {} ---\n",
+                      s.attempt_no, why, s.attempt_no + 1, stage.retries + 1));
       ++s.attempt_no;
       s.record.attempts = s.attempt_no;
       persist(s);
@@ -565,14 +625,6 @@ Expected<RunResult> Runner::run() {
     on_done(m);
   };
 
-  {
-    // Cache hits found in one pass are committed together; every transition is still recorded.
-    auto r = db.db().transaction([&]() -> Expected<void> {
-      schedule();
-      return {};
-    });
-    if (!r && !fatal) fatal = r.error();
-  }
   // Transitions are committed in groups: one transaction stays open across wake-ups for at most
   // k_commit_interval (a commit per stage costs a WAL append and a lock round trip, about a fifth
   // of a quick stage's scheduling cost). A SIGKILL loses at most that much of the record; the run
@@ -581,6 +633,7 @@ Expected<RunResult> Runner::run() {
   constexpr auto k_commit_interval = std::chrono::milliseconds(50);
   std::optional<SteadyClock::time_point> txn_since;
   auto commit = [&]() {
+    write_records();
     if (!txn_since) return;
     txn_since.reset();
     if (auto c = db.db().exec("COMMIT"); !c) {
@@ -588,6 +641,15 @@ Expected<RunResult> Runner::run() {
       if (!fatal) fatal = c.error();
     }
   };
+  // The first pass (cache hits, first starts) opens the first group; a pass made only of cache
+  // hits (each lookup also touches its entry) is one transaction.
+  if (auto b = db.db().exec("BEGIN IMMEDIATE"); !b) {
+    fatal = b.error();
+  } else {
+    txn_since = SteadyClock::now();
+  }
+  schedule();
+  if (running > static_cast<int>(polled.size())) commit();  // a worker stage may write now
   std::vector<pollfd> fds;
   std::vector<std::pair<int, int>> owners;  // (stage, how many of fds) for each polled stage
   while (running > 0) {
@@ -604,8 +666,10 @@ Expected<RunResult> Runner::run() {
       owners.emplace_back(i, n);
       if (auto d = a.deadline(); d && (!wake || *d < *wake)) wake = d;
     }
-    if (txn_since && (!wake || *txn_since + k_commit_interval < *wake)) wake = *txn_since + k_commit_interval;
-    int rc = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), poll_timeout_ms(wake, SteadyClock::now()));
+    if (txn_since && (!wake || *txn_since + k_commit_interval < *wake))
+      wake = *txn_since + k_commit_interval;
+    int rc = ::poll(fds.data(), static_cast<nfds_t>(fds.size()),
+                    poll_timeout_ms(wake, SteadyClock::now()));
     if (rc < 0 && errno != EINTR) break;
     if (rc < 0) continue;
     const auto now = SteadyClock::now();
@@ -647,7 +711,9 @@ Expected<RunResult> Runner::run() {
       for (auto& m : mail.take()) {
         const Stage& stage = stages[static_cast<size_t>(m.stage)];
         switch (m.type) {
-          case Message::Type::output: m_sink.stage_output(stage, m.text); break;
+          case Message::Type::output:
+            m_sink.stage_output(stage, m.text);
+            break;
           case Message::Type::retry: {
             auto& s = st[static_cast<size_t>(m.stage)];
             s.record.attempts = m.attempt;
@@ -670,27 +736,39 @@ Expected<RunResult> Runner::run() {
   }
   commit();
   // Whatever never started: skipped with the reason.
-  for (int i : *selected) {
-    auto& s = st[static_cast<size_t>(i)];
-    if (s.phase != Phase::pending) continue;
-    std::string reason = interrupted ? "not started: the run was interrupted"
-                         : !first_failure.empty()
-                             ? fmt::format("not started: the run stopped after \"{}\" failed (fail-fast; --keep-going runs "
-                                           "independent stages)",
-                                           first_failure)
-                             : "not started";
-    finish_stage(i, interrupted ? "cancelled" : "skipped", reason);
+  {
+    for (int i : *selected) {
+      auto& s = st[static_cast<size_t>(i)];
+      if (s.phase != Phase::pending) continue;
+      std::string reason = interrupted ? "not started: the run was interrupted"
+                           : !first_failure.empty()
+                               ? fmt::format(
+                                     "not started: the run stopped after \"{}\" failed (fail-fast; "
+                                     "--keep-going runs "
+                                     "independent stages)",
+                                     first_failure)
+                               : "not started";
+      finish_stage(i, interrupted ? "cancelled" : "skipped", reason);
+    }
+    auto r = db.db().transaction([&]() -> Expected<void> {
+      write_records();
+      return {};
+    });
+    if (!r && !fatal) fatal = r.error();
   }
+  write_records();  // in case the transaction could not begin
   if (auto r = cache.flush(); !r && !fatal) fatal = r.error();
 
   bool ok = true;
   for (int i : *selected) ok = ok && succeeded(i);
   result.interrupted = interrupted;
   result.run.status = interrupted ? "interrupted" : ok ? "success" : "failed";
-  int64_t duration = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - run_start).count();
+  int64_t duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - run_start).count();
   result.run.ended_ms = wall_ms();
   result.run.duration_ms = duration;
-  if (auto r = db.finish_run(result.run.id, result.run.status, *result.run.ended_ms, duration); !r && !fatal) {
+  if (auto r = db.finish_run(result.run.id, result.run.status, *result.run.ended_ms, duration);
+      !r && !fatal) {
     fatal = r.error();
   }
   for (int i : *selected) result.stages.push_back(st[static_cast<size_t>(i)].record);

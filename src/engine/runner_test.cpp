@@ -1,7 +1,6 @@
 #include "engine/runner.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -378,7 +377,8 @@ struct WorkerExecutor final : StageExecutor {
   StageOutcome execute(StageContext& ctx) override {
     ctx.output.write("worker " + ctx.stage.name + "\n");
     std::this_thread::sleep_for(50ms);
-    if (ctx.stage.run.find("fail") != std::string::npos) return {OutcomeStatus::failed, 1, "asked to fail", {}};
+    if (ctx.stage.run.find("fail") != std::string::npos)
+      return {OutcomeStatus::failed, 1, "asked to fail", {}};
     return {OutcomeStatus::success, 0, "", {}};
   }
 };

@@ -28,11 +28,11 @@ class OutputSink {
 struct StageContext {
   const pipeline::Pipeline& pipeline;
   const pipeline::Stage& stage;
-  std::filesystem::path workspace;    // absolute; a stage writes only inside it
-  std::vector<std::string> env;       // the resolved environment, "KEY=value"
+  std::filesystem::path workspace;  // absolute; a stage writes only inside it
+  std::vector<std::string> env;     // the resolved environment, "KEY=value"
   std::string run_id;
-  int attempt = 1;                    // 1-based
-  std::chrono::milliseconds timeout{0};     // 0: none
+  int attempt = 1;                       // 1-based
+  std::chrono::milliseconds timeout{0};  // 0: none
   std::chrono::milliseconds kill_grace{5000};
   OutputSink& output;
   const CancelToken& cancel;
@@ -64,7 +64,8 @@ class StageAttempt {
   [[nodiscard]] virtual std::optional<Clock::time_point> deadline() const = 0;
   // Does what is due; `revents` holds the poll result of each descriptor fds() returned, in
   // order. Returns the outcome once the attempt has ended and left nothing running.
-  [[nodiscard]] virtual std::optional<StageOutcome> advance(const short* revents, Clock::time_point now) = 0;
+  [[nodiscard]] virtual std::optional<StageOutcome> advance(const short* revents,
+                                                            Clock::time_point now) = 0;
   // Asks the attempt to stop; it ends (through advance) with a `cancelled` outcome.
   virtual void cancel(Clock::time_point now) = 0;
 };

@@ -1,6 +1,7 @@
 #include "engine/step_cache.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/files.h"
@@ -42,10 +41,13 @@ Expected<void> StepCache::flush() {
 }
 
 namespace {
-int64_t ns_of(const struct timespec& ts) { return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec; }
+int64_t ns_of(const struct timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 }  // namespace
@@ -124,30 +126,34 @@ Expected<std::string> StepCache::put_blob(const fs::path& file) {
   auto content = base::read_file(file);
   if (!content) return tl::unexpected(content.error());
   std::string hash = base::sha256_hex(*content);
+  if (m_stored_blobs.count(hash)) return hash;  // stored (or seen) earlier in this run
   fs::path dst = m_cas / hash.substr(0, 2) / hash.substr(2);
   std::error_code ec;
   if (!fs::exists(dst, ec)) {
     if (auto w = base::atomic_write(dst, *content); !w) return tl::unexpected(w.error());
   }
+  m_stored_blobs.insert(hash);
   return hash;
 }
 
-Expected<void> StepCache::save(const std::string& key, const pipeline::Stage& stage, int64_t duration_ms,
-                               int64_t now_ms) {
+Expected<void> StepCache::save(const std::string& key, const pipeline::Stage& stage,
+                               int64_t duration_ms, int64_t now_ms) {
   nlohmann::json outputs = nlohmann::json::array();
   for (const auto& pattern : stage.outputs) {
     auto files = base::glob_expand(m_workspace, pattern);
     if (!files) return tl::unexpected(files.error());
     if (files->empty()) {
       return make_error(ErrorCode::invalid_input,
-                        fmt::format("stage \"{}\" declares output \"{}\" but produced no such file", stage.name, pattern));
+                        fmt::format("stage \"{}\" declares output \"{}\" but produced no such file",
+                                    stage.name, pattern));
     }
     for (const auto& f : *files) {
       auto blob = put_blob(m_workspace / f);
       if (!blob) return tl::unexpected(blob.error());
       struct stat st {};
       ::stat((m_workspace / f).c_str(), &st);
-      outputs.push_back({{"path", f}, {"blob", *blob}, {"mode", static_cast<int>(st.st_mode & 07777)}});
+      outputs.push_back(
+          {{"path", f}, {"blob", *blob}, {"mode", static_cast<int>(st.st_mode & 07777)}});
     }
   }
   return m_store.cache_put({key, stage.name, outputs.dump(), now_ms, now_ms, duration_ms});

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/error.h"
@@ -23,17 +24,19 @@ namespace sluice::engine {
 
 class StepCache {
  public:
-  StepCache(store::StateStore& store, std::filesystem::path workspace, std::filesystem::path cas_dir);
+  StepCache(store::StateStore& store, std::filesystem::path workspace,
+            std::filesystem::path cas_dir);
 
   [[nodiscard]] Expected<void> load();
   // Computes the key of `stage`; `need_keys` are the keys of its needs, in its `needs` order.
-  [[nodiscard]] Expected<std::string> key_for(const pipeline::Pipeline& p, const pipeline::Stage& stage,
+  [[nodiscard]] Expected<std::string> key_for(const pipeline::Pipeline& p,
+                                              const pipeline::Stage& stage,
                                               const std::vector<std::string>& need_keys);
   // On a hit, restores the stage's outputs and returns true.
   [[nodiscard]] Expected<bool> restore(const std::string& key, int64_t now_ms);
   // Stores the stage's outputs under `key` after a successful run.
-  [[nodiscard]] Expected<void> save(const std::string& key, const pipeline::Stage& stage, int64_t duration_ms,
-                                    int64_t now_ms);
+  [[nodiscard]] Expected<void> save(const std::string& key, const pipeline::Stage& stage,
+                                    int64_t duration_ms, int64_t now_ms);
   // Persists the stat fast-path entries learned during the run.
   [[nodiscard]] Expected<void> flush();
 
@@ -47,6 +50,9 @@ class StepCache {
   std::filesystem::path m_cas;
   std::unordered_map<std::string, store::FileStat> m_stats;
   std::unordered_map<std::string, store::FileStat> m_changed;
+  // Blobs known to be in the store: many outputs share content (an empty file is one blob).
+  // A blob removed by another process meanwhile only costs a cache miss: restore checks first.
+  std::unordered_set<std::string> m_stored_blobs;
 };
 
 // Whether a stage takes part in step caching at all.
