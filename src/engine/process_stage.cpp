@@ -98,10 +98,11 @@ class ProcessAttempt final : public StageAttempt {
   }
 
  private:
-  // Reads what is available; closes the pipe at EOF or error.
+  // Reads what is available, at most 1 MiB per call so that one chatty stage cannot keep the
+  // scheduler from its other stages (poll reports the rest); closes the pipe at EOF or error.
   void pump() {
     char buf[65536];
-    for (;;) {
+    for (int reads = 0; reads < 16; ++reads) {
       ssize_t n = ::read(m_child.output_fd(), buf, sizeof buf);
       if (n > 0) {
         m_out.write(std::string_view(buf, static_cast<size_t>(n)));
