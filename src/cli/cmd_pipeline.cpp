@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -160,14 +161,15 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
 
   report::RunReport rep = report::build_report(result->run, result->stages);
   if (auto st = store::StateStore::open(opts.state_dir)) (void)report::add_ledger_spend(rep, (*st)->db());
-  auto write_out = [&](const std::string& path, const std::string& text) {
+  // Built only when asked for (JUnit reads every stage's log).
+  auto write_out = [&](const std::string& path, const std::function<std::string()>& text) {
     if (path.empty()) return true;
-    auto w = base::atomic_write(path, text);
+    auto w = base::atomic_write(path, text());
     if (!w) std::fprintf(stderr, "sluice: %s\n", w.error().message.c_str());
     return w.has_value();
   };
-  bool wrote = write_out(a.json_path, report::to_json(rep));
-  wrote = write_out(a.junit_path, report::to_junit(rep, read_log)) && wrote;
+  bool wrote = write_out(a.json_path, [&] { return report::to_json(rep); });
+  wrote = write_out(a.junit_path, [&] { return report::to_junit(rep, read_log); }) && wrote;
 
   int ok = 0, failed = 0, skipped = 0;
   for (const auto& s : result->stages) {
