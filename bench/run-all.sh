@@ -13,3 +13,5 @@ for script in "$here"/*/compare.sh; do
   echo "== $script"
   "$script" "$build/sluice" || echo "(failed: $script)"
 done
+echo "== $here/engine/paired.sh"
+"$here/engine/paired.sh" "$build/sluice" || echo "(failed: $here/engine/paired.sh)"
