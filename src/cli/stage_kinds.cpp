@@ -39,6 +39,7 @@ class Kinds final : public StageKinds {
       std::vector<std::string> models;
       for (const auto& pc : p.llm->providers) models.push_back(pc.model);
       m_counters.prefetch(std::move(models));
+      m_redaction->prefetch();  // every prompt is redacted: load the rules while others run
     }
   }
   std::map<pipeline::StageKind, engine::StageExecutor*> executors() override {

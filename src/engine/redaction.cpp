@@ -46,10 +46,17 @@ class Stream final : public StreamFilter {
 }  // namespace
 
 SecretRedaction::SecretRedaction(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
-SecretRedaction::~SecretRedaction() = default;
+SecretRedaction::~SecretRedaction() {
+  if (m_prefetch.joinable()) m_prefetch.join();
+}
 
-Expected<SecretRedaction::Built> SecretRedaction::create(const std::vector<SecretValue>& values,
-                                                         const std::filesystem::path& rules_cache_dir) {
+void SecretRedaction::prefetch() {
+  if (m_prefetch.joinable()) return;
+  m_prefetch = std::thread([impl = m_impl.get()] { (void)impl->get(); });
+}
+
+Expected<SecretRedaction::Built> SecretRedaction::create(
+    const std::vector<SecretValue>& values, const std::filesystem::path& rules_cache_dir) {
   std::vector<secrets::NamedValue> named;
   for (const auto& v : values) named.push_back({v.name, v.value});
   auto known = secrets::KnownValues::create(named);
@@ -63,8 +70,12 @@ Expected<SecretRedaction::Built> SecretRedaction::create(const std::vector<Secre
   return out;
 }
 
-std::unique_ptr<StreamFilter> SecretRedaction::make() const { return std::make_unique<Stream>(m_impl->get()); }
+std::unique_ptr<StreamFilter> SecretRedaction::make() const {
+  return std::make_unique<Stream>(m_impl->get());
+}
 
-std::string SecretRedaction::redact(std::string_view text) const { return m_impl->get()->redact(text); }
+std::string SecretRedaction::redact(std::string_view text) const {
+  return m_impl->get()->redact(text);
+}
 
 }  // namespace sluice::engine

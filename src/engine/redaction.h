@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
@@ -32,11 +33,16 @@ class SecretRedaction final : public StreamFilterFactory, public llm::Redactor {
 
   [[nodiscard]] std::unique_ptr<StreamFilter> make() const override;
   [[nodiscard]] std::string redact(std::string_view text) const override;
+  // Starts building the rule scanner on a background thread (joined by the destructor), for a
+  // run that will certainly need it (LLM stages redact every prompt): its first user then does
+  // not wait for it.
+  void prefetch();
 
  private:
   struct Impl;
   explicit SecretRedaction(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> m_impl;
+  std::thread m_prefetch;
 };
 
 }  // namespace sluice::engine
