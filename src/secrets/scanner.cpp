@@ -234,6 +234,61 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
   }
 
   // Hyperscan pass: rule regexes in prefilter mode, then keywords as caseless literals.
+  //
+  // A compiled database is cached by content: Hyperscan compiles take about a second for a few
+  // hundred rules, deserialising takes milliseconds. The width of each rule's matches (from
+  // hs_expression_info, which parses the regex: ~25 ms for the built-in rules) is cached with
+  // it, so a cache hit parses nothing. The key covers every input of the pass (the flags are
+  // constants of this code: change the key's tag when they change). Layout:
+  // "SLH2", u32 rule count, u64 width per rule (k_no_prefilter: no regex or Hyperscan cannot
+  // take it), u32 count, u32 removed pattern indexes (compile-stage fallbacks, in order), then
+  // hs_serialize_database() bytes.
+  constexpr uint64_t k_no_prefilter = std::numeric_limits<uint64_t>::max();
+  const unsigned regex_flags = HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY;
+  std::string cache_file;
+  std::string cached;  // the cache file's bytes, when it is usable
+  if (!options.cache_dir.empty()) {
+    base::Sha256 key;
+    key.update_field("sluice-rules-hsdb-v2");
+    key.update_field(hs_version());
+    key.update_field(std::to_string(rules.rules.size()));
+    for (size_t i = 0; i < rules.rules.size(); ++i) {
+      key.update_field(impl->compiled[i].regex ? rules.rules[i].regex : std::string());
+    }
+    for (const auto& kw : impl->keywords) key.update_field(kw);
+    cache_file =
+        (options.cache_dir / ("rules-" + key.hex_digest().substr(0, 32) + ".hsdb")).string();
+    if (auto bytes = base::read_file(cache_file); bytes &&
+                                                  bytes->size() >= 8 + rules.rules.size() * 8 + 4 &&
+                                                  bytes->compare(0, 4, "SLH2") == 0) {
+      uint32_t n = 0;
+      std::memcpy(&n, bytes->data() + 4, 4);
+      if (n == rules.rules.size()) cached = std::move(*bytes);
+    }
+  }
+  std::vector<uint64_t> widths(rules.rules.size(), k_no_prefilter);
+  for (size_t i = 0; i < rules.rules.size(); ++i) {
+    if (!impl->compiled[i].regex) continue;
+    if (!cached.empty()) {
+      std::memcpy(&widths[i], cached.data() + 8 + i * 8, 8);
+      continue;
+    }
+    const Rule& r = rules.rules[i];
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    // Exact width from the real pattern when Hyperscan supports it, else from the prefilter's
+    // superset.
+    if (hs_expression_info(r.regex.c_str(), HS_FLAG_ALLOWEMPTY, &info, &err) != HS_SUCCESS) {
+      hs_free_compile_error(err);
+      err = nullptr;
+      if (hs_expression_info(r.regex.c_str(), regex_flags, &info, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        continue;  // k_no_prefilter: confirmed by RE2 alone
+      }
+    }
+    widths[i] = info->max_width;
+    std::free(info);
+  }
   std::vector<std::string> patterns;
   std::vector<unsigned> flags;
   std::vector<unsigned> ids;
@@ -242,29 +297,19 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     const Rule& r = rules.rules[i];
     CompiledRule& c = impl->compiled[i];
     if (!c.regex) continue;
-    const unsigned f = HS_FLAG_PREFILTER | HS_FLAG_ALLOWEMPTY;
-    hs_expr_info_t* info = nullptr;
-    hs_compile_error_t* err = nullptr;
-    // Exact width from the real pattern when Hyperscan supports it, else from the prefilter's superset.
-    if (hs_expression_info(r.regex.c_str(), HS_FLAG_ALLOWEMPTY, &info, &err) != HS_SUCCESS) {
-      hs_free_compile_error(err);
-      err = nullptr;
-      if (hs_expression_info(r.regex.c_str(), f, &info, &err) != HS_SUCCESS) {
-        hs_free_compile_error(err);
-        impl->fallback.push_back(r.id);
-        continue;
-      }
+    if (widths[i] == k_no_prefilter) {
+      impl->fallback.push_back(r.id);
+      continue;
     }
-    if (info->max_width == UINT_MAX) {
+    if (widths[i] == UINT_MAX) {
       c.window = options.unbounded_window;
     } else {
-      c.window = info->max_width;
-      impl->max_bounded = std::max<size_t>(impl->max_bounded, info->max_width);
+      c.window = static_cast<size_t>(widths[i]);
+      impl->max_bounded = std::max<size_t>(impl->max_bounded, c.window);
     }
-    std::free(info);
     c.prefiltered = true;
     patterns.push_back(r.regex);
-    flags.push_back(f);
+    flags.push_back(regex_flags);
     ids.push_back(static_cast<unsigned>(patterns.size() - 1));
     pattern_rule.push_back(i);
   }
@@ -276,37 +321,32 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     ids.push_back(static_cast<unsigned>(patterns.size() - 1));
     pattern_rule.push_back(SIZE_MAX - k);
   }
-  // A compiled database is cached by content: Hyperscan compiles take about a second for a few
-  // hundred rules, deserialising takes milliseconds. Layout: u32 count, u32 removed pattern
-  // indexes (compile-stage fallbacks, in order), then hs_serialize_database() bytes.
-  std::string cache_file;
-  if (!options.cache_dir.empty()) {
-    base::Sha256 key;
-    key.update_field(hs_version());
-    for (size_t i = 0; i < patterns.size(); ++i) {
-      key.update_field(patterns[i]);
-      key.update_field(std::to_string(flags[i]));
+  if (!cached.empty()) {
+    const size_t at = 8 + rules.rules.size() * 8;
+    uint32_t n = 0;
+    std::memcpy(&n, cached.data() + at, 4);
+    const size_t header = at + 4 + size_t{n} * 4;
+    hs_database_t* db = nullptr;
+    std::vector<size_t> rule_of = pattern_rule;  // to check the removals before applying them
+    bool ok = n <= patterns.size() && cached.size() > header;
+    for (uint32_t k = 0; ok && k < n; ++k) {
+      uint32_t bad = 0;
+      std::memcpy(&bad, cached.data() + at + 4 + size_t{k} * 4, 4);
+      ok = bad < rule_of.size() && rule_of[bad] < rules.rules.size();
+      if (!ok) break;
+      rule_of.erase(rule_of.begin() + bad);
     }
-    cache_file = (options.cache_dir / ("rules-" + key.hex_digest().substr(0, 32) + ".hsdb")).string();
-    if (auto bytes = base::read_file(cache_file); bytes && bytes->size() >= 4) {
-      uint32_t n = 0;
-      std::memcpy(&n, bytes->data(), 4);
-      const size_t header = 4 + size_t{n} * 4;
-      hs_database_t* db = nullptr;
-      if (n <= patterns.size() && bytes->size() > header &&
-          hs_deserialize_database(bytes->data() + header, bytes->size() - header, &db) == HS_SUCCESS) {
-        for (uint32_t k = 0; k < n; ++k) {
-          uint32_t bad = 0;
-          std::memcpy(&bad, bytes->data() + 4 + size_t{k} * 4, 4);
-          if (bad >= pattern_rule.size() || pattern_rule[bad] >= rules.rules.size()) break;
-          impl->compiled[pattern_rule[bad]].prefiltered = false;
-          impl->fallback.push_back(rules.rules[pattern_rule[bad]].id);
-          patterns.erase(patterns.begin() + bad);
-          pattern_rule.erase(pattern_rule.begin() + bad);
-        }
-        impl->db = db;
-        patterns.clear();
+    if (ok && hs_deserialize_database(cached.data() + header, cached.size() - header, &db) ==
+                  HS_SUCCESS) {
+      for (uint32_t k = 0; k < n; ++k) {
+        uint32_t bad = 0;
+        std::memcpy(&bad, cached.data() + at + 4 + size_t{k} * 4, 4);
+        impl->compiled[pattern_rule[bad]].prefiltered = false;
+        impl->fallback.push_back(rules.rules[pattern_rule[bad]].id);
+        pattern_rule.erase(pattern_rule.begin() + bad);
       }
+      impl->db = db;
+      patterns.clear();
     }
   }
   std::vector<uint32_t> removed;
@@ -322,10 +362,13 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
       char* ser = nullptr;
       size_t ser_len = 0;
       if (!cache_file.empty() && hs_serialize_database(db, &ser, &ser_len) == HS_SUCCESS) {
-        std::string out(4 + removed.size() * 4, '\0');
+        std::string out = "SLH2";
+        const auto nrules = static_cast<uint32_t>(widths.size());
+        out.append(reinterpret_cast<const char*>(&nrules), 4);
+        out.append(reinterpret_cast<const char*>(widths.data()), widths.size() * 8);
         const auto n = static_cast<uint32_t>(removed.size());
-        std::memcpy(out.data(), &n, 4);
-        if (!removed.empty()) std::memcpy(out.data() + 4, removed.data(), removed.size() * 4);
+        out.append(reinterpret_cast<const char*>(&n), 4);
+        out.append(reinterpret_cast<const char*>(removed.data()), removed.size() * 4);
         out.append(ser, ser_len);
         std::free(ser);
         (void)base::atomic_write(cache_file, out);  // a cache: failing to write it is harmless

@@ -300,3 +300,42 @@ TEST(Scanner, CompiledDatabaseCacheIsReusedAndSurvivesCorruption) {
 
 }  // namespace
 }  // namespace sluice::secrets
+
+namespace sluice::secrets {
+namespace {
+
+// The cache file holds each rule's match width as well as the database, so that a cache hit
+// parses no regex: what a scanner loaded from it does must equal what a fresh compile does.
+TEST(Scanner, ALoadFromTheCacheEqualsAFreshCompileForTheBuiltInRules) {
+  base::TempDir dir;
+  Scanner::Options o;
+  o.cache_dir = dir.path();
+  auto compiled = Scanner::create(*default_rules(), o);  // compiles and writes the cache
+  ASSERT_TRUE(compiled) << compiled.error().message;
+  auto loaded = Scanner::create(*default_rules(), o);  // from the cache
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  auto fresh = testing::default_scanner();  // no cache at all
+  for (const auto& sc : {*compiled, *loaded}) {
+    EXPECT_EQ(sc->fallback_rules(), fresh->fallback_rules());
+    EXPECT_EQ(sc->max_bounded_match(), fresh->max_bounded_match());
+  }
+  std::string text;
+  const auto rules = default_rules();
+  ASSERT_TRUE(rules.has_value());
+  for (const auto& r : rules->rules) {
+    for (const auto& e : r.examples) text += e.text + "\n";
+  }
+  ASSERT_FALSE(text.empty());
+  auto key = [](const std::vector<Finding>& fs) {
+    std::vector<std::pair<std::string, size_t>> out;
+    for (const auto& f : fs) out.emplace_back(f.rule_id, f.start);
+    return out;
+  };
+  const auto want = key(fresh->scan(text));
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(key((*compiled)->scan(text)), want);
+  EXPECT_EQ(key((*loaded)->scan(text)), want);
+}
+
+}  // namespace
+}  // namespace sluice::secrets
