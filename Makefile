@@ -37,10 +37,10 @@ demo: build
 	@examples/ai-deploy/run-demo.sh $(SLUICE)
 
 unit-test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE soak
 
 asan-test: asan
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE no-sanitize
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'no-sanitize|soak'
 
 test: unit-test asan-test
 	@echo "make test: all suites passed (normal and ASan+UBSan builds)"
@@ -57,8 +57,9 @@ fuzz: deps
 	  $$(cmake --build $(FUZZ_BUILD) --target help | sed -n 's/^\(fuzz_[a-z0-9_]*\): .*/\1/p')
 	@fuzz/run-all.sh $(CURDIR)/$(FUZZ_BUILD) $${FUZZ_SECONDS:-60}
 
-soak: build
+soak: build asan
 	@cd $(BUILD) && ctest --output-on-failure -L soak
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -L soak
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
