@@ -643,13 +643,15 @@ Expected<RunResult> Runner::run() {
   };
   // The first pass (cache hits, first starts) opens the first group; a pass made only of cache
   // hits (each lookup also touches its entry) is one transaction.
+  // If even that cannot begin (the database is locked by another process past the busy
+  // timeout), nothing starts: the run ends with the error rather than run unrecorded.
   if (auto b = db.db().exec("BEGIN IMMEDIATE"); !b) {
     fatal = b.error();
   } else {
     txn_since = SteadyClock::now();
+    schedule();
+    if (running > static_cast<int>(polled.size())) commit();  // a worker stage may write now
   }
-  schedule();
-  if (running > static_cast<int>(polled.size())) commit();  // a worker stage may write now
   std::vector<pollfd> fds;
   std::vector<std::pair<int, int>> owners;  // (stage, how many of fds) for each polled stage
   while (running > 0) {
