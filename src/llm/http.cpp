@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -196,11 +198,58 @@ Attempt run_attempt(const HttpCall& call, const CallOptions& opt, const base::Cl
 
 }  // namespace
 
-std::optional<Ms> parse_retry_after(std::string_view value) {
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value) {
+  static constexpr const char* k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::string s(value);
+  int day = 0, year = 0, hour = 0, min = 0, sec = 0, used = 0;
+  char mon[4] = {};
+  char zone[4] = {};
+  bool ok = false;
+  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
+  if (std::sscanf(s.c_str(), "%*3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", &day, mon, &year, &hour, &min,
+                  &sec, zone, &used) == 7) {
+    ok = std::string_view(zone) == "GMT";
+  } else if (std::sscanf(s.c_str(), "%*[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d %3[A-Z]%n", &day, mon, &year, &hour,
+                         &min, &sec, zone, &used) == 7) {
+    // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" (a two-digit year is read as the nearest past
+    // or near-future century, as RFC 9110 asks; 70-99 are 19xx)
+    ok = std::string_view(zone) == "GMT";
+    year += year < 70 ? 2000 : 1900;
+  } else if (std::sscanf(s.c_str(), "%*3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", mon, &day, &hour, &min, &sec,
+                         &year, &used) == 6) {
+    ok = true;  // asctime: "Sun Nov  6 08:49:37 1994"
+  }
+  if (!ok || static_cast<size_t>(used) != s.size()) return std::nullopt;
+  int month = -1;
+  for (int m = 0; m < 12; ++m) {
+    if (std::string_view(mon) == k_months[m]) month = m;
+  }
+  if (month < 0 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 || year < 1970) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  const time_t t = timegm(&tm);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(t);
+}
+
+std::optional<Ms> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  constexpr double k_max_s = 86400.0;
   double s = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), s);
-  if (ec != std::errc() || p != value.data() + value.size() || !std::isfinite(s) || s < 0) return std::nullopt;
-  return Ms(static_cast<int64_t>(std::min(s, 86400.0) * 1000));
+  if (ec == std::errc() && p == value.data() + value.size()) {
+    if (!std::isfinite(s) || s < 0) return std::nullopt;
+    return Ms(static_cast<int64_t>(std::min(s, k_max_s) * 1000));
+  }
+  auto date = parse_http_date(value);
+  if (!date) return std::nullopt;
+  const auto wait = std::chrono::duration_cast<Ms>(*date - now);
+  return std::clamp(wait, Ms(0), Ms(static_cast<int64_t>(k_max_s * 1000)));
 }
 
 Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptions& opt, const base::Clock& clock) {

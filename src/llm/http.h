@@ -31,7 +31,12 @@ struct HttpCall {
 [[nodiscard]] Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptions& options,
                                                          const base::Clock& clock);
 
-// Parses a Retry-After value: delta-seconds (possibly fractional) only.
-[[nodiscard]] std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value);
+// Parses a Retry-After value: delta-seconds (possibly fractional) or an HTTP-date (the three
+// forms RFC 9110 says a recipient must accept: IMF-fixdate, RFC 850, asctime), measured from
+// `now`; a date in the past is a wait of 0. Waits are capped at a day.
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+// An HTTP-date, in any of the three forms above.
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value);
 
 }  // namespace sluice::llm

@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #include "base/files.h"
+#include "llm/http.h"
 #include "llm/provider.h"
 #include "llm/test_server.h"
 
@@ -134,6 +136,55 @@ TEST_F(ProviderTest, RetriesOn429HonouringRetryAfter) {
   EXPECT_GE(ms_since(t), 1000);  // backoff base is 1 ms: only Retry-After explains the wait
   EXPECT_EQ(r->retries, 1);
   EXPECT_EQ(calls, 2);
+}
+
+TEST_F(ProviderTest, RetriesOn429HonouringAnHttpDateRetryAfter) {
+  // The date form: two seconds from now, rounded down to the whole second the header carries.
+  const auto at = std::chrono::system_clock::now() + std::chrono::seconds(2);
+  const std::time_t tt = std::chrono::system_clock::to_time_t(at);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  const std::string header = date;
+  serve_openai([header](int n, const httplib::Request&, httplib::Response& res) {
+    if (n == 0) {
+      res.status = 429;
+      res.set_header("Retry-After", header);
+      res.set_content(R"({"error":{"message":"Rate limit reached","type":"rate_limit"}})", "application/json");
+      return;
+    }
+    res.set_content(testing::openai_stream({"ok"}, 1, 1), "text/event-stream");
+  });
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(request(), fast());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_GE(ms_since(t), 900);  // at least until that second began
+  EXPECT_EQ(r->retries, 1);
+}
+
+TEST(RetryAfter, DeltaSecondsAndAllThreeHttpDateForms) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse_retry_after("2"), milliseconds(2000));
+  EXPECT_EQ(parse_retry_after("0.25"), milliseconds(250));
+  EXPECT_EQ(parse_retry_after("999999"), milliseconds(86'400'000));  // capped at a day
+  EXPECT_FALSE(parse_retry_after("-1"));
+  EXPECT_FALSE(parse_retry_after("soon"));
+  // 1994-11-06 08:49:37 UTC, in the three forms RFC 9110 says a recipient must accept.
+  const auto want = std::chrono::system_clock::from_time_t(784111777);
+  for (const char* form : {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+                           "Sun Nov  6 08:49:37 1994"}) {
+    auto d = parse_http_date(form);
+    ASSERT_TRUE(d) << form;
+    EXPECT_EQ(*d, want) << form;
+    EXPECT_EQ(parse_retry_after(form, want - std::chrono::seconds(7)), milliseconds(7000)) << form;
+  }
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", want + std::chrono::hours(1)),
+            milliseconds(0));  // already past: no wait
+  for (const char* bad : {"Sun, 06 Nov 1994 08:49:37 PST", "Sun, 32 Nov 1994 08:49:37 GMT",
+                          "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT trailing", ""}) {
+    EXPECT_FALSE(parse_http_date(bad)) << bad;
+  }
 }
 
 TEST_F(ProviderTest, RetriesOn5xxWithBackoffThenSucceeds) {
