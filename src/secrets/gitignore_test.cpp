@@ -69,6 +69,29 @@ TEST(Walk, SkipsGitDirIgnoredFilesAndSymlinks) {
   EXPECT_EQ(all.files.size(), 5u);
 }
 
+TEST(Walk, ARepositorysInfoExcludeCountsBelowItsGitignore) {
+  base::TempDir dir;
+  auto write = [&](const std::string& rel, const std::string& text) {
+    ASSERT_TRUE(base::atomic_write(dir.path() / rel, text));
+  };
+  write(".git/info/exclude", "# local only\nscratch/\n*.bak\nkeep.txt\n");
+  write(".gitignore", "!keep.txt\n");  // a .gitignore outranks info/exclude
+  write("a.txt", "a");
+  write("old.bak", "b");
+  write("scratch/notes.txt", "c");
+  write("keep.txt", "d");
+  write("sub/.git/info/exclude", "inner.txt\n");  // a nested repository's own excludes
+  write("sub/inner.txt", "e");
+  write("sub/other.txt", "f");
+  const std::string root = dir.path().string();
+  auto w = collect_files(std::span(&root, 1), UseGitignore::yes);
+  std::vector<std::string> names;
+  for (const auto& f : w.files) names.push_back(f.fs_path.lexically_relative(dir.path()).generic_string());
+  EXPECT_EQ(names, (std::vector<std::string>{".gitignore", "a.txt", "keep.txt", "sub/other.txt"}));
+  auto all = collect_files(std::span(&root, 1), UseGitignore::no);
+  EXPECT_EQ(all.files.size(), 7u);
+}
+
 TEST(Walk, BinaryDetection) {
   EXPECT_FALSE(looks_binary("plain text"));
   EXPECT_TRUE(looks_binary(std::string("ab\0cd", 5)));

@@ -48,6 +48,8 @@ bool read_small_file(const fs::path& p, std::string& out) {
 void walk_dir(const fs::path& dir, const std::string& rel, IgnoreRules& rules, UseGitignore use, WalkResult& out) {
   if (use == UseGitignore::yes) {
     std::string text;
+    // A repository's own excludes come first: git ranks them below every .gitignore.
+    if (read_small_file(dir / ".git" / "info" / "exclude", text)) rules.add(rel, text);
     if (read_small_file(dir / ".gitignore", text)) rules.add(rel, text);
   }
   std::error_code ec;
