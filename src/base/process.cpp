@@ -155,7 +155,9 @@ Expected<Child> spawn(const SpawnOptions& opts) {
   argv.push_back(nullptr);
   std::vector<char*> envp;
   std::string path_value = "/usr/local/bin:/usr/bin:/bin";
-  for (const auto& e : opts.env) {
+  const std::vector<std::string>& env = opts.env_view ? *opts.env_view : opts.env;
+  envp.reserve(env.size() + 1);
+  for (const auto& e : env) {
     envp.push_back(const_cast<char*>(e.c_str()));
     if (e.rfind("PATH=", 0) == 0) path_value = e.substr(5);
   }

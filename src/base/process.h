@@ -16,6 +16,9 @@ struct SpawnOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH of `env` if it has no slash
   std::vector<std::string> env;   // "KEY=value" entries: the child's whole environment
   std::filesystem::path cwd;      // empty: inherit
+  // When set, the environment to use instead of `env`, borrowed for the call (a stage's
+  // environment is not copied once more per spawn).
+  const std::vector<std::string>* env_view = nullptr;
 };
 
 // A running child. Owns its file descriptors; the caller must wait() (reap) it.

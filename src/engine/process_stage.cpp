@@ -146,7 +146,7 @@ class ProcessAttempt final : public StageAttempt {
 Expected<std::unique_ptr<StageAttempt>> ProcessStageExecutor::start(StageContext& ctx) {
   base::SpawnOptions opts;
   opts.argv = shell_argv(ctx.stage.shell, ctx.stage.run);
-  opts.env = ctx.env;
+  opts.env_view = &ctx.env;
   opts.cwd = ctx.stage.working_directory.empty() ? ctx.workspace
                                                  : ctx.workspace / ctx.stage.working_directory;
   auto spawned = base::spawn(opts);

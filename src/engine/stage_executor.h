@@ -28,8 +28,8 @@ class OutputSink {
 struct StageContext {
   const pipeline::Pipeline& pipeline;
   const pipeline::Stage& stage;
-  std::filesystem::path workspace;  // absolute; a stage writes only inside it
-  std::vector<std::string> env;     // the resolved environment, "KEY=value"
+  std::filesystem::path workspace;      // absolute; a stage writes only inside it
+  const std::vector<std::string>& env;  // the resolved environment, "KEY=value" (borrowed)
   std::string run_id;
   int attempt = 1;                       // 1-based
   std::chrono::milliseconds timeout{0};  // 0: none
