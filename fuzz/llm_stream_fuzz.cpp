@@ -1,9 +1,12 @@
 // Fuzzes the streamed-response parsers: SSE framing split at a fuzzer-chosen point, fed to the
-// OpenAI and Anthropic decoders, plus the non-streamed body decoders and the fence stripper.
+// OpenAI and Anthropic decoders, plus the non-streamed body decoders, the fence stripper and the
+// Retry-After header parser (delta-seconds and the three HTTP-date forms).
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 
+#include "llm/http.h"
 #include "llm/stream.h"
 #include "llm/workspace.h"
 
@@ -23,5 +26,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sluice::llm::decode_anthropic_body(in, b);
   (void)sluice::llm::strip_code_fences(in, sluice::llm::OutputFormat::yaml);
   (void)sluice::llm::strip_code_fences(in, sluice::llm::OutputFormat::text);
+  (void)sluice::llm::parse_retry_after(in, std::chrono::system_clock::time_point{});
   return 0;
 }
