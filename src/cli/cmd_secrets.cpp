@@ -28,7 +28,9 @@ namespace sec = sluice::secrets;
 std::filesystem::path cache_dir() { return user_cache_dir() / "secrets"; }
 
 // Loads --config (gitleaks or sluice format) or the built-in rules and compiles them.
-Expected<std::shared_ptr<const sec::Scanner>> load_scanner(const std::string& config) {
+// `lazy`: compile the built-in rules' confirmers on first use (a scan); `rules check` and
+// `rules list` compile everything up front.
+Expected<std::shared_ptr<const sec::Scanner>> load_scanner(const std::string& config, bool lazy = false) {
   Expected<sec::RuleSet> rules = [&]() -> Expected<sec::RuleSet> {
     if (config.empty()) return sec::default_rules();
     auto text = base::read_file(config);
@@ -38,6 +40,7 @@ Expected<std::shared_ptr<const sec::Scanner>> load_scanner(const std::string& co
   if (!rules) return tl::unexpected(rules.error());
   sec::Scanner::Options options;
   options.cache_dir = cache_dir();
+  options.lazy_confirmers = lazy && config.empty();  // user rule files are always checked at load
   return sec::Scanner::create(std::move(*rules), options);
 }
 
@@ -54,7 +57,7 @@ struct ScanArgs {
 };
 
 int run_scan(const ScanArgs& a) {
-  auto scanner = load_scanner(a.config);
+  auto scanner = load_scanner(a.config, /*lazy=*/true);
   if (!scanner) {
     print_error(scanner.error());
     return k_exit_usage;
@@ -126,7 +129,7 @@ struct RedactArgs {
 int run_redact(const RedactArgs& a) {
   std::shared_ptr<const sec::Scanner> scanner;
   if (!a.no_rules) {
-    auto s = load_scanner(a.config);
+    auto s = load_scanner(a.config, /*lazy=*/true);
     if (!s) {
       print_error(s.error());
       return k_exit_usage;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -37,8 +38,26 @@ struct CompiledAllowlist {
   std::vector<std::string> stopwords;
 };
 
+// A rule's RE2 confirmer, compiled in create() or on first use (thread-safe either way).
+class Confirmer {
+ public:
+  explicit Confirmer(std::unique_ptr<RE2> compiled) {
+    std::call_once(m_once, [&] { m_re = std::move(compiled); });
+  }
+  explicit Confirmer(std::string pattern) : m_pattern(std::move(pattern)) {}
+  const RE2& get() const {
+    std::call_once(m_once, [this] { m_re = std::make_unique<RE2>(m_pattern, re2_options()); });
+    return *m_re;
+  }
+
+ private:
+  std::string m_pattern;
+  mutable std::once_flag m_once;
+  mutable std::unique_ptr<RE2> m_re;
+};
+
 struct CompiledRule {
-  std::unique_ptr<RE2> regex;  // null for path-only rules
+  std::unique_ptr<Confirmer> regex;  // null for path-only rules
   std::unique_ptr<RE2> path;
   std::vector<CompiledAllowlist> allowlists;
   std::vector<size_t> keyword_ids;  // indexes into Impl::keywords
@@ -184,16 +203,18 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     const Rule& r = rules.rules[i];
     CompiledRule& c = impl->compiled[i];
     const std::string what = fmt::format("{}: rule \"{}\"", r.origin.empty() ? "rules" : r.origin, r.id);
-    if (!r.regex.empty()) {
+    if (!r.regex.empty() && options.lazy_confirmers) {
+      c.regex = std::make_unique<Confirmer>(r.regex);
+    } else if (!r.regex.empty()) {
       auto re = compile_re2(r.regex, what);
       if (!re) {
         errors.push_back(re.error().message);
       } else {
-        c.regex = std::move(*re);
-        if (r.secret_group > c.regex->NumberOfCapturingGroups()) {
+        if (r.secret_group > (*re)->NumberOfCapturingGroups()) {
           errors.push_back(fmt::format("{}: secretGroup {} but the regex has only {} groups", what,
-                                       r.secret_group, c.regex->NumberOfCapturingGroups()));
+                                       r.secret_group, (*re)->NumberOfCapturingGroups()));
         }
+        c.regex = std::make_unique<Confirmer>(std::move(*re));
       }
     }
     if (!r.path.empty()) {
@@ -496,14 +517,17 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     } else {
       windows.push_back(Hit{0, text.size()});
     }
-    const int ngroups = c.regex->NumberOfCapturingGroups() + 1;
+    const RE2& confirmer = c.regex->get();
+    if (!confirmer.ok()) continue;  // only possible with lazy_confirmers on an unchecked rule
+    const int ngroups = confirmer.NumberOfCapturingGroups() + 1;
+    if (rule.secret_group >= ngroups) continue;  // likewise
     std::vector<re2::StringPiece> groups(static_cast<size_t>(ngroups));
     size_t resume = 0;
     for (const Hit& w : windows) {
       size_t pos = std::max(w.start, resume);
       const size_t limit = std::min(text.size(), w.end + std::min(c.window, size_t{4096}));
       while (pos <= w.end && pos <= limit) {
-        if (!c.regex->Match(whole, pos, limit, RE2::UNANCHORED, groups.data(), ngroups)) break;
+        if (!confirmer.Match(whole, pos, limit, RE2::UNANCHORED, groups.data(), ngroups)) break;
         const size_t ms = static_cast<size_t>(groups[0].data() - text.data());
         const size_t me = ms + groups[0].size();
         if (ms > w.end) break;

@@ -339,3 +339,59 @@ TEST(Scanner, ALoadFromTheCacheEqualsAFreshCompileForTheBuiltInRules) {
 
 }  // namespace
 }  // namespace sluice::secrets
+
+namespace sluice::secrets {
+namespace {
+
+// Lazy confirmers (the built-in rules as `sluice scan`, `sluice redact` and the run redactor
+// load them) must find exactly what eagerly compiled ones find, also when many threads need the
+// same confirmer for the first time at once.
+TEST(Scanner, LazyConfirmersFindWhatEagerOnesFind) {
+  const auto rules = default_rules();
+  ASSERT_TRUE(rules.has_value());
+  std::vector<std::string> texts;
+  for (const auto& r : rules->rules) {
+    for (const auto& e : r.examples) texts.push_back(e.text);
+    for (const auto& e : r.counter_examples) texts.push_back(e.text);
+  }
+  std::string all;
+  for (const auto& t : texts) all += t + "\n";
+  auto key = [](const std::vector<Finding>& fs) {
+    std::vector<std::pair<std::string, size_t>> out;
+    for (const auto& f : fs) out.emplace_back(f.rule_id, f.start);
+    return out;
+  };
+  auto eager = testing::default_scanner();
+  Scanner::Options o;
+  o.lazy_confirmers = true;
+  auto lazy = Scanner::create(*default_rules(), o);
+  ASSERT_TRUE(lazy) << lazy.error().message;
+  const auto want = key(eager->scan(all));
+  ASSERT_FALSE(want.empty());
+  // First use from four threads at once, then every example on its own.
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      if (key((*lazy)->scan(all)) != want) ++bad;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  for (const auto& t : texts) EXPECT_EQ(key((*lazy)->scan(t)), key(eager->scan(t))) << t;
+}
+
+TEST(Scanner, ALazyConfirmerThatCannotCompileNeverMatchesAndNeverCrashes) {
+  // Eager loading refuses this rule set (secretGroup beyond the groups); lazy loading, which is
+  // only for rules checked elsewhere, must still be safe if such a rule slips through.
+  const std::string toml = "[[rules]]\nid = \"t\"\nregex = '''tok_[a-z]{6}'''\nsecretGroup = 3\n";
+  EXPECT_FALSE(Scanner::create(*load_rules_auto(toml, "t.toml")));
+  Scanner::Options o;
+  o.lazy_confirmers = true;
+  auto lazy = Scanner::create(*load_rules_auto(toml, "t.toml"), o);
+  ASSERT_TRUE(lazy) << lazy.error().message;
+  EXPECT_TRUE((*lazy)->scan("x tok_abcdef y").empty());
+}
+
+}  // namespace
+}  // namespace sluice::secrets
