@@ -33,8 +33,11 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   [[nodiscard]] pid_t pid() const { return m_pid; }
-  // Readable (poll) when the child has exited.
+  // Readable (poll) when the child has exited; -1 where the kernel has no pidfd_open (before
+  // 5.3, some sandboxes): then poll exited() instead.
   [[nodiscard]] int pidfd() const { return m_pidfd; }
+  // Whether the child has exited (it stays a zombie until wait()). Does not block.
+  [[nodiscard]] bool exited() const;
   // Read end of the merged stdout/stderr pipe (non-blocking); -1 once closed.
   [[nodiscard]] int output_fd() const { return m_output_fd; }
   void close_output();
@@ -53,6 +56,9 @@ class Child {
 
 // Spawns `opts.argv` in a new process group (pgid = pid), stdin from /dev/null.
 [[nodiscard]] Expected<Child> spawn(const SpawnOptions& opts);
+// Makes spawn() behave as on a kernel without pidfd_open (children get pidfd() == -1), so tests
+// can drive that path on any kernel.
+void disable_pidfd_for_testing(bool disabled);
 
 // Makes this process a child subreaper, so orphaned descendants are reparented to it and can
 // be found and killed (see kill_remaining_children).

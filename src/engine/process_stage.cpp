@@ -31,6 +31,12 @@ namespace {
 
 constexpr auto k_drain = std::chrono::milliseconds(200);
 
+// Without a pidfd (kernels before 5.3), how often a running child is checked for exit: soon at
+// first (most stage commands are quick), backing off to k_max_check; the end of its output
+// triggers a check too.
+constexpr auto k_first_check = std::chrono::milliseconds(1);
+constexpr auto k_max_check = std::chrono::milliseconds(50);
+
 // One attempt of a command: a state machine over the child's pidfd and output pipe.
 //   running  -> (deadline) SIGTERM, kill_at = now + grace -> (kill_at) SIGKILL
 //   running  -> (cancel)   SIGTERM, kill_at = now + grace
@@ -42,19 +48,21 @@ class ProcessAttempt final : public StageAttempt {
                  std::chrono::milliseconds grace, Clock::time_point start)
       : m_child(std::move(child)), m_out(out), m_timeout(timeout), m_grace(grace) {
     if (timeout.count() > 0) m_deadline = start + timeout;
+    if (m_child.pidfd() < 0) m_next_check = start + m_check_every;
   }
 
   int fds(int out[k_max_fds]) const override {
     int n = 0;
-    if (!m_exited) out[n++] = m_child.pidfd();
+    if (!m_exited && m_child.pidfd() >= 0) out[n++] = m_child.pidfd();
     if (m_child.output_fd() >= 0) out[n++] = m_child.output_fd();
     return n;
   }
 
   std::optional<Clock::time_point> deadline() const override {
     if (m_exited) return m_drain_until;
-    if (m_kill_at) return m_kill_at;
-    return m_deadline;
+    std::optional<Clock::time_point> d = m_kill_at ? m_kill_at : m_deadline;
+    if (m_next_check && (!d || *m_next_check < *d)) d = m_next_check;
+    return d;
   }
 
   void cancel(Clock::time_point now) override {
@@ -67,8 +75,15 @@ class ProcessAttempt final : public StageAttempt {
   std::optional<StageOutcome> advance(const short* revents, Clock::time_point now) override {
     int k = 0;
     bool pid_ready = false;
-    if (!m_exited) pid_ready = (revents[k++] & (POLLIN | POLLHUP | POLLERR)) != 0;
+    if (!m_exited && m_child.pidfd() >= 0)
+      pid_ready = (revents[k++] & (POLLIN | POLLHUP | POLLERR)) != 0;
     if (m_child.output_fd() >= 0 && (revents[k] & (POLLIN | POLLHUP | POLLERR))) pump();
+    if (!m_exited && m_next_check && (now >= *m_next_check || m_child.output_fd() < 0)) {
+      pid_ready = m_child.exited();
+      m_check_every = std::min(m_check_every * 2,
+                               std::chrono::duration_cast<std::chrono::milliseconds>(k_max_check));
+      m_next_check = pid_ready ? std::nullopt : std::optional(now + m_check_every);
+    }
     if (pid_ready && !m_exited) {
       m_exited = true;
       // The command has exited (a zombie until reaped, so its pgid cannot be reused yet): kill
@@ -136,6 +151,9 @@ class ProcessAttempt final : public StageAttempt {
   std::optional<Clock::time_point> m_deadline;     // the stage's timeout
   std::optional<Clock::time_point> m_kill_at;      // set once SIGTERM was sent
   std::optional<Clock::time_point> m_drain_until;  // set once the command exited
+  // Without a pidfd: when to check for the exit next, and the current interval.
+  std::optional<Clock::time_point> m_next_check;
+  std::chrono::milliseconds m_check_every = k_first_check;
   bool m_exited = false;
   bool m_timed_out = false;
   bool m_cancelled = false;

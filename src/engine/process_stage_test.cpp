@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/process.h"
 #include "engine/test_util.h"
 
 using namespace sluice;
@@ -165,4 +166,73 @@ TEST(ProcessStage, PollTimeoutRoundsUpAndNeverSpins) {
   EXPECT_EQ(poll_timeout_ms(now - 1ms, now), 0);
   EXPECT_EQ(poll_timeout_ms(now + 1us, now), 1);
   EXPECT_EQ(poll_timeout_ms(now + 1500us, now), 2);
+}
+
+namespace {
+// Runs the rest of a test as on a kernel without pidfd_open (before 5.3).
+struct WithoutPidfd {
+  WithoutPidfd() { base::disable_pidfd_for_testing(true); }
+  ~WithoutPidfd() { base::disable_pidfd_for_testing(false); }
+};
+}  // namespace
+
+TEST(ProcessStage, WithoutPidfdExitsTimeoutsAndCancelsStillWork) {
+  WithoutPidfd no_pidfd;
+  {
+    Fixture f("echo hello; exit 3");
+    auto ctx = f.context();
+    auto t0 = std::chrono::steady_clock::now();
+    auto o = ProcessStageExecutor().execute(ctx);
+    EXPECT_EQ(o.status, OutcomeStatus::failed);
+    EXPECT_EQ(o.exit_code, 3);
+    EXPECT_EQ(f.out.text, "hello\n");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  }
+  {
+    // Closes its output and keeps running: only the exit checks can see it end.
+    Fixture f("exec >/dev/null 2>&1; sleep 0.3");
+    auto ctx = f.context();
+    auto t0 = std::chrono::steady_clock::now();
+    auto o = ProcessStageExecutor().execute(ctx);
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(o.status, OutcomeStatus::success);
+    EXPECT_GE(took, 300ms);
+    EXPECT_LT(took, 1s);  // noticed within the 50 ms check interval, not later
+  }
+  {
+    Fixture f("trap '' TERM; sleep 23.74; sleep 23.74");
+    auto ctx = f.context(200ms, 200ms);
+    auto o = ProcessStageExecutor().execute(ctx);
+    EXPECT_EQ(o.status, OutcomeStatus::timeout);
+    EXPECT_EQ(count_processes_with("sleep 23.74"), 0);
+  }
+  {
+    Fixture f("sleep 23.75");
+    auto ctx = f.context();
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(150ms);
+      f.cancel.cancel();
+    });
+    auto o = ProcessStageExecutor().execute(ctx);
+    canceller.join();
+    EXPECT_EQ(o.status, OutcomeStatus::cancelled);
+    EXPECT_EQ(count_processes_with("sleep 23.75"), 0);
+  }
+}
+
+TEST(ProcessStage, WithoutPidfdARunOfQuickStagesIsNotSlowedByTheChecks) {
+  WithoutPidfd no_pidfd;
+  Workspace ws;
+  std::string yaml = "version: 1\ndefaults: { shell: sh }\nstages:\n";
+  for (int i = 0; i < 40; ++i) yaml += "  s" + std::to_string(i) + ": { run: \"true\" }\n";
+  ASSERT_TRUE(ws.load(yaml));
+  RunOptions o;
+  o.jobs = 2;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->run.status, "success");
+  // Each exit is seen when the output pipe closes (or within milliseconds): 40 stages would take
+  // 2 s if every one waited for the 50 ms interval.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
 }
