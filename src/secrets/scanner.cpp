@@ -272,6 +272,13 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     base::Sha256 key;
     key.update_field("sluice-rules-hsdb-v2");
     key.update_field(hs_version());
+    // A database only loads on the CPU features it was built for: machines that share a cache
+    // (a CI cache restored on another runner type) keep one file each instead of rebuilding
+    // and overwriting each other's.
+    hs_platform_info_t platform{};
+    if (hs_populate_platform(&platform) == HS_SUCCESS) {
+      key.update_field(std::to_string(platform.tune) + "/" + std::to_string(platform.cpu_features));
+    }
     key.update_field(std::to_string(rules.rules.size()));
     for (size_t i = 0; i < rules.rules.size(); ++i) {
       key.update_field(impl->compiled[i].regex ? rules.rules[i].regex : std::string());
