@@ -7,7 +7,9 @@ continue_on_error, flaky commands with retries, timeouts, background children, a
 and cached outputs, then runs it one of three ways:
   normal   every stage must end in a final state that agrees with its needs, the exit code must
            agree with the stages, a lock is never held twice, flaky stages with enough retries
-           succeed, timeouts fail as timeouts, and no process the run started is left;
+           succeed, timeouts fail as timeouts, and no process the run started is left; a
+           pipeline that cannot fail is also run at -j 1, where the start order must be exactly
+           "the first stage in file order whose needs are done", every time;
   SIGINT   exit code 130, the run is recorded as interrupted, no process is left;
   SIGKILL  the database stays usable: the run shows as interrupted and the next run works.
 
@@ -112,7 +114,7 @@ def generate(rng, marker):
             lines.append(f"    needs: [{', '.join(s['needs'])}]")
         for k, v in s["extra"].items():
             lines.append(f"    {k}: {v}")
-    return "\n".join(lines) + "\n", stages
+    return "\n".join(lines) + "\n", stages, clean
 
 
 def last_run_status(workspace):
@@ -169,11 +171,32 @@ def check_normal(it, ws, stages, rc, summary, marker):
             holder = None
 
 
+def check_file_order(it, ws, stages, env):
+    """At -j 1 the start order is fully determined: each time, the first stage in file order whose
+    needs have all succeeded. Runs the pipeline that way (no cache) and compares."""
+    cmd = [SLUICE, "-C", ws, "run", "-j", "1", "--no-cache", "--output", "quiet"]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    got = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("[start] ")]
+    index = {s["name"]: i for i, s in enumerate(stages)}
+    done, want = set(), []
+    while len(want) < len(stages):
+        ready = [s for s in stages if s["name"] not in done and all(n in done for n in s["needs"])]
+        if not ready:
+            break
+        first = min(ready, key=lambda s: index[s["name"]])
+        want.append(first["name"])
+        done.add(first["name"])
+    check(out.returncode == 0, f"iteration {it}: -j 1 run exited {out.returncode}")
+    print(f"iteration {it}: -j 1 order of {len(got)} starts checked", flush=True)
+    check(got == want, f"iteration {it}: -j 1 start order differs from file order at "
+                       f"{next((k for k, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))}")
+
+
 def main():
     rng = random.Random(SEED)
     for it in range(ITERATIONS):
         marker = f"3{rng.randint(0, 9)}.{rng.randint(10**6, 10**7)}"  # a sleep no one else runs
-        text, stages = generate(rng, marker)
+        text, stages, clean = generate(rng, marker)
         mode = rng.choices(["normal", "sigint", "sigkill"], weights=[6, 2, 2])[0]
         jobs = rng.randint(1, 6)
         with tempfile.TemporaryDirectory(prefix="sluice-soak-") as ws:
@@ -201,7 +224,7 @@ def main():
             # an ordinary stage failure (exit code 1).
             check("Sanitizer" not in text_err and "runtime error" not in text_err,
                   f"iteration {it}: sanitizer report: {text_err[-2000:]}")
-            print(f"iteration {it}: {len(stages)} stages, -j {jobs}, {mode}: exit {rc} in {took:.2f} s", flush=True)
+            print(f"iteration {it}: {len(stages)} stages{' (cannot fail)' if clean else ''}, -j {jobs}, {mode}: exit {rc} in {took:.2f} s", flush=True)
             if mode == "normal":
                 try:
                     with open(os.path.join(ws, "summary.json")) as f:
@@ -211,6 +234,9 @@ def main():
                     summary = {}
                 check_normal(it, ws, stages, rc, summary, marker)
                 check(not processes_with(marker), f"iteration {it}: processes left: {processes_with(marker)}")
+                if clean:
+                    check_file_order(it, ws, stages, env)
+                    kill_all(processes_with(marker))
             elif mode == "sigint":
                 finished_first = rc in (0, 1)  # the run may end before the signal arrives
                 check(rc == 130 or finished_first, f"iteration {it}: SIGINT gave exit code {rc}")
