@@ -120,16 +120,23 @@ TEST_F(ProviderTest, AnthropicStreamsMessagesEvents) {
   EXPECT_EQ(body["messages"][0]["role"], "user");
 }
 
-TEST_F(ProviderTest, RetriesOn429HonouringRetryAfter) {
-  serve_openai([](int n, const httplib::Request&, httplib::Response& res) {
+namespace {
+// A server handler: HTTP 429 with this Retry-After on the first call, then a normal answer.
+auto rate_limited_once(std::string retry_after) {
+  return [retry_after](int n, const httplib::Request&, httplib::Response& res) {
     if (n == 0) {
       res.status = 429;
-      res.set_header("Retry-After", "1");
+      res.set_header("Retry-After", retry_after);
       res.set_content(R"({"error":{"message":"Rate limit reached","type":"rate_limit"}})", "application/json");
       return;
     }
     res.set_content(testing::openai_stream({"ok"}, 1, 1), "text/event-stream");
-  });
+  };
+}
+}  // namespace
+
+TEST_F(ProviderTest, RetriesOn429HonouringRetryAfter) {
+  serve_openai(rate_limited_once("1"));
   auto t = std::chrono::steady_clock::now();
   auto r = openai()->complete(request(), fast());
   ASSERT_TRUE(r) << r.error().message;
@@ -140,22 +147,12 @@ TEST_F(ProviderTest, RetriesOn429HonouringRetryAfter) {
 
 TEST_F(ProviderTest, RetriesOn429HonouringAnHttpDateRetryAfter) {
   // The date form: two seconds from now, rounded down to the whole second the header carries.
-  const auto at = std::chrono::system_clock::now() + std::chrono::seconds(2);
-  const std::time_t tt = std::chrono::system_clock::to_time_t(at);
+  const std::time_t tt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::seconds(2));
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char date[64];
   std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  const std::string header = date;
-  serve_openai([header](int n, const httplib::Request&, httplib::Response& res) {
-    if (n == 0) {
-      res.status = 429;
-      res.set_header("Retry-After", header);
-      res.set_content(R"({"error":{"message":"Rate limit reached","type":"rate_limit"}})", "application/json");
-      return;
-    }
-    res.set_content(testing::openai_stream({"ok"}, 1, 1), "text/event-stream");
-  });
+  serve_openai(rate_limited_once(date));
   auto t = std::chrono::steady_clock::now();
   auto r = openai()->complete(request(), fast());
   ASSERT_TRUE(r) << r.error().message;
