@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -41,13 +42,62 @@ struct DiagDeleter {
   void operator()(fy_diag* d) const { fy_diag_destroy(d); }
 };
 
+// Finds a repeated scalar key in a mapping being built, in O(1) per key: small mappings are
+// scanned (most have a handful of keys), larger ones get a hash index, so a 60k-key ConfigMap
+// costs 60k lookups rather than 1.8 billion comparisons. Keys are compared in the caller's
+// entries vector, which may reallocate between calls: the index stores positions, not views.
+class KeyIndex {
+ public:
+  // `entries.back()` is the new entry. Returns the position of an earlier entry with the same
+  // scalar key, or -1; records the new key either way.
+  long add(const std::vector<MapEntry>& entries) {
+    const size_t last = entries.size() - 1;
+    const Node& key = entries[last].key;
+    if (!key.is_scalar()) return -1;
+    if (last < k_scan_limit) {
+      for (size_t i = 0; i < last; ++i) {
+        if (entries[i].key.is_scalar() && entries[i].key.scalar == key.scalar) return static_cast<long>(i);
+      }
+      return -1;
+    }
+    if (m_by_hash.empty()) {
+      for (size_t i = 0; i < last; ++i) {
+        if (entries[i].key.is_scalar()) m_by_hash.emplace(hash_of(entries[i].key.scalar), i);
+      }
+    }
+    const size_t h = hash_of(key.scalar);
+    auto [lo, hi] = m_by_hash.equal_range(h);
+    for (auto it = lo; it != hi; ++it) {
+      if (entries[it->second].key.scalar == key.scalar) return static_cast<long>(it->second);
+    }
+    m_by_hash.emplace(h, last);
+    return -1;
+  }
+
+ private:
+  static constexpr size_t k_scan_limit = 16;
+  static size_t hash_of(const std::string& s) { return std::hash<std::string_view>{}(s); }
+  std::unordered_multimap<size_t, size_t> m_by_hash;
+};
+
+// Alias expansion is bounded, as libyaml-based loaders and Kubernetes' YAML decoder bound it,
+// so that a few hundred bytes of nested aliases ("billion laughs") cannot build billions of
+// nodes. Nodes copied in through aliases may number at most k_alias_node_budget plus the nodes
+// written out in the text: a document with a few aliases of large anchors still loads.
+constexpr size_t k_alias_node_budget = 100'000;
+
+struct Anchor {
+  Node node;
+  size_t nodes = 1;  // the size of the subtree, aliases inside it expanded
+};
+
 // Children are collected in per-depth scratch vectors that keep their capacity between
 // collections, then moved into an exactly sized items/entries vector: one allocation per
 // collection instead of one per doubling.
 struct Scratch {
   std::vector<std::vector<Node>> items;
   std::vector<std::vector<MapEntry>> entries;
-  std::map<std::string, Node> anchors;  // only touched when the input has anchors
+  std::map<std::string, Anchor> anchors;  // only touched when the input has anchors
 };
 
 class Builder {
@@ -88,6 +138,9 @@ class Builder {
   }
 
   std::vector<std::string> errors;
+  // True when building stopped on a limit of ours (depth, alias expansion) rather than on a
+  // syntax error that libfyaml reports.
+  [[nodiscard]] bool aborted() const { return m_aborted; }
 
  private:
   static void assign_text(std::string& out, fy_token* t) {
@@ -97,9 +150,12 @@ class Builder {
     if (s != nullptr) out.assign(s, len);
   }
 
-  void remember_anchor(fy_token* anchor, const Node& n) {
-    if (anchor) m_scratch.anchors[token_text(anchor)] = n;
+  void remember_anchor(const std::string& name, const Node& n, size_t nodes) {
+    Anchor& a = m_scratch.anchors[name];
+    a.node = n;
+    a.nodes = nodes;
   }
+  [[nodiscard]] size_t built() const { return m_direct_nodes + m_alias_nodes; }
 
   template <typename T>
   std::vector<T>& scratch_at(std::vector<std::vector<T>>& stack) {
@@ -117,15 +173,15 @@ class Builder {
   // Builds `out` from the event `ev` (which it frees) and the events of its children.
   bool node(fy_event* ev, Node& out) {
     out.mark = mark_of(fy_event_start_mark(ev));
+    if (ev->type != FYET_ALIAS) ++m_direct_nodes;
     switch (ev->type) {
       case FYET_SCALAR: {
         out.kind = NodeKind::scalar;
         assign_text(out.scalar, ev->scalar.value);
         out.style = style_of(ev->scalar.value);
         assign_text(out.tag, ev->scalar.tag);
-        fy_token* anchor = ev->scalar.anchor;
         // The anchor token belongs to the event: copy the node before freeing it.
-        remember_anchor(anchor, out);
+        if (fy_token* anchor = ev->scalar.anchor) remember_anchor(token_text(anchor), out, 1);
         fy_parser_event_free(m_parser, ev);
         return true;
       }
@@ -138,8 +194,19 @@ class Builder {
                                        out.mark.column, name));
           return true;
         }
+        // The alias itself is written out; what it copies in beyond one node is expansion.
+        ++m_direct_nodes;
+        m_alias_nodes += it->second.nodes - 1;
+        if (m_alias_nodes > k_alias_node_budget + m_direct_nodes) {
+          errors.push_back(fmt::format(
+              "{}:{}:{}: alias *{} expands the document past {} nodes copied through aliases; "
+              "refusing it (an alias bomb?)",
+              m_filename, out.mark.line, out.mark.column, name, k_alias_node_budget + m_direct_nodes));
+          m_aborted = true;
+          return false;
+        }
         Mark m = out.mark;
-        out = it->second;
+        out = it->second.node;
         out.mark = m;
         return true;
       }
@@ -148,6 +215,7 @@ class Builder {
         assign_text(out.tag, ev->sequence_start.tag);
         std::string anchor = token_text(ev->sequence_start.anchor);
         fy_parser_event_free(m_parser, ev);
+        const size_t before = built();
         if (++m_depth > 200) return depth_error(out);
         for (;;) {
           fy_event* c = fy_parser_parse(m_parser);
@@ -160,10 +228,11 @@ class Builder {
           // their buffers: the element reference stays valid, the vector is fetched anew.
           scratch_at(m_scratch.items).emplace_back();
           if (!node(c, scratch_at(m_scratch.items).back())) return false;
+          if (Node& item = scratch_at(m_scratch.items).back(); item.mark.line == 0) item.mark = out.mark;
         }
         move_into(out.items, scratch_at(m_scratch.items));
         --m_depth;
-        if (!anchor.empty()) m_scratch.anchors[anchor] = out;
+        if (!anchor.empty()) remember_anchor(anchor, out, built() - before + 1);
         return true;
       }
       case FYET_MAPPING_START: {
@@ -171,6 +240,8 @@ class Builder {
         assign_text(out.tag, ev->mapping_start.tag);
         std::string anchor = token_text(ev->mapping_start.anchor);
         fy_parser_event_free(m_parser, ev);
+        const size_t before = built();
+        KeyIndex keys;
         if (++m_depth > 200) return depth_error(out);
         for (;;) {
           fy_event* c = fy_parser_parse(m_parser);
@@ -184,23 +255,19 @@ class Builder {
           fy_event* v = fy_parser_parse(m_parser);
           if (v == nullptr) return false;
           if (!node(v, scratch_at(m_scratch.entries).back().value)) return false;
+          // An empty value (`run:`) has no mark of its own: point at its key.
+          if (MapEntry& e = scratch_at(m_scratch.entries).back(); e.value.mark.line == 0) e.value.mark = e.key.mark;
           std::vector<MapEntry>& entries = scratch_at(m_scratch.entries);
-          const Node& key = entries.back().key;
-          if (key.is_scalar()) {
-            for (size_t i = 0; i + 1 < entries.size(); ++i) {
-              const Node& k = entries[i].key;
-              if (k.is_scalar() && k.scalar == key.scalar) {
-                errors.push_back(fmt::format("{}:{}:{}: duplicate key {} (first defined at line {})",
-                                             m_filename, key.mark.line, key.mark.column,
-                                             quote(key.scalar), k.mark.line));
-                break;
-              }
-            }
+          if (long first = keys.add(entries); first >= 0) {
+            const Node& key = entries.back().key;
+            errors.push_back(fmt::format("{}:{}:{}: duplicate key {} (first defined at line {})", m_filename,
+                                         key.mark.line, key.mark.column, quote(key.scalar),
+                                         entries[static_cast<size_t>(first)].key.mark.line));
           }
         }
         move_into(out.entries, scratch_at(m_scratch.entries));
         --m_depth;
-        if (!anchor.empty()) m_scratch.anchors[anchor] = out;
+        if (!anchor.empty()) remember_anchor(anchor, out, built() - before + 1);
         return true;
       }
       default:
@@ -212,6 +279,7 @@ class Builder {
   bool depth_error(const Node& n) {
     errors.push_back(fmt::format("{}:{}:{}: nesting deeper than 200 levels", m_filename, n.mark.line,
                                  n.mark.column));
+    m_aborted = true;
     return false;
   }
 
@@ -219,6 +287,9 @@ class Builder {
   std::string_view m_filename;
   Scratch& m_scratch;
   int m_depth = 0;
+  size_t m_direct_nodes = 0;  // nodes written out in the text
+  size_t m_alias_nodes = 0;   // nodes copied in through aliases
+  bool m_aborted = false;
 };
 
 
@@ -356,13 +427,12 @@ class FastParser {
     out.kind = NodeKind::mapping;
     out.mark = mark_at(p);
     std::vector<MapEntry>& entries = scratch(m_entries, depth);
+    KeyIndex keys;
     for (;;) {
       MapEntry& e = entries.emplace_back();
       size_t after = 0;
       if (!scalar(p, true, e.key, after) || after == 0) return false;
-      for (size_t i = 0; i + 1 < entries.size(); ++i) {
-        if (entries[i].key.scalar == e.key.scalar) return false;  // libfyaml words the error
-      }
+      if (keys.add(entries) >= 0) return false;  // a duplicate: libfyaml's path words the error
       size_t q = after;
       while (q < m_le && m_text[q] == ' ') ++q;
       if (q == m_le || m_text[q] == '#') {
@@ -711,6 +781,7 @@ Expected<std::vector<Document>> Parser::parse(std::string_view text, std::string
   std::vector<Document> docs;
   Builder b(im.parser.get(), filename, im.scratch);
   bool ok = b.run(docs);
+  const bool aborted = b.aborted();
   std::vector<std::string> errors = std::move(b.errors);
   // After an error the scratch vectors may hold partial nodes; drop them.
   if (!ok || !errors.empty()) {
@@ -718,7 +789,11 @@ Expected<std::vector<Document>> Parser::parse(std::string_view text, std::string
     for (auto& v : im.scratch.entries) v.clear();
   }
   im.scratch.anchors.clear();
-  if (!ok) {
+  if (!ok && aborted) {
+    // Our own limit stopped the build: its message says why; libfyaml has nothing to add.
+    im.parser.reset();
+    im.diag.reset();
+  } else if (!ok) {
     void* iter = nullptr;
     bool any = false;
     while (fy_diag_error* err = fy_diag_errors_iterate(im.diag.get(), &iter)) {

@@ -2,6 +2,7 @@
 
 #include "base/files.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -196,4 +197,74 @@ TEST(Yaml, InvalidUtf8IsAnErrorNotAHang) {
   EXPECT_NE(r2.error().message.find("u.yml:2:4: invalid UTF-8 (byte 0xed)"), std::string::npos) << r2.error().message;
   auto ok = parse("a: caf\xc3\xa9 \xf0\x9f\x98\x80\n", "u.yml");
   ASSERT_TRUE(ok.has_value()) << ok.error().message;
+}
+
+namespace {
+// Nine levels of nine aliases each: ~500 bytes that expand to 9^9 (387 million) nodes.
+std::string alias_bomb(bool flow) {
+  std::string s = flow ? "" : "top: 1\n";
+  s.append("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+  for (int i = 1; i <= 9; ++i) {
+    s.append(fmt::format("a{}: &a{} [", i, i));
+    for (int k = 0; k < 9; ++k) s.append(fmt::format("{}*a{}", k ? ", " : "", i - 1));
+    s.append("]\n");
+  }
+  return s;
+}
+}  // namespace
+
+TEST(Yaml, AliasBombIsRefusedNotExpanded) {
+  for (bool flow : {true, false}) {
+    auto docs = parse(alias_bomb(flow), "bomb.yml");
+    ASSERT_FALSE(docs.has_value());
+    EXPECT_NE(docs.error().message.find("bomb.yml:"), std::string::npos) << docs.error().message;
+    EXPECT_NE(docs.error().message.find("alias *a"), std::string::npos) << docs.error().message;
+    EXPECT_NE(docs.error().message.find("alias bomb"), std::string::npos) << docs.error().message;
+    EXPECT_EQ(docs.error().message.find("invalid YAML"), std::string::npos) << docs.error().message;
+  }
+  // The same parser goes on to parse good input afterwards.
+  Parser p;
+  ASSERT_FALSE(p.parse(alias_bomb(true), "b.yml").has_value());
+  auto ok = p.parse("a: &x {k: v}\nb: *x\n", "ok.yml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->front().root.find("b")->find("k")->scalar, "v");
+}
+
+TEST(Yaml, ManyAliasesOfSmallAnchorsStillLoad) {
+  // 200k aliases of a scalar and a 50k-node anchor used twice: both cost about what their text
+  // costs, so neither is a bomb.
+  std::string s = "v: &v value\nlist:\n";
+  for (int i = 0; i < 200000; ++i) s += "  - *v\n";
+  auto docs = parse(s, "many.yml");
+  ASSERT_TRUE(docs.has_value()) << docs.error().message;
+  EXPECT_EQ(docs->front().root.find("list")->items.size(), 200000u);
+
+  std::string big = "base: &b\n";
+  for (int i = 0; i < 50000; ++i) big.append(fmt::format("  k{}: x\n", i));
+  big += "one: *b\ntwo: *b\n";
+  auto d2 = parse(big, "big.yml");
+  ASSERT_TRUE(d2.has_value()) << d2.error().message;
+  EXPECT_EQ(d2->front().root.find("two")->entries.size(), 50000u);
+}
+
+TEST(Yaml, DuplicateKeysInHugeMappingsAreFoundInLinearTime) {
+  // 100k keys: quadratic detection took minutes here; a hash index takes milliseconds. The
+  // duplicate is the last key, so every earlier key had to be remembered.
+  std::string s;
+  for (int i = 0; i < 100000; ++i) s.append(fmt::format("key{}: v\n", i));
+  auto ok = parse(s, "big.yml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->front().root.entries.size(), 100000u);
+  s += "key17: again\n";
+  for (bool fast : {true, false}) {
+    auto bad = fast ? parse(s, "big.yml") : detail::parse_libfyaml(s, "big.yml");
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(bad.error().message.find("big.yml:100001:1: duplicate key \"key17\" (first defined at line 18)"),
+              std::string::npos)
+        << bad.error().message;
+  }
+  // Keys that collide in a small mapping and in a flow mapping are still found.
+  auto flow = parse("{a: 1, b: 2, a: 3}", "f.yml");
+  ASSERT_FALSE(flow.has_value());
+  EXPECT_NE(flow.error().message.find("duplicate key \"a\""), std::string::npos);
 }
