@@ -149,7 +149,11 @@ Expected<Child> spawn(const SpawnOptions& opts) {
   posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
-  if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
+  if (opts.cwd_fd >= 0) {
+    posix_spawn_file_actions_addfchdir_np(&fa, opts.cwd_fd);
+  } else if (!opts.cwd.empty()) {
+    posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
+  }
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);

@@ -19,6 +19,7 @@ struct SpawnOptions {
   // When set, the environment to use instead of `env`, borrowed for the call (a stage's
   // environment is not copied once more per spawn).
   const std::vector<std::string>* env_view = nullptr;
+  int cwd_fd = -1;  // when >= 0, the directory to start in (taken over `cwd`; see base/beneath.h)
 };
 
 // A running child. Owns its file descriptors; the caller must wait() (reap) it.
