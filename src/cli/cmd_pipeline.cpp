@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -112,6 +113,12 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   base::become_subreaper();
+  // However sluice ends abnormally (an exception nothing catches, a thread left joinable), the
+  // stages must not outlive it: they are its children (or reparented to it) until then.
+  std::set_terminate([] {
+    base::kill_remaining_children();
+    std::abort();
+  });
 
   engine::RunOptions opts;
   opts.workspace = workspace_of(a.p.file);
@@ -234,9 +241,9 @@ int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no
       } else if (!upstream_runs.empty()) {
         plan = fmt::format("run unless \"{}\" reproduces its outputs (key depends on it)", upstream_runs);
       } else {
-        auto hit = st->cache_lookup(*key, 0);
-        bool is_hit = hit && *hit;
-        plan = is_hit ? fmt::format("cached ({})", key->substr(0, 12)) : fmt::format("run (no cache entry for {})", key->substr(0, 12));
+        auto hit = cache.peek(*key);
+        if (hit) keys[static_cast<size_t>(i)] = engine::StepCache::key_for_dependents(*key, *hit);
+        plan = hit ? fmt::format("cached ({})", key->substr(0, 12)) : fmt::format("run (no cache entry for {})", key->substr(0, 12));
       }
     }
     bool runs_now = plan.rfind("cached", 0) != 0;

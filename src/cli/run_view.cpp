@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "base/duration.h"
 
 namespace sluice::cli {
@@ -71,7 +73,14 @@ void RunView::stage_output(const pipeline::Stage& stage, std::string_view chunk)
   std::lock_guard lock(m_mu);
   if (m_mode == OutputMode::quiet) return;
   if (m_mode == OutputMode::block) {
-    m_buffers[stage.name].append(chunk);
+    if (m_spilled.count(stage.name)) return;
+    std::string& buf = m_buffers[stage.name];
+    if (buf.size() + chunk.size() > k_block_memory) {
+      m_spilled.insert(stage.name);
+      std::string().swap(buf);
+      return;
+    }
+    buf.append(chunk);
     return;
   }
   std::string& partial = m_partial_line[stage.name];
@@ -81,6 +90,53 @@ void RunView::stage_output(const pipeline::Stage& stage, std::string_view chunk)
     line(fmt::format("[{}] {}", stage.name, partial.substr(0, pos)));
     partial.erase(0, pos + 1);
   }
+}
+
+void RunView::stage_warning(const pipeline::Stage& stage, std::string_view text) {
+  std::lock_guard lock(m_mu);
+  line(paint(fmt::format("[warning] {}: {}", stage.name, text), "33"));
+}
+
+// Prints a stage's output indented under its result line; an unterminated last line gets one.
+void RunView::print_block(const std::string& text) {
+  clear_status();
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::fputs("  | ", m_out);
+    std::fwrite(text.data() + start, 1, end - start, m_out);
+    std::fputc('\n', m_out);
+    start = end + 1;
+  }
+  if (m_live) draw_status();
+  std::fflush(m_out);
+}
+
+void RunView::print_log_block(const std::string& log_path) {
+  std::FILE* f = log_path.empty() ? nullptr : std::fopen(log_path.c_str(), "rb");
+  if (f == nullptr) {
+    line(fmt::format("  | (output too large to hold; the log {} cannot be read)", log_path));
+    return;
+  }
+  clear_status();
+  // Line by line in bounded pieces: a line longer than the buffer continues unprefixed.
+  char buf[65536];
+  bool at_line_start = true;
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    for (size_t start = 0; start < n;) {
+      if (at_line_start) std::fputs("  | ", m_out);
+      const char* nl = static_cast<const char*>(std::memchr(buf + start, '\n', n - start));
+      size_t end = nl ? static_cast<size_t>(nl - buf) + 1 : n;
+      std::fwrite(buf + start, 1, end - start, m_out);
+      at_line_start = nl != nullptr;
+      start = end;
+    }
+  }
+  if (!at_line_start) std::fputc('\n', m_out);
+  std::fclose(f);
+  if (m_live) draw_status();
+  std::fflush(m_out);
 }
 
 void RunView::stage_retrying(const pipeline::Stage& stage, int next_attempt, std::string_view why) {
@@ -109,18 +165,12 @@ void RunView::stage_finished(const pipeline::Stage& stage, const store::StageRec
   }
   line(text);
   if (m_mode == OutputMode::block) {
-    auto it = m_buffers.find(stage.name);
-    if (it != m_buffers.end() && !it->second.empty()) {
-      std::string block;
-      for (size_t start = 0; start < it->second.size();) {
-        size_t end = it->second.find('\n', start);
-        if (end == std::string::npos) end = it->second.size();
-        block += "  | " + it->second.substr(start, end - start) + "\n";
-        start = end + 1;
-      }
-      line(block);
-      m_buffers.erase(it);
+    if (m_spilled.erase(stage.name)) {
+      print_log_block(r.log_path.value_or(""));
+    } else if (auto it = m_buffers.find(stage.name); it != m_buffers.end() && !it->second.empty()) {
+      print_block(it->second);
     }
+    m_buffers.erase(stage.name);
   } else if (m_mode == OutputMode::stream) {
     auto it = m_partial_line.find(stage.name);
     if (it != m_partial_line.end() && !it->second.empty()) line(fmt::format("[{}] {}", stage.name, it->second));

@@ -27,6 +27,7 @@ class RunView final : public engine::EventSink {
   void stage_output(const pipeline::Stage& stage, std::string_view chunk) override;
   void stage_retrying(const pipeline::Stage& stage, int next_attempt, std::string_view why) override;
   void stage_finished(const pipeline::Stage& stage, const store::StageRecord& record) override;
+  void stage_warning(const pipeline::Stage& stage, std::string_view text) override;
   // Redraws the live status line (call periodically on a TTY).
   void tick();
   void clear_status();
@@ -45,7 +46,15 @@ class RunView final : public engine::EventSink {
   bool m_status_shown = false;
   size_t m_total = 0, m_done = 0;
   std::set<std::string> m_running;
+  void print_block(const std::string& text);
+  void print_log_block(const std::string& log_path);
+
+  // Block mode holds a stage's output in memory up to this size; past it the output is printed
+  // from the stage's log file when the stage ends (the log holds the same redacted bytes), so a
+  // stage printing 200 MB costs no more memory than one printing 1 MB.
+  static constexpr size_t k_block_memory = 1 << 20;
   std::map<std::string, std::string> m_buffers;       // block mode: output per stage
+  std::set<std::string> m_spilled;                    // block mode: past k_block_memory
   std::map<std::string, std::string> m_partial_line;  // stream mode: unterminated line per stage
   std::chrono::steady_clock::time_point m_start;
   std::recursive_mutex m_mu;  // the ticker thread and the scheduler thread both draw

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "base/beneath.h"
 #include "base/duration.h"
 #include "base/process.h"
 
@@ -165,8 +166,15 @@ Expected<std::unique_ptr<StageAttempt>> ProcessStageExecutor::start(StageContext
   base::SpawnOptions opts;
   opts.argv = shell_argv(ctx.stage.shell, ctx.stage.run);
   opts.env_view = &ctx.env;
-  opts.cwd = ctx.stage.working_directory.empty() ? ctx.workspace
-                                                 : ctx.workspace / ctx.stage.working_directory;
+  opts.cwd = ctx.workspace;
+  base::UniqueFd wd;
+  if (!ctx.stage.working_directory.empty()) {
+    // Resolved by the kernel beneath the workspace: a symlink cannot make the stage run outside.
+    auto dir = base::open_dir_beneath(ctx.workspace, ctx.stage.working_directory, base::CreateDirs::no);
+    if (!dir) return make_error(dir.error().code, fmt::format("working_directory: {}", dir.error().message));
+    wd = std::move(*dir);
+    opts.cwd_fd = wd.get();
+  }
   auto spawned = base::spawn(opts);
   if (!spawned) return tl::unexpected(spawned.error());
   return std::make_unique<ProcessAttempt>(std::move(*spawned), ctx.output, ctx.timeout,

@@ -170,6 +170,19 @@ bool should_retry(const Stage& s, const StageOutcome& o) {
                                   *o.exit_code) != s.retry_on.exit_codes.end();
 }
 
+// Runs a worker-kind attempt. An exception (an allocation that failed on hostile input, say) must
+// not escape the worker thread: that would terminate sluice without stopping the stages that
+// run beside it. It fails this stage instead, and the run cleans up as after any failure.
+StageOutcome execute_guarded(StageExecutor& exec, StageContext& ctx) {
+  try {
+    return exec.execute(ctx);
+  } catch (const std::bad_alloc&) {
+    return {OutcomeStatus::failed, std::nullopt, "internal error: out of memory", std::nullopt};
+  } catch (const std::exception& e) {
+    return {OutcomeStatus::failed, std::nullopt, fmt::format("internal error: {}", e.what()), std::nullopt};
+  }
+}
+
 std::string safe_file_name(const std::string& stage) {
   std::string out = stage;
   for (char& c : out) {
@@ -182,6 +195,7 @@ struct StageState {
   Phase phase = Phase::unselected;
   store::StageRecord record;
   std::string key;
+  std::string dep_key;  // what its dependents see (StepCache::key_for_dependents); empty: `key`
   SteadyClock::time_point started;
   std::unique_ptr<StageOutput> output;
   // A polled stage (driven by the scheduler thread): its environment, attempt number and the
@@ -472,7 +486,7 @@ Expected<RunResult> Runner::run() {
                            *s.output,
                            cancel,
                            getenv};
-          outcome = exec->execute(ctx);
+          outcome = execute_guarded(*exec, ctx);
           if (attempt > stage.retries || !should_retry(stage, outcome) || cancel.cancelled()) break;
           std::string why = outcome.reason.empty() ? "failed" : outcome.reason;
           s.output->write(
@@ -513,8 +527,10 @@ Expected<RunResult> Runner::run() {
           continue;
         }
         std::vector<std::string> need_keys;
-        for (int n : needs[static_cast<size_t>(i)])
-          need_keys.push_back(st[static_cast<size_t>(n)].key);
+        for (int n : needs[static_cast<size_t>(i)]) {
+          const auto& ns = st[static_cast<size_t>(n)];
+          need_keys.push_back(ns.dep_key.empty() ? ns.key : ns.dep_key);
+        }
         auto key = cache.key_for(m_pipeline, stage, need_keys);
         if (!key) {
           s.record.attempts = 0;
@@ -526,7 +542,13 @@ Expected<RunResult> Runner::run() {
         s.key = *key;
         if (is_cacheable(stage) && !m_opts.no_cache) {
           auto hit = cache.restore(s.key, wall_ms());
-          if (hit && *hit) {
+          if (hit.result == StepCache::Restored::Result::damaged) {
+            m_sink.stage_warning(stage, redact(fmt::format("the cache entry of this stage is damaged ({}); "
+                                                           "running the stage instead",
+                                                           hit.problem)));
+          }
+          if (hit.result == StepCache::Restored::Result::hit) {
+            s.dep_key = StepCache::key_for_dependents(s.key, hit.outputs_digest);
             int64_t now = wall_ms();
             s.record.cache_hit = true;
             s.record.cache_key = s.key;
@@ -588,7 +610,14 @@ Expected<RunResult> Runner::run() {
       if (auto r = cache.save(s.key, stage, *s.record.duration_ms, wall_ms()); !r) {
         status = "failed";
         m.outcome.reason = r.error().message;
+      } else {
+        s.dep_key = StepCache::key_for_dependents(s.key, *r);
       }
+    } else if (status == "success" && !stage.outputs.empty()) {
+      // Not cached, so it ran and may have changed its outputs: its dependents' keys follow them.
+      // Outputs it did not produce leave nothing to follow: its dependents then cannot hit.
+      auto digest = cache.outputs_digest(stage);
+      s.dep_key = StepCache::key_for_dependents(s.key, digest ? *digest : "unhashable:" + result.run.id);
     }
     std::string reason = m.outcome.reason;
     if (status == "failed" && stage.continue_on_error)

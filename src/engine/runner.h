@@ -44,6 +44,9 @@ class EventSink {
   virtual void stage_output(const pipeline::Stage& /*stage*/, std::string_view /*chunk*/) {}
   virtual void stage_retrying(const pipeline::Stage& /*stage*/, int /*next_attempt*/, std::string_view /*why*/) {}
   virtual void stage_finished(const pipeline::Stage& /*stage*/, const store::StageRecord& /*record*/) {}
+  // Something the user should know that does not change the stage's result (a damaged cache
+  // entry that made it run again, say). `text` is redacted.
+  virtual void stage_warning(const pipeline::Stage& /*stage*/, std::string_view /*text*/) {}
 };
 
 struct RunOptions {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/beneath.h"
 #include "base/files.h"
 #include "base/glob.h"
 #include "base/hash.h"
@@ -136,17 +137,65 @@ Expected<std::string> StepCache::put_blob(const fs::path& file) {
   return hash;
 }
 
-Expected<void> StepCache::save(const std::string& key, const pipeline::Stage& stage,
-                               int64_t duration_ms, int64_t now_ms) {
-  nlohmann::json outputs = nlohmann::json::array();
+namespace {
+// The digest of a list of outputs: (path, sha256 of content) pairs in pattern and glob order.
+class OutputsDigest {
+ public:
+  OutputsDigest() { m_h.update_field("sluice-outputs-v1"); }
+  void add(const std::string& path, const std::string& blob) {
+    m_h.update_field(path);
+    m_h.update_field(blob);
+  }
+  std::string finish() { return m_h.hex_digest(); }
+
+ private:
+  base::Sha256 m_h;
+};
+
+Expected<std::vector<std::string>> expand_outputs(const fs::path& workspace, const pipeline::Stage& stage,
+                                                  const std::string& pattern) {
+  auto files = base::glob_expand(workspace, pattern);
+  if (!files) return tl::unexpected(files.error());
+  if (files->empty()) {
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("stage \"{}\" declares output \"{}\" but produced no such file", stage.name,
+                                  pattern));
+  }
+  return std::move(*files);
+}
+}  // namespace
+
+std::string StepCache::key_for_dependents(const std::string& key, const std::string& outputs_digest) {
+  if (outputs_digest.empty()) return key;
+  base::Sha256 h;
+  h.update_field("sluice-need-v1");
+  h.update_field(key);
+  h.update_field(outputs_digest);
+  return h.hex_digest();
+}
+
+Expected<std::string> StepCache::outputs_digest(const pipeline::Stage& stage) {
+  if (stage.outputs.empty()) return std::string();
+  OutputsDigest d;
   for (const auto& pattern : stage.outputs) {
-    auto files = base::glob_expand(m_workspace, pattern);
+    auto files = expand_outputs(m_workspace, stage, pattern);
     if (!files) return tl::unexpected(files.error());
-    if (files->empty()) {
-      return make_error(ErrorCode::invalid_input,
-                        fmt::format("stage \"{}\" declares output \"{}\" but produced no such file",
-                                    stage.name, pattern));
+    for (const auto& f : *files) {
+      auto h = file_hash(f);
+      if (!h) return tl::unexpected(h.error());
+      d.add(f, *h);
     }
+  }
+  return d.finish();
+}
+
+Expected<std::string> StepCache::save(const std::string& key, const pipeline::Stage& stage,
+                                      int64_t duration_ms, int64_t now_ms) {
+  nlohmann::json outputs = nlohmann::json::array();
+  OutputsDigest d;
+  for (const auto& pattern : stage.outputs) {
+    auto files = expand_outputs(m_workspace, stage, pattern);
+    if (!files) return tl::unexpected(files.error());
     for (const auto& f : *files) {
       auto blob = put_blob(m_workspace / f);
       if (!blob) return tl::unexpected(blob.error());
@@ -154,41 +203,71 @@ Expected<void> StepCache::save(const std::string& key, const pipeline::Stage& st
       ::stat((m_workspace / f).c_str(), &st);
       outputs.push_back(
           {{"path", f}, {"blob", *blob}, {"mode", static_cast<int>(st.st_mode & 07777)}});
+      d.add(f, *blob);
     }
   }
-  return m_store.cache_put({key, stage.name, outputs.dump(), now_ms, now_ms, duration_ms});
+  if (auto put = m_store.cache_put({key, stage.name, outputs.dump(), now_ms, now_ms, duration_ms}); !put) {
+    return tl::unexpected(put.error());
+  }
+  return stage.outputs.empty() ? std::string() : d.finish();
 }
 
-Expected<bool> StepCache::restore(const std::string& key, int64_t now_ms) {
-  auto entry = m_store.cache_lookup(key, now_ms);
-  if (!entry) return tl::unexpected(entry.error());
-  if (!*entry) return false;
+std::optional<std::string> StepCache::peek(const std::string& key) {
+  auto entry = m_store.cache_lookup(key, 0);
+  if (!entry || !*entry) return std::nullopt;
   nlohmann::json outputs = nlohmann::json::parse((*entry)->outputs_json, nullptr, false);
-  if (outputs.is_discarded() || !outputs.is_array()) return false;
+  if (outputs.is_discarded() || !outputs.is_array()) return std::nullopt;
+  OutputsDigest d;
+  for (const auto& o : outputs) {
+    std::string blob = o.value("blob", "");
+    if (blob.size() != 64 || !fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2))) return std::nullopt;
+    d.add(o.value("path", ""), blob);
+  }
+  return outputs.empty() ? std::string() : d.finish();
+}
+
+StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
+  using R = Restored::Result;
+  auto damaged = [](std::string why) { return Restored{R::damaged, {}, std::move(why)}; };
+  auto entry = m_store.cache_lookup(key, now_ms);
+  if (!entry) return damaged(entry.error().message);
+  if (!*entry) return {};
+  nlohmann::json outputs = nlohmann::json::parse((*entry)->outputs_json, nullptr, false);
+  if (outputs.is_discarded() || !outputs.is_array()) return damaged("its record of outputs is unreadable");
   // Check every blob first so a half-restored state is impossible when the CAS lost a file.
   for (const auto& o : outputs) {
     std::string blob = o.value("blob", "");
-    if (blob.size() != 64 || !fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2))) return false;
+    std::string rel = o.value("path", "");
+    if (blob.size() != 64 || rel.empty()) return damaged("its record of outputs is unreadable");
+    if (!fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2))) {
+      return damaged(fmt::format("the stored copy of {} ({}) is missing from {}", rel, blob.substr(0, 12),
+                                 m_cas.string()));
+    }
   }
+  OutputsDigest d;
   for (const auto& o : outputs) {
     std::string rel = o.value("path", "");
     std::string blob = o.value("blob", "");
-    if (rel.empty() || rel[0] == '/' || rel.find("..") != std::string::npos) return false;
+    d.add(rel, blob);
     fs::path dst = m_workspace / rel;
     std::error_code ec;
     if (fs::is_regular_file(dst, ec)) {
       auto cur = file_hash(rel);
       if (cur && *cur == blob) continue;  // already in place
     }
-    auto content = base::read_file(m_cas / blob.substr(0, 2) / blob.substr(2));
-    if (!content) return tl::unexpected(content.error());
+    const fs::path src = m_cas / blob.substr(0, 2) / blob.substr(2);
+    auto content = base::read_file(src);
+    if (!content) return damaged(content.error().message);
     if (base::sha256_hex(*content) != blob) {
-      return make_error(ErrorCode::integrity, fmt::format("cache blob {} is corrupted", blob));
+      fs::remove(src, ec);  // put_blob keeps an existing blob: the next save must store it anew
+      m_stored_blobs.erase(blob);
+      return damaged(fmt::format("the stored copy of {} ({}) is corrupted; it was deleted", rel,
+                                 blob.substr(0, 12)));
     }
-    if (auto w = base::atomic_write(dst, *content); !w) return tl::unexpected(w.error());
-    ::chmod(dst.c_str(), static_cast<mode_t>(o.value("mode", 0644)));
+    auto w = base::write_beneath(m_workspace, rel, *content, static_cast<mode_t>(o.value("mode", 0644)));
+    if (!w) return damaged(w.error().message);
   }
-  return true;
+  return {R::hit, outputs.empty() ? std::string() : d.finish(), {}};
 }
 
 }  // namespace sluice::engine

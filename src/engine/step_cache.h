@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -32,11 +33,28 @@ class StepCache {
   [[nodiscard]] Expected<std::string> key_for(const pipeline::Pipeline& p,
                                               const pipeline::Stage& stage,
                                               const std::vector<std::string>& need_keys);
-  // On a hit, restores the stage's outputs and returns true.
-  [[nodiscard]] Expected<bool> restore(const std::string& key, int64_t now_ms);
-  // Stores the stage's outputs under `key` after a successful run.
-  [[nodiscard]] Expected<void> save(const std::string& key, const pipeline::Stage& stage,
-                                    int64_t duration_ms, int64_t now_ms);
+  struct Restored {
+    enum class Result { miss, hit, damaged } result = Result::miss;
+    std::string outputs_digest;  // hit: see outputs_digest()
+    std::string problem;         // damaged: what was wrong with the entry, for the user
+  };
+  // On a hit, restores the stage's outputs. An entry whose blobs are missing or corrupted is
+  // `damaged`: nothing is restored, a corrupted blob is deleted (so the next save stores it
+  // anew) and the caller runs the stage.
+  [[nodiscard]] Restored restore(const std::string& key, int64_t now_ms);
+  // Stores the stage's outputs under `key` after a successful run; returns their digest.
+  [[nodiscard]] Expected<std::string> save(const std::string& key, const pipeline::Stage& stage,
+                                           int64_t duration_ms, int64_t now_ms);
+  // What a hit of `key` would give as its outputs digest, restoring nothing; nullopt on a miss
+  // or a damaged entry. For `sluice plan`.
+  [[nodiscard]] std::optional<std::string> peek(const std::string& key);
+  // A digest of the files a stage's `outputs` match now (paths and contents), for a stage that
+  // is not cached. save() and a hit of restore() return the same digest for the same files.
+  [[nodiscard]] Expected<std::string> outputs_digest(const pipeline::Stage& stage);
+  // The key that the stages needing a stage see: its own key and, when it declares outputs, the
+  // digest of what it left there. A need that ran again and changed its outputs (one that is not
+  // cached, say) thereby changes its dependents' keys, so they cannot hit a stale entry.
+  [[nodiscard]] static std::string key_for_dependents(const std::string& key, const std::string& outputs_digest);
   // Persists the stat fast-path entries learned during the run.
   [[nodiscard]] Expected<void> flush();
 
