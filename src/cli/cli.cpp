@@ -5,18 +5,51 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <exception>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "base/strings.h"
 #include "cli/commands.h"
 
 namespace sluice::cli {
+
+namespace {
+// CLI11 answers a word that is no command with "A subcommand is required"; name it instead.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-C" || arg == "--directory") {
+      ++i;  // its value
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-') continue;
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), arg) != names.end()) return std::nullopt;
+    std::string hint;
+    if (auto near = base::closest_match(arg, std::span<const std::string>(names))) {
+      hint = fmt::format(" (did you mean \"{}\"?)", *near);
+    }
+    return fmt::format("unknown command \"{}\"{}; run sluice --help for the commands", arg, hint);
+  }
+  return std::nullopt;
+}
+}  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{"sluice: run CI/CD pipelines with LLM stages deterministically, fast and safely"};
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
+  // Options of sluice itself (-C) work after the subcommand too (`sluice run -C DIR`), as in git
+  // and make. Set before the subcommands are added: they inherit it.
+  app.fallthrough();
   Context ctx;
   std::string directory;
   app.add_option("-C,--directory", directory, "Run as if sluice was started in DIR (like make -C, git -C)")
@@ -39,6 +72,10 @@ int run(int argc, char** argv) {
 #ifdef SLUICE_HAVE_CMD_CACHE
   add_cache_commands(app, ctx);
 #endif
+  if (auto unknown = unknown_command(app, argc, argv)) {
+    std::fprintf(stderr, "sluice: %s\n", unknown->c_str());
+    return k_exit_usage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

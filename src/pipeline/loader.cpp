@@ -127,6 +127,34 @@ class Loader {
     return out;
   }
 
+  // Inputs and outputs are globs relative to the workspace. An absolute or ".." pattern would
+  // match nothing (inputs: every edit outside then gives a stale hit) or write outside it.
+  void check_inside_workspace(const yaml::Node& list, std::string_view what) {
+    auto check = [&](const yaml::Node& item) {
+      if (!item.is_scalar() || item.is_null()) return;  // string_list reported it
+      std::string_view v = item.scalar;
+      bool up = false;
+      for (size_t start = 0; start <= v.size();) {
+        size_t end = v.find('/', start);
+        if (end == std::string_view::npos) end = v.size();
+        if (v.substr(start, end - start) == "..") up = true;
+        start = end + 1;
+      }
+      if (!v.empty() && v[0] == '/') {
+        error(item, fmt::format("{} {} is an absolute path; {}s are paths relative to the workspace", what,
+                                quote(v), what));
+      } else if (up) {
+        error(item, fmt::format("{} {} leaves the workspace through \"..\"; {}s must be inside it", what,
+                                quote(v), what));
+      }
+    };
+    if (list.is_seq()) {
+      for (const auto& item : list.items) check(item);
+    } else {
+      check(list);
+    }
+  }
+
   std::optional<bool> bool_value(const yaml::Node& n, std::string_view key) {
     if (!n.is_bool()) {
       error(n, fmt::format("{} must be true or false, not {}", quote(key), quote(n.scalar)));
@@ -265,14 +293,13 @@ class Loader {
     }
     if (const auto* x = n.find("needs")) st.needs = string_list(*x, "needs");
     if (const auto* x = n.find("locks")) st.locks = string_list(*x, "locks");
-    if (const auto* x = n.find("inputs")) st.inputs = string_list(*x, "inputs");
+    if (const auto* x = n.find("inputs")) {
+      st.inputs = string_list(*x, "inputs");
+      check_inside_workspace(*x, "input");
+    }
     if (const auto* x = n.find("outputs")) {
       st.outputs = string_list(*x, "outputs");
-      for (const auto& o : st.outputs) {
-        if (!o.empty() && (o[0] == '/' || o.find("..") != std::string::npos)) {
-          error(*x, fmt::format("output {} must be a path inside the workspace", quote(o)));
-        }
-      }
+      check_inside_workspace(*x, "output");
     }
     if (const auto* x = n.find("timeout")) {
       if (auto v = duration_value(*x, "timeout")) st.timeout = *v;
@@ -433,7 +460,8 @@ class Loader {
     }
     check_keys(root, top_level_keys(), "the pipeline");
     if (const auto* v = root.find("version")) {
-      if (!v->is_int() || v->scalar != "1") {
+      // `version: "1"` is what many write (docker-compose taught it): the same version.
+      if (v->scalar != "1" || !(v->is_int() || v->style != yaml::ScalarStyle::plain)) {
         error(*v, fmt::format("unsupported version {}: this sluice reads version 1", quote(v->scalar)));
       }
     } else {

@@ -15,6 +15,10 @@ using base::xml_escape;
 using nlohmann::json;
 
 namespace {
+// part / whole, rounded to 0.001; 0 when there is no whole.
+double share(int64_t part, int64_t whole) {
+  return whole > 0 ? std::round(1000.0 * static_cast<double>(part) / static_cast<double>(whole)) / 1000 : 0.0;
+}
 int64_t dur(const store::StageRecord& s) { return s.duration_ms.value_or(0); }
 
 std::string fmt_ms(int64_t ms) { return base::format_duration(std::chrono::milliseconds(ms)); }
@@ -75,6 +79,9 @@ RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> sta
     if (d.is_discarded() || !d.is_object()) continue;
     ++r.llm.stages;
     r.llm.ai_ms += dur(s);
+    if (std::find(r.critical_path.begin(), r.critical_path.end(), s.name) != r.critical_path.end()) {
+      r.llm.ai_critical_ms += dur(s);
+    }
     if (d.contains("phases_ms") && d["phases_ms"].is_object()) {
       for (const char* k : {"render", "redact", "tokenize"}) {
         if (d["phases_ms"].contains(k) && d["phases_ms"][k].is_number()) {
@@ -166,10 +173,11 @@ std::string to_json(const RunReport& r) {
               {"parallelism", std::round(r.parallelism * 100) / 100},
               {"cache_hits", r.cache_hits}};
   if (r.llm.stages > 0) {
-    int64_t wall = std::max<int64_t>(1, r.run.duration_ms.value_or(1));
     out["llm"] = {{"stages", r.llm.stages},
                   {"ai_ms", r.llm.ai_ms},
-                  {"ai_share", std::round(1000.0 * static_cast<double>(r.llm.ai_ms) / static_cast<double>(wall)) / 1000},
+                  {"ai_share", share(r.llm.ai_ms, r.stage_time_ms)},
+                  {"ai_critical_path_ms", r.llm.ai_critical_ms},
+                  {"ai_critical_path_share", share(r.llm.ai_critical_ms, r.critical_path_ms)},
                   {"preprocess_ms", std::round(r.llm.preprocess_ms * 1000) / 1000},
                   {"preprocess_share_of_ai",
                    r.llm.ai_ms > 0 ? std::round(1000.0 * r.llm.preprocess_ms / static_cast<double>(r.llm.ai_ms)) / 1000
@@ -261,11 +269,13 @@ std::string to_text(const RunReport& r) {
                      fmt_ms(r.run.duration_ms.value_or(0)), fmt_ms(r.stage_time_ms), fmt_ms(r.critical_path_ms),
                      r.parallelism, r.cache_hits, r.stages.size());
   if (r.llm.stages > 0) {
-    int64_t wall = std::max<int64_t>(1, r.run.duration_ms.value_or(1));
+    // Summed stage time can exceed the wall time (stages overlap), so shares are of the stage
+    // time and of the critical path (which is what makes the run as long as it is), never of wall time.
     out += fmt::format(
-        "LLM stages: {}, {} ({:.0f}% of pipeline time), pre-processing {:.2f}ms ({:.1f}% of AI time), tokens {} in / {} "
-        "out, cost ${:.4f}, response cache hits {}\n",
-        r.llm.stages, fmt_ms(r.llm.ai_ms), 100.0 * static_cast<double>(r.llm.ai_ms) / static_cast<double>(wall),
+        "LLM stages: {}, {} ({:.0f}% of stage time; {} of the critical path, {:.0f}%), pre-processing {:.2f}ms "
+        "({:.1f}% of AI time), tokens {} in / {} out, cost ${:.4f}, response cache hits {}\n",
+        r.llm.stages, fmt_ms(r.llm.ai_ms), 100.0 * share(r.llm.ai_ms, r.stage_time_ms), fmt_ms(r.llm.ai_critical_ms),
+        100.0 * share(r.llm.ai_critical_ms, r.critical_path_ms),
         r.llm.preprocess_ms,
         r.llm.ai_ms > 0 ? 100.0 * r.llm.preprocess_ms / static_cast<double>(r.llm.ai_ms) : 0.0,
         r.llm.tokens_in, r.llm.tokens_out, r.llm.cost_usd, r.llm.cache_hits);

@@ -15,7 +15,8 @@ namespace sluice::report {
 
 struct LlmTotals {
   int stages = 0;
-  int64_t ai_ms = 0;          // wall time of LLM stages
+  int64_t ai_ms = 0;          // summed durations of LLM stages (they may overlap)
+  int64_t ai_critical_ms = 0; // durations of the LLM stages on the critical path
   double preprocess_ms = 0;   // render + redact + tokenize
   double cost_usd = 0;
   int64_t tokens_in = 0;

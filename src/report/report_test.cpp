@@ -92,3 +92,29 @@ TEST(Report, JunitMarksFailuresAndSkipsAndEscapes) {
   EXPECT_NE(x.find("<skipped message=\"needs &quot;sec&lt;1&gt;&quot; which failed\"/>"), std::string::npos) << x;
   EXPECT_NE(x.find("a&amp;b.yml"), std::string::npos);
 }
+
+TEST(Report, AiShareIsOfStageTimeAndCriticalPathNeverOfWallTime) {
+  // Seven parallel LLM stages of 3 s in a 3.1 s run: the old report said "680% of pipeline time".
+  store::RunRecord run;
+  run.id = "r1";
+  run.status = "success";
+  run.duration_ms = 3100;
+  std::vector<store::StageRecord> stages;
+  for (int i = 0; i < 7; ++i) {
+    auto s = stage("ai" + std::to_string(i), "success", 3000);
+    s.kind = "llm";
+    s.details = R"({"tokens_in":1,"tokens_out":1,"cost_usd":0,"cache_hit":false,"phases_ms":{}})";
+    stages.push_back(s);
+  }
+  stages.push_back(stage("deploy", "success", 100, "ai0"));
+  auto r = build_report(run, stages);
+  EXPECT_EQ(r.llm.ai_ms, 21000);
+  EXPECT_EQ(r.llm.ai_critical_ms, 3000);
+  auto j = nlohmann::json::parse(to_json(r));
+  EXPECT_DOUBLE_EQ(j["llm"]["ai_share"].get<double>(), 0.995);  // 21000 / 21100
+  EXPECT_EQ(j["llm"]["ai_critical_path_ms"], 3000);
+  EXPECT_DOUBLE_EQ(j["llm"]["ai_critical_path_share"].get<double>(), 0.968);  // 3000 / 3100
+  std::string text = to_text(r);
+  EXPECT_NE(text.find("(100% of stage time; 3.0s of the critical path, 97%)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("pipeline time"), std::string::npos);
+}
