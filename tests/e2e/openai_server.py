@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""A scripted OpenAI-compatible chat server for end-to-end tests, on 127.0.0.1.
+
+Usage: openai_server.py PORT_FILE REPLY_FILE
+Answers every POST .../chat/completions with the content of REPLY_FILE as one non-streamed
+JSON body (servers that ignore `stream` are accepted by sluice). Writes its port to PORT_FILE.
+Stops by itself after 120 seconds so a failed test never leaves it behind.
+"""
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        self.rfile.read(length)
+        with open(sys.argv[2], encoding="utf-8") as f:
+            reply = f.read()
+        body = json.dumps({
+            "id": "cmpl-test", "object": "chat.completion", "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": reply}}],
+            "usage": {"prompt_tokens": 20, "completion_tokens": 20, "total_tokens": 40},
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+threading.Timer(120, server.shutdown).start()
+server.serve_forever()
