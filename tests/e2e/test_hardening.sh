@@ -54,7 +54,7 @@ stages:
   slow:
     run: echo \$\$ > slow.pid; sleep 3
 YML
-OUT=$( (cap_memory; timeout 60 "$SLUICE" run -C "$LWS" -j 2 --output quiet) 2>&1); RC=$?; ERR=""
+OUT=$( (cap_memory; timeout 60 "$SLUICE" -C "$LWS" run -j 2 --output quiet) 2>&1); RC=$?; ERR=""
 expect_rc 1 "yaml_alias_bomb_in_llm_reply: the stage fails, sluice does not abort"
 expect_contains "$OUT" "alias bomb" "yaml_alias_bomb_in_llm_reply: says why"
 if [ -s "$LWS/slow.pid" ] && kill -0 "$(cat "$LWS/slow.pid")" 2>/dev/null; then
@@ -78,14 +78,14 @@ stages:
     inputs: ["src/*.c"]
     outputs: [pkg.txt]
 YML
-run_sluice run -C "$C" --output quiet
+run_sluice -C "$C" run --output quiet
 expect_rc 0 "stale_hit_after_uncached_need_changed: first run"
 echo 2 > "$C/VERSION"
-run_sluice run -C "$C"
+run_sluice -C "$C" run
 expect_rc 0 "stale_hit_after_uncached_need_changed: second run"
 expect_not_contains "$OUT" "[cached] pkg" "stale_hit_after_uncached_need_changed: pkg is not a hit"
 expect_eq "$(head -1 "$C/pkg.txt")" "2" "stale_hit_after_uncached_need_changed: pkg has the new version"
-run_sluice run -C "$C"
+run_sluice -C "$C" run
 expect_contains "$OUT" "[cached] pkg" "unchanged_need_outputs_still_hit: gen reproduced its output"
 
 # (b) inputs outside the workspace are refused at load, with file:line:col.
@@ -112,20 +112,20 @@ stages:
     inputs: [in.txt]
     outputs: [out.txt]
 YML
-run_sluice run -C "$K" --output quiet
+run_sluice -C "$K" run --output quiet
 blob=$(find "$K/.sluice/cas" -type f | head -1)
 echo garbage > "$blob"; rm -f "$K/out.txt"
-run_sluice run -C "$K"
+run_sluice -C "$K" run
 expect_rc 0 "corrupt_cas_blob: the stage runs"
 expect_contains "$OUT" "[warning] build: the cache entry of this stage is damaged" "corrupt_cas_blob: said"
 expect_contains "$OUT" "corrupted" "corrupt_cas_blob: says what"
 expect_eq "$(cat "$K/out.txt")" "in" "corrupt_cas_blob: output is right"
 rm -f "$K/out.txt"
-run_sluice run -C "$K"
+run_sluice -C "$K" run
 expect_contains "$OUT" "[cached] build" "corrupt_cas_blob: the entry was stored anew"
 expect_eq "$(cat "$K/out.txt")" "in" "corrupt_cas_blob: restored content is right"
 find "$K/.sluice/cas" -type f -delete; rm -f "$K/out.txt"
-run_sluice run -C "$K"
+run_sluice -C "$K" run
 expect_contains "$OUT" "is missing from" "missing_cas_blob: said"
 
 # --- Writes outside the workspace through symlinks ----------------------------------------------
@@ -141,13 +141,13 @@ stages:
     run: pwd > /dev/null; touch escaped.txt
     working_directory: link
 YML
-run_sluice run -C "$L/ws" --keep-going --output quiet
+run_sluice -C "$L/ws" run --keep-going --output quiet
 expect_rc 1 "symlinked_working_directory: the stage fails"
 expect_contains "$OUT" "leads outside the workspace through a symlink" "symlinked_working_directory: says why"
 [ -e "$L/outside/escaped.txt" ] && fail "symlinked_working_directory: ran outside the workspace" || pass
 # A restore through a directory symlink planted where an output's directory was.
 rm -rf "$L/ws/real"; ln -s ../outside "$L/ws/real"
-run_sluice run -C "$L/ws" --only make
+run_sluice -C "$L/ws" run --only make
 [ -e "$L/outside/sym.txt" ] && fail "cache_restore_through_symlink: wrote outside the workspace" || pass
 expect_contains "$OUT" "leads outside the workspace through a symlink" "cache_restore_through_symlink: says why"
 
@@ -162,7 +162,7 @@ YML
 if ldd "$SLUICE" 2>/dev/null | grep -q libasan; then
   pass  # resident size under ASan says nothing about sluice
 else
-  /usr/bin/time -f "%M" -o "$B/rss" "$SLUICE" run -C "$B" --output block > "$B/out.txt" 2>"$B/err"; RC=$?
+  /usr/bin/time -f "%M" -o "$B/rss" "$SLUICE" -C "$B" run --output block > "$B/out.txt" 2>"$B/err"; RC=$?
   expect_rc 0 "big_output_block_mode: runs"
   rss=$(tail -1 "$B/rss")
   if [ "$rss" -lt 100000 ]; then pass; else fail "big_output_block_mode: ${rss} KB resident for 200 MB of output"; fi
