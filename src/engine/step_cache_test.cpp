@@ -151,3 +151,67 @@ stages:
   EXPECT_EQ(status_of(*r, "liar"), "failed");
   EXPECT_NE(record_of(*r, "liar").reason->find("never.txt"), std::string::npos);
 }
+
+TEST(StepCache, DependentsKeyOnTheOutputsTheirNeedsProduced) {
+  // `gen` is not cached and rewrites version.txt each run; `pkg` keys only on its own inputs
+  // and its need. A need's key alone did not change, so pkg restored the old package.
+  Workspace ws;
+  ws.write("VERSION", "1\n");
+  ws.write("src/main.c", "code\n");
+  ASSERT_TRUE(ws.load(R"(version: 1
+stages:
+  gen:
+    shell: sh
+    run: "cp VERSION version.txt"
+    outputs: [version.txt]
+  pkg:
+    shell: sh
+    needs: [gen]
+    run: "cat version.txt src/main.c > pkg.txt"
+    inputs: ["src/*.c"]
+    outputs: [pkg.txt]
+)"));
+  ASSERT_TRUE(ws.run().has_value());
+  ws.write("VERSION", "2\n");
+  auto r2 = ws.run();
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_FALSE(hit(*r2, "pkg"));
+  EXPECT_EQ(ws.read("pkg.txt"), "2\ncode\n");
+  // gen reproduces the same output: pkg hits again.
+  auto r3 = ws.run();
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_TRUE(hit(*r3, "pkg"));
+}
+
+TEST(StepCache, KeyForDependentsIsTheKeyWithoutOutputs) {
+  EXPECT_EQ(StepCache::key_for_dependents("abc", ""), "abc");
+  EXPECT_NE(StepCache::key_for_dependents("abc", "d1"), StepCache::key_for_dependents("abc", "d2"));
+  EXPECT_NE(StepCache::key_for_dependents("abc", "d1"), "abc");
+}
+
+TEST(StepCache, DamagedEntriesAreReportedAndHealed) {
+  Workspace ws;
+  ws.write("src/a.txt", "alpha\n");
+  ASSERT_TRUE(ws.load(pipeline_text("x", "cat gen.txt > use.txt")));
+  ASSERT_TRUE(ws.run().has_value());
+  // Corrupt every blob: the entries are damaged, the stages run, and the blobs are stored anew.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(ws.dir.path() / ".sluice/cas")) {
+    if (e.is_regular_file()) ws.write(std::filesystem::relative(e.path(), ws.dir.path()).string(), "garbage");
+  }
+  std::filesystem::remove(ws.dir.path() / "gen.txt");
+  RecordingSink sink;
+  auto r2 = ws.run({}, sink);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_FALSE(hit(*r2, "gen"));
+  EXPECT_EQ(ws.read("gen.txt"), "alpha\n");
+  ASSERT_FALSE(sink.warnings.empty());
+  EXPECT_NE(sink.warnings[0].find("gen: the cache entry of this stage is damaged (the stored copy of gen.txt"),
+            std::string::npos)
+      << sink.warnings[0];
+  EXPECT_NE(sink.warnings[0].find("is corrupted; it was deleted"), std::string::npos) << sink.warnings[0];
+  std::filesystem::remove(ws.dir.path() / "gen.txt");
+  auto r3 = ws.run();
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_TRUE(hit(*r3, "gen"));
+  EXPECT_EQ(ws.read("gen.txt"), "alpha\n");
+}

@@ -25,6 +25,10 @@ struct RecordingSink final : EventSink {
   void stage_finished(const pipeline::Stage& s, const store::StageRecord& r) override {
     finished.push_back(s.name + ":" + r.status);
   }
+  std::vector<std::string> warnings;  // "stage: text"
+  void stage_warning(const pipeline::Stage& s, std::string_view text) override {
+    warnings.push_back(s.name + ": " + std::string(text));
+  }
 };
 
 inline int count_processes_with(const std::string& needle) {
