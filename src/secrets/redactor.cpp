@@ -59,24 +59,78 @@ std::string url_encode(std::string_view in) {
   return out;
 }
 
-std::string json_escape(std::string_view in) {
+// The escapes JSON encoders differ in. Every encoder escapes '"', '\\' and control characters.
+struct JsonStyle {
+  bool slash = false;  // '/' as "\/" (PHP's json_encode, some Java and Ruby encoders)
+  bool html = false;   // '<' '>' '&' U+2028 U+2029 as "\u003c"... (Go's encoding/json)
+  bool ascii = false;  // every non-ASCII character as "\uXXXX" (Python's json.dumps, PHP)
+};
+
+void append_u(std::string& out, unsigned cp) {
+  if (cp >= 0x10000) {
+    cp -= 0x10000;
+    out += fmt::format("\\u{:04x}\\u{:04x}", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+  } else {
+    out += fmt::format("\\u{:04x}", cp);
+  }
+}
+
+// Length of the well-formed UTF-8 sequence at `in[i]` and its code point; 0 when ill-formed (an
+// encoder would have rejected or replaced such bytes, so they stay as they are).
+size_t utf8_at(std::string_view in, size_t i, unsigned& cp) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(in[i + k]); };
+  const unsigned c = b(0);
+  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > in.size()) return 0;
+  cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(k) & 0x3F);
+  }
+  const unsigned min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+std::string json_escape(std::string_view in, JsonStyle style) {
   std::string out;
-  for (unsigned char c : in) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      default: break;
     }
+    if (c < 0x20 || (style.html && (c == '<' || c == '>' || c == '&'))) {
+      append_u(out, c);
+    } else if (style.slash && c == '/') {
+      out += "\\/";
+    } else if (c >= 0x80) {
+      unsigned cp = 0;
+      const size_t n = utf8_at(in, i, cp);
+      if (n > 0 && (style.ascii || (style.html && (cp == 0x2028 || cp == 0x2029)))) {
+        append_u(out, cp);
+        i += n - 1;
+      } else {
+        out += static_cast<char>(c);
+      }
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string escape_slashes(std::string_view in) {
+  std::string out;
+  for (char c : in) {
+    if (c == '/') out += '\\';
+    out += c;
   }
   return out;
 }
@@ -88,22 +142,34 @@ std::vector<std::string> masked_forms(std::string_view value) {
   auto add = [&](std::string s) {
     if (s.size() >= k_min_mask_length) forms.insert(std::move(s));
   };
+  // Base64 carries '/', which some JSON encoders write as "\/".
+  auto add_b64 = [&](const std::string& s) {
+    add(s);
+    if (s.find('/') != std::string::npos) add(escape_slashes(s));
+  };
+  auto add_json = [&](std::string_view s) {
+    add(json_escape(s, {}));
+    add(json_escape(s, {.slash = true}));
+    add(json_escape(s, {.html = true}));
+    add(json_escape(s, {.ascii = true}));
+    add(json_escape(s, {.slash = true, .ascii = true}));
+  };
   add(std::string(value));
   // Base64 of the value alone, and the characters that depend only on the value when it sits
   // at byte offset 0, 1 or 2 inside a larger encoded blob.
-  add(base64(value, true));
+  add_b64(base64(value, true));
   add(url_safe(base64(value, true)));
   for (size_t k = 0; k < 3; ++k) {
     const std::string enc = base64(std::string(k, '\0') + std::string(value), false);
     const size_t first = (8 * k + 5) / 6;
     const size_t last = (8 * (k + value.size())) / 6;
     if (last > first) {
-      add(enc.substr(first, last - first));
+      add_b64(enc.substr(first, last - first));
       add(url_safe(enc.substr(first, last - first)));
     }
   }
   add(url_encode(value));
-  add(json_escape(value));
+  add_json(value);
   if (value.find('\n') != std::string_view::npos) {
     size_t pos = 0;
     while (pos <= value.size()) {
@@ -112,6 +178,7 @@ std::vector<std::string> masked_forms(std::string_view value) {
       std::string_view line = value.substr(pos, nl - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       add(std::string(line));
+      add_json(line);
       pos = nl + 1;
     }
   }
@@ -212,7 +279,7 @@ std::vector<Redaction> Redactor::redactions(std::string_view text) const {
       if (f.end > f.start) raw.push_back(Raw{f.start, f.end, &f.rule_id});
     }
   }
-  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.start < b.start; });
+  std::stable_sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.start < b.start; });
   std::vector<Redaction> out;
   const std::string* label_rule = nullptr;
   bool known = false;

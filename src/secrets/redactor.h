@@ -34,7 +34,8 @@ struct NamedValue {
 
 // The compiled set of known secret values and their encoded forms: the value, base64 (standard
 // and URL-safe, padded, plus the stable substrings at the three byte alignments), URL-encoded,
-// JSON-escaped, and each line of a multi-line value. Immutable; thread-safe.
+// JSON-escaped as the common encoders write it (docs/secrets.md lists which), and each line of a
+// multi-line value. Immutable; thread-safe.
 class KnownValues {
  public:
   struct Built {

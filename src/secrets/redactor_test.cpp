@@ -139,5 +139,31 @@ TEST(StreamRedactor, VeryLongLineIsReleasedInPiecesWithoutLeaking) {
   EXPECT_EQ(out, filler + "*** tail");
 }
 
+// Regression (issue 10, 4b): Go's encoding/json (`terraform output -json`) writes '&' '<' '>'
+// as \u0026 \u003c \u003e, and PHP-style encoders write '/' as "\/"; neither was masked.
+TEST(KnownValues, MasksGoHtmlSafeJsonEscapes) {
+  Redactor r(known({{"V", "pa&ss<w>rd-123"}}), nullptr);
+  EXPECT_EQ(r.redact(R"({"v":"pa\u0026ss\u003cw\u003erd-123"})"), R"({"v":"***"})");
+  Redactor line_sep(known({{"V", "ab\u2028cd-123"}}), nullptr);
+  EXPECT_EQ(line_sep.redact(R"("ab\u2028cd-123")"), R"("***")");
+}
+
+TEST(KnownValues, MasksJsonEscapedSlashes) {
+  Redactor r(known({{"V", k_value}}), nullptr);
+  EXPECT_EQ(r.redact(R"({"v":"s3cr3t-Value\/with+chars\"&\\"})"), R"({"v":"***"})");
+  // Base64 carries '/' too: base64("my?secret>value") = "bXk/c2VjcmV0PnZhbHVl".
+  Redactor b64(known({{"V", "my?secret>value"}}), nullptr);
+  EXPECT_EQ(b64.redact(R"({"data":"bXk\/c2VjcmV0PnZhbHVl"})"), R"({"data":"***"})");
+}
+
+TEST(KnownValues, MasksAsciiOnlyJsonEscapes) {
+  // Python's json.dumps: every non-ASCII character as \uXXXX, astral ones as a surrogate pair.
+  Redactor r(known({{"V", "p\xc3\xa4ssw\xc3\xb6rd-x\xf0\x9f\x98\x80"}}), nullptr);
+  EXPECT_EQ(r.redact(R"("p\u00e4ssw\u00f6rd-x\ud83d\ude00")"), R"("***")");
+  // PHP's json_encode: that and "\/".
+  Redactor php(known({{"V", "caf\xc3\xa9/latte-1"}}), nullptr);
+  EXPECT_EQ(php.redact(R"("caf\u00e9\/latte-1")"), R"("***")");
+}
+
 }  // namespace
 }  // namespace sluice::secrets
