@@ -135,6 +135,31 @@ std::string escape_slashes(std::string_view in) {
   return out;
 }
 
+constexpr std::string_view k_begin = "-----BEGIN ";
+constexpr std::string_view k_end = "-----END ";
+
+bool is_private_key_header(std::string_view text, size_t begin) {
+  size_t eol = text.find('\n', begin);
+  if (eol == std::string_view::npos) eol = text.size();
+  return text.substr(begin, eol - begin).find("PRIVATE KEY") != std::string_view::npos;
+}
+
+// Offset of the first "-----BEGIN ...PRIVATE KEY" that no "-----END " follows, or npos. Such a
+// block never ends (a truncated `head key.pem`, a stage killed mid-print): it is masked to the
+// end, since no rule can tell where the key stops.
+size_t open_private_key(std::string_view text) {
+  size_t pos = text.find(k_begin);
+  while (pos != std::string_view::npos) {
+    const size_t end = text.find(k_end, pos);
+    if (end == std::string_view::npos) break;
+    pos = text.find(k_begin, end);
+  }
+  for (; pos != std::string_view::npos; pos = text.find(k_begin, pos + 1)) {
+    if (is_private_key_header(text, pos)) return pos;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::vector<std::string> masked_forms(std::string_view value) {
@@ -279,6 +304,12 @@ std::vector<Redaction> Redactor::redactions(std::string_view text) const {
       if (f.end > f.start) raw.push_back(Raw{f.start, f.end, &f.rule_id});
     }
   }
+  static const std::string k_open_key_rule(k_open_private_key_rule);
+  if (const size_t key = open_private_key(text); key != std::string_view::npos) {
+    const size_t end = text.back() == '\n' ? text.size() - 1 : text.size();
+    raw.push_back(Raw{key, std::max(end, key + 1), &k_open_key_rule});
+  }
+  // Stable: at equal starts a known value labels the merge, then a rule, then the open key.
   std::stable_sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.start < b.start; });
   std::vector<Redaction> out;
   const std::string* label_rule = nullptr;
@@ -335,15 +366,40 @@ std::string StreamRedactor::release(size_t cut) {
 }
 
 std::string StreamRedactor::write(std::string_view chunk) {
-  const bool had_newline = chunk.find('\n') != std::string_view::npos;
   m_pending.append(chunk);
-  if (!had_newline && m_pending.size() < k_max_line) return {};
+  if (m_discarding) {
+    // Inside a private key too long to hold: drop everything up to its END line.
+    const size_t end = m_pending.find(k_end);
+    if (end == std::string::npos) {
+      if (m_pending.size() > k_end.size()) m_pending.erase(0, m_pending.size() - k_end.size());
+      return {};
+    }
+    const size_t eol = m_pending.find('\n', end);
+    if (eol == std::string::npos) {
+      m_pending.erase(0, end);
+      return {};
+    }
+    m_pending.erase(0, eol + 1);
+    m_discarding = false;
+  } else if (chunk.find('\n') == std::string_view::npos && m_pending.size() < k_max_line) {
+    return {};
+  }
   size_t cut = m_pending.rfind('\n');
   cut = cut == std::string::npos ? 0 : cut + 1;
   if (m_pending.size() - cut >= k_max_line) cut = m_pending.size() - m_redactor->hold_back();
+  if (m_pending.size() >= k_max_held) {
+    if (const size_t key = open_private_key(m_pending); key != std::string::npos) {
+      std::string out = release(key);
+      out += k_open_private_key_label;
+      out += '\n';
+      m_pending.clear();
+      m_discarding = true;
+      return out;
+    }
+  }
   // Hold an open PEM-style block (private keys span lines) until its END line.
-  const size_t begin = m_pending.rfind("-----BEGIN ", cut == 0 ? 0 : cut - 1);
-  if (begin != std::string::npos && begin < cut && m_pending.find("-----END ", begin) == std::string::npos &&
+  const size_t begin = m_pending.rfind(k_begin, cut == 0 ? 0 : cut - 1);
+  if (begin != std::string::npos && begin < cut && m_pending.find(k_end, begin) == std::string::npos &&
       m_pending.size() < k_max_held) {
     size_t line_start = m_pending.rfind('\n', begin);
     cut = line_start == std::string::npos ? 0 : line_start + 1;
@@ -353,6 +409,11 @@ std::string StreamRedactor::write(std::string_view chunk) {
 }
 
 std::string StreamRedactor::flush() {
+  if (m_discarding) {
+    m_discarding = false;
+    m_pending.clear();
+    return {};
+  }
   if (m_pending.empty()) return {};
   return release(m_pending.size());
 }

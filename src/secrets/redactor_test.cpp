@@ -165,5 +165,45 @@ TEST(KnownValues, MasksAsciiOnlyJsonEscapes) {
   EXPECT_EQ(php.redact(R"("caf\u00e9\/latte-1")"), R"("***")");
 }
 
+// Regression (issue 10, 4c): a private key printed without its END line (`head -12 key.pem` in
+// a stage that then fails or times out) was released in clear when the stream ended.
+TEST(StreamRedactor, UnterminatedPrivateKeyIsMaskedToTheEndOfTheStream) {
+  const std::string body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n";
+  for (auto rules : {std::shared_ptr<const Scanner>(), testing::default_scanner()}) {
+    StreamRedactor s(std::make_shared<const Redactor>(nullptr, rules));
+    std::string out = s.write("before\nkey: -----BEGIN RSA PRIVATE KEY-----\n");
+    for (int i = 0; i < 11; ++i) out += s.write(body);
+    EXPECT_EQ(out, "before\n");
+    out += s.flush();
+    // With the rules loaded the rule that knows the key's kind labels it.
+    EXPECT_EQ(out, rules ? "before\nkey: [REDACTED:private-key-rsa]\n" : "before\nkey: [REDACTED:private-key]\n");
+  }
+}
+
+TEST(Redactor, UnterminatedPrivateKeyIsMaskedToTheEndOfTheText) {
+  Redactor r(nullptr, nullptr);
+  EXPECT_EQ(r.redact("a\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nmore"),
+            "a\n[REDACTED:private-key]");
+  // An ended key before it does not end the open one.
+  EXPECT_EQ(r.redact("-----BEGIN EC PRIVATE KEY-----\nx\n-----END EC PRIVATE KEY-----\n"
+                     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXkt\n"),
+            "-----BEGIN EC PRIVATE KEY-----\nx\n-----END EC PRIVATE KEY-----\n[REDACTED:private-key]\n");
+  // Certificates are public: an open one stays as it is.
+  const std::string cert = "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n";
+  EXPECT_EQ(r.redact(cert), cert);
+}
+
+TEST(StreamRedactor, PrivateKeyLongerThanTheHoldLimitIsDroppedUpToItsEnd) {
+  StreamRedactor s(std::make_shared<const Redactor>(nullptr, nullptr));
+  std::string out = s.write("before\n-----BEGIN PRIVATE KEY-----\n");
+  const std::string line(63, 'k');
+  for (size_t n = 0; n < StreamRedactor::k_max_held / 64 + 100; ++n) out += s.write(line + "\n");
+  EXPECT_EQ(out, "before\n[REDACTED:private-key]\n");
+  out += s.write("kkkk\n-----END PRIV");
+  out += s.write("ATE KEY-----\nafter\n");
+  out += s.flush();
+  EXPECT_EQ(out, "before\n[REDACTED:private-key]\nafter\n");
+}
+
 }  // namespace
 }  // namespace sluice::secrets
