@@ -271,7 +271,15 @@ std::vector<KnownValues::Span> KnownValues::find(std::string_view text) const {
     const size_t len = std::min(text.size() - off, k_block);
     std::vector<Span> part;
     if (hs_scan(m_impl->db, text.data() + off, static_cast<unsigned>(len), 0, scratch, cb, &part) != HS_SUCCESS) {
-      throw std::runtime_error("hyperscan: scan failed");
+      // Hyperscan 5.4's literal API fails some scans (HS_UNKNOWN_ERROR; e.g. two base64 forms
+      // with long runs of 'A', from values full of zero bytes): search each form directly.
+      part.clear();
+      const std::string_view block = text.substr(off, len);
+      for (const auto& f : m_forms) {
+        for (size_t at = block.find(f); at != std::string_view::npos; at = block.find(f, at + 1)) {
+          part.push_back(Span{at, at + f.size()});
+        }
+      }
     }
     for (auto s : part) out.push_back(Span{s.start + off, s.end + off});
     if (off + len >= text.size()) break;

@@ -139,6 +139,14 @@ TEST(StreamRedactor, VeryLongLineIsReleasedInPiecesWithoutLeaking) {
   EXPECT_EQ(out, filler + "*** tail");
 }
 
+// Found by fuzz_secrets_known_values: Hyperscan's literal API fails the scan for these forms
+// (base64 of a value of mostly zero bytes), which threw out of every redaction.
+TEST(KnownValues, MasksFormsWhereTheLiteralScanFails) {
+  const std::string value = std::string("\ni\0\0\t", 5) + std::string(26, '\0');
+  Redactor r(known({{"V", value}}), nullptr);
+  EXPECT_EQ(r.redact("x CmkAAAkAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA== y"), "x *** y");
+}
+
 // Regression (issue 10, 4b): Go's encoding/json (`terraform output -json`) writes '&' '<' '>'
 // as \u0026 \u003c \u003e, and PHP-style encoders write '/' as "\/"; neither was masked.
 TEST(KnownValues, MasksGoHtmlSafeJsonEscapes) {
