@@ -164,6 +164,11 @@ TEST(KnownValues, MasksJsonEscapedSlashes) {
   EXPECT_EQ(b64.redact(R"({"data":"bXk\/c2VjcmV0PnZhbHVl"})"), R"({"data":"***"})");
 }
 
+TEST(KnownValues, MasksTheJsonFormsOfEachLineOfAMultiLineSecret) {
+  Redactor r(known({{"KEY", "line/one&two\nsecond-line"}}), nullptr);
+  EXPECT_EQ(r.redact(R"({"a":"line\/one&two","b":"line/one\u0026two"})"), R"({"a":"***","b":"***"})");
+}
+
 TEST(KnownValues, MasksAsciiOnlyJsonEscapes) {
   // Python's json.dumps: every non-ASCII character as \uXXXX, astral ones as a surrogate pair.
   Redactor r(known({{"V", "p\xc3\xa4ssw\xc3\xb6rd-x\xf0\x9f\x98\x80"}}), nullptr);

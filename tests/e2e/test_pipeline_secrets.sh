@@ -158,17 +158,23 @@ cd "$E2E_TMP"
 mkdir -p "$E2E_TMP/env" && cd "$E2E_TMP/env"
 cat > sluice.yml <<'YML'
 version: 1
-env: { DBPASS: "pg-Pw-7hQ2mZ9xK" }
-secrets: [DBPASS]
+env: { DBPASS: "pg-Pw-7hQ2mZ9xK", SVC_API_KEY: "svc-Key-5rT9wQ2z" }
+secrets: [DBPASS, STAGE_PASS]
+llm:
+  providers:
+    svc: { kind: openai, base_url: "http://127.0.0.1:9/v1", api_key_env: SVC_API_KEY, model: gpt-4o-mini }
 stages:
   db:
     env: { STAGE_PASS: "stage-Pw-4kT8vN" }
-    run: echo "connecting with $DBPASS"
+    run: echo "connecting with $DBPASS as $STAGE_PASS, key $SVC_API_KEY"
 YML
 run_sluice run
 expect_rc 0 "pipeline env secret run"
-expect_contains "$OUT" "connecting with ***" "a secret set in the pipeline's env: is masked"
-expect_not_contains "$OUT$ERR$(cat .sluice/runs/*/*.log)" "pg-Pw-7hQ2mZ9xK" "pipeline env secret leaks"
+expect_contains "$OUT" "connecting with *** as ***, key ***" "secrets and an api key set in env: are masked"
+expect_not_contains "$ERR" "set nowhere" "a name set in a stage's env: is set"
+for v in pg-Pw-7hQ2mZ9xK stage-Pw-4kT8vN svc-Key-5rT9wQ2z; do
+  expect_not_contains "$OUT$ERR$(cat .sluice/runs/*/*.log)" "$v" "env: secret $v leaks"
+done
 
 cat > typo.yml <<'YML'
 version: 1
