@@ -85,6 +85,7 @@ llm:
     echo: { kind: openai, base_url: "http://127.0.0.1:$(cat port)/v1", api_key_env: E2E_PROVIDER_KEY, model: gpt-4o-mini }
 stages:
   ask:
+    retries: 1
     llm: { provider: echo, prompt: "say hi", max_output_tokens: 10, retries: 0, output: { path: out.txt } }
   prints:
     run: echo "key is \$E2E_PROVIDER_KEY"
@@ -96,6 +97,7 @@ expect_contains "$OUT$ERR" "answered HTTP 401" "the provider's error is shown"
 expect_contains "$OUT" "key is ***" "a run: stage printing the api key is masked"
 everything="$OUT$ERR$(cat run.json run.xml .sluice/runs/*/*.log 2>/dev/null)$(strings .sluice/state.db .sluice/state.db-wal 2>/dev/null)"
 expect_contains "$everything" "Incorrect API key provided: ***" "the echoed key is masked in the error"
+expect_contains "$OUT" "[retry] ask: " "the retry line is shown (its reason masked)"
 expect_not_contains "$everything" "$E2E_PROVIDER_KEY" "api key in terminal, --json, --junit, logs or state.db"
 cd "$E2E_TMP"
 
