@@ -60,9 +60,7 @@ class Kinds final : public StageKinds {
   std::unique_ptr<engine::SecretRedaction> m_redaction;
   std::unique_ptr<engine::LlmStageExecutor> m_llm;
 };
-}  // namespace
 
-namespace {
 // Every value a stage may see for `name`: the process environment, the pipeline's `env:` and
 // each stage's `env:` (the runner layers them in that order, so any of them can reach a stage).
 std::vector<std::string> values_of(const pipeline::Pipeline& p, const std::string& name) {
