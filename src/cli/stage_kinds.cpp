@@ -1,5 +1,7 @@
 #include "cli/stage_kinds.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "cli/terminal.h"
@@ -58,21 +60,59 @@ class Kinds final : public StageKinds {
   std::unique_ptr<engine::SecretRedaction> m_redaction;
   std::unique_ptr<engine::LlmStageExecutor> m_llm;
 };
+
+// Every value a stage may see for `name`: the process environment, the pipeline's `env:` and
+// each stage's `env:` (the runner layers them in that order, so any of them can reach a stage).
+std::vector<std::string> values_of(const pipeline::Pipeline& p, const std::string& name) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& v) {
+    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  };
+  add(env_or(name.c_str()));
+  auto add_from = [&](const pipeline::EnvList& env) {
+    for (const auto& [k, v] : env) {
+      if (k == name) add(v);
+    }
+  };
+  add_from(p.env);
+  for (const auto& s : p.stages) add_from(s.env);
+  return out;
+}
 }  // namespace
 
 std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p, const StageKindArgs& args,
                                              const fs::path&, const fs::path& state_dir, std::FILE* err) {
-  // Secret values come from the environment named in `secrets:`; they are never printed.
+  // The known values: every value of each name in `secrets:` and of each provider's api_key_env
+  // (a provider may echo its key in an error body). They are never printed.
   std::vector<engine::SecretValue> values;
-  for (const auto& name : p.secrets) {
-    std::string v = env_or(name.c_str());
-    if (!v.empty()) values.push_back({name, v});
+  const bool ci = detect_terminal().ci;
+  bool unset_in_ci = false;
+  for (const auto& s : p.secrets) {
+    auto vs = values_of(p, s.name);
+    if (vs.empty()) {
+      // A typo here would leave the real secret unmasked, so it is never silent.
+      std::fprintf(err, "%s%s:%d:%d: secret \"%s\" is set nowhere (not in the environment, not in an env: of the "
+                   "pipeline), so nothing is masked for it%s\n",
+                   ci ? "" : "sluice: warning: ", p.file.c_str(), s.mark.line, s.mark.column, s.name.c_str(),
+                   ci ? "; an error under CI=true" : "");
+      unset_in_ci = unset_in_ci || ci;
+    }
+    for (auto& v : vs) values.push_back({s.name, std::move(v)});
+  }
+  if (unset_in_ci) return nullptr;
+  if (p.llm) {
+    for (const auto& pc : p.llm->providers) {
+      if (pc.api_key_env.empty()) continue;
+      for (auto& v : values_of(p, pc.api_key_env)) values.push_back({pc.api_key_env, std::move(v)});
+    }
   }
   auto built = engine::SecretRedaction::create(values, user_cache_dir() / "secrets");
   if (!built) {
     std::fprintf(err, "sluice: cannot build the secret redactor: %s\n", built.error().message.c_str());
     return nullptr;
   }
+  std::sort(built->ignored.begin(), built->ignored.end());
+  built->ignored.erase(std::unique(built->ignored.begin(), built->ignored.end()), built->ignored.end());
   for (const auto& name : built->ignored) {
     std::fprintf(err, "sluice: not masking secret %s: its value is too short to mask safely\n", name.c_str());
   }

@@ -34,7 +34,8 @@ class StageKinds {
   [[nodiscard]] virtual std::string redact(std::string_view text) const = 0;
 };
 
-// Prints problems (e.g. an LLM configuration error) to `err` and returns null.
+// Prints problems (e.g. an LLM configuration error) to `err` and returns null. A name in
+// `secrets:` that is set nowhere is a warning on `err`, and under CI=true a problem (null).
 [[nodiscard]] std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p, const StageKindArgs& args,
                                                            const std::filesystem::path& workspace,
                                                            const std::filesystem::path& state_dir, std::FILE* err);

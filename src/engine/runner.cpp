@@ -644,7 +644,7 @@ Expected<RunResult> Runner::run() {
       ++s.attempt_no;
       s.record.attempts = s.attempt_no;
       persist(s);
-      m_sink.stage_retrying(stage, s.attempt_no, why);
+      m_sink.stage_retrying(stage, s.attempt_no, redact(why));
       begin_attempt(i, *m_executors.at(stage.kind));
       return;
     }
@@ -749,7 +749,7 @@ Expected<RunResult> Runner::run() {
             auto& s = st[static_cast<size_t>(m.stage)];
             s.record.attempts = m.attempt;
             persist(s);
-            m_sink.stage_retrying(stage, m.attempt, m.text);
+            m_sink.stage_retrying(stage, m.attempt, redact(m.text));  // a reason may quote a secret
             break;
           }
           case Message::Type::done:

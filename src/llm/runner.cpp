@@ -58,8 +58,9 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
   if (!q) return;
   q->bind(1, ctx.run_id).bind(2, ctx.stage).bind(3, r.provider).bind(4, r.provider_kind).bind(5, r.model)
       .bind(6, error.empty() ? "ok" : "failed");
+  // A provider's error body may quote the request's API key back.
   if (error.empty()) q->bind_null(7);
-  else q->bind(7, error);
+  else q->bind(7, ctx.redactor->redact(error));
   q->bind(8, r.cache_hit ? 1 : 0).bind(9, r.tokens_in).bind(10, r.tokens_out).bind(11, r.cost_usd).bind(12, r.retries)
       .bind(13, r.tokenizer).bind(14, r.tokenizer_exact ? 1 : 0)
       .bind(15, phases_json(r.phases).dump()).bind(16, ctx.clock->wall_ms());

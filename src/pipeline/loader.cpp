@@ -176,6 +176,24 @@ class Loader {
     return *d;
   }
 
+  std::vector<SecretName> secret_names(const yaml::Node& n) {
+    std::vector<SecretName> out;
+    if (n.is_scalar() && !n.is_null()) {
+      out.push_back({n.scalar, n.mark});
+    } else if (n.is_seq()) {
+      for (const auto& item : n.items) {
+        if (!item.is_scalar() || item.is_null()) {
+          error(item, fmt::format("items of \"secrets\" must be strings, not a {}", item.type_name()));
+          continue;
+        }
+        out.push_back({item.scalar, item.mark});
+      }
+    } else if (!n.is_null()) {
+      error(n, fmt::format("\"secrets\" must be a list of strings, not a {}", n.type_name()));
+    }
+    return out;
+  }
+
   EnvList env_value(const yaml::Node& n, std::string_view where) {
     EnvList out;
     if (!n.is_map()) {
@@ -468,7 +486,7 @@ class Loader {
       error(root, "missing \"version: 1\"");
     }
     if (const auto* e = root.find("env")) p.env = env_value(*e, "\"env\"");
-    if (const auto* s = root.find("secrets")) p.secrets = string_list(*s, "secrets");
+    if (const auto* s = root.find("secrets")) p.secrets = secret_names(*s);
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
     if (const auto* l = root.find("llm")) {
       if (!l->is_map()) {

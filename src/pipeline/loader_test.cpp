@@ -37,7 +37,9 @@ stages:
   const Pipeline& p = r.pipeline;
   ASSERT_EQ(p.stages.size(), 2u);
   EXPECT_EQ(p.env.at(0).first, "KEY");
-  EXPECT_EQ(p.secrets.at(0), "DEPLOY_TOKEN");
+  EXPECT_EQ(p.secrets.at(0).name, "DEPLOY_TOKEN");
+  EXPECT_EQ(p.secrets.at(0).mark.line, 3);
+  EXPECT_EQ(p.secrets.at(0).mark.column, 11);
   EXPECT_EQ(p.stages[0].timeout, 10min);
   EXPECT_EQ(p.stages[0].inputs.at(0), "src/**/*.cc");
   const Stage& s = p.stages[1];

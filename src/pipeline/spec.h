@@ -68,11 +68,17 @@ struct Defaults {
   std::chrono::milliseconds kill_grace{5000};  // SIGTERM -> SIGKILL delay on timeout/cancel
 };
 
+// A name under `secrets:` and where it is written, so a name set nowhere can be pointed at.
+struct SecretName {
+  std::string name;
+  base::yaml::Mark mark;
+};
+
 struct Pipeline {
   std::string file;  // as given on the command line, for messages
   int version = 1;
   EnvList env;
-  std::vector<std::string> secrets;  // names of environment variables whose values are masked
+  std::vector<SecretName> secrets;  // environment variables (process or `env:`) whose values are masked
   Defaults defaults;
   std::vector<Stage> stages;  // file order
   std::shared_ptr<const llm::LlmConfig> llm;  // top-level `llm:` section, if any

@@ -59,26 +59,105 @@ std::string url_encode(std::string_view in) {
   return out;
 }
 
-std::string json_escape(std::string_view in) {
+// The escapes JSON encoders differ in. Every encoder escapes '"', '\\' and control characters.
+struct JsonStyle {
+  bool slash = false;  // '/' as "\/" (PHP's json_encode, some Java and Ruby encoders)
+  bool html = false;   // '<' '>' '&' U+2028 U+2029 as "\u003c"... (Go's encoding/json)
+  bool ascii = false;  // every non-ASCII character as "\uXXXX" (Python's json.dumps, PHP)
+};
+
+void append_u(std::string& out, unsigned cp) {
+  if (cp >= 0x10000) {
+    cp -= 0x10000;
+    out += fmt::format("\\u{:04x}\\u{:04x}", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+  } else {
+    out += fmt::format("\\u{:04x}", cp);
+  }
+}
+
+// Length of the well-formed UTF-8 sequence at `in[i]` and its code point; 0 when ill-formed (an
+// encoder would have rejected or replaced such bytes, so they stay as they are).
+size_t utf8_at(std::string_view in, size_t i, unsigned& cp) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(in[i + k]); };
+  const unsigned c = b(0);
+  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > in.size()) return 0;
+  cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(k) & 0x3F);
+  }
+  const unsigned min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+std::string json_escape(std::string_view in, JsonStyle style) {
   std::string out;
-  for (unsigned char c : in) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      default: break;
+    }
+    if (c < 0x20 || (style.html && (c == '<' || c == '>' || c == '&'))) {
+      append_u(out, c);
+    } else if (style.slash && c == '/') {
+      out += "\\/";
+    } else if (c >= 0x80) {
+      unsigned cp = 0;
+      const size_t n = utf8_at(in, i, cp);
+      if (n > 0 && (style.ascii || (style.html && (cp == 0x2028 || cp == 0x2029)))) {
+        append_u(out, cp);
+        i += n - 1;
+      } else {
+        out += static_cast<char>(c);
+      }
+    } else {
+      out += static_cast<char>(c);
     }
   }
   return out;
+}
+
+std::string escape_slashes(std::string_view in) {
+  std::string out;
+  for (char c : in) {
+    if (c == '/') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+constexpr std::string_view k_begin = "-----BEGIN ";
+constexpr std::string_view k_end = "-----END ";
+
+bool is_private_key_header(std::string_view text, size_t begin) {
+  size_t eol = text.find('\n', begin);
+  if (eol == std::string_view::npos) eol = text.size();
+  return text.substr(begin, eol - begin).find("PRIVATE KEY") != std::string_view::npos;
+}
+
+// Offset of the first "-----BEGIN ...PRIVATE KEY" that no "-----END " follows, or npos. Such a
+// block never ends (a truncated `head key.pem`, a stage killed mid-print): it is masked to the
+// end, since no rule can tell where the key stops.
+size_t open_private_key(std::string_view text) {
+  size_t pos = text.find(k_begin);
+  while (pos != std::string_view::npos) {
+    const size_t end = text.find(k_end, pos);
+    if (end == std::string_view::npos) break;
+    pos = text.find(k_begin, end);
+  }
+  for (; pos != std::string_view::npos; pos = text.find(k_begin, pos + 1)) {
+    if (is_private_key_header(text, pos)) return pos;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace
@@ -88,22 +167,34 @@ std::vector<std::string> masked_forms(std::string_view value) {
   auto add = [&](std::string s) {
     if (s.size() >= k_min_mask_length) forms.insert(std::move(s));
   };
+  // Base64 carries '/', which some JSON encoders write as "\/".
+  auto add_b64 = [&](const std::string& s) {
+    add(s);
+    if (s.find('/') != std::string::npos) add(escape_slashes(s));
+  };
+  auto add_json = [&](std::string_view s) {
+    add(json_escape(s, {}));
+    add(json_escape(s, {.slash = true}));
+    add(json_escape(s, {.html = true}));
+    add(json_escape(s, {.ascii = true}));
+    add(json_escape(s, {.slash = true, .ascii = true}));
+  };
   add(std::string(value));
   // Base64 of the value alone, and the characters that depend only on the value when it sits
   // at byte offset 0, 1 or 2 inside a larger encoded blob.
-  add(base64(value, true));
+  add_b64(base64(value, true));
   add(url_safe(base64(value, true)));
   for (size_t k = 0; k < 3; ++k) {
     const std::string enc = base64(std::string(k, '\0') + std::string(value), false);
     const size_t first = (8 * k + 5) / 6;
     const size_t last = (8 * (k + value.size())) / 6;
     if (last > first) {
-      add(enc.substr(first, last - first));
+      add_b64(enc.substr(first, last - first));
       add(url_safe(enc.substr(first, last - first)));
     }
   }
   add(url_encode(value));
-  add(json_escape(value));
+  add_json(value);
   if (value.find('\n') != std::string_view::npos) {
     size_t pos = 0;
     while (pos <= value.size()) {
@@ -112,6 +203,7 @@ std::vector<std::string> masked_forms(std::string_view value) {
       std::string_view line = value.substr(pos, nl - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       add(std::string(line));
+      add_json(line);
       pos = nl + 1;
     }
   }
@@ -179,7 +271,15 @@ std::vector<KnownValues::Span> KnownValues::find(std::string_view text) const {
     const size_t len = std::min(text.size() - off, k_block);
     std::vector<Span> part;
     if (hs_scan(m_impl->db, text.data() + off, static_cast<unsigned>(len), 0, scratch, cb, &part) != HS_SUCCESS) {
-      throw std::runtime_error("hyperscan: scan failed");
+      // Hyperscan 5.4's literal API fails some scans (HS_UNKNOWN_ERROR; e.g. two base64 forms
+      // with long runs of 'A', from values full of zero bytes): search each form directly.
+      part.clear();
+      const std::string_view block = text.substr(off, len);
+      for (const auto& f : m_forms) {
+        for (size_t at = block.find(f); at != std::string_view::npos; at = block.find(f, at + 1)) {
+          part.push_back(Span{at, at + f.size()});
+        }
+      }
     }
     for (auto s : part) out.push_back(Span{s.start + off, s.end + off});
     if (off + len >= text.size()) break;
@@ -212,7 +312,13 @@ std::vector<Redaction> Redactor::redactions(std::string_view text) const {
       if (f.end > f.start) raw.push_back(Raw{f.start, f.end, &f.rule_id});
     }
   }
-  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.start < b.start; });
+  static const std::string k_open_key_rule(k_open_private_key_rule);
+  if (const size_t key = open_private_key(text); key != std::string_view::npos) {
+    const size_t end = text.back() == '\n' ? text.size() - 1 : text.size();
+    raw.push_back(Raw{key, std::max(end, key + 1), &k_open_key_rule});
+  }
+  // Stable: at equal starts a known value labels the merge, then a rule, then the open key.
+  std::stable_sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.start < b.start; });
   std::vector<Redaction> out;
   const std::string* label_rule = nullptr;
   bool known = false;
@@ -268,15 +374,40 @@ std::string StreamRedactor::release(size_t cut) {
 }
 
 std::string StreamRedactor::write(std::string_view chunk) {
-  const bool had_newline = chunk.find('\n') != std::string_view::npos;
   m_pending.append(chunk);
-  if (!had_newline && m_pending.size() < k_max_line) return {};
+  if (m_discarding) {
+    // Inside a private key too long to hold: drop everything up to its END line.
+    const size_t end = m_pending.find(k_end);
+    if (end == std::string::npos) {
+      if (m_pending.size() > k_end.size()) m_pending.erase(0, m_pending.size() - k_end.size());
+      return {};
+    }
+    const size_t eol = m_pending.find('\n', end);
+    if (eol == std::string::npos) {
+      m_pending.erase(0, end);
+      return {};
+    }
+    m_pending.erase(0, eol + 1);
+    m_discarding = false;
+  } else if (chunk.find('\n') == std::string_view::npos && m_pending.size() < k_max_line) {
+    return {};
+  }
   size_t cut = m_pending.rfind('\n');
   cut = cut == std::string::npos ? 0 : cut + 1;
   if (m_pending.size() - cut >= k_max_line) cut = m_pending.size() - m_redactor->hold_back();
+  if (m_pending.size() >= k_max_held) {
+    if (const size_t key = open_private_key(m_pending); key != std::string::npos) {
+      std::string out = release(key);
+      out += k_open_private_key_label;
+      out += '\n';
+      m_pending.clear();
+      m_discarding = true;
+      return out;
+    }
+  }
   // Hold an open PEM-style block (private keys span lines) until its END line.
-  const size_t begin = m_pending.rfind("-----BEGIN ", cut == 0 ? 0 : cut - 1);
-  if (begin != std::string::npos && begin < cut && m_pending.find("-----END ", begin) == std::string::npos &&
+  const size_t begin = m_pending.rfind(k_begin, cut == 0 ? 0 : cut - 1);
+  if (begin != std::string::npos && begin < cut && m_pending.find(k_end, begin) == std::string::npos &&
       m_pending.size() < k_max_held) {
     size_t line_start = m_pending.rfind('\n', begin);
     cut = line_start == std::string::npos ? 0 : line_start + 1;
@@ -286,6 +417,11 @@ std::string StreamRedactor::write(std::string_view chunk) {
 }
 
 std::string StreamRedactor::flush() {
+  if (m_discarding) {
+    m_discarding = false;
+    m_pending.clear();
+    return {};
+  }
   if (m_pending.empty()) return {};
   return release(m_pending.size());
 }

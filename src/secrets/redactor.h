@@ -27,6 +27,11 @@ inline constexpr std::string_view k_known_value_mask = "***";
 // "1234" everywhere would destroy logs and reveal the value by where the masks fall.
 inline constexpr size_t k_min_mask_length = 6;
 
+// A "-----BEGIN ...PRIVATE KEY" block with no END line after it is masked from BEGIN to the end
+// of the text (the stream) with this label.
+inline constexpr std::string_view k_open_private_key_rule = "private-key";
+inline constexpr std::string_view k_open_private_key_label = "[REDACTED:private-key]";
+
 struct NamedValue {
   std::string name;   // e.g. the key under a pipeline's `secrets:`; used only in diagnostics
   std::string value;
@@ -34,7 +39,8 @@ struct NamedValue {
 
 // The compiled set of known secret values and their encoded forms: the value, base64 (standard
 // and URL-safe, padded, plus the stable substrings at the three byte alignments), URL-encoded,
-// JSON-escaped, and each line of a multi-line value. Immutable; thread-safe.
+// JSON-escaped as the common encoders write it (docs/secrets.md lists which), and each line of a
+// multi-line value. Immutable; thread-safe.
 class KnownValues {
  public:
   struct Built {
@@ -76,7 +82,8 @@ struct Redaction {
   std::string label;  // "***" or "[REDACTED:<rule-id>]"
 };
 
-// Block redactor: known values plus rule findings. Either part may be null. Thread-safe.
+// Block redactor: known values, rule findings, and a private key block that never ends (masked
+// to the end of the text). Either part may be null. Thread-safe.
 class Redactor {
  public:
   Redactor(std::shared_ptr<const KnownValues> known, std::shared_ptr<const Scanner> rules);
@@ -97,7 +104,9 @@ class Redactor {
 // Guarantee: a secret on one line is caught however the writes split it, because output is
 // released only up to the last complete line; a line longer than k_max_line is released in
 // pieces, keeping the last hold_back() bytes, so secrets up to that length are still caught. An
-// open "-----BEGIN ... -----" block is held until its END line (at most k_max_held bytes).
+// open "-----BEGIN ... -----" block is held until its END line (at most k_max_held bytes); a
+// private key block still open at flush() is masked to the end, and one that outgrows
+// k_max_held is masked and everything up to its END line dropped.
 // Latency: a partial line waits for its newline, for more data, or for flush().
 // Not thread-safe: one per stream; cheap to create (shares the Redactor).
 class StreamRedactor {
@@ -115,6 +124,7 @@ class StreamRedactor {
   std::string release(size_t cut);
   std::shared_ptr<const Redactor> m_redactor;
   std::string m_pending;
+  bool m_discarding = false;  // inside a private key block that outgrew k_max_held
 };
 
 }  // namespace sluice::secrets

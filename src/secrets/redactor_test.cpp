@@ -139,5 +139,84 @@ TEST(StreamRedactor, VeryLongLineIsReleasedInPiecesWithoutLeaking) {
   EXPECT_EQ(out, filler + "*** tail");
 }
 
+// Found by fuzz_secrets_known_values: Hyperscan's literal API fails the scan for these forms
+// (base64 of a value of mostly zero bytes), which threw out of every redaction.
+TEST(KnownValues, MasksFormsWhereTheLiteralScanFails) {
+  const std::string value = std::string("\ni\0\0\t", 5) + std::string(26, '\0');
+  Redactor r(known({{"V", value}}), nullptr);
+  EXPECT_EQ(r.redact("x CmkAAAkAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA== y"), "x *** y");
+}
+
+// Regression (issue 10, 4b): Go's encoding/json (`terraform output -json`) writes '&' '<' '>'
+// as \u0026 \u003c \u003e, and PHP-style encoders write '/' as "\/"; neither was masked.
+TEST(KnownValues, MasksGoHtmlSafeJsonEscapes) {
+  Redactor r(known({{"V", "pa&ss<w>rd-123"}}), nullptr);
+  EXPECT_EQ(r.redact(R"({"v":"pa\u0026ss\u003cw\u003erd-123"})"), R"({"v":"***"})");
+  Redactor line_sep(known({{"V", "ab\u2028cd-123"}}), nullptr);
+  EXPECT_EQ(line_sep.redact(R"("ab\u2028cd-123")"), R"("***")");
+}
+
+TEST(KnownValues, MasksJsonEscapedSlashes) {
+  Redactor r(known({{"V", k_value}}), nullptr);
+  EXPECT_EQ(r.redact(R"({"v":"s3cr3t-Value\/with+chars\"&\\"})"), R"({"v":"***"})");
+  // Base64 carries '/' too: base64("my?secret>value") = "bXk/c2VjcmV0PnZhbHVl".
+  Redactor b64(known({{"V", "my?secret>value"}}), nullptr);
+  EXPECT_EQ(b64.redact(R"({"data":"bXk\/c2VjcmV0PnZhbHVl"})"), R"({"data":"***"})");
+}
+
+TEST(KnownValues, MasksTheJsonFormsOfEachLineOfAMultiLineSecret) {
+  Redactor r(known({{"KEY", "line/one&two\nsecond-line"}}), nullptr);
+  EXPECT_EQ(r.redact(R"({"a":"line\/one&two","b":"line/one\u0026two"})"), R"({"a":"***","b":"***"})");
+}
+
+TEST(KnownValues, MasksAsciiOnlyJsonEscapes) {
+  // Python's json.dumps: every non-ASCII character as \uXXXX, astral ones as a surrogate pair.
+  Redactor r(known({{"V", "p\xc3\xa4ssw\xc3\xb6rd-x\xf0\x9f\x98\x80"}}), nullptr);
+  EXPECT_EQ(r.redact(R"("p\u00e4ssw\u00f6rd-x\ud83d\ude00")"), R"("***")");
+  // PHP's json_encode: that and "\/".
+  Redactor php(known({{"V", "caf\xc3\xa9/latte-1"}}), nullptr);
+  EXPECT_EQ(php.redact(R"("caf\u00e9\/latte-1")"), R"("***")");
+}
+
+// Regression (issue 10, 4c): a private key printed without its END line (`head -12 key.pem` in
+// a stage that then fails or times out) was released in clear when the stream ended.
+TEST(StreamRedactor, UnterminatedPrivateKeyIsMaskedToTheEndOfTheStream) {
+  const std::string body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n";
+  for (auto rules : {std::shared_ptr<const Scanner>(), testing::default_scanner()}) {
+    StreamRedactor s(std::make_shared<const Redactor>(nullptr, rules));
+    std::string out = s.write("before\nkey: -----BEGIN RSA PRIVATE KEY-----\n");
+    for (int i = 0; i < 11; ++i) out += s.write(body);
+    EXPECT_EQ(out, "before\n");
+    out += s.flush();
+    // With the rules loaded the rule that knows the key's kind labels it.
+    EXPECT_EQ(out, rules ? "before\nkey: [REDACTED:private-key-rsa]\n" : "before\nkey: [REDACTED:private-key]\n");
+  }
+}
+
+TEST(Redactor, UnterminatedPrivateKeyIsMaskedToTheEndOfTheText) {
+  Redactor r(nullptr, nullptr);
+  EXPECT_EQ(r.redact("a\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nmore"),
+            "a\n[REDACTED:private-key]");
+  // An ended key before it does not end the open one.
+  EXPECT_EQ(r.redact("-----BEGIN EC PRIVATE KEY-----\nx\n-----END EC PRIVATE KEY-----\n"
+                     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXkt\n"),
+            "-----BEGIN EC PRIVATE KEY-----\nx\n-----END EC PRIVATE KEY-----\n[REDACTED:private-key]\n");
+  // Certificates are public: an open one stays as it is.
+  const std::string cert = "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n";
+  EXPECT_EQ(r.redact(cert), cert);
+}
+
+TEST(StreamRedactor, PrivateKeyLongerThanTheHoldLimitIsDroppedUpToItsEnd) {
+  StreamRedactor s(std::make_shared<const Redactor>(nullptr, nullptr));
+  std::string out = s.write("before\n-----BEGIN PRIVATE KEY-----\n");
+  const std::string line(63, 'k');
+  for (size_t n = 0; n < StreamRedactor::k_max_held / 64 + 100; ++n) out += s.write(line + "\n");
+  EXPECT_EQ(out, "before\n[REDACTED:private-key]\n");
+  out += s.write("kkkk\n-----END PRIV");
+  out += s.write("ATE KEY-----\nafter\n");
+  out += s.flush();
+  EXPECT_EQ(out, "before\n[REDACTED:private-key]\nafter\n");
+}
+
 }  // namespace
 }  // namespace sluice::secrets
