@@ -125,11 +125,19 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   }
   auto rendered = render_prompt(tmpl, tmpl_name, ctx.workspace, spec.context, ctx.env);
   if (!rendered) return tl::unexpected(rendered.error());
+  // The system prompt is a template like the prompt ({{ env.X }}, {{ file "p" }}); the context
+  // files belong to the user message only.
+  auto rendered_system = render_prompt(spec.system, "system", ctx.workspace, {}, ctx.env);
+  if (!rendered_system) return tl::unexpected(rendered_system.error());
+  if (rendered_system->context_marker)
+    return make_error(ErrorCode::invalid_input,
+                      "system: {{ context }} is only allowed in the prompt (the context files go into the user "
+                      "message)");
   r.phases.render_ms = ms_since(clock, t);
 
   // Redact: everything that leaves the machine goes through the redactor.
   t = clock.now();
-  std::string system = ctx.redactor->redact(spec.system);
+  std::string system = ctx.redactor->redact(rendered_system->before + rendered_system->after);
   std::string before = ctx.redactor->redact(rendered->before);
   std::string context = ctx.redactor->redact(rendered->context);
   std::string after = ctx.redactor->redact(rendered->after);
@@ -244,10 +252,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
                     reserve_in, spec.max_output_tokens, clock.wall_ms()};
   auto reservation = ledger.reserve(rr, config.budget);
   r.phases.budget_ms = ms_since(clock, t);
-  if (!reservation) {
-    reservation.error().message = fmt::format("stage {}: {}", ctx.stage, reservation.error().message);
-    return tl::unexpected(reservation.error());
-  }
+  // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
+  // not repeat it.
+  if (!reservation) return tl::unexpected(reservation.error());
 
   t = clock.now();
   auto slot = ctx.gate->acquire(ctx.cancel);

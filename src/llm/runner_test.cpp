@@ -208,7 +208,46 @@ TEST_F(RunnerTest, OverBudgetFailsBeforeAnyNetworkCall) {
   EXPECT_EQ(r.error().code, ErrorCode::budget);
   EXPECT_NE(r.error().message.find("per_run_usd is $0.0001, this run has spent $0.0000"), std::string::npos)
       << r.error().message;
+  // The engine shows it as "[FAILED] manifests: <message>": the message must not name the
+  // stage again.
+  EXPECT_EQ(r.error().message.rfind("over budget: ", 0), 0u) << r.error().message;
+  EXPECT_EQ(r.error().message.find("manifests"), std::string::npos) << r.error().message;
   EXPECT_EQ(calls, 0);
+}
+
+TEST_F(RunnerTest, SystemPromptIsTemplatedAndRedactedLikeThePrompt) {
+  ASSERT_TRUE(base::atomic_write(ws.path() / "notes/style.md", "Use two-space indents."));
+  auto ctx = context();
+  ctx.env = [](std::string_view n) -> std::optional<std::string> {
+    if (n == "OPENAI_API_KEY") return std::string(k_key);
+    if (n == "DB_PASSWORD") return std::string(k_db_password);
+    if (n == "REGION") return std::string("eu-west-1");
+    return std::nullopt;
+  };
+  auto s = spec();
+  s.system = "Deploy to {{ env.REGION }}; db password {{ env.DB_PASSWORD }}. {{ file \"notes/style.md\" }}";
+  auto r = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(bodies.size(), 1u);
+  auto body = nlohmann::json::parse(bodies[0]);
+  EXPECT_EQ(body["messages"][0]["role"], "system");
+  EXPECT_EQ(body["messages"][0]["content"],
+            "Deploy to eu-west-1; db password [REDACTED:DB_PASSWORD]. Use two-space indents.");
+  EXPECT_EQ(bodies[0].find(k_db_password), std::string::npos);
+  EXPECT_EQ(everything_stored().find(k_db_password), std::string::npos);
+
+  // Errors read like the prompt's, with the template named "system".
+  s.system = "Region: {{ env.NOT_SET }}";
+  auto unset = run_llm_stage(s, config(), ctx);
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().message.find("system:1:9: environment variable NOT_SET is not set"), std::string::npos)
+      << unset.error().message;
+  s.system = "Files: {{ context }}";
+  auto context_in_system = run_llm_stage(s, config(), ctx);
+  ASSERT_FALSE(context_in_system);
+  EXPECT_NE(context_in_system.error().message.find("only allowed in the prompt"), std::string::npos)
+      << context_in_system.error().message;
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(RunnerTest, ParallelStagesNeverOverspendAndRespectMaxConcurrency) {
