@@ -91,6 +91,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   if (ctx.counter == nullptr || ctx.redactor == nullptr || ctx.clock == nullptr || ctx.gate == nullptr)
     return make_error(ErrorCode::internal, "run_llm_stage: counter, redactor, clock and gate are required");
   const base::Clock& clock = *ctx.clock;
+  // `timeout` bounds the whole stage, not only the transfer: queueing for a slot and every
+  // retry count against it.
+  const auto deadline = clock.now() + spec.timeout;
   LlmStageResult r;
   r.provider = ctx.provider_override.empty() ? spec.provider : ctx.provider_override;
   const ProviderConfig* pc = config.find_provider(r.provider);
@@ -257,14 +260,19 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   if (!reservation) return tl::unexpected(reservation.error());
 
   t = clock.now();
-  auto slot = ctx.gate->acquire(ctx.cancel);
+  auto slot = ctx.gate->acquire(ctx.cancel, deadline);
   r.phases.queue_ms = ms_since(clock, t);
   if (!slot) {
     (void)ledger.release(*reservation, clock.wall_ms());
-    return tl::unexpected(slot.error());
+    Error e = slot.error();
+    if (ctx.cancel == nullptr || !ctx.cancel->load())
+      e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
+                              spec.timeout.count(), e.message);
+    return tl::unexpected(std::move(e));
   }
   CallOptions opts;
   opts.timeout = spec.timeout;
+  opts.deadline = deadline;
   opts.connect_timeout = spec.connect_timeout;
   opts.stall_timeout = spec.stall_timeout;
   opts.max_retries = spec.retries;

@@ -370,6 +370,56 @@ TEST_F(RunnerTest, CancelWhileQueued) {
   EXPECT_TRUE(run_llm_stage(spec(), config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx));
 }
 
+// `timeout` is the stage's: queueing for a slot counts, and a call that started late gets only
+// what is left.
+TEST_F(RunnerTest, TimeoutCoversQueueingAndTheCall) {
+  ConcurrencyGate one(1);
+  auto ctx = context();
+  ctx.gate = &one;
+  auto s = spec();
+  s.cache = CacheMode::off;
+  s.timeout = 400ms;
+  {
+    // Never freed in time: the stage gives up at its deadline, not when the slot frees.
+    auto held = one.acquire(nullptr);
+    ASSERT_TRUE(held);
+    std::thread freer([&held] {
+      std::this_thread::sleep_for(1000ms);
+      auto gone = std::move(*held);
+    });
+    auto t = clock.now();
+    auto r = run_llm_stage(s, config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx);
+    const double ms = std::chrono::duration<double, std::milli>(clock.now() - t).count();
+    freer.join();
+    ASSERT_FALSE(r);
+    EXPECT_LT(ms, 1000);
+    EXPECT_NE(r.error().message.find("timed out after 400 ms"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("max_concurrency slot"), std::string::npos) << r.error().message;
+    EXPECT_EQ(calls, 0);
+  }
+  {
+    // 250 ms in the queue, then a server that takes 250 ms: together past the 400 ms.
+    delay_ms = 250;
+    auto held = one.acquire(nullptr);
+    ASSERT_TRUE(held);
+    std::thread freer([&held] {
+      std::this_thread::sleep_for(250ms);
+      auto gone = std::move(*held);
+    });
+    auto t = clock.now();
+    auto r = run_llm_stage(s, config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx);
+    const double ms = std::chrono::duration<double, std::milli>(clock.now() - t).count();
+    freer.join();
+    ASSERT_FALSE(r);
+    EXPECT_LT(ms, 480);
+    EXPECT_NE(r.error().message.find("timed out after 400 ms"), std::string::npos) << r.error().message;
+    EXPECT_EQ(calls, 1);
+  }
+  // Both reservations were released: the one allowed call is still there.
+  delay_ms = 0;
+  EXPECT_TRUE(run_llm_stage(s, config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx));
+}
+
 // The demo's cassette must answer the demo's stage exactly as configured in the docs.
 TEST(DemoCassette, ReplaysTheAiDeployManifest) {
   const char* src = std::getenv("SLUICE_SOURCE_DIR");
