@@ -249,7 +249,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   // Reserve the worst case against every limit before any network call.
   t = clock.now();
   // An approximate count may fall short of the provider's: reserve a 25% margin on input.
-  const int64_t reserve_in = r.tokenizer_exact ? tokens_in : tokens_in + (tokens_in + 3) / 4;
+  // Providers also bill the chat format's role and framing tokens, which the text count lacks.
+  const int64_t framing = chat_overhead_tokens(pc->kind, r.tokenizer_exact, req.system.empty() ? 1 : 2);
+  const int64_t reserve_in = (r.tokenizer_exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
   ReserveRequest rr{ctx.run_id, ctx.stage, pc->name, pc->model,
                     price ? cost_usd(*price, reserve_in, spec.max_output_tokens) : 0.0,
                     reserve_in, spec.max_output_tokens, clock.wall_ms()};

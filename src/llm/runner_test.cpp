@@ -9,6 +9,7 @@
 
 #include "base/files.h"
 #include "llm/gate.h"
+#include "llm/prices.h"
 #include "llm/provider.h"
 #include "llm/runner.h"
 #include "llm/standins.h"
@@ -256,8 +257,9 @@ TEST_F(RunnerTest, ParallelStagesNeverOverspendAndRespectMaxConcurrency) {
   // The engine creates the state database before stages start (concurrent first-time
   // migrations from many connections are not supported by store::Database).
   ASSERT_TRUE(store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations()));
-  // Each call reserves 1.25 * 11 input + 100 output tokens ($0.000214) and settles at 11 in +
-  // 50 out ($0.000111): the budget admits some calls, refuses others, and is never exceeded.
+  // Each call reserves 9 input tokens + 25% + 32 of chat framing (44) and 100 output tokens
+  // ($0.000244) and settles at 9 in + 50 out ($0.000109): the budget admits some calls, refuses
+  // others, and is never exceeded.
   const double per_run = 0.0010;
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
@@ -295,6 +297,104 @@ TEST_F(RunnerTest, ParallelStagesNeverOverspendAndRespectMaxConcurrency) {
   double max_queue = *std::max_element(queue_ms.begin(), queue_ms.end());
   if (ok > 2) {
     EXPECT_GT(max_queue, 10);  // someone waited for a slot
+  }
+}
+
+// The whitespace stand-in, declared exact: as if the provider's tokenizer were ours, which is
+// the case for OpenAI's models (the engine counts them with tiktoken's own encodings).
+class ExactWordCounter final : public TokenCounter {
+ public:
+  size_t count(std::string_view text) const override { return m_words.count(text); }
+  size_t prefix_bytes(std::string_view text, size_t n) const override { return m_words.prefix_bytes(text, n); }
+  std::string name() const override { return "exact-words"; }
+  bool exact() const override { return true; }
+
+ private:
+  standin::WhitespaceTokenCounter m_words;
+};
+
+// Providers bill the chat format's framing on top of the text (role and separator tokens):
+// servers that bill like that, and every call using all of max_tokens, must still never take
+// the settled spend past the cap, with calls in parallel.
+TEST_F(RunnerTest, RealisticBillingNeverSettlesPastTheCap) {
+  ExactWordCounter exact_words;
+  ApproximateTokenCounter approx;
+  testing::TestServer billing;
+  auto text_of = [](const nlohmann::json& body) {
+    std::vector<std::string> texts;
+    if (body.contains("system")) texts.push_back(body["system"].get<std::string>());
+    for (const auto& m : body["messages"]) texts.push_back(m["content"].get<std::string>());
+    return texts;
+  };
+  // OpenAI: 3 tokens a message plus 3 priming the reply (tiktoken's cookbook), text counted
+  // exactly as we count it.
+  billing.server().Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    auto body = nlohmann::json::parse(req.body);
+    auto texts = text_of(body);
+    int64_t in = 3 * static_cast<int64_t>(texts.size()) + 3;
+    for (const auto& t : texts) in += static_cast<int64_t>(exact_words.count(t));
+    res.set_content(testing::openai_stream({reply}, in, body["max_tokens"].get<int64_t>()), "text/event-stream");
+  });
+  // Anthropic: its framing is not published; 12 tokens for a system prompt and one message is
+  // more than its token-counting examples show, on text our approximation counts exactly.
+  billing.server().Post("/v1/messages", [&](const httplib::Request& req, httplib::Response& res) {
+    auto body = nlohmann::json::parse(req.body);
+    int64_t in = 12;
+    for (const auto& t : text_of(body)) in += static_cast<int64_t>(approx.count(t));
+    res.set_content(testing::anthropic_stream({reply}, in, body["max_tokens"].get<int64_t>()), "text/event-stream");
+  });
+  billing.start();
+  ASSERT_TRUE(store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations()));
+
+  struct Case {
+    ProviderKind kind;
+    const char* model;
+    const TokenCounter* counter;
+    int64_t text_tokens;  // system + prompt as counted
+    int64_t billed_framing;
+  };
+  // spec(): "You write Kubernetes manifests." + "Generate a Service. Password: [REDACTED:DB_PASSWORD]"
+  for (const Case& c : {Case{ProviderKind::openai, "gpt-4o-mini", &exact_words, 9, 9},
+                        Case{ProviderKind::anthropic, "claude-sonnet-4-5", &approx, 21, 12}}) {
+    SCOPED_TRACE(c.model);
+    const std::string run = fmt::format("run-{}", c.model);
+    LlmConfig cfg;
+    cfg.providers.push_back({"default", c.kind, billing.url() + "/v1", "OPENAI_API_KEY", c.model, Price{10.0, 1.0},
+                             "", {}});
+    // Reserving the text alone (plus the 25% margin of an approximate count) would admit a 7th
+    // call whatever the interleaving (6 calls cost at most 6 x billed), and 7 x billed is past
+    // the cap.
+    const int64_t text_reserve = c.counter->exact() ? c.text_tokens : c.text_tokens + (c.text_tokens + 3) / 4;
+    const double text_only = cost_usd(Price{10.0, 1.0}, text_reserve, 100);
+    const double billed = cost_usd(Price{10.0, 1.0}, c.text_tokens + c.billed_framing, 100);
+    ASSERT_GT(billed, text_only);
+    cfg.budget.per_run_usd = 6 * billed + text_only + 1e-9;
+    std::atomic<int> ok{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 10; ++i)
+      threads.emplace_back([&, i] {
+        auto ctx = context(fmt::format("stage{}", i));
+        ctx.run_id = run;
+        ctx.counter = c.counter;
+        auto s = spec();
+        s.cache = CacheMode::off;
+        s.output->path = fmt::format("out/{}/{}.yaml", c.model, i);
+        auto r = run_llm_stage(s, cfg, ctx);
+        if (r) ++ok;
+        else if (r.error().code == ErrorCode::budget) ++refused;
+        else ADD_FAILURE() << r.error().message;
+      });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok + refused, 10);
+    EXPECT_GE(ok.load(), 1);
+    auto db = store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations());
+    ASSERT_TRUE(db);
+    auto q = (*db)->prepare("SELECT SUM(cost_usd), COUNT(*) FROM llm_ledger WHERE state = 'settled' AND run_id = ?");
+    ASSERT_TRUE(q);
+    q->bind(1, run);
+    ASSERT_TRUE(*q->step());
+    EXPECT_EQ(q->column_int(1), ok.load());
+    EXPECT_LE(q->column_double(0), *cfg.budget.per_run_usd) << ok.load() << " calls settled at $" << billed << " each";
   }
 }
 
