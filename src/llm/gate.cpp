@@ -5,8 +5,8 @@
 
 namespace sluice::llm {
 
-Expected<ConcurrencyGate::Slot> ConcurrencyGate::acquire(const std::atomic<bool>* cancel,
-                                                         std::optional<std::chrono::steady_clock::time_point> deadline) {
+Expected<ConcurrencyGate::Slot> ConcurrencyGate::acquire(
+    const std::atomic<bool>* cancel, std::optional<std::chrono::steady_clock::time_point> deadline) {
   std::unique_lock lock(m_mutex);
   while (m_free == 0) {
     if (cancel != nullptr && cancel->load()) return make_error(ErrorCode::network, "LLM call cancelled while queued");

@@ -49,8 +49,8 @@ struct Transfer {
   bool body_started = false;
   ReplyLimits limits;
   int64_t max_output_tokens = 0;
-  size_t received = 0;      // response body bytes so far
-  std::string over_limit;   // why on_body stopped the transfer
+  size_t received = 0;     // response body bytes so far
+  std::string over_limit;  // why on_body stopped the transfer
 };
 
 constexpr size_t k_max_buffered = 16 << 20;
@@ -101,7 +101,8 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   // checked as bytes arrive so that memory stays bounded whatever the server sends.
   if (t->status < 200 || t->status >= 300 || t->json_body) {
     if (t->body.size() + chunk.size() > k_max_buffered) {
-      t->over_limit = fmt::format("the response body passed the {} MiB size cap, stopped reading", k_max_buffered >> 20);
+      t->over_limit =
+          fmt::format("the response body passed the {} MiB size cap, stopped reading", k_max_buffered >> 20);
       return 0;
     }
     t->body.append(chunk);
