@@ -79,7 +79,7 @@ struct LlmStageSpec {
   std::vector<std::string> stop;
   std::optional<OutputSpec> output;
   CacheMode cache = CacheMode::automatic;
-  std::chrono::milliseconds timeout{std::chrono::minutes(5)};       // whole call, retries included
+  std::chrono::milliseconds timeout{std::chrono::minutes(5)};       // whole stage: queue, retries, transfer
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};  // no byte for this long
   int retries = 3;

@@ -3,8 +3,10 @@
 // owned by the engine). Time spent in acquire() is the stage's queue time. Thread-safe.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "base/error.h"
 
@@ -31,8 +33,10 @@ class ConcurrencyGate {
     ConcurrencyGate* m_gate;
   };
 
-  // Waits for a free slot; fails only when `cancel` becomes true while waiting.
-  [[nodiscard]] Expected<Slot> acquire(const std::atomic<bool>* cancel);
+  // Waits for a free slot; fails when `cancel` becomes true while waiting, or (a timeout
+  // error) when `deadline` (steady clock) passes first.
+  [[nodiscard]] Expected<Slot> acquire(const std::atomic<bool>* cancel,
+                                       std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
   [[nodiscard]] int in_use_peak() const { return m_peak.load(); }
 
  private:

@@ -47,9 +47,23 @@ struct Transfer {
   steady_clock::time_point last_activity;
   std::optional<steady_clock::time_point> first_text;
   bool body_started = false;
+  ReplyLimits limits;
+  int64_t max_output_tokens = 0;
+  size_t received = 0;     // response body bytes so far
+  std::string over_limit;  // why on_body stopped the transfer
 };
 
 constexpr size_t k_max_buffered = 16 << 20;
+
+// The text limit, checked after every piece of the reply (streamed or not).
+bool text_over_limit(Transfer& t) {
+  if (t.state.text.size() <= t.limits.text_bytes) return false;
+  t.over_limit = fmt::format(
+      "the reply passed {} bytes of text, more than max_output_tokens {} can produce (at most {} bytes: 128 a "
+      "token plus 16 KiB); the server does not honour max_tokens, stopped reading",
+      t.state.text.size(), t.max_output_tokens, t.limits.text_bytes);
+  return true;
+}
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -82,14 +96,34 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     t->body_started = true;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
   }
+  t->received += chunk.size();
+  // Returning less than the chunk aborts the transfer with CURLE_WRITE_ERROR; the limits are
+  // checked as bytes arrive so that memory stays bounded whatever the server sends.
   if (t->status < 200 || t->status >= 300 || t->json_body) {
-    if (t->body.size() + chunk.size() > k_max_buffered) return 0;  // aborts with CURLE_WRITE_ERROR
+    if (t->body.size() + chunk.size() > k_max_buffered) {
+      t->over_limit =
+          fmt::format("the response body passed the {} MiB size cap, stopped reading", k_max_buffered >> 20);
+      return 0;
+    }
     t->body.append(chunk);
     return chunk.size();
   }
+  if (t->received > t->limits.stream_bytes) {
+    t->over_limit = fmt::format(
+        "the response stream passed {} bytes, over its size cap for max_output_tokens {} ({} bytes: 16 MiB plus "
+        "1 KiB a token), stopped reading",
+        t->received, t->max_output_tokens, t->limits.stream_bytes);
+    return 0;
+  }
   t->sse->feed(chunk);
+  if (text_over_limit(*t)) return 0;
   if (!t->first_text && !t->state.text.empty()) t->first_text = t->clock->now();
   return chunk.size();
+}
+
+std::string timeout_message(const CallOptions& opt, std::string_view detail) {
+  return fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
+                     opt.timeout.count(), detail);
 }
 
 Attempt run_attempt(const HttpCall& call, const CallOptions& opt, const base::Clock& clock,
@@ -97,6 +131,8 @@ Attempt run_attempt(const HttpCall& call, const CallOptions& opt, const base::Cl
   global_init();
   t.clock = &clock;
   t.format = call.format;
+  t.limits = reply_limits(call.max_output_tokens);
+  t.max_output_tokens = call.max_output_tokens;
   t.last_activity = clock.now();
   t.sse.emplace([&t](std::string_view event, std::string_view data) {
     if (!t.state.error.empty()) return;
@@ -136,13 +172,19 @@ Attempt run_attempt(const HttpCall& call, const CallOptions& opt, const base::Cl
   curl_multi_add_handle(multi, easy);
 
   Attempt a;
-  bool stalled = false, cancelled = false;
+  bool stalled = false, cancelled = false, timed_out = false;
   for (;;) {
     int running = 0;
     if (curl_multi_perform(multi, &running) != CURLM_OK) break;
     if (running == 0) break;
     if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_relaxed)) {
       cancelled = true;
+      break;
+    }
+    // libcurl's CURLOPT_TIMEOUT_MS covers the transfer; this also catches time spent in our
+    // callbacks on a fast, large stream.
+    if (clock.now() >= deadline) {
+      timed_out = true;
       break;
     }
     if (clock.now() - t.last_activity > opt.stall_timeout) {
@@ -164,13 +206,15 @@ Attempt run_attempt(const HttpCall& call, const CallOptions& opt, const base::Cl
   t.easy = nullptr;
 
   if (cancelled) return {Outcome::cancelled, "cancelled", {}};
+  if (timed_out) return {Outcome::fail, timeout_message(opt, fmt::format("{} bytes received", t.received)), {}};
   if (stalled)
     return {Outcome::retry, fmt::format("no data from {} for {} ms (stall timeout)", call.url, opt.stall_timeout.count()), {}};
   if (code != CURLE_OK) {
     std::string what = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(code);
     if (code == CURLE_OPERATION_TIMEDOUT && clock.now() >= deadline - Ms(5))
-      return {Outcome::fail, fmt::format("timed out after {} ms (timeout): {}", opt.timeout.count(), what), {}};
-    if (code == CURLE_WRITE_ERROR) return {Outcome::fail, "response too large", {}};
+      return {Outcome::fail, timeout_message(opt, what), {}};
+    if (code == CURLE_WRITE_ERROR)
+      return {Outcome::fail, t.over_limit.empty() ? std::string("response too large") : t.over_limit, {}};
     if (code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT || code == CURLE_SSL_CACERT ||
         code == CURLE_PEER_FAILED_VERIFICATION)
       return {Outcome::fail, fmt::format("request to {} failed: {}", call.url, what), {}};
@@ -186,6 +230,7 @@ Attempt run_attempt(const HttpCall& call, const CallOptions& opt, const base::Cl
   if (t.json_body) {
     if (t.format == WireFormat::openai) decode_openai_body(t.body, t.state);
     else decode_anthropic_body(t.body, t.state);
+    if (text_over_limit(t)) return {Outcome::fail, t.over_limit, {}};
     if (!t.first_text && !t.state.text.empty()) t.first_text = clock.now();
   } else {
     t.sse->finish();
@@ -252,12 +297,22 @@ std::optional<Ms> parse_retry_after(std::string_view value, std::chrono::system_
   return std::clamp(wait, Ms(0), Ms(static_cast<int64_t>(k_max_s * 1000)));
 }
 
+ReplyLimits reply_limits(int64_t max_output_tokens) {
+  // Clamped so that the products below cannot overflow; no model produces 2^30 tokens.
+  const auto tokens = static_cast<size_t>(std::clamp<int64_t>(max_output_tokens, 0, int64_t{1} << 30));
+  return {tokens * 128 + (16 << 10), k_max_buffered + tokens * 1024};
+}
+
 Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptions& opt, const base::Clock& clock) {
   const auto start = clock.now();
-  const auto deadline = start + opt.timeout;
+  const auto deadline = opt.deadline.value_or(start + opt.timeout);
   std::mt19937_64 rng(std::random_device{}());
   std::string last_error;
   for (int attempt = 0;; ++attempt) {
+    if (clock.now() >= deadline) {
+      std::string why = attempt == 0 ? "before the call started" : "before the next attempt";
+      return make_error(ErrorCode::network, timeout_message(opt, why));
+    }
     Transfer t;
     const auto attempt_start = clock.now();
     Attempt a = run_attempt(call, opt, clock, deadline, t);

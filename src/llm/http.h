@@ -23,7 +23,21 @@ struct HttpCall {
   std::vector<std::string> headers;  // "Name: value"; may hold the key, never logged
   std::string body;
   WireFormat format = WireFormat::openai;
+  int64_t max_output_tokens = 1024;  // as sent; bounds what is read of the reply
 };
+
+// How much of one reply is read before the attempt is abandoned (not retried). Checked as the
+// bytes arrive, so memory stays bounded by these, whatever the server sends.
+//  - text_bytes: the reply's text. No token of a public vocabulary is longer than 128 bytes
+//    (the longest in cl100k_base and o200k_base is 128), so more text than 128 bytes a token
+//    plus 16 KiB cannot be max_output_tokens tokens: the server ignores max_tokens.
+//  - stream_bytes: every byte of the response (SSE framing, usage, keep-alives): the 16 MiB
+//    allowed for a non-streamed body, plus 1 KiB a token of framing.
+struct ReplyLimits {
+  size_t text_bytes = 0;
+  size_t stream_bytes = 0;
+};
+[[nodiscard]] ReplyLimits reply_limits(int64_t max_output_tokens);
 
 // Sends `call`, retrying on 429, 5xx, connection failures, stalls and cut streams with
 // exponential backoff and full jitter (at least Retry-After when the server sends one), never

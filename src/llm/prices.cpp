@@ -45,4 +45,9 @@ double cost_usd(const Price& price, int64_t tokens_in, int64_t tokens_out) {
           static_cast<double>(tokens_out) * price.output_per_mtok) / 1e6;
 }
 
+int64_t chat_overhead_tokens(ProviderKind kind, bool exact_tokenizer, int64_t messages) {
+  if (kind == ProviderKind::openai && exact_tokenizer) return 3 * messages + 3;
+  return 8 * messages + 16;
+}
+
 }  // namespace sluice::llm

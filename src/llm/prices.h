@@ -26,4 +26,14 @@ struct ModelPrice {
 
 [[nodiscard]] double cost_usd(const Price& price, int64_t tokens_in, int64_t tokens_out);
 
+// Input tokens a provider bills for a chat request beyond the text of its `messages` (the
+// system prompt counts as one): role and framing tokens, which the budget reserves on top of
+// the counted text (docs/llm-stages.md, "Budgets and the ledger").
+//  - openai with an exact tokenizer (OpenAI's own models): 3 a message plus 3 priming the
+//    reply, as OpenAI documents for its chat format (tiktoken cookbook; sluice sends no `name`).
+//  - anthropic (framing not published), replay, and openai-compatible servers running other
+//    models (each chat template frames differently; Llama 3 uses 5 a message plus 5):
+//    8 a message plus 16 a request, a conservative bound.
+[[nodiscard]] int64_t chat_overhead_tokens(ProviderKind kind, bool exact_tokenizer, int64_t messages);
+
 }  // namespace sluice::llm

@@ -36,6 +36,10 @@ struct LlmRequest {
 // Limits of one complete() call, retries included.
 struct CallOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
+  // When set, the call ends here instead of `timeout` after it starts: the stage's deadline,
+  // so that time spent before the call (rendering, queueing) counts. `timeout` is then only
+  // named in the error message.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};
   int max_retries = 3;

@@ -2,6 +2,7 @@
 // malformed and cut streams, cancellation, replay and record.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,6 +48,27 @@ CallOptions fast() {
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
+
+// This process's peak resident set so far, in MiB (Linux reports ru_maxrss in KiB).
+long peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
+}
+
+// AddressSanitizer keeps freed memory in quarantine (256 MB by default), so resident memory
+// there says nothing about what the code holds: the memory checks run in normal builds only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long k_rss_slack_mib = 1 << 20;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr long k_rss_slack_mib = 1 << 20;
+#else
+constexpr long k_rss_slack_mib = 64;
+#endif
+#else
+constexpr long k_rss_slack_mib = 64;
+#endif
 
 struct ProviderTest : ::testing::Test {
   TestServer server;
@@ -336,6 +358,129 @@ TEST_F(ProviderTest, TotalTimeoutEndsTheCall) {
   ASSERT_FALSE(r);
   EXPECT_LT(ms_since(t), 1000);
   EXPECT_NE(r.error().message.find("timeout"), std::string::npos) << r.error().message;
+}
+
+TEST(ReplyLimits, ScaleWithMaxOutputTokens) {
+  EXPECT_EQ(reply_limits(50).text_bytes, 50u * 128 + 16384);
+  EXPECT_EQ(reply_limits(50).stream_bytes, (16u << 20) + 50u * 1024);
+  EXPECT_EQ(reply_limits(-1).text_bytes, 16384u);
+  EXPECT_GT(reply_limits(int64_t{1} << 62).stream_bytes, reply_limits(1'000'000).stream_bytes);  // no overflow
+}
+
+// A server that streams text as fast as the socket takes it and never ends: the reply must be
+// cut as soon as it holds more text than max_output_tokens can produce, while reading.
+TEST_F(ProviderTest, EndlessTextStreamIsCutPastWhatMaxOutputTokensCanProduce) {
+  std::atomic<int64_t> sent{0};
+  serve_openai([this, &sent](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this, &sent](size_t, httplib::DataSink& sink) {
+      static const std::string piece = testing::openai_chunk(std::string(16 << 10, 'x'));
+      if (server.stopping() || !sink.write(piece.data(), piece.size())) return false;
+      sent += static_cast<int64_t>(piece.size());
+      return true;  // never ends
+    });
+  });
+  auto o = fast();
+  o.timeout = 20s;
+  o.stall_timeout = 20s;
+  auto req = request();
+  req.max_output_tokens = 50;
+  const long rss_before = peak_rss_mib();
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(req, o);
+  ASSERT_FALSE(r);
+  EXPECT_LT(ms_since(t), 2000);
+  EXPECT_NE(r.error().message.find("more than max_output_tokens 50 can produce"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(calls, 1);  // a server ignoring max_tokens is not asked again
+  // Bounded while reading: what the server got into the socket is a few buffers, not the stream.
+  EXPECT_LT(sent.load(), 32 << 20);
+  EXPECT_LT(peak_rss_mib() - rss_before, k_rss_slack_mib);
+}
+
+// Events without text (here: empty deltas) never trip the text limit; the size cap ends them.
+TEST_F(ProviderTest, EndlessStreamWithoutTextHitsTheSizeCap) {
+  serve_openai([this](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this](size_t, httplib::DataSink& sink) {
+      static const std::string piece = [] {
+        std::string s;
+        for (int i = 0; i < 256; ++i) s += testing::openai_chunk("");
+        return s;
+      }();
+      return !server.stopping() && sink.write(piece.data(), piece.size());
+    });
+  });
+  auto o = fast();
+  o.timeout = 20s;
+  o.stall_timeout = 20s;
+  auto req = request();
+  req.max_output_tokens = 50;
+  const long rss_before = peak_rss_mib();
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(req, o);
+  ASSERT_FALSE(r);
+  EXPECT_LT(ms_since(t), 10000);
+  EXPECT_NE(r.error().message.find("size cap"), std::string::npos) << r.error().message;
+  EXPECT_EQ(calls, 1);
+  EXPECT_LT(peak_rss_mib() - rss_before, k_rss_slack_mib);
+}
+
+// One SSE line that never ends: buffered by the parser, so bounded by the size cap too.
+TEST_F(ProviderTest, EndlessSseLineHitsTheSizeCap) {
+  serve_openai([this](int, const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [this](size_t offset, httplib::DataSink& sink) {
+      static const std::string piece(64 << 10, 'a');
+      if (offset == 0 && !sink.write("data: ", 6)) return false;
+      return !server.stopping() && sink.write(piece.data(), piece.size());
+    });
+  });
+  auto o = fast();
+  o.timeout = 20s;
+  o.stall_timeout = 20s;
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(request(), o);
+  ASSERT_FALSE(r);
+  EXPECT_LT(ms_since(t), 10000);
+  EXPECT_NE(r.error().message.find("size cap"), std::string::npos) << r.error().message;
+}
+
+// Servers that ignore "stream": the whole body is read, then held to the same text limit.
+TEST_F(ProviderTest, NonStreamedBodyIsHeldToTheTextLimit) {
+  serve_openai([](int, const httplib::Request&, httplib::Response& res) {
+    nlohmann::json j = {{"model", "llama3"},
+                        {"choices", {{{"index", 0},
+                                      {"message", {{"role", "assistant"}, {"content", std::string(1 << 20, 'y')}}},
+                                      {"finish_reason", "stop"}}}}};
+    res.set_content(j.dump(), "application/json");
+  });
+  auto req = request();
+  req.max_output_tokens = 50;
+  auto r = openai()->complete(req, fast());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("more than max_output_tokens 50 can produce"), std::string::npos)
+      << r.error().message;
+  req.max_output_tokens = 10000;  // 1 MiB of text is within what 10000 tokens can be
+  EXPECT_TRUE(openai()->complete(req, fast()));
+}
+
+// The deadline is the stage's: a call that starts late gets only what is left of it.
+TEST_F(ProviderTest, DeadlineBoundsTheCallFromBeforeItStarted) {
+  serve_openai([](int, const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(300ms);
+    res.set_content(testing::openai_stream({"late"}, 1, 1), "text/event-stream");
+  });
+  auto o = fast();
+  o.timeout = 1s;
+  o.deadline = std::chrono::steady_clock::now() + 150ms;
+  auto t = std::chrono::steady_clock::now();
+  auto r = openai()->complete(request(), o);
+  ASSERT_FALSE(r);
+  EXPECT_LT(ms_since(t), 280);
+  EXPECT_NE(r.error().message.find("timed out after 1000 ms (timeout: the whole stage"), std::string::npos)
+      << r.error().message;
+  o.deadline = std::chrono::steady_clock::now() - 1ms;
+  auto past = openai()->complete(request(), o);
+  ASSERT_FALSE(past);
+  EXPECT_NE(past.error().message.find("before the call started"), std::string::npos) << past.error().message;
 }
 
 TEST_F(ProviderTest, ConnectionRefusedIsRetriedThenReported) {

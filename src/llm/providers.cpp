@@ -38,7 +38,7 @@ class OpenAiProvider final : public LlmProvider {
     body["messages"] = std::move(messages);
     body["stream"] = true;
     body["stream_options"] = {{"include_usage", true}};
-    HttpCall call{m_url, {}, dump(body), WireFormat::openai};
+    HttpCall call{m_url, {}, dump(body), WireFormat::openai, r.max_output_tokens};
     if (!m_key.empty()) call.headers.push_back("Authorization: Bearer " + m_key);
     return perform_with_retries(call, options, m_clock);
   }
@@ -62,7 +62,7 @@ class AnthropicProvider final : public LlmProvider {
     if (!r.system.empty()) body["system"] = r.system;
     body["messages"] = json::array({{{"role", "user"}, {"content", r.prompt}}});
     body["stream"] = true;
-    HttpCall call{m_url, {"anthropic-version: 2023-06-01"}, dump(body), WireFormat::anthropic};
+    HttpCall call{m_url, {"anthropic-version: 2023-06-01"}, dump(body), WireFormat::anthropic, r.max_output_tokens};
     if (!m_key.empty()) call.headers.push_back("x-api-key: " + m_key);
     return perform_with_retries(call, options, m_clock);
   }

@@ -92,6 +92,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   if (ctx.counter == nullptr || ctx.redactor == nullptr || ctx.clock == nullptr || ctx.gate == nullptr)
     return make_error(ErrorCode::internal, "run_llm_stage: counter, redactor, clock and gate are required");
   const base::Clock& clock = *ctx.clock;
+  // `timeout` bounds the whole stage, not only the transfer: queueing for a slot and every
+  // retry count against it.
+  const auto deadline = clock.now() + spec.timeout;
   LlmStageResult r;
   r.provider = ctx.provider_override.empty() ? spec.provider : ctx.provider_override;
   const ProviderConfig* pc = config.find_provider(r.provider);
@@ -126,11 +129,19 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   }
   auto rendered = render_prompt(tmpl, tmpl_name, ctx.workspace, spec.context, ctx.env);
   if (!rendered) return tl::unexpected(rendered.error());
+  // The system prompt is a template like the prompt ({{ env.X }}, {{ file "p" }}); the context
+  // files belong to the user message only.
+  auto rendered_system = render_prompt(spec.system, "system", ctx.workspace, {}, ctx.env);
+  if (!rendered_system) return tl::unexpected(rendered_system.error());
+  if (rendered_system->context_marker)
+    return make_error(ErrorCode::invalid_input,
+                      "system: {{ context }} is only allowed in the prompt (the context files go into the user "
+                      "message)");
   r.phases.render_ms = ms_since(clock, t);
 
   // Redact: everything that leaves the machine goes through the redactor.
   t = clock.now();
-  std::string system = ctx.redactor->redact(spec.system);
+  std::string system = ctx.redactor->redact(rendered_system->before + rendered_system->after);
   std::string before = ctx.redactor->redact(rendered->before);
   std::string context = ctx.redactor->redact(rendered->context);
   std::string after = ctx.redactor->redact(rendered->after);
@@ -239,26 +250,32 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   // Reserve the worst case against every limit before any network call.
   t = clock.now();
   // An approximate count may fall short of the provider's: reserve a 25% margin on input.
-  const int64_t reserve_in = r.tokenizer_exact ? tokens_in : tokens_in + (tokens_in + 3) / 4;
+  // Providers also bill the chat format's role and framing tokens, which the text count lacks.
+  const int64_t framing = chat_overhead_tokens(pc->kind, r.tokenizer_exact, req.system.empty() ? 1 : 2);
+  const int64_t reserve_in = (r.tokenizer_exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
   ReserveRequest rr{ctx.run_id, ctx.stage, pc->name, pc->model,
                     price ? cost_usd(*price, reserve_in, spec.max_output_tokens) : 0.0,
                     reserve_in, spec.max_output_tokens, clock.wall_ms()};
   auto reservation = ledger.reserve(rr, config.budget);
   r.phases.budget_ms = ms_since(clock, t);
-  if (!reservation) {
-    reservation.error().message = fmt::format("stage {}: {}", ctx.stage, reservation.error().message);
-    return tl::unexpected(reservation.error());
-  }
+  // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
+  // not repeat it.
+  if (!reservation) return tl::unexpected(reservation.error());
 
   t = clock.now();
-  auto slot = ctx.gate->acquire(ctx.cancel);
+  auto slot = ctx.gate->acquire(ctx.cancel, deadline);
   r.phases.queue_ms = ms_since(clock, t);
   if (!slot) {
     (void)ledger.release(*reservation, clock.wall_ms());
-    return tl::unexpected(slot.error());
+    Error e = slot.error();
+    if (ctx.cancel == nullptr || !ctx.cancel->load())
+      e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
+                              spec.timeout.count(), e.message);
+    return tl::unexpected(std::move(e));
   }
   CallOptions opts;
   opts.timeout = spec.timeout;
+  opts.deadline = deadline;
   opts.connect_timeout = spec.connect_timeout;
   opts.stall_timeout = spec.stall_timeout;
   opts.max_retries = spec.retries;

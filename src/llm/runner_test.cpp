@@ -9,6 +9,7 @@
 
 #include "base/files.h"
 #include "llm/gate.h"
+#include "llm/prices.h"
 #include "llm/provider.h"
 #include "llm/runner.h"
 #include "llm/standins.h"
@@ -208,7 +209,46 @@ TEST_F(RunnerTest, OverBudgetFailsBeforeAnyNetworkCall) {
   EXPECT_EQ(r.error().code, ErrorCode::budget);
   EXPECT_NE(r.error().message.find("per_run_usd is $0.0001, this run has spent $0.0000"), std::string::npos)
       << r.error().message;
+  // The engine shows it as "[FAILED] manifests: <message>": the message must not name the
+  // stage again.
+  EXPECT_EQ(r.error().message.rfind("over budget: ", 0), 0u) << r.error().message;
+  EXPECT_EQ(r.error().message.find("manifests"), std::string::npos) << r.error().message;
   EXPECT_EQ(calls, 0);
+}
+
+TEST_F(RunnerTest, SystemPromptIsTemplatedAndRedactedLikeThePrompt) {
+  ASSERT_TRUE(base::atomic_write(ws.path() / "notes/style.md", "Use two-space indents."));
+  auto ctx = context();
+  ctx.env = [](std::string_view n) -> std::optional<std::string> {
+    if (n == "OPENAI_API_KEY") return std::string(k_key);
+    if (n == "DB_PASSWORD") return std::string(k_db_password);
+    if (n == "REGION") return std::string("eu-west-1");
+    return std::nullopt;
+  };
+  auto s = spec();
+  s.system = "Deploy to {{ env.REGION }}; db password {{ env.DB_PASSWORD }}. {{ file \"notes/style.md\" }}";
+  auto r = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(bodies.size(), 1u);
+  auto body = nlohmann::json::parse(bodies[0]);
+  EXPECT_EQ(body["messages"][0]["role"], "system");
+  EXPECT_EQ(body["messages"][0]["content"],
+            "Deploy to eu-west-1; db password [REDACTED:DB_PASSWORD]. Use two-space indents.");
+  EXPECT_EQ(bodies[0].find(k_db_password), std::string::npos);
+  EXPECT_EQ(everything_stored().find(k_db_password), std::string::npos);
+
+  // Errors read like the prompt's, with the template named "system".
+  s.system = "Region: {{ env.NOT_SET }}";
+  auto unset = run_llm_stage(s, config(), ctx);
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().message.find("system:1:9: environment variable NOT_SET is not set"), std::string::npos)
+      << unset.error().message;
+  s.system = "Files: {{ context }}";
+  auto context_in_system = run_llm_stage(s, config(), ctx);
+  ASSERT_FALSE(context_in_system);
+  EXPECT_NE(context_in_system.error().message.find("only allowed in the prompt"), std::string::npos)
+      << context_in_system.error().message;
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(RunnerTest, ParallelStagesNeverOverspendAndRespectMaxConcurrency) {
@@ -217,8 +257,9 @@ TEST_F(RunnerTest, ParallelStagesNeverOverspendAndRespectMaxConcurrency) {
   // The engine creates the state database before stages start (concurrent first-time
   // migrations from many connections are not supported by store::Database).
   ASSERT_TRUE(store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations()));
-  // Each call reserves 1.25 * 11 input + 100 output tokens ($0.000214) and settles at 11 in +
-  // 50 out ($0.000111): the budget admits some calls, refuses others, and is never exceeded.
+  // Each call reserves 9 input tokens + 25% + 32 of chat framing (44) and 100 output tokens
+  // ($0.000244) and settles at 9 in + 50 out ($0.000109): the budget admits some calls, refuses
+  // others, and is never exceeded.
   const double per_run = 0.0010;
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
@@ -256,6 +297,104 @@ TEST_F(RunnerTest, ParallelStagesNeverOverspendAndRespectMaxConcurrency) {
   double max_queue = *std::max_element(queue_ms.begin(), queue_ms.end());
   if (ok > 2) {
     EXPECT_GT(max_queue, 10);  // someone waited for a slot
+  }
+}
+
+// The whitespace stand-in, declared exact: as if the provider's tokenizer were ours, which is
+// the case for OpenAI's models (the engine counts them with tiktoken's own encodings).
+class ExactWordCounter final : public TokenCounter {
+ public:
+  size_t count(std::string_view text) const override { return m_words.count(text); }
+  size_t prefix_bytes(std::string_view text, size_t n) const override { return m_words.prefix_bytes(text, n); }
+  std::string name() const override { return "exact-words"; }
+  bool exact() const override { return true; }
+
+ private:
+  standin::WhitespaceTokenCounter m_words;
+};
+
+// Providers bill the chat format's framing on top of the text (role and separator tokens):
+// servers that bill like that, and every call using all of max_tokens, must still never take
+// the settled spend past the cap, with calls in parallel.
+TEST_F(RunnerTest, RealisticBillingNeverSettlesPastTheCap) {
+  ExactWordCounter exact_words;
+  ApproximateTokenCounter approx;
+  testing::TestServer billing;
+  auto text_of = [](const nlohmann::json& body) {
+    std::vector<std::string> texts;
+    if (body.contains("system")) texts.push_back(body["system"].get<std::string>());
+    for (const auto& m : body["messages"]) texts.push_back(m["content"].get<std::string>());
+    return texts;
+  };
+  // OpenAI: 3 tokens a message plus 3 priming the reply (tiktoken's cookbook), text counted
+  // exactly as we count it.
+  billing.server().Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    auto body = nlohmann::json::parse(req.body);
+    auto texts = text_of(body);
+    int64_t in = 3 * static_cast<int64_t>(texts.size()) + 3;
+    for (const auto& t : texts) in += static_cast<int64_t>(exact_words.count(t));
+    res.set_content(testing::openai_stream({reply}, in, body["max_tokens"].get<int64_t>()), "text/event-stream");
+  });
+  // Anthropic: its framing is not published; 12 tokens for a system prompt and one message is
+  // more than its token-counting examples show, on text our approximation counts exactly.
+  billing.server().Post("/v1/messages", [&](const httplib::Request& req, httplib::Response& res) {
+    auto body = nlohmann::json::parse(req.body);
+    int64_t in = 12;
+    for (const auto& t : text_of(body)) in += static_cast<int64_t>(approx.count(t));
+    res.set_content(testing::anthropic_stream({reply}, in, body["max_tokens"].get<int64_t>()), "text/event-stream");
+  });
+  billing.start();
+  ASSERT_TRUE(store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations()));
+
+  struct Case {
+    ProviderKind kind;
+    const char* model;
+    const TokenCounter* counter;
+    int64_t text_tokens;  // system + prompt as counted
+    int64_t billed_framing;
+  };
+  // spec(): "You write Kubernetes manifests." + "Generate a Service. Password: [REDACTED:DB_PASSWORD]"
+  for (const Case& c : {Case{ProviderKind::openai, "gpt-4o-mini", &exact_words, 9, 9},
+                        Case{ProviderKind::anthropic, "claude-sonnet-4-5", &approx, 21, 12}}) {
+    SCOPED_TRACE(c.model);
+    const std::string run = fmt::format("run-{}", c.model);
+    LlmConfig cfg;
+    cfg.providers.push_back({"default", c.kind, billing.url() + "/v1", "OPENAI_API_KEY", c.model, Price{10.0, 1.0},
+                             "", {}});
+    // Reserving the text alone (plus the 25% margin of an approximate count) would admit a 7th
+    // call whatever the interleaving (6 calls cost at most 6 x billed), and 7 x billed is past
+    // the cap.
+    const int64_t text_reserve = c.counter->exact() ? c.text_tokens : c.text_tokens + (c.text_tokens + 3) / 4;
+    const double text_only = cost_usd(Price{10.0, 1.0}, text_reserve, 100);
+    const double billed = cost_usd(Price{10.0, 1.0}, c.text_tokens + c.billed_framing, 100);
+    ASSERT_GT(billed, text_only);
+    cfg.budget.per_run_usd = 6 * billed + text_only + 1e-9;
+    std::atomic<int> ok{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 10; ++i)
+      threads.emplace_back([&, i] {
+        auto ctx = context(fmt::format("stage{}", i));
+        ctx.run_id = run;
+        ctx.counter = c.counter;
+        auto s = spec();
+        s.cache = CacheMode::off;
+        s.output->path = fmt::format("out/{}/{}.yaml", c.model, i);
+        auto r = run_llm_stage(s, cfg, ctx);
+        if (r) ++ok;
+        else if (r.error().code == ErrorCode::budget) ++refused;
+        else ADD_FAILURE() << r.error().message;
+      });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok + refused, 10);
+    EXPECT_GE(ok.load(), 1);
+    auto db = store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations());
+    ASSERT_TRUE(db);
+    auto q = (*db)->prepare("SELECT SUM(cost_usd), COUNT(*) FROM llm_ledger WHERE state = 'settled' AND run_id = ?");
+    ASSERT_TRUE(q);
+    q->bind(1, run);
+    ASSERT_TRUE(*q->step());
+    EXPECT_EQ(q->column_int(1), ok.load());
+    EXPECT_LE(q->column_double(0), *cfg.budget.per_run_usd) << ok.load() << " calls settled at $" << billed << " each";
   }
 }
 
@@ -329,6 +468,56 @@ TEST_F(RunnerTest, CancelWhileQueued) {
   ctx.gate = &gate;
   ctx.cancel = nullptr;
   EXPECT_TRUE(run_llm_stage(spec(), config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx));
+}
+
+// `timeout` is the stage's: queueing for a slot counts, and a call that started late gets only
+// what is left.
+TEST_F(RunnerTest, TimeoutCoversQueueingAndTheCall) {
+  ConcurrencyGate one(1);
+  auto ctx = context();
+  ctx.gate = &one;
+  auto s = spec();
+  s.cache = CacheMode::off;
+  s.timeout = 400ms;
+  {
+    // Never freed in time: the stage gives up at its deadline, not when the slot frees.
+    auto held = one.acquire(nullptr);
+    ASSERT_TRUE(held);
+    std::thread freer([&held] {
+      std::this_thread::sleep_for(1000ms);
+      auto gone = std::move(*held);
+    });
+    auto t = clock.now();
+    auto r = run_llm_stage(s, config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx);
+    const double ms = std::chrono::duration<double, std::milli>(clock.now() - t).count();
+    freer.join();
+    ASSERT_FALSE(r);
+    EXPECT_LT(ms, 1000);
+    EXPECT_NE(r.error().message.find("timed out after 400 ms"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("max_concurrency slot"), std::string::npos) << r.error().message;
+    EXPECT_EQ(calls, 0);
+  }
+  {
+    // 250 ms in the queue, then a server that takes 250 ms: together past the 400 ms.
+    delay_ms = 250;
+    auto held = one.acquire(nullptr);
+    ASSERT_TRUE(held);
+    std::thread freer([&held] {
+      std::this_thread::sleep_for(250ms);
+      auto gone = std::move(*held);
+    });
+    auto t = clock.now();
+    auto r = run_llm_stage(s, config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx);
+    const double ms = std::chrono::duration<double, std::milli>(clock.now() - t).count();
+    freer.join();
+    ASSERT_FALSE(r);
+    EXPECT_LT(ms, 480);
+    EXPECT_NE(r.error().message.find("timed out after 400 ms"), std::string::npos) << r.error().message;
+    EXPECT_EQ(calls, 1);
+  }
+  // Both reservations were released: the one allowed call is still there.
+  delay_ms = 0;
+  EXPECT_TRUE(run_llm_stage(s, config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx));
 }
 
 // The demo's cassette must answer the demo's stage exactly as configured in the docs.

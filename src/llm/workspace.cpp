@@ -154,6 +154,7 @@ Expected<RenderedPrompt> render_prompt(std::string_view tmpl, std::string_view n
                                     base::quote(expr)));
     }
   }
+  r.context_marker = saw_context;
   auto ctx = render_context(root, context_globs, r.files);
   if (!ctx) return tl::unexpected(ctx.error());
   r.context = std::move(*ctx);

@@ -28,6 +28,7 @@ struct RenderedPrompt {
   std::string context;  // the files matched by the context globs, each under a header line
   std::string after;    // template text after {{ context }}
   std::vector<std::string> files;  // workspace-relative files read, in order
+  bool context_marker = false;     // the template holds {{ context }}
 };
 
 // Renders a template. Expressions: {{ file "path" }} (a workspace file's content),

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""A local OpenAI-compatible streaming server for the LLM end-to-end tests (127.0.0.1 only).
+
+  llm_server.py PORT_FILE MODE [ARG]
+
+Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completions:
+  huge MB      a reply of MB megabytes of text in 16 KiB SSE chunks, then a proper end
+               without usage (so sluice counts the output itself)
+  endless      text chunks forever (until the client goes away)
+  echo         the reply is the request body's messages as JSON; billed as text tokens
+               (one per whitespace-separated word) plus ARG tokens of framing
+Each request's body is appended to PORT_FILE.requests, one JSON document per line.
+"""
+import http.server
+import json
+import socketserver
+import sys
+
+
+def chunk(text, finish=None):
+    choice = {"index": 0, "delta": {"content": text} if finish is None else {}, "finish_reason": finish}
+    return ("data: " + json.dumps({"object": "chat.completion.chunk", "model": "gpt-4o-mini",
+                                   "choices": [choice]}) + "\n\n").encode()
+
+
+def usage(tokens_in, tokens_out):
+    return ("data: " + json.dumps({"object": "chat.completion.chunk", "model": "gpt-4o-mini", "choices": [],
+                                   "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out}})
+            + "\n\n").encode()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(PORT_FILE + ".requests", "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        req = json.loads(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        piece = chunk("word " * 3270)  # ~16 KiB of text per event
+        try:
+            if MODE == "huge":
+                for _ in range(int(float(ARG) * 1024 * 1024) // len(piece) + 1):
+                    self.wfile.write(piece)
+                self.wfile.write(chunk("", "stop") + b"data: [DONE]\n\n")
+            elif MODE == "endless":
+                while True:
+                    self.wfile.write(piece)
+            elif MODE == "echo":
+                text = json.dumps(req["messages"])
+                tokens_in = sum(len(m["content"].split()) for m in req["messages"]) + int(ARG)
+                self.wfile.write(chunk(text) + chunk("", "stop") + usage(tokens_in, 1) + b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    PORT_FILE, MODE = sys.argv[1], sys.argv[2]
+    ARG = sys.argv[3] if len(sys.argv) > 3 else "0"
+    srv = Server(("127.0.0.1", 0), Handler)
+    with open(PORT_FILE + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.rename(PORT_FILE + ".tmp", PORT_FILE)
+    srv.serve_forever()
