@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/beneath.h"
 #include "base/files.h"
 #include "base/strings.h"
 #include "llm/budget.h"
@@ -217,7 +218,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
       // An unchanged output (a cache hit on a second run) is not rewritten: no fsync, same mtime.
       auto existing = base::read_file(*out_path);
       if (!existing || *existing != *text)
-        if (auto w = base::atomic_write(*out_path, *text); !w) return tl::unexpected(w.error());
+        // Resolved again by the kernel at write time: a symlink planted after the check above
+        // (or by an earlier stage) cannot send AI output outside the workspace.
+        if (auto w = base::write_beneath(ctx.workspace, spec.output->path, *text); !w) return tl::unexpected(w.error());
       r.output = std::move(*text);
       r.output_path = spec.output->path;
     } else {
