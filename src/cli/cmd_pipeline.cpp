@@ -81,6 +81,22 @@ std::unique_ptr<store::StateStore> open_store_or_report(const fs::path& dir) {
   return std::move(*st);
 }
 
+// The signals that stop a run: its stages are cancelled (SIGTERM, SIGKILL after the grace),
+// every child is reaped, and sluice exits 130 (141 for SIGPIPE).
+constexpr int k_stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+constexpr int k_exit_output_closed = 128 + SIGPIPE;
+
+// Whether `sig` is among the signals waiting on the signalfd (the scheduler only polls it);
+// drains it.
+bool pending_signal_was(int sfd, int sig) {
+  bool seen = false;
+  signalfd_siginfo info{};
+  while (::read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (static_cast<int>(info.ssi_signo) == sig) seen = true;
+  }
+  return seen;
+}
+
 struct RunArgs {
   PipelineArgs p;
   int jobs = 0;
@@ -104,11 +120,13 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   OutputMode mode = a.output == "stream" ? OutputMode::stream : a.output == "quiet" ? OutputMode::quiet : OutputMode::block;
 
   // Signals become events on a file descriptor the scheduler polls; children get a clean mask.
+  // SIGQUIT (Ctrl-\\) stops a run like SIGTERM. SIGPIPE too: a write to a closed stdout
+  // (`sluice run | head`) then fails with EPIPE instead of killing sluice before it has stopped
+  // its stages; the run is cancelled and sluice exits 141 (128 + SIGPIPE), as a killed writer
+  // would. Every thread writing stdout (the scheduler, the status ticker) blocks it.
   sigset_t mask;
   sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGHUP);
+  for (int sig : k_stop_signals) sigaddset(&mask, sig);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   base::become_subreaper();
@@ -152,6 +170,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   if (ticker.joinable()) ticker.join();
   view.clear_status();
   int killed = base::kill_remaining_children();
+  const bool output_closed = result && result->interrupted && pending_signal_was(sfd, SIGPIPE);
   ::close(sfd);
   if (!result) {
     std::fprintf(stderr, "sluice: %s\n", kinds->redact(result.error().message).c_str());
@@ -182,6 +201,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
   std::fflush(stdout);
+  if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
   if (result->run.status != "success") return k_exit_failed;
   return wrote ? k_exit_ok : k_exit_usage;

@@ -658,7 +658,9 @@ Expected<RunResult> Runner::run() {
     fds.clear();
     owners.clear();
     fds.push_back({mail.fd(), POLLIN, 0});
-    fds.push_back({m_opts.interrupt_fd, POLLIN, 0});  // poll() ignores a negative fd
+    // poll() ignores a negative fd; once interrupted the (unread) signal fd would stay readable
+    // and turn the wait for cancelled stages into a busy loop.
+    fds.push_back({interrupted ? -1 : m_opts.interrupt_fd, POLLIN, 0});
     std::optional<SteadyClock::time_point> wake;
     for (int i : polled) {
       const auto& a = *st[static_cast<size_t>(i)].attempt;

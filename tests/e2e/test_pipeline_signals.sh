@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ctrl-C/SIGTERM: everything is cancelled, every child reaped, exit 130, no process outlives
+# Ctrl-C/SIGTERM/SIGQUIT/SIGPIPE: everything is cancelled, every child reaped, exit 130, no process outlives
 # sluice. SIGKILL of sluice leaves the database intact and the run shows as interrupted.
 . "$(dirname "$0")/lib.sh"
 cd "$E2E_TMP"
@@ -33,6 +33,35 @@ kill -TERM $pid
 wait $pid; rc=$?
 expect_eq "$rc" "130" "SIGTERM exits 130"
 expect_eq "$(count_marker)" "0" "no process outlives sluice after SIGTERM"
+
+# SIGQUIT (Ctrl-\) stops a run like SIGTERM: stages cancelled, nothing survives, exit 130.
+# (A non-interactive shell starts background jobs with SIGQUIT ignored; a terminal does not.)
+env --default-signal=QUIT "$SLUICE" run -j 3 > out4.txt 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ "$(count_marker)" -ge 3 ] && break; sleep 0.1; done
+kill -QUIT $pid
+wait $pid; rc=$?
+expect_eq "$rc" "130" "SIGQUIT exits 130"
+expect_eq "$(count_marker)" "0" "no process outlives sluice after SIGQUIT"
+pkill -KILL -f "$marker" 2>/dev/null
+
+# SIGPIPE: the reader of --output stream goes away (`| head -3`). sluice must not die on the
+# write: it cancels the stages like SIGTERM, reaps them and exits 141.
+mkdir pipe && cat > pipe/sluice.yml <<YML
+version: 1
+defaults: { shell: bash, kill_grace: 500ms }
+stages:
+  chatty: { run: "for i in \$(seq 600); do echo line \$i; sleep 0.05; done; : $marker" }
+  quiet: { run: "sleep 60; : $marker" }
+YML
+"$SLUICE" -C pipe run -j 2 --output stream 2> pipe/err.txt | head -3 > pipe/head.txt
+rc=${PIPESTATUS[0]}
+expect_eq "$rc" "141" "sluice exits 141 when its stdout is closed"
+expect_eq "$(count_marker)" "0" "no process outlives sluice after SIGPIPE"
+expect_eq "$(wc -l < pipe/head.txt | tr -d ' ')" "3" "the reader got its 3 lines"
+run_sluice -C pipe runs
+expect_eq "$(echo "$OUT" | sed -n 2p | awk '{print $3}')" "interrupted" "the SIGPIPEd run is recorded as interrupted"
+pkill -KILL -f "$marker" 2>/dev/null
 
 # SIGKILL: sluice cannot clean up, but the record survives and shows the run as interrupted.
 "$SLUICE" run -j 3 > out3.txt 2>&1 &
