@@ -19,6 +19,7 @@
 #include "cli/run_view.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
+#include "engine/leftovers.h"
 #include "engine/process_stage.h"
 #include "engine/runner.h"
 #include "engine/step_cache.h"
@@ -97,6 +98,27 @@ bool pending_signal_was(int sfd, int sig) {
   return seen;
 }
 
+// How long `runs --reap` gives leftovers between SIGTERM and SIGKILL (the default kill_grace).
+constexpr std::chrono::milliseconds k_reap_grace{5000};
+
+// Stops what SIGKILLed runs in this workspace left running; says what it stopped on `out`.
+// Returns false (after saying why) when the state database cannot be read.
+bool reap_and_report(const fs::path& state_dir, std::chrono::milliseconds grace, std::FILE* out) {
+  auto st = open_store_or_report(state_dir);
+  if (!st) return false;
+  auto reaped = engine::reap_leftovers(*st, grace);
+  if (!reaped) {
+    std::fprintf(stderr, "sluice: %s\n", reaped.error().message.c_str());
+    return false;
+  }
+  for (const auto& g : *reaped) {
+    std::fprintf(out, "sluice: stopped %d leftover process%s of interrupted run %s, stage \"%s\" (process group %lld)\n",
+                 g.processes, g.processes == 1 ? "" : "es", g.run_id.c_str(), g.stage.c_str(),
+                 static_cast<long long>(g.pgid));
+  }
+  return true;
+}
+
 struct RunArgs {
   PipelineArgs p;
   int jobs = 0;
@@ -146,6 +168,9 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   opts.interrupt_fd = sfd;
   opts.options_text = fmt::format("-j {}{}{}{}", opts.jobs, a.keep_going ? " --keep-going" : "",
                                   a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
+
+  // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
+  if (fs::exists(opts.state_dir / "state.db")) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
 
   auto kinds = make_stage_kinds(*p, a.kinds, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
@@ -294,11 +319,15 @@ int do_graph(const PipelineArgs& a, bool dot) {
   return k_exit_ok;
 }
 
-int do_runs(const PipelineArgs& a, int limit) {
+int do_runs(const PipelineArgs& a, int limit, bool reap) {
   fs::path ws = workspace_of(a.file);
   if (!fs::exists(ws / ".sluice" / "state.db")) {
     std::printf("no runs recorded in %s\n", (ws / ".sluice").c_str());
     return k_exit_ok;
+  }
+  if (reap) {
+    if (!reap_and_report(ws / ".sluice", k_reap_grace, stdout)) return k_exit_usage;
+    std::fflush(stdout);
   }
   auto st = open_store_or_report(ws / ".sluice");
   if (!st) return k_exit_usage;
@@ -365,7 +394,9 @@ struct GraphArgs {
 struct RunsArgs {
   PipelineArgs p;
   int limit = 20;
+  bool reap = false;
 };
+
 struct ReportArgs {
   PipelineArgs p;
   std::string run = "last";
@@ -410,7 +441,9 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   auto* runs = app.add_subcommand("runs", "List recorded runs, newest first");
   add_file_option(runs, rs->p);
   runs->add_option("-n,--limit", rs->limit, "How many runs")->capture_default_str();
-  runs->callback([&ctx, rs] { ctx.exit_code = do_runs(rs->p, rs->limit); });
+  runs->add_flag("--reap", rs->reap,
+                 "First stop what runs killed with SIGKILL left running (SIGTERM, SIGKILL after 5s)");
+  runs->callback([&ctx, rs] { ctx.exit_code = do_runs(rs->p, rs->limit, rs->reap); });
 
   auto rp = std::make_shared<ReportArgs>();
   auto* rep = app.add_subcommand("report", "Per-stage table, critical path and parallelism of a run");

@@ -16,10 +16,12 @@
 #include <set>
 #include <thread>
 
+#include "base/process_identity.h"
 #include "base/strings.h"
 #include "engine/process_stage.h"
 #include "engine/step_cache.h"
 #include "pipeline/graph.h"
+#include "store/run_lease.h"
 
 namespace sluice::engine {
 namespace fs = std::filesystem;
@@ -317,6 +319,12 @@ Expected<RunResult> Runner::run() {
     for (int i : dirty) {
       auto& s = st[static_cast<size_t>(i)];
       s.dirty = false;
+      // Identify a still-running process group by its leader's start time, read only now: a
+      // quick stage has ended (and cleared its pgid) by its first commit and costs no /proc read.
+      if (s.record.pgid && !s.record.pgid_start) {
+        if (auto t = base::process_start_ticks(static_cast<pid_t>(*s.record.pgid)))
+          s.record.pgid_start = static_cast<int64_t>(*t);
+      }
       if (auto r = db.put_stage(s.record); !r && !fatal) fatal = r.error();
     }
     dirty.clear();
@@ -414,6 +422,8 @@ Expected<RunResult> Runner::run() {
       return;
     }
     s.attempt = std::move(*started);
+    s.record.pgid = s.attempt->process_group();
+    s.record.pgid_start.reset();
     polled.push_back(i);
   };
 
@@ -607,6 +617,8 @@ Expected<RunResult> Runner::run() {
     const Stage& stage = stages[static_cast<size_t>(i)];
     auto& s = st[static_cast<size_t>(i)];
     s.attempt.reset();
+    s.record.pgid.reset();  // the attempt left nothing running
+    s.record.pgid_start.reset();
     if (s.attempt_no <= stage.retries && should_retry(stage, outcome) && !cancel.cancelled()) {
       std::string why = outcome.reason.empty() ? "failed" : outcome.reason;
       s.output->write(
@@ -652,6 +664,9 @@ Expected<RunResult> Runner::run() {
     schedule();
     if (running > static_cast<int>(polled.size())) commit();  // a worker stage may write now
   }
+  // The run's lease (store/run_lease.h): renewed inside the group commit, waking up for it if
+  // nothing else happens.
+  auto next_heartbeat = SteadyClock::now() + store::k_heartbeat_every;
   std::vector<pollfd> fds;
   std::vector<std::pair<int, int>> owners;  // (stage, how many of fds) for each polled stage
   while (running > 0) {
@@ -672,6 +687,7 @@ Expected<RunResult> Runner::run() {
     }
     if (txn_since && (!wake || *txn_since + k_commit_interval < *wake))
       wake = *txn_since + k_commit_interval;
+    if (!wake || next_heartbeat < *wake) wake = next_heartbeat;
     int rc = ::poll(fds.data(), static_cast<nfds_t>(fds.size()),
                     poll_timeout_ms(wake, SteadyClock::now()));
     if (rc < 0 && errno != EINTR) break;
@@ -689,6 +705,10 @@ Expected<RunResult> Runner::run() {
       } else {
         txn_since = now;
       }
+    }
+    if (txn_since && now >= next_heartbeat) {
+      if (auto r = db.heartbeat(result.run.id, wall_ms()); !r && !fatal) fatal = r.error();
+      next_heartbeat = now + store::k_heartbeat_every;
     }
     // Polled attempts first, in start order; an attempt that ends may start its next attempt
     // (appended to `polled`), so this walks the owners captured before the wait.
