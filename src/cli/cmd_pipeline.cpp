@@ -20,6 +20,7 @@
 #include "cli/run_view.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
+#include "engine/leftovers.h"
 #include "engine/process_stage.h"
 #include "engine/runner.h"
 #include "engine/step_cache.h"
@@ -82,6 +83,43 @@ std::unique_ptr<store::StateStore> open_store_or_report(const fs::path& dir) {
   return std::move(*st);
 }
 
+// The signals that stop a run: its stages are cancelled (SIGTERM, SIGKILL after the grace),
+// every child is reaped, and sluice exits 130 (141 for SIGPIPE).
+constexpr int k_stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+constexpr int k_exit_output_closed = 128 + SIGPIPE;
+
+// Whether `sig` is among the signals waiting on the signalfd (the scheduler only polls it);
+// drains it.
+bool pending_signal_was(int sfd, int sig) {
+  bool seen = false;
+  signalfd_siginfo info{};
+  while (::read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (static_cast<int>(info.ssi_signo) == sig) seen = true;
+  }
+  return seen;
+}
+
+// How long `runs --reap` gives leftovers between SIGTERM and SIGKILL (the default kill_grace).
+constexpr std::chrono::milliseconds k_reap_grace{5000};
+
+// Stops what SIGKILLed runs in this workspace left running; says what it stopped on `out`.
+// Returns false (after saying why) when the state database cannot be read.
+bool reap_and_report(const fs::path& state_dir, std::chrono::milliseconds grace, std::FILE* out) {
+  auto st = open_store_or_report(state_dir);
+  if (!st) return false;
+  auto reaped = engine::reap_leftovers(*st, grace);
+  if (!reaped) {
+    std::fprintf(stderr, "sluice: %s\n", reaped.error().message.c_str());
+    return false;
+  }
+  for (const auto& g : *reaped) {
+    std::fprintf(out, "sluice: stopped %d leftover process%s of interrupted run %s, stage \"%s\" (process group %lld)\n",
+                 g.processes, g.processes == 1 ? "" : "es", g.run_id.c_str(), g.stage.c_str(),
+                 static_cast<long long>(g.pgid));
+  }
+  return true;
+}
+
 struct RunArgs {
   PipelineArgs p;
   int jobs = 0;
@@ -105,11 +143,13 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   OutputMode mode = a.output == "stream" ? OutputMode::stream : a.output == "quiet" ? OutputMode::quiet : OutputMode::block;
 
   // Signals become events on a file descriptor the scheduler polls; children get a clean mask.
+  // SIGQUIT (Ctrl-\\) stops a run like SIGTERM. SIGPIPE too: a write to a closed stdout
+  // (`sluice run | head`) then fails with EPIPE instead of killing sluice before it has stopped
+  // its stages; the run is cancelled and sluice exits 141 (128 + SIGPIPE), as a killed writer
+  // would. Every thread writing stdout (the scheduler, the status ticker) blocks it.
   sigset_t mask;
   sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGHUP);
+  for (int sig : k_stop_signals) sigaddset(&mask, sig);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   base::become_subreaper();
@@ -136,6 +176,9 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   opts.options_text = fmt::format("-j {}{}{}{}", opts.jobs, a.keep_going ? " --keep-going" : "",
                                   a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
 
+  // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
+  if (fs::exists(opts.state_dir / "state.db")) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
+
   auto kinds = make_stage_kinds(*p, a.kinds, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
     ::close(sfd);
@@ -159,6 +202,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   if (ticker.joinable()) ticker.join();
   view.clear_status();
   int killed = base::kill_remaining_children();
+  const bool output_closed = result && result->interrupted && pending_signal_was(sfd, SIGPIPE);
   ::close(sfd);
   if (!result) {
     std::fprintf(stderr, "sluice: %s\n", kinds->redact(result.error().message).c_str());
@@ -189,6 +233,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
   std::fflush(stdout);
+  if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
   if (result->run.status != "success") return k_exit_failed;
   return wrote ? k_exit_ok : k_exit_usage;
@@ -281,11 +326,15 @@ int do_graph(const PipelineArgs& a, bool dot) {
   return k_exit_ok;
 }
 
-int do_runs(const PipelineArgs& a, int limit) {
+int do_runs(const PipelineArgs& a, int limit, bool reap) {
   fs::path ws = workspace_of(a.file);
   if (!fs::exists(ws / ".sluice" / "state.db")) {
     std::printf("no runs recorded in %s\n", (ws / ".sluice").c_str());
     return k_exit_ok;
+  }
+  if (reap) {
+    if (!reap_and_report(ws / ".sluice", k_reap_grace, stdout)) return k_exit_usage;
+    std::fflush(stdout);
   }
   auto st = open_store_or_report(ws / ".sluice");
   if (!st) return k_exit_usage;
@@ -352,7 +401,9 @@ struct GraphArgs {
 struct RunsArgs {
   PipelineArgs p;
   int limit = 20;
+  bool reap = false;
 };
+
 struct ReportArgs {
   PipelineArgs p;
   std::string run = "last";
@@ -397,7 +448,9 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   auto* runs = app.add_subcommand("runs", "List recorded runs, newest first");
   add_file_option(runs, rs->p);
   runs->add_option("-n,--limit", rs->limit, "How many runs")->capture_default_str();
-  runs->callback([&ctx, rs] { ctx.exit_code = do_runs(rs->p, rs->limit); });
+  runs->add_flag("--reap", rs->reap,
+                 "First stop what runs killed with SIGKILL left running (SIGTERM, SIGKILL after 5s)");
+  runs->callback([&ctx, rs] { ctx.exit_code = do_runs(rs->p, rs->limit, rs->reap); });
 
   auto rp = std::make_shared<ReportArgs>();
   auto* rep = app.add_subcommand("report", "Per-stage table, critical path and parallelism of a run");

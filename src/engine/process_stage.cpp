@@ -66,6 +66,11 @@ class ProcessAttempt final : public StageAttempt {
     return d;
   }
 
+  std::optional<int> process_group() const override {
+    if (m_exited || m_child.pid() <= 0) return std::nullopt;
+    return static_cast<int>(m_child.pid());
+  }
+
   void cancel(Clock::time_point now) override {
     if (m_exited || m_kill_at) return;
     m_cancelled = true;

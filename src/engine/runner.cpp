@@ -16,10 +16,13 @@
 #include <set>
 #include <thread>
 
+#include "base/process_identity.h"
 #include "base/strings.h"
+#include "engine/lock_manager.h"
 #include "engine/process_stage.h"
 #include "engine/step_cache.h"
 #include "pipeline/graph.h"
+#include "store/run_lease.h"
 
 namespace sluice::engine {
 namespace fs = std::filesystem;
@@ -52,6 +55,8 @@ Expected<std::vector<int>> select_stages(const pipeline::Pipeline& p,
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+// How often a stage waiting for a lock held by another sluice process tries again.
+constexpr auto k_lock_retry = std::chrono::milliseconds(50);
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -310,7 +315,9 @@ Expected<RunResult> Runner::run() {
   const auto run_start = SteadyClock::now();
   Mailbox mail;
   CancelToken cancel;
-  std::set<std::string> held_locks;
+  LockManager locks(std::make_unique<FileLocks>(m_opts.state_dir / "locks"));
+  // Set while a ready stage waits for a lock another sluice holds: when to try again.
+  std::optional<SteadyClock::time_point> lock_retry_at;
   int running = 0;
   bool stopping = false;  // fail-fast: start nothing new
   bool interrupted = false;
@@ -331,6 +338,12 @@ Expected<RunResult> Runner::run() {
     for (int i : dirty) {
       auto& s = st[static_cast<size_t>(i)];
       s.dirty = false;
+      // Identify a still-running process group by its leader's start time, read only now: a
+      // quick stage has ended (and cleared its pgid) by its first commit and costs no /proc read.
+      if (s.record.pgid && !s.record.pgid_start) {
+        if (auto t = base::process_start_ticks(static_cast<pid_t>(*s.record.pgid)))
+          s.record.pgid_start = static_cast<int64_t>(*t);
+      }
       if (auto r = db.put_stage(s.record); !r && !fatal) fatal = r.error();
     }
     dirty.clear();
@@ -428,6 +441,8 @@ Expected<RunResult> Runner::run() {
       return;
     }
     s.attempt = std::move(*started);
+    s.record.pgid = s.attempt->process_group();
+    s.record.pgid_start.reset();
     polled.push_back(i);
   };
 
@@ -447,7 +462,6 @@ Expected<RunResult> Runner::run() {
     s.record.log_path = log_path.string();
     s.record.cache_key = s.key;
     persist(s);
-    for (const auto& l : stage.locks) held_locks.insert(l);
     ++running;
     m_sink.stage_started(stage, 1);
 
@@ -506,6 +520,7 @@ Expected<RunResult> Runner::run() {
   // Restarts from the first ready stage after anything finishes, since that can make an earlier
   // stage ready.
   auto schedule = [&]() {
+    lock_retry_at.reset();
     bool restart = true;
     while (restart) {
       restart = false;
@@ -521,8 +536,8 @@ Expected<RunResult> Runner::run() {
         // Nothing more can start (finish_stage skips the dependents of a failure at once, so no
         // ready stage is left waiting to be skipped): stop scanning the ready set.
         if (stopping || interrupted || running >= m_opts.jobs) break;
-        if (std::any_of(stage.locks.begin(), stage.locks.end(),
-                        [&](const std::string& l) { return held_locks.count(l) > 0; })) {
+        if (auto l = locks.try_acquire(stage.locks); l != LockResult::acquired) {
+          if (l == LockResult::held_elsewhere) lock_retry_at = SteadyClock::now() + k_lock_retry;
           ++it;
           continue;
         }
@@ -533,6 +548,7 @@ Expected<RunResult> Runner::run() {
         }
         auto key = cache.key_for(m_pipeline, stage, need_keys);
         if (!key) {
+          locks.release(stage.locks);
           s.record.attempts = 0;
           finish_stage(i, "failed", fmt::format("cannot hash inputs: {}", key.error().message));
           if (!stage.continue_on_error && !m_opts.keep_going) stopping = true;
@@ -557,6 +573,7 @@ Expected<RunResult> Runner::run() {
             s.record.started_ms = now;
             s.record.ended_ms = now;
             s.record.duration_ms = 0;
+            locks.release(stage.locks);
             finish_stage(i, "success", "");
             restart = true;
             break;
@@ -585,7 +602,7 @@ Expected<RunResult> Runner::run() {
     if (!s.output->wrote()) s.record.log_path.reset();  // printed nothing: no log file
     s.output.reset();
     --running;
-    for (const auto& l : stage.locks) held_locks.erase(l);
+    locks.release(stage.locks);
     const StageOutcome& o = m.outcome;
     s.record.attempts = m.attempt;
     s.record.exit_code = o.exit_code;
@@ -636,6 +653,8 @@ Expected<RunResult> Runner::run() {
     const Stage& stage = stages[static_cast<size_t>(i)];
     auto& s = st[static_cast<size_t>(i)];
     s.attempt.reset();
+    s.record.pgid.reset();  // the attempt left nothing running
+    s.record.pgid_start.reset();
     if (s.attempt_no <= stage.retries && should_retry(stage, outcome) && !cancel.cancelled()) {
       std::string why = outcome.reason.empty() ? "failed" : outcome.reason;
       s.output->write(
@@ -681,13 +700,19 @@ Expected<RunResult> Runner::run() {
     schedule();
     if (running > static_cast<int>(polled.size())) commit();  // a worker stage may write now
   }
+  // The run's lease (store/run_lease.h): renewed inside the group commit, waking up for it if
+  // nothing else happens.
+  auto next_heartbeat = SteadyClock::now() + store::k_heartbeat_every;
   std::vector<pollfd> fds;
   std::vector<std::pair<int, int>> owners;  // (stage, how many of fds) for each polled stage
-  while (running > 0) {
+  // Also loops, with nothing running, while a ready stage waits for another sluice's lock.
+  while (running > 0 || (lock_retry_at && !stopping && !interrupted)) {
     fds.clear();
     owners.clear();
     fds.push_back({mail.fd(), POLLIN, 0});
-    fds.push_back({m_opts.interrupt_fd, POLLIN, 0});  // poll() ignores a negative fd
+    // poll() ignores a negative fd; once interrupted the (unread) signal fd would stay readable
+    // and turn the wait for cancelled stages into a busy loop.
+    fds.push_back({interrupted ? -1 : m_opts.interrupt_fd, POLLIN, 0});
     std::optional<SteadyClock::time_point> wake;
     for (int i : polled) {
       const auto& a = *st[static_cast<size_t>(i)].attempt;
@@ -699,6 +724,8 @@ Expected<RunResult> Runner::run() {
     }
     if (txn_since && (!wake || *txn_since + k_commit_interval < *wake))
       wake = *txn_since + k_commit_interval;
+    if (!wake || next_heartbeat < *wake) wake = next_heartbeat;
+    if (lock_retry_at && (!wake || *lock_retry_at < *wake)) wake = lock_retry_at;
     int rc = ::poll(fds.data(), static_cast<nfds_t>(fds.size()),
                     poll_timeout_ms(wake, SteadyClock::now()));
     if (rc < 0 && errno != EINTR) break;
@@ -716,6 +743,10 @@ Expected<RunResult> Runner::run() {
       } else {
         txn_since = now;
       }
+    }
+    if (txn_since && now >= next_heartbeat) {
+      if (auto r = db.heartbeat(result.run.id, wall_ms()); !r && !fatal) fatal = r.error();
+      next_heartbeat = now + store::k_heartbeat_every;
     }
     // Polled attempts first, in start order; an attempt that ends may start its next attempt
     // (appended to `polled`), so this walks the owners captured before the wait.
@@ -759,7 +790,7 @@ Expected<RunResult> Runner::run() {
         }
       }
     }
-    if (changed) schedule();
+    if (changed || (lock_retry_at && now >= *lock_retry_at)) schedule();
     if (txn_since && (running == 0 || running > static_cast<int>(polled.size()) || interrupted ||
                       SteadyClock::now() - *txn_since >= k_commit_interval)) {
       commit();

@@ -68,6 +68,9 @@ class StageAttempt {
                                                             Clock::time_point now) = 0;
   // Asks the attempt to stop; it ends (through advance) with a `cancelled` outcome.
   virtual void cancel(Clock::time_point now) = 0;
+  // The process group the attempt runs in (recorded so that a later sluice can stop it if this
+  // one is killed); nullopt when it runs no process.
+  [[nodiscard]] virtual std::optional<int> process_group() const { return std::nullopt; }
 };
 
 class StageExecutor {

@@ -113,12 +113,26 @@ CREATE TABLE llm_calls (
 );
 CREATE INDEX llm_calls_run ON llm_calls(run_id);
 )sql";
+
+// v3: process identity. A run's lease (src/store/run_lease.h): the boot, its process's start
+// time and PID namespace, and a heartbeat, so liveness does not rest on a PID alone. A stage's
+// attempt in flight: its process group and the leader's start time, so the leftovers of a
+// SIGKILLed sluice can be found and stopped without ever signalling a reused PID.
+constexpr const char* k_v3_process_identity = R"sql(
+ALTER TABLE runs ADD COLUMN boot_id TEXT;        -- /proc/sys/kernel/random/boot_id; NULL: before v3
+ALTER TABLE runs ADD COLUMN pid_start INTEGER;   -- start time of pid, clock ticks after boot
+ALTER TABLE runs ADD COLUMN pid_ns TEXT;         -- PID namespace of pid, "pid:[inode]"
+ALTER TABLE runs ADD COLUMN heartbeat_ms INTEGER;-- renewed every few seconds while running
+ALTER TABLE stages ADD COLUMN pgid INTEGER;      -- process group of the attempt in flight; NULL when none
+ALTER TABLE stages ADD COLUMN pgid_start INTEGER;-- start time of its leader (pid = pgid), clock ticks
+)sql";
 }  // namespace
 
 const std::vector<Migration>& all_migrations() {
   static const std::vector<Migration> k_all = {
       {1, k_v1_core},
       {2, k_v2_llm},
+      {3, k_v3_process_identity},
   };
   return k_all;
 }

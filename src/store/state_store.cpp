@@ -9,11 +9,17 @@
 
 #include <fmt/format.h>
 
+#include "store/run_lease.h"
+
 namespace sluice::store {
 
 bool process_alive(int64_t pid) {
   if (pid <= 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+bool run_alive(const RunRecord& run, int64_t now_ms) {
+  return lease_alive({run.pid, run.boot_id, run.pid_start, run.pid_ns, run.heartbeat_ms}, this_host(now_ms));
 }
 
 Expected<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& dir) {
@@ -49,25 +55,44 @@ RunRecord read_run(const Statement& st) {
   if (!st.column_is_null(7)) r.ended_ms = st.column_int(7);
   if (!st.column_is_null(8)) r.duration_ms = st.column_int(8);
   r.options = st.column_text(9);
-  if (r.status == "running" && !process_alive(r.pid)) r.status = "interrupted";
+  if (!st.column_is_null(10)) r.boot_id = st.column_text(10);
+  if (!st.column_is_null(11)) r.pid_start = st.column_int(11);
+  if (!st.column_is_null(12)) r.pid_ns = st.column_text(12);
+  if (!st.column_is_null(13)) r.heartbeat_ms = st.column_int(13);
   return r;
 }
 
-constexpr const char* k_run_cols = "id, seq, pipeline, status, pid, jobs, started_ms, ended_ms, duration_ms, options";
+int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A run shown as running whose lease has expired is shown as interrupted.
+RunRecord read_run_judged(const Statement& st) {
+  RunRecord r = read_run(st);
+  if (r.status == "running" && !run_alive(r, wall_now_ms())) r.status = "interrupted";
+  return r;
+}
+
+constexpr const char* k_run_cols =
+    "id, seq, pipeline, status, pid, jobs, started_ms, ended_ms, duration_ms, options, boot_id, pid_start, "
+    "pid_ns, heartbeat_ms";
 }  // namespace
 
-Expected<void> StateStore::mark_dead_runs_interrupted() {
-  auto st = m_db->prepare("SELECT id, pid FROM runs WHERE status = 'running'");
+Expected<int> StateStore::mark_dead_runs_interrupted(int64_t now_ms) {
+  auto st = m_db->prepare(fmt::format("SELECT {} FROM runs WHERE status = 'running'", k_run_cols));
   if (!st) return tl::unexpected(st.error());
   std::vector<std::string> dead;
   for (;;) {
     auto row = st->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
-    if (!process_alive(st->column_int(1))) dead.push_back(st->column_text(0));
+    RunRecord r = read_run(*st);
+    if (!run_alive(r, now_ms)) dead.push_back(r.id);
   }
   for (const auto& id : dead) {
-    auto up = m_db->prepare("UPDATE runs SET status = 'interrupted' WHERE id = ?1");
+    auto up = m_db->prepare("UPDATE runs SET status = 'interrupted' WHERE id = ?1 AND status = 'running'");
     if (!up) return tl::unexpected(up.error());
     SLUICE_TRY(up->bind(1, id).run());
     auto st2 = m_db->prepare(
@@ -76,12 +101,47 @@ Expected<void> StateStore::mark_dead_runs_interrupted() {
     if (!st2) return tl::unexpected(st2.error());
     SLUICE_TRY(st2->bind(1, id).run());
   }
-  return {};
+  return static_cast<int>(dead.size());
+}
+
+Expected<void> StateStore::heartbeat(const std::string& run_id, int64_t now_ms) {
+  if (!m_heartbeat) {
+    auto st = m_db->prepare("UPDATE runs SET heartbeat_ms = ?2 WHERE id = ?1");
+    if (!st) return tl::unexpected(st.error());
+    m_heartbeat.emplace(std::move(*st));
+  }
+  m_heartbeat->reset();
+  return m_heartbeat->bind(1, run_id).bind(2, now_ms).run();
+}
+
+Expected<std::vector<LeftoverGroup>> StateStore::leftover_groups() {
+  auto st = m_db->prepare(
+      "SELECT s.run_id, s.name, s.pgid, s.pgid_start, r.boot_id FROM stages s JOIN runs r ON r.id = s.run_id "
+      "WHERE s.pgid IS NOT NULL AND r.status != 'running' ORDER BY r.seq, s.idx");
+  if (!st) return tl::unexpected(st.error());
+  std::vector<LeftoverGroup> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    LeftoverGroup g{st->column_text(0), st->column_text(1), st->column_int(2), std::nullopt,
+                    st->column_is_null(4) ? std::string() : st->column_text(4)};
+    if (!st->column_is_null(3)) g.pgid_start = st->column_int(3);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+Expected<void> StateStore::forget_group(const std::string& run_id, const std::string& stage) {
+  auto st = m_db->prepare("UPDATE stages SET pgid = NULL, pgid_start = NULL WHERE run_id = ?1 AND name = ?2");
+  if (!st) return tl::unexpected(st.error());
+  return st->bind(1, run_id).bind(2, stage).run();
 }
 
 Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
                                           const std::string& options) {
-  SLUICE_TRY(mark_dead_runs_interrupted());
+  SLUICE_TRY(mark_dead_runs_interrupted(now_ms));
+  const RunLease lease = lease_of_process(pid, now_ms);
   RunRecord rec;
   auto r = m_db->transaction([&]() -> Expected<void> {
     auto seq = m_db->prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs");
@@ -95,11 +155,17 @@ Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs,
     rec.jobs = jobs;
     rec.started_ms = now_ms;
     rec.options = options;
+    rec.boot_id = lease.boot_id;
+    rec.pid_start = lease.pid_start;
+    rec.pid_ns = lease.pid_ns;
+    rec.heartbeat_ms = now_ms;
     auto ins = m_db->prepare(
-        "INSERT INTO runs (id, seq, pipeline, status, pid, jobs, started_ms, options) "
-        "VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7)");
+        "INSERT INTO runs (id, seq, pipeline, status, pid, jobs, started_ms, options, boot_id, pid_start, pid_ns, "
+        "heartbeat_ms) VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?6)");
     if (!ins) return tl::unexpected(ins.error());
     ins->bind(1, rec.id).bind(2, rec.seq).bind(3, pipeline).bind(4, pid).bind(5, jobs).bind(6, now_ms).bind(7, options);
+    ins->bind(8, lease.boot_id).bind(10, lease.pid_ns);
+    if (lease.pid_start) ins->bind(9, *lease.pid_start); else ins->bind_null(9);
     return ins->run();
   });
   if (!r) return tl::unexpected(r.error());
@@ -124,12 +190,14 @@ Expected<void> insert_stage(Statement& st, const StageRecord& s) {
   if (s.duration_ms) st.bind(10, *s.duration_ms); else st.bind_null(10);
   st.bind(11, s.cache_hit ? 1 : 0).bind(12, s.cache_key).bind(13, s.log_path).bind(14, s.reason).bind(15, s.needs)
       .bind(16, s.details);
+  if (s.pgid) st.bind(17, *s.pgid); else st.bind_null(17);
+  if (s.pgid_start) st.bind(18, *s.pgid_start); else st.bind_null(18);
   return st.run();
 }
 constexpr const char* k_put_stage =
     "INSERT OR REPLACE INTO stages (run_id, name, idx, kind, status, exit_code, attempts, started_ms, ended_ms, "
-    "duration_ms, cache_hit, cache_key, log_path, reason, needs, details) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    "duration_ms, cache_hit, cache_key, log_path, reason, needs, details, pgid, pgid_start) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 }  // namespace
 
 Expected<void> StateStore::put_stage(const StageRecord& stage) {
@@ -159,7 +227,7 @@ Expected<std::vector<RunRecord>> StateStore::list_runs(int limit) {
     auto row = st->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) break;
-    out.push_back(read_run(*st));
+    out.push_back(read_run_judged(*st));
   }
   return out;
 }
@@ -179,7 +247,7 @@ Expected<std::optional<RunRecord>> StateStore::find_run(const std::string& selec
   auto row = st->step();
   if (!row) return tl::unexpected(row.error());
   if (!*row) return std::optional<RunRecord>{};
-  RunRecord rec = read_run(*st);
+  RunRecord rec = read_run_judged(*st);
   auto more = st->step();
   if (more && *more) {
     return make_error(ErrorCode::invalid_input, fmt::format("run selector \"{}\" is ambiguous", selector));
@@ -190,7 +258,7 @@ Expected<std::optional<RunRecord>> StateStore::find_run(const std::string& selec
 Expected<std::vector<StageRecord>> StateStore::stages_of(const std::string& run_id) {
   auto st = m_db->prepare(
       "SELECT run_id, name, idx, kind, status, exit_code, attempts, started_ms, ended_ms, duration_ms, cache_hit, "
-      "cache_key, log_path, reason, needs, details FROM stages WHERE run_id = ?1 ORDER BY idx");
+      "cache_key, log_path, reason, needs, details, pgid, pgid_start FROM stages WHERE run_id = ?1 ORDER BY idx");
   if (!st) return tl::unexpected(st.error());
   st->bind(1, run_id);
   std::vector<StageRecord> out;
@@ -215,6 +283,8 @@ Expected<std::vector<StageRecord>> StateStore::stages_of(const std::string& run_
     if (!st->column_is_null(13)) s.reason = st->column_text(13);
     s.needs = st->column_text(14);
     if (!st->column_is_null(15)) s.details = st->column_text(15);
+    if (!st->column_is_null(16)) s.pgid = st->column_int(16);
+    if (!st->column_is_null(17)) s.pgid_start = st->column_int(17);
     out.push_back(std::move(s));
   }
   return out;

@@ -28,6 +28,11 @@ struct RunRecord {
   std::optional<int64_t> ended_ms;
   std::optional<int64_t> duration_ms;
   std::string options;
+  // The lease (src/store/run_lease.h); empty/unset for runs recorded before schema v3.
+  std::string boot_id;
+  std::optional<int64_t> pid_start;
+  std::string pid_ns;
+  std::optional<int64_t> heartbeat_ms;
 };
 
 struct StageRecord {
@@ -47,6 +52,19 @@ struct StageRecord {
   std::optional<std::string> reason;
   std::string needs;  // comma-separated
   std::optional<std::string> details;  // JSON owned by the stage kind
+  // The process group of the attempt in flight and its leader's start time (ticks after boot);
+  // unset when no process runs. What the next sluice stops if this one is killed.
+  std::optional<int64_t> pgid;
+  std::optional<int64_t> pgid_start;
+};
+
+// A process group of a stage whose run is dead, as recorded (see StateStore::leftover_groups).
+struct LeftoverGroup {
+  std::string run_id;
+  std::string stage;
+  int64_t pgid = 0;
+  std::optional<int64_t> pgid_start;
+  std::string boot_id;
 };
 
 struct CacheEntry {
@@ -72,7 +90,8 @@ class StateStore {
   [[nodiscard]] static Expected<std::unique_ptr<StateStore>> open(const std::filesystem::path& dir);
   explicit StateStore(std::unique_ptr<Database> db) : m_db(std::move(db)) {}
 
-  // Marks runs whose process is gone as interrupted, then records a new run.
+  // Marks runs whose lease has expired as interrupted, then records a new run with the lease
+  // of process `pid` (this process).
   [[nodiscard]] Expected<RunRecord> begin_run(const std::string& pipeline, int jobs, int64_t pid,
                                               int64_t now_ms, const std::string& options);
   [[nodiscard]] Expected<void> finish_run(const std::string& run_id, const std::string& status,
@@ -82,7 +101,18 @@ class StateStore {
   // Writes many stage rows in one transaction (initial pending rows).
   [[nodiscard]] Expected<void> put_stages(const std::vector<StageRecord>& stages);
 
-  // Newest first. A `running` run whose process no longer exists is reported as interrupted.
+  // Renews a running run's heartbeat.
+  [[nodiscard]] Expected<void> heartbeat(const std::string& run_id, int64_t now_ms);
+  // Marks `running` runs whose lease has expired (src/store/run_lease.h) as interrupted, and
+  // their running stages too. The LLM ledger's reservations of such runs stop counting against
+  // any budget from then on (src/llm/budget.h). Returns how many runs it marked.
+  [[nodiscard]] Expected<int> mark_dead_runs_interrupted(int64_t now_ms);
+  // Process groups recorded for stages of runs that are no longer running: what a SIGKILLed
+  // sluice may have left behind. forget_group() drops one once it has been dealt with.
+  [[nodiscard]] Expected<std::vector<LeftoverGroup>> leftover_groups();
+  [[nodiscard]] Expected<void> forget_group(const std::string& run_id, const std::string& stage);
+
+  // Newest first. A `running` run whose lease has expired is reported as interrupted.
   [[nodiscard]] Expected<std::vector<RunRecord>> list_runs(int limit);
   // `selector`: "last", a run number (seq), or a run id or unique id prefix.
   [[nodiscard]] Expected<std::optional<RunRecord>> find_run(const std::string& selector);
@@ -100,16 +130,18 @@ class StateStore {
   [[nodiscard]] Database& db() { return *m_db; }
 
  private:
-  [[nodiscard]] Expected<void> mark_dead_runs_interrupted();
   std::unique_ptr<Database> m_db;
   // Prepared once: a run uses them for every stage.
   std::optional<Statement> m_put_stage;
   std::optional<Statement> m_cache_get;
   std::optional<Statement> m_cache_touch;
   std::optional<Statement> m_cache_put;
+  std::optional<Statement> m_heartbeat;
 };
 
 // True when a process with this pid exists on this machine.
 [[nodiscard]] bool process_alive(int64_t pid);
+// Whether a recorded run is alive by its lease, as seen from this process now.
+[[nodiscard]] bool run_alive(const RunRecord& run, int64_t now_ms);
 
 }  // namespace sluice::store
