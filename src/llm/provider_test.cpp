@@ -418,7 +418,9 @@ TEST_F(ProviderTest, EndlessStreamWithoutTextHitsTheSizeCap) {
   auto t = std::chrono::steady_clock::now();
   auto r = openai()->complete(req, o);
   ASSERT_FALSE(r);
-  EXPECT_LT(ms_since(t), 10000);
+  // The message, not a time bound, tells the size cap from the 20 s timeout: parsing 16 MiB of
+  // events takes 0.2 s in a release build and over 10 s in a sanitizer build on a loaded machine.
+  (void)t;
   EXPECT_NE(r.error().message.find("size cap"), std::string::npos) << r.error().message;
   EXPECT_EQ(calls, 1);
   EXPECT_LT(peak_rss_mib() - rss_before, k_rss_slack_mib);
@@ -439,7 +441,9 @@ TEST_F(ProviderTest, EndlessSseLineHitsTheSizeCap) {
   auto t = std::chrono::steady_clock::now();
   auto r = openai()->complete(request(), o);
   ASSERT_FALSE(r);
-  EXPECT_LT(ms_since(t), 10000);
+  // The message, not a time bound, tells the size cap from the 20 s timeout: parsing 16 MiB of
+  // events takes 0.2 s in a release build and over 10 s in a sanitizer build on a loaded machine.
+  (void)t;
   EXPECT_NE(r.error().message.find("size cap"), std::string::npos) << r.error().message;
 }
 
