@@ -28,11 +28,6 @@ bool is_kustomization_name(std::string_view base) {
   return std::find(k_kustomization_names.begin(), k_kustomization_names.end(), base) != k_kustomization_names.end();
 }
 
-bool has_manifest_extension(const fs::path& p) {
-  auto ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
 // YAML files that commonly sit beside manifests and are not Kubernetes objects. Matched on the
 // file name; `dir` entries match any path component (everything under .github/ is GitHub's).
 struct KnownFile {
@@ -75,15 +70,26 @@ constexpr KnownFile k_known_files[] = {
     {"tsconfig.json", "TypeScript configuration", KnownFile::Match::exact},
 };
 
-std::string_view known_non_manifest(const fs::path& key) {
-  std::string base = key.filename().string();
+// On the key as a string: this runs for every input file, so no path objects are built.
+std::string_view known_non_manifest(std::string_view key) {
+  size_t slash = key.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? key : key.substr(slash + 1);
+  std::string_view dirs = slash == std::string_view::npos ? std::string_view() : key.substr(0, slash + 1);
   for (const KnownFile& k : k_known_files) {
-    if (k.match == KnownFile::Match::exact && base == k.name) return k.what;
-    if (k.match == KnownFile::Match::prefix && base.starts_with(k.name)) return k.what;
-  }
-  for (const auto& part : key.parent_path()) {
-    for (const KnownFile& k : k_known_files) {
-      if (k.match == KnownFile::Match::dir && part == k.name) return k.what;
+    switch (k.match) {
+      case KnownFile::Match::exact:
+        if (base == k.name) return k.what;
+        break;
+      case KnownFile::Match::prefix:
+        if (base.starts_with(k.name)) return k.what;
+        break;
+      case KnownFile::Match::dir:
+        for (size_t at = dirs.find(k.name); at != std::string_view::npos; at = dirs.find(k.name, at + 1)) {
+          if (at > 0 && dirs[at - 1] == '/' && at + k.name.size() < dirs.size() && dirs[at + k.name.size()] == '/') {
+            return k.what;
+          }
+        }
+        break;
     }
   }
   return {};
@@ -119,8 +125,8 @@ class Planner {
     // A declared unit is walked too, so `--apply-unit envs/prod` alone validates it.
     for (const auto& d : declared) add_input(d.first);
     for (size_t i = 0; i < m_out.files.size(); ++i) {  // grows as kustomizations reach files
-      const fs::path key(m_out.files[i].key);
-      if (m_out.files[i].key != "-" && is_kustomization_name(key.filename().string())) {
+      const std::string& key = m_out.files[i].key;
+      if (key != "-" && is_kustomization_name(std::string_view(key).substr(key.rfind('/') + 1))) {
         resolve(static_cast<uint32_t>(i));
       }
     }
@@ -144,8 +150,11 @@ class Planner {
     std::vector<uint32_t> members;  // files its resources reach, transitively, without repeats
   };
 
+  // Absolute and lexically normal, without a trailing "/" ("dir/" and "dir" are one key).
   std::string key_of(const fs::path& p) const {
-    return (p.is_absolute() ? p : m_cwd / p).lexically_normal().string();
+    std::string k = (p.is_absolute() ? p : m_cwd / p).lexically_normal().string();
+    while (k.size() > 1 && k.back() == '/') k.pop_back();
+    return k;
   }
 
   uint32_t add_unit(std::string name) {
@@ -172,22 +181,29 @@ class Planner {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       note_chart_ancestors(p);
+      // Walked paths are p + "/" + plain components (no "." or ".."), so their keys are built by
+      // string appends instead of one lexically_normal() per file: this runs for every input.
+      const std::string dir_key = key_of(p);
       std::vector<std::string> found;
       fs::recursive_directory_iterator it(p, ec), end;
       for (; !ec && it != end; it.increment(ec)) {
+        const std::string& path = it->path().native();
+        std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
         // Version control internals are never manifests.
-        if (it->path().filename() == ".git" && it->is_directory(ec)) {
+        if (base == ".git" && it->is_directory(ec)) {
           it.disable_recursion_pending();
           continue;
         }
-        if (!it->is_regular_file(ec)) continue;
-        std::string base = it->path().filename().string();
-        if (has_manifest_extension(it->path()) || base == "Kustomization") found.push_back(it->path().string());
+        bool wanted = base.ends_with(".yaml") || base.ends_with(".yml") || base.ends_with(".json") ||
+                      base == "Kustomization";
+        if (wanted && it->is_regular_file(ec)) found.push_back(path);
       }
       if (ec) m_out.errors.push_back(Error{ErrorCode::io, fmt::format("{}: {}", p, ec.message())});
       std::sort(found.begin(), found.end());
       for (std::string& f : found) {
-        std::string key = key_of(f);
+        std::string_view rest = std::string_view(f).substr(std::min(p.size(), f.size()));
+        while (rest.starts_with('/')) rest.remove_prefix(1);
+        std::string key = dir_key == "/" ? "/" + std::string(rest) : dir_key + "/" + std::string(rest);
         add_file(std::move(f), std::move(key));
       }
     } else if (fs::exists(p, ec)) {
@@ -371,13 +387,13 @@ class Planner {
 
   void assign_roles() {
     for (const LayoutFile& f : m_out.files) {
-      if (f.key != "-" && fs::path(f.key).filename() == "Chart.yaml") m_chart_roots.insert(fs::path(f.key).parent_path().string());
+      if (f.key.ends_with("/Chart.yaml")) m_chart_roots.insert(f.key.substr(0, f.key.size() - 11));
     }
     for (size_t i = 0; i < m_out.files.size(); ++i) {
       LayoutFile& f = m_out.files[i];
       if (f.key == "-" || f.role == FileRole::kustomization) continue;
-      const fs::path key(f.key);
-      if (is_kustomization_name(key.filename().string())) {
+      const std::string_view base_name = std::string_view(f.key).substr(f.key.rfind('/') + 1);
+      if (is_kustomization_name(base_name)) {
         f.role = FileRole::kustomization;  // could not be resolved; already reported
         continue;
       }
@@ -391,8 +407,9 @@ class Planner {
         }
       }
       if (std::string root = chart_root_of(f.key); !root.empty()) {
+        const fs::path key(f.key);
         fs::path rel = key.lexically_relative(root);
-        std::string base = key.filename().string();
+        std::string base(base_name);
         std::string first = rel.begin() != rel.end() ? rel.begin()->string() : "";
         if (base == "Chart.yaml" || base == "Chart.lock" || base == "requirements.yaml" || base == "requirements.lock") {
           f.role = FileRole::not_manifest;
@@ -409,7 +426,7 @@ class Planner {
           continue;
         }
       }
-      if (std::string_view what = known_non_manifest(key); !what.empty()) {
+      if (std::string_view what = known_non_manifest(f.key); !what.empty()) {
         f.role = FileRole::not_manifest;
         f.note = fmt::format("{}, not a Kubernetes manifest", what);
       }
