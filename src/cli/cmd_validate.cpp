@@ -22,6 +22,7 @@ struct ValidateK8sArgs {
   bool ignore_missing = false;
   std::vector<std::string> skip;
   std::vector<std::string> disabled_checks;
+  std::vector<std::string> apply_units;
   std::string fail_on = "error";
   std::string output = "text";
   bool list_checks = false;
@@ -36,7 +37,7 @@ int run_validate_k8s(const ValidateK8sArgs& a) {
                                                                    c.description.data());
     return k_exit_ok;
   }
-  if (a.paths.empty()) {
+  if (a.paths.empty() && a.apply_units.empty()) {
     std::fprintf(stderr, "sluice validate k8s: no input: pass files, directories or - for stdin\n");
     return k_exit_usage;
   }
@@ -53,6 +54,7 @@ int run_validate_k8s(const ValidateK8sArgs& a) {
   opts.missing_schemas = a.ignore_missing ? k8s::MissingSchemas::ignore : k8s::MissingSchemas::error;
   opts.skip_kinds = a.skip;
   opts.disabled_checks = a.disabled_checks;
+  opts.apply_units = a.apply_units;
   k8s::Severity fail_on = a.fail_on == "warning" ? k8s::Severity::warning : k8s::Severity::error;
 
   auto validator = k8s::Validator::create(std::move(opts));
@@ -107,6 +109,10 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   k8s_cmd->add_option("--disable-check", args->disabled_checks,
                       "Best-practice check ids to turn off (comma-separated), or all")
       ->delimiter(',')->allow_extra_args(false);
+  k8s_cmd->add_option("--apply-unit", args->apply_units,
+                      "Directory whose files are applied together (repeatable): the same object twice in it "
+                      "is an error. Files, kustomizations and stdin are apply units already")
+      ->allow_extra_args(false);
   k8s_cmd->add_option("--fail-on", args->fail_on, "Lowest severity that makes the exit code 1")
       ->check(CLI::IsMember({"error", "warning"}));
   k8s_cmd->add_option("-o,--output", args->output, "text, json, junit or sarif")

@@ -25,6 +25,7 @@ StageOutcome ValidateStageExecutor::execute(StageContext& ctx) {
   opts.missing_schemas = spec.ignore_missing_schemas ? k8s::MissingSchemas::ignore : k8s::MissingSchemas::error;
   opts.skip_kinds = spec.skip_kinds;
   opts.disabled_checks = spec.disable_checks;
+  for (const auto& d : spec.apply_units) opts.apply_units.push_back((ctx.workspace / d).string());
   auto validator = k8s::Validator::create(opts);
   if (!validator) return {OutcomeStatus::failed, std::nullopt, validator.error().message, std::nullopt};
 
@@ -35,6 +36,10 @@ StageOutcome ValidateStageExecutor::execute(StageContext& ctx) {
   const std::string prefix = ctx.workspace.string() + "/";
   for (auto& f : report.findings) {
     if (f.file.rfind(prefix, 0) == 0) f.file = f.file.substr(prefix.size());
+    // Messages name other files too (the first definition, the apply unit, a kustomization).
+    for (size_t at = f.message.find(prefix); at != std::string::npos; at = f.message.find(prefix, at)) {
+      f.message.erase(at, prefix.size());
+    }
   }
   const k8s::Severity fail_on = spec.fail_on == "warning" ? k8s::Severity::warning : k8s::Severity::error;
   ctx.output.write(k8s::render_report(report, k8s::OutputFormat::text, fail_on));

@@ -12,7 +12,14 @@ namespace sluice::k8s {
 namespace {
 using base::xml_escape;
 
-std::string_view severity_name(Severity s) { return s == Severity::error ? "error" : "warning"; }
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::error: return "error";
+    case Severity::warning: return "warning";
+    case Severity::note: return "note";
+  }
+  return "error";
+}
 
 std::string location(const Finding& f) {
   if (f.line == 0) return f.file;
@@ -21,7 +28,10 @@ std::string location(const Finding& f) {
 
 std::string text_line(const Finding& f, Color color) {
   std::string sev(severity_name(f.severity));
-  if (color == Color::on) sev = f.severity == Severity::error ? "\x1b[31merror\x1b[0m" : "\x1b[33mwarning\x1b[0m";
+  if (color == Color::on) {
+    static constexpr std::string_view k_colors[] = {"\x1b[36m", "\x1b[33m", "\x1b[31m"};  // note, warning, error
+    sev = fmt::format("{}{}\x1b[0m", k_colors[static_cast<int>(f.severity)], sev);
+  }
   std::string out = fmt::format("{}: {}: ", location(f), sev);
   if (!f.path.empty()) out += f.path + ": ";
   out += f.message;
@@ -33,11 +43,11 @@ std::string text_line(const Finding& f, Color color) {
 std::string render_text(const Report& r, Severity fail_on, Color color) {
   std::string out;
   for (const Finding& f : r.findings) out += text_line(f, color) + "\n";
-  size_t errors = r.count(Severity::error), warnings = r.count(Severity::warning);
-  out += fmt::format("{}: {} file{}, {} resource{} checked, {} skipped: {} error{}, {} warning{}\n",
+  size_t errors = r.count(Severity::error), warnings = r.count(Severity::warning), notes = r.count(Severity::note);
+  out += fmt::format("{}: {} file{}, {} resource{} checked, {} skipped: {} error{}, {} warning{}, {} note{}\n",
                      r.failed(fail_on) ? "invalid" : "valid", r.files, r.files == 1 ? "" : "s", r.resources,
                      r.resources == 1 ? "" : "s", r.skipped, errors, errors == 1 ? "" : "s", warnings,
-                     warnings == 1 ? "" : "s");
+                     warnings == 1 ? "" : "s", notes, notes == 1 ? "" : "s");
   return out;
 }
 
@@ -59,7 +69,8 @@ std::string render_json(const Report& r, Severity fail_on) {
                   {"resources", r.resources},
                   {"skipped", r.skipped},
                   {"errors", r.count(Severity::error)},
-                  {"warnings", r.count(Severity::warning)}};
+                  {"warnings", r.count(Severity::warning)},
+                  {"notes", r.count(Severity::note)}};
   j["findings"] = nlohmann::json::array();
   for (const Finding& f : r.findings) j["findings"].push_back(finding_json(f));
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

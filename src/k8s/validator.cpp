@@ -16,6 +16,7 @@
 #include "base/strings.h"
 #include "base/yaml.h"
 #include "k8s/checks.h"
+#include "k8s/layout.h"
 #include "k8s/semantics.h"
 
 namespace sluice::k8s {
@@ -35,6 +36,9 @@ constexpr std::array<CheckInfo, 9> k_checks = {{
     {"readiness-probe", "Deployment container without a readinessProbe"},
     {"service-selector", "Service whose selector matches no pod template in the input"},
 }};
+
+constexpr std::string_view k_template_note =
+    "template, not validated: render it first (helm template CHART | sluice validate k8s -)";
 
 std::string_view issue_rule(SchemaIssue::Kind k) {
   switch (k) {
@@ -86,11 +90,6 @@ Expected<void> read_into(const std::string& path, std::string& out) {
   return {};
 }
 
-bool has_extension(const std::filesystem::path& p) {
-  auto ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
 std::string join_path(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
   return fmt::format("{}.{}", a, b);
@@ -106,6 +105,16 @@ const Node* scalar_field(const Node& obj, std::string_view key) {
 struct Workload {
   std::string ns;
   Node labels;
+};
+
+// An object of a file that belongs to a wider apply unit (a kustomization, a declared directory);
+// duplicates are found once every file is read.
+struct ObjectRecord {
+  std::string id;  // group/kind/namespace/name
+  uint32_t file;   // index into State::files
+  base::yaml::Mark mark;
+  std::string resource;
+  std::string path;
 };
 
 struct ServiceRef {
@@ -140,7 +149,12 @@ struct Validator::State {
 
   // Per validate call.
   Report* report = nullptr;
-  std::map<std::string, std::pair<std::string, int>> seen;  // identity -> first file, line
+  std::vector<std::string> unit_names;   // apply unit id -> how messages name it
+  std::vector<std::string> files;        // names of the inputs met so far
+  std::vector<std::vector<uint32_t>> file_units;  // per input: its units beyond itself
+  std::unordered_map<std::string, int> file_seen;  // identity -> line, within the current input
+  std::vector<ObjectRecord> records;  // objects of inputs that belong to wider units
+  bool may_be_template = false;       // the current input is a file outside a rendered stream
   std::vector<Workload> workloads;
   std::vector<ServiceRef> services;
   std::vector<std::string> schema_errors_reported;
@@ -183,24 +197,18 @@ struct Validator::State {
   }
 
   void parse_error(const std::string& file, const Error& e) {
-    // base::yaml reports "FILE:LINE:COL: message" lines; split them back into findings.
-    for (std::string_view line : base::split(e.message, '\n')) {
-      base::yaml::Mark mark;
-      std::string_view rest = line;
-      if (rest.starts_with(file) && rest.size() > file.size() && rest[file.size()] == ':') {
-        rest.remove_prefix(file.size() + 1);
-        int vals[2] = {0, 0};
-        for (int& v : vals) {
-          auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), v);
-          if (ec != std::errc() || p == rest.data() + rest.size() || *p != ':') break;
-          rest.remove_prefix(static_cast<size_t>(p - rest.data()) + 1);
-        }
-        mark = {vals[0], vals[1]};
-        rest = base::trim(rest);
-      }
-      std::string_view rule = rest.starts_with("duplicate key") ? "duplicate-key" : "yaml";
-      add(Severity::error, rule, file, mark, "", "", std::string(rest));
-    }
+    for (Finding& f : detail::yaml_error_findings(file, e)) report->findings.push_back(std::move(f));
+  }
+
+  void note(const std::string& file, std::string_view rule, std::string message) {
+    add(Severity::note, rule, file, {}, "", "", std::move(message));
+  }
+
+  void duplicate(const std::string& file, base::yaml::Mark mark, std::string resource, std::string path,
+                 std::string_view unit, const std::string& first_file, int first_line) {
+    std::string message = fmt::format("{} is defined twice in {} (first at {}:{})", resource, unit, first_file, first_line);
+    add(Severity::error, "duplicate-resource", file, mark, std::move(resource), std::move(path), std::move(message),
+        "one definition", "two");
   }
 
   void check_metadata_maps(const std::string& file, const std::string& resource, const Node& meta,
@@ -389,11 +397,16 @@ struct Validator::State {
     if (name != nullptr) {
       std::string group = api.find('/') == std::string::npos ? "" : api.substr(0, api.find('/'));
       std::string id = fmt::format("{}/{}/{}/{}", group, kind, ns ? ns->scalar : "", name->scalar);
-      auto [it, fresh] = seen.emplace(id, std::make_pair(file, name->mark.line));
-      if (!fresh) {
-        add(Severity::error, "duplicate-resource", file, name->mark, resource, join_path(base_path, "metadata.name"),
-            fmt::format("{} is defined twice (first at {}:{})", resource, it->second.first, it->second.second),
-            "one definition", "two");
+      if (file_units.back().empty()) {
+        // The file is its own apply unit: judged now, nothing kept past the file.
+        auto [it, fresh] = file_seen.emplace(std::move(id), name->mark.line);
+        if (!fresh) {
+          duplicate(file, name->mark, resource, join_path(base_path, "metadata.name"),
+                    file == "-" ? "standard input" : "the same file", file, it->second);
+        }
+      } else {
+        records.push_back(ObjectRecord{std::move(id), static_cast<uint32_t>(files.size() - 1), name->mark, resource,
+                                       join_path(base_path, "metadata.name")});
       }
     }
     auto enabled = [this](std::string_view id) { return check_enabled(id); };
@@ -458,20 +471,32 @@ Expected<Validator> Validator::create(ValidateOptions options) {
   return Validator(std::make_unique<State>(std::move(options)));
 }
 
-void Validator::begin(Report& report) {
+void Validator::begin(Report& report, std::vector<std::string> unit_names) {
   State& s = *m_state;
   s.report = &report;
-  s.seen.clear();
+  s.unit_names = std::move(unit_names);
+  s.files.clear();
+  s.file_units.clear();
+  s.records.clear();
   s.workloads.clear();
   s.services.clear();
   s.schema_errors_reported.clear();
 }
 
-void Validator::input(const std::string& name, std::string_view text) {
+void Validator::input(const std::string& name, std::string_view text, std::span<const uint32_t> units) {
   State& s = *m_state;
   ++s.report->files;
+  s.files.push_back(name);
+  s.file_units.emplace_back(units.begin(), units.end());
+  s.file_seen.clear();
   auto docs = s.yaml_parser.parse(text, name);
   if (!docs) {
+    // A template the scan did not catch ({{ }} only inside flow collections, say) breaks YAML
+    // rather than names: one note instead of a cascade of syntax errors.
+    if (s.may_be_template && text.find("{{") != std::string_view::npos) {
+      s.note(name, "template", std::string(k_template_note));
+      return;
+    }
     s.parse_error(name, docs.error());
     return;
   }
@@ -481,6 +506,21 @@ void Validator::input(const std::string& name, std::string_view text) {
 void Validator::finish() {
   State& s = *m_state;
   Report& report = *s.report;
+  // Wider apply units: in input order, so "first" is the first met; an object that repeats one
+  // in several units (a base reached from two overlays) is reported once.
+  std::unordered_map<std::string, uint32_t> first;  // unit + identity -> record
+  for (uint32_t i = 0; i < s.records.size(); ++i) {
+    const ObjectRecord& rec = s.records[i];
+    for (uint32_t unit : s.file_units[rec.file]) {
+      auto [it, fresh] = first.emplace(fmt::format("{}\x1f{}", unit, rec.id), i);
+      if (!fresh) {
+        const ObjectRecord& prev = s.records[it->second];
+        s.duplicate(s.files[rec.file], rec.mark, rec.resource, rec.path, s.unit_names[unit], s.files[prev.file],
+                    prev.mark.line);
+        break;
+      }
+    }
+  }
   if (s.check_enabled("service-selector")) {
     for (const ServiceRef& svc : s.services) {
       bool matched = std::any_of(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) {
@@ -517,54 +557,56 @@ void Validator::finish() {
 
 Report Validator::validate_inputs(std::span<const Input> inputs) {
   Report report;
-  begin(report);
-  for (const Input& in : inputs) input(in.name, in.text);
+  begin(report, {"the inputs given together"});
+  const uint32_t together[] = {0};
+  for (const Input& in : inputs) input(in.name, in.text, together);
   finish();
   return report;
 }
 
 Report Validator::validate_paths(std::span<const std::string> paths, std::optional<std::string_view> stdin_text) {
-  std::vector<std::string> names;
-  std::vector<Error> errors;
-  for (const std::string& p : paths) {
-    if (p == "-") {
-      names.push_back(p);
-      continue;
-    }
-    std::error_code ec;
-    if (std::filesystem::is_directory(p, ec)) {
-      std::vector<std::string> found;
-      std::filesystem::recursive_directory_iterator it(p, ec), end;
-      for (; !ec && it != end; it.increment(ec)) {
-        if (it->is_regular_file(ec) && has_extension(it->path())) found.push_back(it->path().string());
-      }
-      if (ec) errors.push_back(Error{ErrorCode::io, fmt::format("{}: {}", p, ec.message())});
-      std::sort(found.begin(), found.end());
-      names.insert(names.end(), found.begin(), found.end());
-    } else if (std::filesystem::exists(p, ec)) {
-      names.push_back(p);
-    } else {
-      errors.push_back(Error{ErrorCode::not_found, fmt::format("{}: no such file or directory", p)});
-    }
-  }
-  // Files are read and checked one at a time into one reused buffer.
+  State& s = *m_state;
+  detail::Layout layout = detail::plan_layout(paths, s.options.apply_units, s.yaml_parser);
   Report r;
-  begin(r);
+  begin(r, std::move(layout.units));
+  for (Finding& f : layout.findings) r.findings.push_back(std::move(f));
+  std::vector<Error> errors = std::move(layout.errors);
+  // Files are read and checked one at a time into one reused buffer.
   std::string text;
-  for (const std::string& name : names) {
-    if (name == "-") {
+  for (const detail::LayoutFile& f : layout.files) {
+    if (f.key == "-") {
       if (!stdin_text) {
         errors.push_back(Error{ErrorCode::invalid_input, "\"-\" given but no standard input was provided"});
         continue;
       }
-      input(name, *stdin_text);
+      input(f.name, *stdin_text, f.units);  // a rendered stream: never a template
       continue;
     }
-    if (auto ok = read_into(name, text); !ok) {
+    switch (f.role) {
+      case detail::FileRole::kustomization:  // resolved by the layout, its problems reported there
+        ++r.files;
+        continue;
+      case detail::FileRole::not_manifest:
+        ++r.files;
+        s.note(f.name, f.note_rule, f.note);
+        continue;
+      case detail::FileRole::manifest:
+      case detail::FileRole::chart_template:
+        break;
+    }
+    if (auto ok = read_into(f.name, text); !ok) {
       errors.push_back(ok.error());
       continue;
     }
-    input(name, text);
+    auto scope = f.role == detail::FileRole::chart_template ? detail::TemplateScope::chart : detail::TemplateScope::plain;
+    if (detail::looks_like_template(text, scope)) {
+      ++r.files;
+      s.note(f.name, "template", std::string(k_template_note));
+      continue;
+    }
+    s.may_be_template = true;
+    input(f.name, text, f.units);
+    s.may_be_template = false;
   }
   finish();
   r.errors.insert(r.errors.begin(), errors.begin(), errors.end());

@@ -10,6 +10,7 @@
 // Libraries never print: the caller renders the Report (see k8s/output.h).
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -25,7 +26,9 @@
 
 namespace sluice::k8s {
 
-enum class Severity { warning, error };
+// Notes say what was recognised and deliberately not validated (a template, a kustomize patch,
+// a GitHub workflow); they never fail a run. Ordered: a finding fails at `fail_on` or above.
+enum class Severity { note, warning, error };
 
 // One problem. `rule` is a stable id (docs/k8s-validation.md lists them all).
 struct Finding {
@@ -49,6 +52,8 @@ struct Report {
   size_t documents = 0;  // non-empty YAML documents
   size_t resources = 0;  // objects checked against a schema (List items counted one by one)
   size_t skipped = 0;    // --skip kinds and missing schemas ignored
+  // Files recognised as not manifests (templates, patches, Helm values, CI files) each have a
+  // note finding; count(Severity::note) counts them.
 
   [[nodiscard]] size_t count(Severity s) const;
   // Whether any finding is at least as severe as `fail_on`.
@@ -65,6 +70,9 @@ struct ValidateOptions {
   MissingSchemas missing_schemas = MissingSchemas::error;
   std::vector<std::string> skip_kinds;       // kinds not validated at all
   std::vector<std::string> disabled_checks;  // best-practice check ids, or "all"
+  // Directories whose files are applied together (--apply-unit): the same object twice in one
+  // is an error. Files, kustomizations and standard input are apply units without being named.
+  std::vector<std::string> apply_units;
 };
 
 // A best-practice check id with what it looks for (for --help and docs).
@@ -82,9 +90,11 @@ class Validator {
   // unknown check id.
   [[nodiscard]] static Expected<Validator> create(ValidateOptions options);
 
-  // Validates files and directories (recursively: *.yaml, *.yml, *.json). "-" stands for
-  // `stdin_text`, which the caller has read. Cross-object rules (duplicate objects, Service
-  // selectors) see every input together.
+  // Validates files and directories (recursively: *.yaml, *.yml, *.json, kustomizations). "-"
+  // stands for `stdin_text`, which the caller has read. Duplicate objects are judged per apply
+  // unit (k8s/layout.h: a file, a kustomization, standard input, a declared directory); Service
+  // selectors are matched against every input. Kustomize patches, Helm chart files, templates
+  // and known non-manifest YAML are recognised and noted, not validated.
   [[nodiscard]] Report validate_paths(std::span<const std::string> paths,
                                       std::optional<std::string_view> stdin_text = std::nullopt);
 
@@ -92,6 +102,8 @@ class Validator {
     std::string name;  // shown in findings
     std::string_view text;
   };
+  // Inputs given in memory are one apply unit together (a rendered stream split up); they are
+  // never treated as templates.
   [[nodiscard]] Report validate_inputs(std::span<const Input> inputs);
 
   Validator(Validator&&) noexcept;
@@ -102,9 +114,10 @@ class Validator {
   struct State;
   explicit Validator(std::unique_ptr<State> state);
   // One validate call in steps: begin, one input() per input (nothing borrowed past the call),
-  // finish (cross-object rules, sorting).
-  void begin(Report& report);
-  void input(const std::string& name, std::string_view text);
+  // finish (cross-object rules, sorting). `units`: the apply units the input belongs to beyond
+  // itself (indexes into begin's `unit_names`); empty: duplicates are judged within the input.
+  void begin(Report& report, std::vector<std::string> unit_names);
+  void input(const std::string& name, std::string_view text, std::span<const uint32_t> units);
   void finish();
   std::unique_ptr<State> m_state;
 };

@@ -61,7 +61,7 @@ const std::vector<std::string_view>& default_keys() {
 const std::vector<std::string_view>& validate_keys() {
   static const std::vector<std::string_view> k{"kubernetes",  "schema_location", "strict",
                                                "ignore_missing_schemas", "skip", "disable_checks",
-                                               "kubernetes_version", "fail_on"};
+                                               "kubernetes_version", "fail_on", "apply_units"};
   return k;
 }
 
@@ -254,6 +254,7 @@ class Loader {
     }
     if (const auto* s = n.find("skip")) v.skip_kinds = string_list(*s, "skip");
     if (const auto* s = n.find("disable_checks")) v.disable_checks = string_list(*s, "disable_checks");
+    if (const auto* s = n.find("apply_units")) v.apply_units = string_list(*s, "apply_units");
     if (const auto* s = n.find("kubernetes_version")) v.kubernetes_version = string_value(*s, "kubernetes_version").value_or("");
     if (const auto* s = n.find("fail_on")) {
       v.fail_on = string_value(*s, "fail_on").value_or("");

@@ -149,9 +149,10 @@ stages:
     llm: { provider: default, prompt: hi }
   check:
     needs: [gen]
-    validate: { kubernetes: k8s/generated, schema_location: schemas, strict: true }
+    validate: { kubernetes: k8s/generated, schema_location: schemas, strict: true, apply_units: [envs/prod] }
 )", "p.yml");
   ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.pipeline.stages[1].validate->apply_units, std::vector<std::string>{"envs/prod"});
   EXPECT_EQ(r.pipeline.stages[0].kind, StageKind::llm);
   ASSERT_TRUE(r.pipeline.stages[0].llm);
   EXPECT_EQ(r.pipeline.stages[1].kind, StageKind::validate);

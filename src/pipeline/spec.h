@@ -38,6 +38,7 @@ struct ValidateSpec {
   std::vector<std::string> disable_checks;
   std::string kubernetes_version;
   std::string fail_on;  // "" (errors only) or "warning"
+  std::vector<std::string> apply_units;  // directories applied together, relative to the workspace
 };
 
 struct Stage {

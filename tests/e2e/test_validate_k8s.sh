@@ -10,7 +10,7 @@ V=(validate k8s --schema-location "$SCHEMAS")
 
 run_sluice "${V[@]}" --strict "$FX/valid.yaml"
 expect_rc 0 "valid manifest"
-expect_contains "$OUT" "valid: 1 file, 2 resources checked" "summary line"
+expect_contains "$OUT" "valid: 1 file, 2 resources checked, 0 skipped: 0 errors, 0 warnings, 0 notes" "summary line"
 
 run_sluice "${V[@]}" --strict --disable-check all "$FX/unknown-field.yaml"
 expect_rc 1 "unknown field is an error with --strict"
@@ -58,13 +58,17 @@ expect_contains "$ERR" "--schema-location" "says what to pass"
 run_sluice "${V[@]}" -o xml "$FX/valid.yaml"
 expect_rc 2 "bad output format"
 
-# A directory: recursive, and duplicates across files are found.
+# A directory: recursive; each file is its own apply unit, so the same object in two files is
+# not a duplicate unless the directory is declared one apply unit.
 mkdir -p "$E2E_TMP/dir/sub"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' > "$E2E_TMP/dir/a.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' > "$E2E_TMP/dir/sub/b.yml"
 run_sluice "${V[@]}" "$E2E_TMP/dir"
-expect_rc 1 "duplicate across files in a directory"
+expect_rc 0 "the same object in two files of a directory: two apply units"
+run_sluice "${V[@]}" --apply-unit "$E2E_TMP/dir"
+expect_rc 1 "--apply-unit DIR makes the directory one unit"
 expect_contains "$OUT" "[duplicate-resource]" "duplicate rule"
+expect_contains "$OUT" "defined twice in apply unit $E2E_TMP/dir (declared)" "names the unit"
 
 # Template location (kubeconform style).
 run_sluice validate k8s --schema-location "$SCHEMAS/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" \
