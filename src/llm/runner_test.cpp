@@ -50,6 +50,9 @@ struct RunnerTest : ::testing::Test {
   std::string reply = "```yaml\n" + k_manifest + "```\n";
   int delay_ms = 0;
 
+  // The server's handler threads use the members below: stop it before they are destroyed.
+  void TearDown() override { server.stop(); }
+
   void SetUp() override {
     server.server().Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
       ++calls;
@@ -484,7 +487,7 @@ TEST_F(RunnerTest, TimeoutCoversQueueingAndTheCall) {
     auto held = one.acquire(nullptr);
     ASSERT_TRUE(held);
     std::thread freer([&held] {
-      std::this_thread::sleep_for(1000ms);
+      std::this_thread::sleep_for(3000ms);
       auto gone = std::move(*held);
     });
     auto t = clock.now();
@@ -492,7 +495,7 @@ TEST_F(RunnerTest, TimeoutCoversQueueingAndTheCall) {
     const double ms = std::chrono::duration<double, std::milli>(clock.now() - t).count();
     freer.join();
     ASSERT_FALSE(r);
-    EXPECT_LT(ms, 1000);
+    EXPECT_LT(ms, 2500);  // well before the slot frees (loose: sanitizer builds on loaded machines)
     EXPECT_NE(r.error().message.find("timed out after 400 ms"), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find("max_concurrency slot"), std::string::npos) << r.error().message;
     EXPECT_EQ(calls, 0);
@@ -510,8 +513,10 @@ TEST_F(RunnerTest, TimeoutCoversQueueingAndTheCall) {
     auto r = run_llm_stage(s, config(budget_with(&BudgetConfig::max_calls_per_run, 1)), ctx);
     const double ms = std::chrono::duration<double, std::milli>(clock.now() - t).count();
     freer.join();
+    // Each part alone is within the 400 ms: only a deadline over the whole stage fails it. The
+    // time bound is loose on purpose; the failure itself is what a per-call timeout would not give.
     ASSERT_FALSE(r);
-    EXPECT_LT(ms, 480);
+    EXPECT_LT(ms, 2000);
     EXPECT_NE(r.error().message.find("timed out after 400 ms"), std::string::npos) << r.error().message;
     EXPECT_EQ(calls, 1);
   }
