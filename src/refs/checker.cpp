@@ -184,7 +184,9 @@ class Checker::Impl {
       if (l.ends_with("/")) m_c_prefixes.emplace_back(l);
       else m_c_headers.insert(std::string(l));
     }
-    for (auto l : data_lines(embedded_data("pipreqs/mapping"))) {
+    std::vector<std::string_view> mapping = data_lines(embedded_data("pipreqs/mapping"));
+    for (auto l : data_lines(embedded_data("python_imports_extra.txt"))) mapping.push_back(l);
+    for (auto l : mapping) {
       const size_t colon = l.find(':');
       if (colon == std::string_view::npos) continue;
       m_py_map[std::string(l.substr(0, colon))].push_back(normalize_dist(l.substr(colon + 1)));
@@ -581,7 +583,8 @@ class Checker::Impl {
       if (path_prefix(p, m.path) && (!main || m.path.size() > main->path.size())) main = &m;
     if (main) {
       if (r.kind == RefKind::package) return {};
-      const std::string dir = normal(join(main->dir, std::string_view(p).substr(main->path.size())));
+      const std::string_view sub = p.size() > main->path.size() ? std::string_view(p).substr(main->path.size() + 1) : "";
+      const std::string dir = normal(join(main->dir, sub));
       if (m_go_dirs.contains(dir)) return {};
       key.clear();
       return fmt::format("unresolved go import \"{}\" (module {} is in the workspace, but it has no package {}/)",

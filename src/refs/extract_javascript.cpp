@@ -188,9 +188,26 @@ class Parser {
 
   std::vector<Reference> run() {
     const size_t n = m_toks.size();
+    // require()/import() inside try { } are optional dependencies (the catch handles their
+    // absence), as Python's try/except ImportError.
+    int depth = 0;
+    std::vector<int> try_depths;
     for (size_t i = 0; i < n; ++i) {
       const Tok& t = m_toks[i];
+      if (is_op(t, '{')) {
+        ++depth;
+        if (i > 0 && is_name(m_toks[i - 1], "try")) try_depths.push_back(depth);
+        continue;
+      }
+      if (is_op(t, '}')) {
+        if (!try_depths.empty() && try_depths.back() == depth) try_depths.pop_back();
+        if (depth > 0) --depth;
+        continue;
+      }
       if (t.type != TokType::name) continue;
+      if (!try_depths.empty() && (t.text == "require" || (t.text == "import" && i + 1 < n && is_op(m_toks[i + 1], '(')))) {
+        continue;
+      }
       const bool member = i > 0 && is_op(m_toks[i - 1], '.') && !(i > 1 && is_op(m_toks[i - 2], '.'));
       if (t.text == "import" && !member) {
         if (i + 1 < n && is_op(m_toks[i + 1], '(')) {
