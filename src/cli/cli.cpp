@@ -72,6 +72,9 @@ int run(int argc, char** argv) {
 #ifdef SLUICE_HAVE_CMD_CACHE
   add_cache_commands(app, ctx);
 #endif
+#ifdef SLUICE_HAVE_CMD_REFS
+  add_refs_commands(app, ctx);
+#endif
   if (auto unknown = unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "sluice: %s\n", unknown->c_str());
     return k_exit_usage;
