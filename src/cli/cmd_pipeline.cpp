@@ -133,6 +133,13 @@ struct RunArgs {
 };
 
 int do_run(const RunArgs& a, int argc_jobs_default) {
+  // The stop signals are blocked before anything else, so that a Ctrl-C in the first
+  // milliseconds (while the pipeline loads) stops the run like any other: exit 130, not death by
+  // the default action. Blocked before any thread starts, so every thread inherits the mask.
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : k_stop_signals) sigaddset(&mask, sig);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   auto p = load_or_report(a.p.file);
   if (!p) return k_exit_usage;
   auto selected = engine::select_stages(*p, a.only);
@@ -147,10 +154,8 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   // (`sluice run | head`) then fails with EPIPE instead of killing sluice before it has stopped
   // its stages; the run is cancelled and sluice exits 141 (128 + SIGPIPE), as a killed writer
   // would. Every thread writing stdout (the scheduler, the status ticker) blocks it.
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int sig : k_stop_signals) sigaddset(&mask, sig);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  // Blocked since the start of do_run: a signal that came while the pipeline loaded is pending
+  // and reads from this fd like any later one.
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   base::become_subreaper();
   // However sluice ends abnormally (an exception nothing catches, a thread left joinable), the
