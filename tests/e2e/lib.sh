@@ -7,6 +7,14 @@ trap 'rm -rf "$E2E_TMP"' EXIT
 E2E_FAILS=0
 E2E_PASSES=0
 
+# Sanitizer builds: a report must fail the test even where the test expects exit code 1 (a
+# sanitizer's default exit code). Reports go to files under $E2E_TMP, checked by finish(),
+# and a sanitizer error exits 86, which no sluice command uses.
+if [ "${SLUICE_SANITIZED:-0}" = 1 ]; then
+  export ASAN_OPTIONS="exitcode=86:halt_on_error=1:log_path=$E2E_TMP/sanitizer${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="halt_on_error=1:exitcode=86:print_stacktrace=1:log_path=$E2E_TMP/sanitizer${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+fi
+
 fail() { echo "FAIL: $*" >&2; E2E_FAILS=$((E2E_FAILS + 1)); }
 pass() { E2E_PASSES=$((E2E_PASSES + 1)); }
 
@@ -17,7 +25,9 @@ run_sluice() {
 }
 
 expect_rc() { # expect_rc WANT LABEL
-  if [ "$RC" -eq "$1" ]; then pass; else fail "$2: exit code $RC, want $1; stdout: $OUT; stderr: $ERR"; fi
+  if [ "$RC" -eq 86 ] && [ "${SLUICE_SANITIZED:-0}" = 1 ]; then
+    fail "$2: exit code 86: a sanitizer report (see the end of this test's output)"
+  elif [ "$RC" -eq "$1" ]; then pass; else fail "$2: exit code $RC, want $1; stdout: $OUT; stderr: $ERR"; fi
 }
 expect_contains() { # expect_contains HAYSTACK NEEDLE LABEL
   if [[ "$1" == *"$2"* ]]; then pass; else fail "$3: output lacks [$2]; got: $1"; fi
@@ -30,6 +40,11 @@ expect_eq() { # expect_eq GOT WANT LABEL
 }
 
 finish() {
+  local report
+  for report in "$E2E_TMP"/sanitizer.*; do
+    [ -e "$report" ] || continue
+    fail "sanitizer report $(basename "$report"):"; head -40 "$report" >&2
+  done
   echo "$E2E_PASSES passed, $E2E_FAILS failed"
   [ "$E2E_FAILS" -eq 0 ]
 }
