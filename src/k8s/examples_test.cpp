@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "base/testing/shared_data.h"
 #include <gtest/gtest.h>
 
 #include "base/files.h"
@@ -30,7 +31,7 @@ std::string verdict(const std::vector<const Finding*>& findings) {
 TEST(Examples, ClassificationMatchesTheCommittedList) {
   SLUICE_REQUIRE_SCHEMAS(schemas);
   auto examples = testing::shared_dir("k8s-examples");
-  if (examples.empty()) GTEST_SKIP() << "SLUICE_SHARED_DIR/data/k8s-examples not found; skipping";
+  SLUICE_REQUIRE_SHARED(!examples.empty(), "SLUICE_SHARED_DIR/data/k8s-examples");
   auto list = base::read_file(testing::fixtures_dir() / "examples-expected.txt");
   ASSERT_TRUE(list);
   std::map<std::string, std::string> expected;  // file -> "rule,rule"

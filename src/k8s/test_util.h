@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the k8s unit tests: where the shared data and the fixtures are.
 
+#include "base/testing/shared_data.h"
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -24,4 +25,4 @@ inline std::filesystem::path fixtures_dir() {
 
 #define SLUICE_REQUIRE_SCHEMAS(var)                                                             \
   auto var = ::sluice::k8s::testing::shared_dir("k8s-schemas");                                 \
-  if (var.empty()) GTEST_SKIP() << "SLUICE_SHARED_DIR/data/k8s-schemas not found; skipping"
+  SLUICE_REQUIRE_SHARED(!var.empty(), "SLUICE_SHARED_DIR/data/k8s-schemas")

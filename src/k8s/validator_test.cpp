@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include "base/testing/shared_data.h"
 #include <gtest/gtest.h>
 
 #include "base/files.h"
@@ -64,7 +65,7 @@ class ValidatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     m_schemas = testing::shared_dir("k8s-schemas");
-    if (m_schemas.empty()) GTEST_SKIP() << "SLUICE_SHARED_DIR/data/k8s-schemas not found; skipping";
+    SLUICE_REQUIRE_SHARED(!m_schemas.empty(), "SLUICE_SHARED_DIR/data/k8s-schemas");
   }
   Report run(std::string_view yaml, ValidateOptions o) {
     auto v = Validator::create(std::move(o));

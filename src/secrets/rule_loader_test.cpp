@@ -1,5 +1,6 @@
 #include "secrets/rule_loader.h"
 
+#include "base/testing/shared_data.h"
 #include <gtest/gtest.h>
 
 #include "secrets/test_support.h"
@@ -162,7 +163,7 @@ TEST(GitleaksConfig, InvalidRegexNamesRuleAtScannerBuild) {
 
 TEST(GitleaksConfig, UpstreamDefaultConfigLoadsEveryRule) {
   auto text = base::read_file(testing::gitleaks_config_path());
-  if (!text) GTEST_SKIP() << "shared gitleaks config not present";
+  SLUICE_REQUIRE_SHARED(text.has_value(), "../shared/data/gitleaks/gitleaks.toml");
   auto set = load_gitleaks_config(*text, "gitleaks.toml");
   ASSERT_TRUE(set) << set.error().message;
   EXPECT_EQ(set->rules.size(), 222u);

@@ -3,6 +3,7 @@
 #include <random>
 #include <thread>
 
+#include "base/testing/shared_data.h"
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -264,7 +265,7 @@ TEST(Scanner, ThreadSafeWithSharedScanner) {
 
 TEST(Scanner, GitleaksRulesFindTokensAndHonourGlobalAllowlist) {
   auto sc = testing::gitleaks_scanner();
-  if (!sc) GTEST_SKIP() << "shared gitleaks config not present";
+  SLUICE_REQUIRE_SHARED(sc != nullptr, "../shared/data/gitleaks/gitleaks.toml");
   const std::string pat = "ghp_" + std::string("aB3dE5gH7jK9mN1pQ3sT5vW7xY9zA1cD3fG5");
   auto f = sc->scan("export GITHUB_TOKEN=" + pat + "\n", "ci/env.sh");
   ASSERT_FALSE(f.empty());

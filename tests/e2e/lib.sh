@@ -15,6 +15,17 @@ if [ "${SLUICE_SANITIZED:-0}" = 1 ]; then
   export UBSAN_OPTIONS="halt_on_error=1:exitcode=86:print_stacktrace=1:log_path=$E2E_TMP/sanitizer${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 fi
 
+# require_shared DIR: the test needs reference data from ../shared. Absent on a developer
+# machine: the script skips (exit 0); absent under CI=true: it fails, since a CI run that
+# skipped it would claim what nothing checked.
+require_shared() {
+  if [ -d "$1" ]; then echo "running against $1"; return 0; fi
+  case "${CI:-}" in
+    ""|0|false) echo "SKIP: $1 not found (set SLUICE_SHARED_DIR)"; exit 0 ;;
+    *) echo "FAIL: $1 not found, and CI=true: the reference data must be there" >&2; exit 1 ;;
+  esac
+}
+
 fail() { echo "FAIL: $*" >&2; E2E_FAILS=$((E2E_FAILS + 1)); }
 pass() { E2E_PASSES=$((E2E_PASSES + 1)); }
 

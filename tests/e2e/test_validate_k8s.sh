@@ -2,9 +2,7 @@
 # sluice validate k8s: exit codes, output formats, stdin, options.
 . "$(dirname "$0")/lib.sh"
 SCHEMAS="${SLUICE_SHARED_DIR:-}/data/k8s-schemas"
-if [ ! -d "$SCHEMAS" ]; then
-  echo "SKIP: $SCHEMAS not found (set SLUICE_SHARED_DIR)"; exit 0
-fi
+require_shared "$SCHEMAS"
 FX="$SLUICE_SOURCE_DIR/tests/fixtures/k8s"
 V=(validate k8s --schema-location "$SCHEMAS")
 

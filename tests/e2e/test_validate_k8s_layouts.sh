@@ -4,9 +4,7 @@
 # without rendering, Helm charts and CI files beside manifests are noted, not reported as errors.
 . "$(dirname "$0")/lib.sh"
 SCHEMAS="${SLUICE_SHARED_DIR:-}/data/k8s-schemas"
-if [ ! -d "$SCHEMAS" ]; then
-  echo "SKIP: $SCHEMAS not found (set SLUICE_SHARED_DIR)"; exit 0
-fi
+require_shared "$SCHEMAS"
 FX="$SLUICE_SOURCE_DIR/tests/fixtures/k8s"
 GITOPS="$FX/gitops"
 LAY="$FX/layouts"
