@@ -54,6 +54,53 @@ std::string pep508_name(std::string_view req) {
   return std::string(req.substr(start, i - start));
 }
 
+// The lines of `text` without their line terminators ("\r\n" too).
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    out.push_back(line);
+    pos = nl + 1;
+  }
+  return out;
+}
+
+// pip's rule: '#' starts a comment at the start of a line or after whitespace, so the
+// "#egg=" of a URL is not one.
+std::string_view strip_requirement_comment(std::string_view line) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) return line.substr(0, i);
+  }
+  return line;
+}
+
+// "-r FILE" / "--requirement FILE" / "--requirement=FILE" lines, with their 1-based line.
+// Constraint files (-c) pin versions and declare nothing, so they are not followed.
+std::vector<std::pair<std::string, int>> requirement_includes(std::string_view text) {
+  std::vector<std::pair<std::string, int>> out;
+  int line_no = 0;
+  for (std::string_view line : lines_of(text)) {
+    ++line_no;
+    line = strip_requirement_comment(line);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+    for (std::string_view opt : {"--requirement", "-r"}) {
+      if (!line.starts_with(opt) || line.size() == opt.size()) continue;
+      const char sep = line[opt.size()];
+      if (sep != ' ' && sep != '\t' && sep != '=') continue;
+      std::string_view file = line.substr(opt.size() + 1);
+      while (!file.empty() && (file.front() == ' ' || file.front() == '\t')) file.remove_prefix(1);
+      if (!file.empty()) out.emplace_back(std::string(file), line_no);
+      break;
+    }
+  }
+  return out;
+}
+
 // JSON with // and /* */ comments and trailing commas (tsconfig) -> strict JSON.
 std::string strip_jsonc(std::string_view s) {
   std::string out;
@@ -148,8 +195,7 @@ class Loader {
   void dispatch(const std::string& f, std::string_view text) {
     const std::string_view name = basename(f);
     if (name.starts_with("requirements") || (name.ends_with(".txt") && name.find("requirements") != std::string_view::npos)) {
-      note(m_out.python_files, name);
-      for (auto& [n, line] : parse_requirements(text)) m_out.python.insert(normalize_dist(n));
+      requirements(f, text);
     } else if (name == "pyproject.toml") {
       pyproject(f, text);
     } else if (name == "Pipfile") {
@@ -173,6 +219,23 @@ class Loader {
   }
 
   // --- Python ---
+  // A requirements file and, recursively, the files it includes with -r (relative to it).
+  void requirements(const std::string& f, std::string_view text) {
+    if (!m_requirements_seen.insert(f).second) return;
+    note(m_out.python_files, basename(f));
+    for (auto& [n, line] : parse_requirements(text)) m_out.python.insert(normalize_dist(n));
+    for (const auto& [inc, line] : requirement_includes(text)) {
+      std::string rel = std::filesystem::path(join(dirname(f), inc)).lexically_normal().generic_string();
+      if (m_requirements_seen.contains(rel)) continue;
+      std::string inc_text;
+      if (!m_src.read(rel, inc_text)) {
+        m_out.warnings.push_back(fmt::format("{}:{}: -r {} cannot be read", display(f), line, inc));
+        continue;
+      }
+      requirements(rel, inc_text);
+    }
+  }
+
   void pyproject(const std::string& f, std::string_view text) {
     note(m_out.python_files, "pyproject.toml");
     toml::table t;
@@ -669,6 +732,7 @@ class Loader {
   Manifests m_out;
   std::map<std::string, std::unordered_set<std::string>> m_npm_locks;
   std::unordered_set<std::string> m_replaced_local;
+  std::unordered_set<std::string> m_requirements_seen;
 };
 
 }  // namespace
@@ -684,32 +748,22 @@ bool is_manifest_name(std::string_view n) {
 Declared parse_requirements(std::string_view text) {
   Declared out;
   int line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (std::string_view line : lines_of(text)) {
     ++line_no;
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) {
-      // "#egg=name" in a URL is not a comment
-      const size_t egg = line.find("#egg=");
-      if (egg != std::string_view::npos) {
-        std::string n = pep508_name(line.substr(egg + 5));
-        if (!n.empty()) out.emplace_back(n, line_no);
-        if (nl >= text.size()) break;
-        continue;
-      }
-      line = line.substr(0, hash);
-    }
+    line = strip_requirement_comment(line);
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
-    if (line.empty() || line.front() == '-') {
-      if (nl >= text.size()) break;
-      continue;
+    if (line.empty()) continue;
+    // URLs, VCS links and paths (also after -e) declare a name only through "#egg=name".
+    const std::string n = pep508_name(line);
+    const std::string_view rest = line.substr(n.size());
+    const bool link = line.front() == '-' || n.empty() || n == "." || rest.starts_with("://") || rest.starts_with("+") ||
+                      rest.starts_with("/");
+    if (!link) {
+      out.emplace_back(n, line_no);
+    } else if (const size_t egg = line.find("#egg="); egg != std::string_view::npos) {
+      std::string e = pep508_name(line.substr(egg + 5));
+      if (!e.empty()) out.emplace_back(std::move(e), line_no);
     }
-    std::string n = pep508_name(line);
-    if (!n.empty() && line.find("://") != 0) out.emplace_back(n, line_no);
-    if (nl >= text.size()) break;
   }
   return out;
 }
