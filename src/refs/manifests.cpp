@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -40,6 +41,25 @@ int line_of(std::string_view text, std::string_view needle, size_t from = 0) {
   const size_t at = text.find(needle, from);
   if (at == std::string_view::npos) return 0;
   return static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
+}
+
+// 1-based line where dependency `name` is declared: the first occurrence that starts a line
+// (a TOML key), follows a quote (a PEP 508 string, a quoted key) or a '.' ([dependencies.x]),
+// and is not the start of a longer name. Falls back to the first occurrence, then 0.
+int decl_line(std::string_view text, std::string_view name) {
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  };
+  for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
+    const size_t end = at + name.size();
+    if (end < text.size() && name_char(text[end]) && text[end] != '.') continue;
+    size_t b = at;
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
+    const bool line_start = b == 0 || text[b - 1] == '\n';
+    const bool quoted = at > 0 && (text[at - 1] == '"' || text[at - 1] == '\'' || text[at - 1] == '.');
+    if (line_start || quoted) return line_of(text, name, at);
+  }
+  return line_of(text, name);
 }
 
 // The distribution name at the start of a PEP 508 requirement ("requests[socks]>=2; ...").
@@ -277,7 +297,7 @@ class Loader {
     if (const toml::table* groups = t["dependency-groups"].as_table()) {
       for (const auto& [k, v] : *groups) add_list(&v, false);
     }
-    add_list(t["build-system"]["reqs"].node(), false);
+    add_list(t["build-system"]["requires"].node(), false);
     add_list(t["tool"]["uv"]["dev-dependencies"].node(), false);
     add_keys(t["tool"]["poetry"]["dependencies"].node(), true);
     add_keys(t["tool"]["poetry"]["dev-dependencies"].node(), true);
@@ -291,19 +311,23 @@ class Loader {
       const std::string lock = join(dir, lock_name);
       if (!m_src.exists(lock)) continue;
       note(m_out.python_files, lock_name);
-      std::unordered_set<std::string> locked = toml_lock_packages(lock);
+      std::optional<std::unordered_set<std::string>> locked = toml_lock_packages(lock);
+      if (!locked) continue;  // unreadable or not TOML (warned): nothing to compare with
       for (const std::string& d : deps) {
-        if (!locked.contains(normalize_dist(d))) {
-          lock_finding(Ecosystem::python, f, line_of(text, d), d, lock_name);
+        if (!locked->contains(normalize_dist(d))) {
+          lock_finding(Ecosystem::python, f, decl_line(text, d), d, lock_name);
         }
       }
     }
   }
 
-  std::unordered_set<std::string> toml_lock_packages(const std::string& lock) {
+  std::optional<std::unordered_set<std::string>> toml_lock_packages(const std::string& lock) {
     std::unordered_set<std::string> out;
     std::string text;
-    if (!m_src.read(lock, text)) return out;
+    if (!m_src.read(lock, text)) {
+      warn(lock, "cannot be read");
+      return std::nullopt;
+    }
     try {
       toml::table t = toml::parse(text, lock);
       if (const toml::array* pkgs = t["package"].as_array()) {
@@ -315,6 +339,7 @@ class Loader {
       }
     } catch (const toml::parse_error& e) {
       warn(lock, fmt::format("not valid TOML: {}", e.description()));
+      return std::nullopt;
     }
     for (const std::string& n : out) m_out.python.insert(n);
     return out;
@@ -353,30 +378,38 @@ class Loader {
       }
     }
     for (const std::string& d : deps) {
-      if (!locked.contains(normalize_dist(d))) lock_finding(Ecosystem::python, f, line_of(text, d), d, "Pipfile.lock");
+      if (!locked.contains(normalize_dist(d))) lock_finding(Ecosystem::python, f, decl_line(text, d), d, "Pipfile.lock");
     }
   }
 
+  // Requirement lists are values of install_requires/setup_requires/tests_require and of every
+  // key of [options.extras_require], on the key's line or on indented continuation lines.
   void setup_cfg(std::string_view text) {
-    // install_requires = \n  requests\n  PyYAML>=6 (indented continuation lines)
-    bool in_list = false;
-    for (std::string_view line : data_lines(text)) {
-      if (line.starts_with("install_requires") || line.starts_with("tests_require")) {
+    bool in_list = false, in_extras = false;
+    auto add = [&](std::string_view req) {
+      std::string n = pep508_name(req);
+      if (!n.empty()) m_out.python.insert(normalize_dist(n));
+    };
+    for (std::string_view line : lines_of(text)) {
+      std::string_view t = line;
+      while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+      if (t.empty() || t.front() == '#' || t.front() == ';') continue;
+      if (t.size() < line.size()) {  // indented: a continuation line
+        if (in_list) add(t);
+        continue;
+      }
+      in_list = false;
+      if (t.front() == '[') {
+        in_extras = t.starts_with("[options.extras_require]");
+        continue;
+      }
+      const size_t eq = t.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string_view key = t.substr(0, eq);
+      while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.remove_suffix(1);
+      if (in_extras || key == "install_requires" || key == "setup_requires" || key == "tests_require") {
         in_list = true;
-        const size_t eq = line.find('=');
-        if (eq != std::string_view::npos) {
-          std::string n = pep508_name(line.substr(eq + 1));
-          if (!n.empty()) m_out.python.insert(normalize_dist(n));
-        }
-        continue;
-      }
-      if (line.starts_with("[") || line.find('=') != std::string_view::npos) {
-        in_list = false;
-        continue;
-      }
-      if (in_list) {
-        std::string n = pep508_name(line);
-        if (!n.empty()) m_out.python.insert(normalize_dist(n));
+        add(t.substr(eq + 1));
       }
     }
   }
