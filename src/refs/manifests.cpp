@@ -638,12 +638,19 @@ class Loader {
       warn(f, fmt::format("not valid TOML: {}", e.description()));
       return;
     }
-    std::vector<std::string> deps;
+    std::vector<std::pair<std::string, std::string>> deps;  // (name in Cargo.lock, key in Cargo.toml)
     auto keys = [&](const toml::node* n) {
       if (const toml::table* tb = n ? n->as_table() : nullptr) {
         for (const auto& [k, v] : *tb) {
-          m_out.rust.insert(std::string(k.str()));
-          deps.emplace_back(k.str());
+          std::string key(k.str());
+          // json = { package = "serde_json" }: code says json, the lock and registry say serde_json
+          std::string package = key;
+          if (const toml::table* spec = v.as_table()) {
+            if (auto p = (*spec)["package"].value<std::string>()) package = *p;
+          }
+          m_out.rust.insert(key);
+          m_out.rust.insert(package);
+          deps.emplace_back(std::move(package), std::move(key));
         }
       }
     };
@@ -672,8 +679,8 @@ class Loader {
       warn(lock, "not valid TOML");
       return;
     }
-    for (const std::string& d : deps) {
-      if (!locked.contains(d)) lock_finding(Ecosystem::rust, f, line_of(text, d), d, "Cargo.lock");
+    for (const auto& [package, key] : deps) {
+      if (!locked.contains(package)) lock_finding(Ecosystem::rust, f, decl_line(text, key), key, "Cargo.lock");
     }
   }
 
@@ -692,7 +699,10 @@ class Loader {
     std::string lock_text;
     if (deps.empty() || !m_src.exists(lock) || !m_src.read(lock, lock_text)) return;
     auto ldocs = base::yaml::parse(lock_text, lock);
-    if (!ldocs || ldocs->empty()) return;
+    if (!ldocs || ldocs->empty()) {
+      warn(lock, "not valid YAML");
+      return;
+    }
     std::unordered_set<std::string> locked;
     if (const base::yaml::Node* d = (*ldocs)[0].root.find("dependencies"); d && d->is_seq()) {
       for (const auto& item : d->items)
@@ -722,7 +732,8 @@ class Loader {
     std::unordered_set<std::string> seen;
     for (const auto& e : *j) {
       if (!e.is_object()) continue;
-      std::string dir = e.value("directory", std::string());
+      std::string dir;
+      if (auto d = e.find("directory"); d != e.end() && d->is_string()) dir = d->get<std::string>();
       std::vector<std::string> args;
       if (auto a = e.find("arguments"); a != e.end() && a->is_array()) {
         for (const auto& v : *a)
@@ -746,8 +757,8 @@ class Loader {
             inc = args[++i];
             break;
           }
-          if (args[i].starts_with(flag) && args[i].size() > flag.size() && flag == "-I") {
-            inc = args[i].substr(2);
+          if (args[i].starts_with(flag) && args[i].size() > flag.size()) {  // -Idir, -isystem/dir
+            inc = args[i].substr(flag.size());
             break;
           }
         }
@@ -821,6 +832,7 @@ std::vector<std::string> parse_yarn_lock(std::string_view text) {
     if (nl == std::string_view::npos) nl = text.size();
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == ' ' || line[0] == '#' || line.back() != ':') continue;
     line.remove_suffix(1);
     // "a@^1", a@^2, "@s/b@npm:^3"
