@@ -485,7 +485,9 @@ class Checker::Impl {
   }
 
   // tsconfig paths and package.json imports: true when an alias matches and a target exists.
-  bool js_alias(const std::string& spec, bool& matched) const {
+  // `mapped` gets the package a "#x" import maps to when that package is neither declared nor
+  // installed.
+  bool js_alias(const FileCtx& f, const std::string& spec, bool& matched, std::string& mapped) const {
     matched = false;
     for (const PathAlias& a : m_manifests.aliases) {
       std::string star;
@@ -495,7 +497,10 @@ class Checker::Impl {
         std::string target = t;
         if (const size_t s = target.find('*'); s != std::string::npos) target.replace(s, 1, star);
         if (!target.starts_with("./") && !target.starts_with("../") && !target.starts_with("/") && spec.starts_with("#")) {
-          return declared_js(npm_package(target)) || true;  // "#x": "some-package": a dependency
+          const std::string pkg = npm_package(target);  // "#x": "some-package": must be a dependency
+          if (declared_js(pkg) || installed_js(f, pkg)) return true;
+          mapped = pkg;
+          continue;
         }
         if (js_resolve_file(normal(join(a.dir, target)))) return true;
       }
@@ -539,9 +544,17 @@ class Checker::Impl {
     }
     if (m_node_builtins.contains(spec)) return {};
     bool matched = false;
-    if (js_alias(spec, matched)) return {};
+    std::string mapped;
+    if (js_alias(f, spec, matched, mapped)) return {};
     for (const std::string& b : m_manifests.ts_base_dirs)
       if (js_resolve_file(normal(join(b, spec)))) return {};
+    if (spec.starts_with("#") && !mapped.empty()) {
+      key = mapped;
+      return fmt::format(
+          "unresolved javascript import \"{}\" (package.json \"imports\" maps it to \"{}\", which is not declared in "
+          "package.json)",
+          spec, mapped);
+    }
     if (spec.starts_with("#")) {
       return fmt::format("unresolved javascript import \"{}\" (no matching entry in package.json \"imports\")", spec);
     }

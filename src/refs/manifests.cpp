@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,25 @@ int line_of(std::string_view text, std::string_view needle, size_t from = 0) {
   return static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
 }
 
+// 1-based line where dependency `name` is declared: the first occurrence that starts a line
+// (a TOML key), follows a quote (a PEP 508 string, a quoted key) or a '.' ([dependencies.x]),
+// and is not the start of a longer name. Falls back to the first occurrence, then 0.
+int decl_line(std::string_view text, std::string_view name) {
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  };
+  for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
+    const size_t end = at + name.size();
+    if (end < text.size() && name_char(text[end]) && text[end] != '.') continue;
+    size_t b = at;
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
+    const bool line_start = b == 0 || text[b - 1] == '\n';
+    const bool quoted = at > 0 && (text[at - 1] == '"' || text[at - 1] == '\'' || text[at - 1] == '.');
+    if (line_start || quoted) return line_of(text, name, at);
+  }
+  return line_of(text, name);
+}
+
 // The distribution name at the start of a PEP 508 requirement ("requests[socks]>=2; ...").
 std::string pep508_name(std::string_view req) {
   size_t i = 0;
@@ -52,6 +72,53 @@ std::string pep508_name(std::string_view req) {
     ++i;
   }
   return std::string(req.substr(start, i - start));
+}
+
+// The lines of `text` without their line terminators ("\r\n" too).
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    out.push_back(line);
+    pos = nl + 1;
+  }
+  return out;
+}
+
+// pip's rule: '#' starts a comment at the start of a line or after whitespace, so the
+// "#egg=" of a URL is not one.
+std::string_view strip_requirement_comment(std::string_view line) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) return line.substr(0, i);
+  }
+  return line;
+}
+
+// "-r FILE" / "--requirement FILE" / "--requirement=FILE" lines, with their 1-based line.
+// Constraint files (-c) pin versions and declare nothing, so they are not followed.
+std::vector<std::pair<std::string, int>> requirement_includes(std::string_view text) {
+  std::vector<std::pair<std::string, int>> out;
+  int line_no = 0;
+  for (std::string_view line : lines_of(text)) {
+    ++line_no;
+    line = strip_requirement_comment(line);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+    for (std::string_view opt : {"--requirement", "-r"}) {
+      if (!line.starts_with(opt) || line.size() == opt.size()) continue;
+      const char sep = line[opt.size()];
+      if (sep != ' ' && sep != '\t' && sep != '=') continue;
+      std::string_view file = line.substr(opt.size() + 1);
+      while (!file.empty() && (file.front() == ' ' || file.front() == '\t')) file.remove_prefix(1);
+      if (!file.empty()) out.emplace_back(std::string(file), line_no);
+      break;
+    }
+  }
+  return out;
 }
 
 // JSON with // and /* */ comments and trailing commas (tsconfig) -> strict JSON.
@@ -148,8 +215,7 @@ class Loader {
   void dispatch(const std::string& f, std::string_view text) {
     const std::string_view name = basename(f);
     if (name.starts_with("requirements") || (name.ends_with(".txt") && name.find("requirements") != std::string_view::npos)) {
-      note(m_out.python_files, name);
-      for (auto& [n, line] : parse_requirements(text)) m_out.python.insert(normalize_dist(n));
+      requirements(f, text);
     } else if (name == "pyproject.toml") {
       pyproject(f, text);
     } else if (name == "Pipfile") {
@@ -173,6 +239,23 @@ class Loader {
   }
 
   // --- Python ---
+  // A requirements file and, recursively, the files it includes with -r (relative to it).
+  void requirements(const std::string& f, std::string_view text) {
+    if (!m_requirements_seen.insert(f).second) return;
+    note(m_out.python_files, basename(f));
+    for (auto& [n, line] : parse_requirements(text)) m_out.python.insert(normalize_dist(n));
+    for (const auto& [inc, line] : requirement_includes(text)) {
+      std::string rel = std::filesystem::path(join(dirname(f), inc)).lexically_normal().generic_string();
+      if (m_requirements_seen.contains(rel)) continue;
+      std::string inc_text;
+      if (!m_src.read(rel, inc_text)) {
+        m_out.warnings.push_back(fmt::format("{}:{}: -r {} cannot be read", display(f), line, inc));
+        continue;
+      }
+      requirements(rel, inc_text);
+    }
+  }
+
   void pyproject(const std::string& f, std::string_view text) {
     note(m_out.python_files, "pyproject.toml");
     toml::table t;
@@ -214,7 +297,7 @@ class Loader {
     if (const toml::table* groups = t["dependency-groups"].as_table()) {
       for (const auto& [k, v] : *groups) add_list(&v, false);
     }
-    add_list(t["build-system"]["reqs"].node(), false);
+    add_list(t["build-system"]["requires"].node(), false);
     add_list(t["tool"]["uv"]["dev-dependencies"].node(), false);
     add_keys(t["tool"]["poetry"]["dependencies"].node(), true);
     add_keys(t["tool"]["poetry"]["dev-dependencies"].node(), true);
@@ -228,19 +311,23 @@ class Loader {
       const std::string lock = join(dir, lock_name);
       if (!m_src.exists(lock)) continue;
       note(m_out.python_files, lock_name);
-      std::unordered_set<std::string> locked = toml_lock_packages(lock);
+      std::optional<std::unordered_set<std::string>> locked = toml_lock_packages(lock);
+      if (!locked) continue;  // unreadable or not TOML (warned): nothing to compare with
       for (const std::string& d : deps) {
-        if (!locked.contains(normalize_dist(d))) {
-          lock_finding(Ecosystem::python, f, line_of(text, d), d, lock_name);
+        if (!locked->contains(normalize_dist(d))) {
+          lock_finding(Ecosystem::python, f, decl_line(text, d), d, lock_name);
         }
       }
     }
   }
 
-  std::unordered_set<std::string> toml_lock_packages(const std::string& lock) {
+  std::optional<std::unordered_set<std::string>> toml_lock_packages(const std::string& lock) {
     std::unordered_set<std::string> out;
     std::string text;
-    if (!m_src.read(lock, text)) return out;
+    if (!m_src.read(lock, text)) {
+      warn(lock, "cannot be read");
+      return std::nullopt;
+    }
     try {
       toml::table t = toml::parse(text, lock);
       if (const toml::array* pkgs = t["package"].as_array()) {
@@ -252,6 +339,7 @@ class Loader {
       }
     } catch (const toml::parse_error& e) {
       warn(lock, fmt::format("not valid TOML: {}", e.description()));
+      return std::nullopt;
     }
     for (const std::string& n : out) m_out.python.insert(n);
     return out;
@@ -290,30 +378,38 @@ class Loader {
       }
     }
     for (const std::string& d : deps) {
-      if (!locked.contains(normalize_dist(d))) lock_finding(Ecosystem::python, f, line_of(text, d), d, "Pipfile.lock");
+      if (!locked.contains(normalize_dist(d))) lock_finding(Ecosystem::python, f, decl_line(text, d), d, "Pipfile.lock");
     }
   }
 
+  // Requirement lists are values of install_requires/setup_requires/tests_require and of every
+  // key of [options.extras_require], on the key's line or on indented continuation lines.
   void setup_cfg(std::string_view text) {
-    // install_requires = \n  requests\n  PyYAML>=6 (indented continuation lines)
-    bool in_list = false;
-    for (std::string_view line : data_lines(text)) {
-      if (line.starts_with("install_requires") || line.starts_with("tests_require")) {
+    bool in_list = false, in_extras = false;
+    auto add = [&](std::string_view req) {
+      std::string n = pep508_name(req);
+      if (!n.empty()) m_out.python.insert(normalize_dist(n));
+    };
+    for (std::string_view line : lines_of(text)) {
+      std::string_view t = line;
+      while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+      if (t.empty() || t.front() == '#' || t.front() == ';') continue;
+      if (t.size() < line.size()) {  // indented: a continuation line
+        if (in_list) add(t);
+        continue;
+      }
+      in_list = false;
+      if (t.front() == '[') {
+        in_extras = t.starts_with("[options.extras_require]");
+        continue;
+      }
+      const size_t eq = t.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string_view key = t.substr(0, eq);
+      while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.remove_suffix(1);
+      if (in_extras || key == "install_requires" || key == "setup_requires" || key == "tests_require") {
         in_list = true;
-        const size_t eq = line.find('=');
-        if (eq != std::string_view::npos) {
-          std::string n = pep508_name(line.substr(eq + 1));
-          if (!n.empty()) m_out.python.insert(normalize_dist(n));
-        }
-        continue;
-      }
-      if (line.starts_with("[") || line.find('=') != std::string_view::npos) {
-        in_list = false;
-        continue;
-      }
-      if (in_list) {
-        std::string n = pep508_name(line);
-        if (!n.empty()) m_out.python.insert(normalize_dist(n));
+        add(t.substr(eq + 1));
       }
     }
   }
@@ -542,12 +638,19 @@ class Loader {
       warn(f, fmt::format("not valid TOML: {}", e.description()));
       return;
     }
-    std::vector<std::string> deps;
+    std::vector<std::pair<std::string, std::string>> deps;  // (name in Cargo.lock, key in Cargo.toml)
     auto keys = [&](const toml::node* n) {
       if (const toml::table* tb = n ? n->as_table() : nullptr) {
         for (const auto& [k, v] : *tb) {
-          m_out.rust.insert(std::string(k.str()));
-          deps.emplace_back(k.str());
+          std::string key(k.str());
+          // json = { package = "serde_json" }: code says json, the lock and registry say serde_json
+          std::string package = key;
+          if (const toml::table* spec = v.as_table()) {
+            if (auto p = (*spec)["package"].value<std::string>()) package = *p;
+          }
+          m_out.rust.insert(key);
+          m_out.rust.insert(package);
+          deps.emplace_back(std::move(package), std::move(key));
         }
       }
     };
@@ -576,8 +679,8 @@ class Loader {
       warn(lock, "not valid TOML");
       return;
     }
-    for (const std::string& d : deps) {
-      if (!locked.contains(d)) lock_finding(Ecosystem::rust, f, line_of(text, d), d, "Cargo.lock");
+    for (const auto& [package, key] : deps) {
+      if (!locked.contains(package)) lock_finding(Ecosystem::rust, f, decl_line(text, key), key, "Cargo.lock");
     }
   }
 
@@ -596,7 +699,10 @@ class Loader {
     std::string lock_text;
     if (deps.empty() || !m_src.exists(lock) || !m_src.read(lock, lock_text)) return;
     auto ldocs = base::yaml::parse(lock_text, lock);
-    if (!ldocs || ldocs->empty()) return;
+    if (!ldocs || ldocs->empty()) {
+      warn(lock, "not valid YAML");
+      return;
+    }
     std::unordered_set<std::string> locked;
     if (const base::yaml::Node* d = (*ldocs)[0].root.find("dependencies"); d && d->is_seq()) {
       for (const auto& item : d->items)
@@ -626,7 +732,8 @@ class Loader {
     std::unordered_set<std::string> seen;
     for (const auto& e : *j) {
       if (!e.is_object()) continue;
-      std::string dir = e.value("directory", std::string());
+      std::string dir;
+      if (auto d = e.find("directory"); d != e.end() && d->is_string()) dir = d->get<std::string>();
       std::vector<std::string> args;
       if (auto a = e.find("arguments"); a != e.end() && a->is_array()) {
         for (const auto& v : *a)
@@ -650,8 +757,8 @@ class Loader {
             inc = args[++i];
             break;
           }
-          if (args[i].starts_with(flag) && args[i].size() > flag.size() && flag == "-I") {
-            inc = args[i].substr(2);
+          if (args[i].starts_with(flag) && args[i].size() > flag.size()) {  // -Idir, -isystem/dir
+            inc = args[i].substr(flag.size());
             break;
           }
         }
@@ -669,6 +776,7 @@ class Loader {
   Manifests m_out;
   std::map<std::string, std::unordered_set<std::string>> m_npm_locks;
   std::unordered_set<std::string> m_replaced_local;
+  std::unordered_set<std::string> m_requirements_seen;
 };
 
 }  // namespace
@@ -684,32 +792,22 @@ bool is_manifest_name(std::string_view n) {
 Declared parse_requirements(std::string_view text) {
   Declared out;
   int line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (std::string_view line : lines_of(text)) {
     ++line_no;
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) {
-      // "#egg=name" in a URL is not a comment
-      const size_t egg = line.find("#egg=");
-      if (egg != std::string_view::npos) {
-        std::string n = pep508_name(line.substr(egg + 5));
-        if (!n.empty()) out.emplace_back(n, line_no);
-        if (nl >= text.size()) break;
-        continue;
-      }
-      line = line.substr(0, hash);
-    }
+    line = strip_requirement_comment(line);
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
-    if (line.empty() || line.front() == '-') {
-      if (nl >= text.size()) break;
-      continue;
+    if (line.empty()) continue;
+    // URLs, VCS links and paths (also after -e) declare a name only through "#egg=name".
+    const std::string n = pep508_name(line);
+    const std::string_view rest = line.substr(n.size());
+    const bool link = line.front() == '-' || n.empty() || n == "." || rest.starts_with("://") || rest.starts_with("+") ||
+                      rest.starts_with("/");
+    if (!link) {
+      out.emplace_back(n, line_no);
+    } else if (const size_t egg = line.find("#egg="); egg != std::string_view::npos) {
+      std::string e = pep508_name(line.substr(egg + 5));
+      if (!e.empty()) out.emplace_back(std::move(e), line_no);
     }
-    std::string n = pep508_name(line);
-    if (!n.empty() && line.find("://") != 0) out.emplace_back(n, line_no);
-    if (nl >= text.size()) break;
   }
   return out;
 }
@@ -734,6 +832,7 @@ std::vector<std::string> parse_yarn_lock(std::string_view text) {
     if (nl == std::string_view::npos) nl = text.size();
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == ' ' || line[0] == '#' || line.back() != ':') continue;
     line.remove_suffix(1);
     // "a@^1", a@^2, "@s/b@npm:^3"
