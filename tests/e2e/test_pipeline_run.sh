@@ -42,7 +42,9 @@ expect_contains "$(cat run2.json)" '"cache_hit": true' "json shows the hit"
 
 echo "int y;" > src/a.cc
 run_sluice run -j 2
-expect_not_contains "$OUT" "[cached] lint" "changed input re-runs the stage"
+expect_rc 0 "run after an input changed"
+expect_contains "$OUT" "[ok] lint" "changed input re-runs the stage"
+expect_eq "$(cat build/lint.txt)" "int y;" "the re-run wrote the new output"
 
 run_sluice plan
 expect_rc 0 "plan"
@@ -84,6 +86,8 @@ expect_contains "$(cat fail.xml)" 'bad' "junit carries the log tail"
 # --only and unknown stage
 run_sluice run --only test
 expect_rc 0 "--only"
+expect_contains "$OUT" "[ok] test" "--only runs the stage asked for"
+expect_contains "$OUT" "lint" "--only runs its needs (here a cache hit)"
 expect_not_contains "$OUT" "security" "--only runs only what is asked and its needs"
 run_sluice run --only tset
 expect_rc 2 "--only unknown stage"

@@ -30,6 +30,8 @@ expect_contains "$(cat out.txt)" "[cancelled] a" "running stages are cancelled"
 "$SLUICE" run -j 3 > out2.txt 2>&1 &
 pid=$!
 for _ in $(seq 50); do [ "$(count_marker)" -ge 3 ] && break; sleep 0.1; done
+# Without this the "nothing outlives" check below could pass on a run that never started them.
+[ "$(count_marker)" -ge 3 ] && pass || fail "stage processes are running before SIGTERM ($(count_marker))"
 kill -TERM $pid
 wait $pid; rc=$?
 expect_eq "$rc" "130" "SIGTERM exits 130"
