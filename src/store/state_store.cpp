@@ -29,11 +29,6 @@ Expected<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::pa
 }
 
 namespace {
-#define SLUICE_TRY(expr)                                   \
-  do {                                                     \
-    if (auto _r = (expr); !_r) return tl::unexpected(_r.error()); \
-  } while (0)
-
 std::string new_run_id(int64_t now_ms, int64_t seq) {
   std::time_t t = static_cast<std::time_t>(now_ms / 1000);
   std::tm tm{};
@@ -170,6 +165,20 @@ Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs,
   });
   if (!r) return tl::unexpected(r.error());
   return rec;
+}
+
+Expected<void> StateStore::begin_transaction() { return m_db->exec("BEGIN IMMEDIATE"); }
+
+Expected<void> StateStore::commit_transaction() {
+  if (auto c = m_db->exec("COMMIT"); !c) {
+    (void)m_db->exec("ROLLBACK");
+    return c;
+  }
+  return {};
+}
+
+Expected<void> StateStore::transaction(const std::function<Expected<void>()>& body) {
+  return m_db->transaction(body);
 }
 
 Expected<void> StateStore::finish_run(const std::string& run_id, const std::string& status, int64_t ended_ms,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,6 +127,13 @@ class StateStore {
 
   [[nodiscard]] Expected<std::unordered_map<std::string, FileStat>> load_file_stats();
   [[nodiscard]] Expected<void> save_file_stats(const std::unordered_map<std::string, FileStat>& changed);
+
+  // Transactions the caller holds open across many writes (the scheduler's group commit).
+  // begin_transaction() takes the write lock (BEGIN IMMEDIATE); commit_transaction() rolls
+  // back when the commit fails. transaction() runs `body` inside one and rolls back on error.
+  [[nodiscard]] Expected<void> begin_transaction();
+  [[nodiscard]] Expected<void> commit_transaction();
+  [[nodiscard]] Expected<void> transaction(const std::function<Expected<void>()>& body);
 
   [[nodiscard]] Database& db() { return *m_db; }
 
