@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "llm/response_cache.h"
 #include "store/database.h"
+#include "store/state_layout.h"
 
 namespace sluice::cli {
 
@@ -25,7 +26,7 @@ struct CacheOptions {
   bool json = false;
 };
 
-fs::path state_db(const CacheOptions& o) { return fs::path(o.workspace) / ".sluice" / "state.db"; }
+fs::path state_db(const CacheOptions& o) { return store::StateLayout::of_workspace(o.workspace).database(); }
 
 std::string age(int64_t now_ms, int64_t then_ms) {
   if (then_ms <= 0) return "-";

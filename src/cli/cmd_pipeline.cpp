@@ -27,6 +27,7 @@
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
 #include "report/report.h"
+#include "store/state_layout.h"
 #include "store/state_store.h"
 
 extern char** environ;
@@ -162,7 +163,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
 
   engine::RunOptions opts;
   opts.workspace = workspace_of(a.p.file);
-  opts.state_dir = opts.workspace / ".sluice";
+  opts.state_dir = store::StateLayout::of_workspace(opts.workspace).dir();
   opts.jobs = a.jobs > 0 ? a.jobs : argc_jobs_default;
   opts.keep_going = a.keep_going;
   opts.cancel_on_failure = a.cancel_on_failure;
@@ -177,7 +178,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
                                   a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
 
   // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
-  if (fs::exists(opts.state_dir / "state.db")) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
+  if (fs::exists(store::StateLayout(opts.state_dir).database())) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
 
   auto kinds = make_stage_kinds(*p, a.kinds, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
@@ -224,18 +225,18 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
 
   int ok = 0, failed = 0, skipped = 0;
   for (const auto& s : result->stages) {
-    if (s.status == "success") ++ok;
-    else if (s.status == "failed") ++failed;
+    if (s.status == store::StageStatus::success) ++ok;
+    else if (s.status == store::StageStatus::failed) ++failed;
     else ++skipped;
   }
   std::printf("sluice: %s in %s: %d succeeded (%d cached), %d failed, %d skipped or cancelled; critical path %s\n",
-              result->run.status.c_str(),
+              std::string(store::to_string(result->run.status)).c_str(),
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
   std::fflush(stdout);
   if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
-  if (result->run.status != "success") return k_exit_failed;
+  if (result->run.status != store::RunStatus::success) return k_exit_failed;
   return wrote ? k_exit_ok : k_exit_usage;
 }
 
@@ -248,9 +249,10 @@ int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no
     return k_exit_usage;
   }
   fs::path ws = workspace_of(a.file);
-  auto st = open_store_or_report(ws / ".sluice");
+  const auto layout = store::StateLayout::of_workspace(ws);
+  auto st = open_store_or_report(layout.dir());
   if (!st) return k_exit_usage;
-  engine::StepCache cache(*st, ws, ws / ".sluice" / "cas");
+  engine::StepCache cache(*st, ws, layout.cas());
   if (auto r = cache.load(); !r) {
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
@@ -328,15 +330,16 @@ int do_graph(const PipelineArgs& a, bool dot) {
 
 int do_runs(const PipelineArgs& a, int limit, bool reap) {
   fs::path ws = workspace_of(a.file);
-  if (!fs::exists(ws / ".sluice" / "state.db")) {
-    std::printf("no runs recorded in %s\n", (ws / ".sluice").c_str());
+  const auto layout = store::StateLayout::of_workspace(ws);
+  if (!fs::exists(layout.database())) {
+    std::printf("no runs recorded in %s\n", layout.dir().c_str());
     return k_exit_ok;
   }
   if (reap) {
-    if (!reap_and_report(ws / ".sluice", k_reap_grace, stdout)) return k_exit_usage;
+    if (!reap_and_report(layout.dir(), k_reap_grace, stdout)) return k_exit_usage;
     std::fflush(stdout);
   }
-  auto st = open_store_or_report(ws / ".sluice");
+  auto st = open_store_or_report(layout.dir());
   if (!st) return k_exit_usage;
   auto runs = st->list_runs(limit);
   if (!runs) {
@@ -346,7 +349,8 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
   std::printf("%-5s  %-26s  %-11s  %-10s  %s\n", "run", "id", "status", "duration", "pipeline");
   for (const auto& r : *runs) {
     std::string d = r.duration_ms ? base::format_duration(std::chrono::milliseconds(*r.duration_ms)) : "-";
-    std::printf("%-5lld  %-26s  %-11s  %-10s  %s\n", static_cast<long long>(r.seq), r.id.c_str(), r.status.c_str(),
+    std::printf("%-5lld  %-26s  %-11s  %-10s  %s\n", static_cast<long long>(r.seq), r.id.c_str(),
+                std::string(store::to_string(r.status)).c_str(),
                 d.c_str(), r.pipeline.c_str());
   }
   return k_exit_ok;
@@ -354,11 +358,12 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
 
 int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format) {
   fs::path ws = workspace_of(a.file);
-  if (!fs::exists(ws / ".sluice" / "state.db")) {
-    std::fprintf(stderr, "sluice: no runs recorded in %s\n", (ws / ".sluice").c_str());
+  const auto layout = store::StateLayout::of_workspace(ws);
+  if (!fs::exists(layout.database())) {
+    std::fprintf(stderr, "sluice: no runs recorded in %s\n", layout.dir().c_str());
     return k_exit_usage;
   }
-  auto st = open_store_or_report(ws / ".sluice");
+  auto st = open_store_or_report(layout.dir());
   if (!st) return k_exit_usage;
   auto run = st->find_run(selector);
   if (!run) {

@@ -11,6 +11,7 @@
 #include "engine/token_counters.h"
 #include "engine/validate_stage.h"
 #include "llm/interfaces.h"
+#include "store/state_layout.h"
 
 namespace sluice::cli {
 namespace fs = std::filesystem;
@@ -30,7 +31,7 @@ class Kinds final : public StageKinds {
       : m_validate(user_cache_dir() / "schemas"), m_counters(tiktoken_dir()), m_redaction(std::move(redaction)) {
     if (p.llm) {
       engine::LlmStageOptions o;
-      o.state_db = state_dir / "state.db";
+      o.state_db = store::StateLayout(state_dir).database();
       o.counter_for = [this](std::string_view model) -> const llm::TokenCounter& {
         return m_counters.for_model(model);
       };

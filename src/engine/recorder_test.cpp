@@ -53,16 +53,16 @@ TEST(Recorder, AGroupIsInvisibleUntilItCommits) {
   EXPECT_FALSE(rec.commit_due(t0));
   EXPECT_TRUE(rec.commit_due(t0 + Recorder::k_commit_interval));
   EXPECT_EQ(rec.wake_at(), t0 + Recorder::k_commit_interval);
-  rec.stage(0).status = "running";
+  rec.stage(0).status = store::StageStatus::running;
   rec.changed(0);
-  rec.stage(0).status = "success";  // changed twice, written once
+  rec.stage(0).status = store::StageStatus::success;  // changed twice, written once
   rec.changed(0);
   rec.commit();
   EXPECT_FALSE(rec.group_open());
   auto rows = db.seen();
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].status, "success");
-  EXPECT_EQ(rows[1].status, "pending");
+  EXPECT_EQ(rows[0].status, store::StageStatus::success);
+  EXPECT_EQ(rows[1].status, store::StageStatus::pending);
   EXPECT_FALSE(rec.error());
 }
 
@@ -70,12 +70,12 @@ TEST(Recorder, WritesWithoutAGroupAndAtTheEnd) {
   Db db;
   Recorder rec(*db.store, db.run.id, 1);
   init(rec, db.run.id, 0, "a");
-  rec.stage(0).status = "skipped";
+  rec.stage(0).status = store::StageStatus::skipped;
   rec.changed(0);
   rec.write_final();
   auto rows = db.seen();
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].status, "skipped");
+  EXPECT_EQ(rows[0].status, store::StageStatus::skipped);
 }
 
 TEST(Recorder, RenewsTheLeaseInsideAGroupWhenDue) {

@@ -16,6 +16,7 @@
 #include "engine/stage_keys.h"
 #include "engine/step_cache.h"
 #include "pipeline/graph.h"
+#include "store/state_layout.h"
 
 namespace sluice::engine {
 namespace fs = std::filesystem;
@@ -163,12 +164,13 @@ Expected<void> Scheduler::open() {
   auto store = store::StateStore::open(m_opts.state_dir);
   SLUICE_TRY(store);
   m_store = std::move(*store);
-  m_cache.emplace(*m_store, m_opts.workspace, m_opts.state_dir / "cas");
+  const store::StateLayout layout(m_opts.state_dir);
+  m_cache.emplace(*m_store, m_opts.workspace, layout.cas());
   SLUICE_TRY(m_cache->load());
   auto run = m_store->begin_run(m_pipeline.file, m_opts.jobs, ::getpid(), wall_ms(), m_opts.options_text);
   SLUICE_TRY(run);
   m_run = std::move(*run);
-  m_log_dir = m_opts.state_dir / "runs" / m_run.id;
+  m_log_dir = layout.run_logs(m_run.id);
   std::error_code ec;
   fs::create_directories(m_log_dir, ec);
   if (ec) return make_error(ErrorCode::io, fmt::format("{}: cannot create: {}", m_log_dir.string(), ec.message()));
@@ -180,7 +182,7 @@ Expected<void> Scheduler::open() {
     r.name = stage(i).name;
     r.index = i;
     r.kind = std::string(pipeline::to_string(stage(i).kind));
-    r.status = std::string(store::to_string(StageStatus::pending));
+    r.status = StageStatus::pending;
     r.needs = base::join(stage(i).needs, ",");
   }
   SLUICE_TRY(m_recorder->put_initial(m_selected));
@@ -188,7 +190,7 @@ Expected<void> Scheduler::open() {
   m_env.emplace(m_opts.base_env, m_pipeline, m_run.id, m_opts.workspace);
   m_readiness.emplace(m_pipeline, m_selected,
                       ReadinessOptions{m_opts.jobs, m_opts.keep_going, m_opts.cancel_on_failure},
-                      std::make_unique<FileLocks>(m_opts.state_dir / "locks"));
+                      std::make_unique<FileLocks>(layout.locks()));
   m_driver.emplace(DriverSetup{m_pipeline, m_opts.workspace, m_run.id, m_opts.jobs, m_filters, m_sink, *this});
   return {};
 }
@@ -296,7 +298,7 @@ void Scheduler::start_stage(int i) {
   m_started[static_cast<size_t>(i)] = SteadyClock::now();
   fs::path log_path = m_log_dir / log_file_name(stage(i).name);
   auto& r = m_recorder->stage(i);
-  r.status = std::string(store::to_string(StageStatus::running));
+  r.status = StageStatus::running;
   r.attempts = 1;
   r.started_ms = wall_ms();
   r.log_path = log_path.string();
@@ -354,7 +356,7 @@ void Scheduler::finish_stage(int i, StageStatus status, const std::string& reaso
 
 void Scheduler::record_end(int i, StageStatus status, const std::string& reason) {
   auto& r = m_recorder->stage(i);
-  r.status = std::string(store::to_string(status));
+  r.status = status;
   if (!reason.empty()) r.reason = redact(reason);
   m_recorder->changed(i);
   m_sink.stage_finished(stage(i), r);
@@ -369,10 +371,9 @@ Expected<RunResult> Scheduler::finish_run() {
   RunResult result;
   result.run = m_run;
   result.interrupted = m_readiness->interrupted();
-  const auto status = result.interrupted             ? store::RunStatus::interrupted
+  result.run.status = result.interrupted             ? store::RunStatus::interrupted
                       : m_readiness->all_succeeded() ? store::RunStatus::success
                                                      : store::RunStatus::failed;
-  result.run.status = std::string(store::to_string(status));
   const int64_t duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - m_run_start).count();
   result.run.ended_ms = wall_ms();

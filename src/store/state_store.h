@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "store/database.h"
+#include "store/status.h"
 
 namespace sluice::store {
 
@@ -22,7 +23,7 @@ struct RunRecord {
   std::string id;
   int64_t seq = 0;
   std::string pipeline;
-  std::string status;  // running | success | failed | interrupted
+  RunStatus status = RunStatus::running;
   int64_t pid = 0;
   int jobs = 0;
   int64_t started_ms = 0;
@@ -41,7 +42,7 @@ struct StageRecord {
   std::string name;
   int index = 0;
   std::string kind = "run";
-  std::string status = "pending";
+  StageStatus status = StageStatus::pending;
   std::optional<int> exit_code;
   int attempts = 0;
   std::optional<int64_t> started_ms;
@@ -95,7 +96,7 @@ class StateStore {
   // of process `pid` (this process).
   [[nodiscard]] Expected<RunRecord> begin_run(const std::string& pipeline, int jobs, int64_t pid,
                                               int64_t now_ms, const std::string& options);
-  [[nodiscard]] Expected<void> finish_run(const std::string& run_id, const std::string& status,
+  [[nodiscard]] Expected<void> finish_run(const std::string& run_id, RunStatus status,
                                           int64_t ended_ms, int64_t duration_ms);
   // Inserts or replaces the stage's row.
   [[nodiscard]] Expected<void> put_stage(const StageRecord& stage);
