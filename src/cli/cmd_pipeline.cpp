@@ -21,6 +21,7 @@
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
 #include "engine/leftovers.h"
+#include "engine/plan.h"
 #include "engine/process_stage.h"
 #include "engine/runner.h"
 #include "engine/step_cache.h"
@@ -240,6 +241,25 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   return wrote ? k_exit_ok : k_exit_usage;
 }
 
+std::string plan_text(const pipeline::Stage& s, const engine::PlannedStage& ps) {
+  using Action = engine::PlannedStage::Action;
+  switch (ps.action) {
+    case Action::cached:
+      return fmt::format("cached ({})", ps.key.substr(0, 12));
+    case Action::cannot_hash:
+      return fmt::format("run (cannot hash inputs: {})", ps.problem);
+    case Action::not_cached:
+      return s.kind == pipeline::StageKind::run ? "run (not cached: no inputs; add inputs or cache: true)" : "run";
+    case Action::no_cache:
+      return "run (--no-cache)";
+    case Action::after_upstream:
+      return fmt::format("run unless \"{}\" reproduces its outputs (key depends on it)", ps.upstream);
+    case Action::miss:
+      break;
+  }
+  return fmt::format("run (no cache entry for {})", ps.key.substr(0, 12));
+}
+
 int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no_cache) {
   auto p = load_or_report(a.file);
   if (!p) return k_exit_usage;
@@ -257,47 +277,16 @@ int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
   }
-  std::vector<bool> sel(p->stages.size(), false);
-  for (int i : *selected) sel[static_cast<size_t>(i)] = true;
-  std::vector<std::string> keys(p->stages.size());
-  std::vector<bool> will_run(p->stages.size(), false);
   size_t w = 5;
   for (const auto& s : p->stages) w = std::max(w, s.name.size());
   std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), "stage", "kind", "needs", "plan");
   int runs = 0, cached = 0;
-  for (int i : pipeline::topological_order(*p)) {
-    if (!sel[static_cast<size_t>(i)]) continue;
-    const auto& s = p->stages[static_cast<size_t>(i)];
-    std::vector<std::string> need_keys;
-    std::string upstream_runs;
-    for (const auto& n : s.needs) {
-      int j = p->index_of(n);
-      need_keys.push_back(keys[static_cast<size_t>(j)]);
-      if (will_run[static_cast<size_t>(j)] && upstream_runs.empty()) upstream_runs = n;
-    }
-    std::string plan;
-    auto key = cache.key_for(*p, s, need_keys);
-    if (!key) {
-      plan = fmt::format("run (cannot hash inputs: {})", key.error().message);
-    } else {
-      keys[static_cast<size_t>(i)] = *key;
-      if (!engine::is_cacheable(s)) {
-        plan = s.kind == pipeline::StageKind::run ? "run (not cached: no inputs; add inputs or cache: true)" : "run";
-      } else if (no_cache) {
-        plan = "run (--no-cache)";
-      } else if (!upstream_runs.empty()) {
-        plan = fmt::format("run unless \"{}\" reproduces its outputs (key depends on it)", upstream_runs);
-      } else {
-        auto hit = cache.peek(*key);
-        if (hit) keys[static_cast<size_t>(i)] = engine::StepCache::key_for_dependents(*key, *hit);
-        plan = hit ? fmt::format("cached ({})", key->substr(0, 12)) : fmt::format("run (no cache entry for {})", key->substr(0, 12));
-      }
-    }
-    bool runs_now = plan.rfind("cached", 0) != 0;
-    will_run[static_cast<size_t>(i)] = runs_now;
-    runs_now ? ++runs : ++cached;
+  for (const auto& ps : engine::plan_run(*p, *selected, cache, no_cache)) {
+    const auto& s = p->stages[static_cast<size_t>(ps.stage)];
+    ps.runs() ? ++runs : ++cached;
     std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), s.name.c_str(),
-                std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(), plan.c_str());
+                std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(),
+                plan_text(s, ps).c_str());
   }
   std::printf("\n%d to run, %d cached; nothing was run\n", runs, cached);
   return k_exit_ok;
@@ -434,20 +423,20 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"block", "stream", "quiet"}))
       ->capture_default_str();
   add_stage_kind_options(run, ra->kinds);
-  run->callback([&ctx, cores, ra] { ctx.exit_code = do_run(*ra, cores); });
+  run->callback([&ctx, cores, ra] { ctx.command = [=] { return do_run(*ra, cores); }; });
 
   auto pa = std::make_shared<PlanArgs>();
   auto* plan = app.add_subcommand("plan", "Show what would run and what is cached, running nothing");
   add_file_option(plan, pa->p);
   plan->add_option("--only", pa->only, "Plan only these stages (and what they need)");
   plan->add_flag("--no-cache", pa->no_cache, "Plan as if the step cache were off");
-  plan->callback([&ctx, pa] { ctx.exit_code = do_plan(pa->p, pa->only, pa->no_cache); });
+  plan->callback([&ctx, pa] { ctx.command = [=] { return do_plan(pa->p, pa->only, pa->no_cache); }; });
 
   auto ga = std::make_shared<GraphArgs>();
   auto* graph = app.add_subcommand("graph", "Print the stage graph (Graphviz with --dot)");
   add_file_option(graph, ga->p);
   graph->add_flag("--dot", ga->dot, "Graphviz dot output");
-  graph->callback([&ctx, ga] { ctx.exit_code = do_graph(ga->p, ga->dot); });
+  graph->callback([&ctx, ga] { ctx.command = [=] { return do_graph(ga->p, ga->dot); }; });
 
   auto rs = std::make_shared<RunsArgs>();
   auto* runs = app.add_subcommand("runs", "List recorded runs, newest first");
@@ -455,7 +444,7 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   runs->add_option("-n,--limit", rs->limit, "How many runs")->capture_default_str();
   runs->add_flag("--reap", rs->reap,
                  "First stop what runs killed with SIGKILL left running (SIGTERM, SIGKILL after 5s)");
-  runs->callback([&ctx, rs] { ctx.exit_code = do_runs(rs->p, rs->limit, rs->reap); });
+  runs->callback([&ctx, rs] { ctx.command = [=] { return do_runs(rs->p, rs->limit, rs->reap); }; });
 
   auto rp = std::make_shared<ReportArgs>();
   auto* rep = app.add_subcommand("report", "Per-stage table, critical path and parallelism of a run");
@@ -464,7 +453,7 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   rep->add_option("--format", rp->format, "text, json or junit")
       ->check(CLI::IsMember({"text", "json", "junit"}))
       ->capture_default_str();
-  rep->callback([&ctx, rp] { ctx.exit_code = do_report(rp->p, rp->run, rp->format); });
+  rep->callback([&ctx, rp] { ctx.command = [=] { return do_report(rp->p, rp->run, rp->format); }; });
 }
 
 }  // namespace sluice::cli

@@ -339,27 +339,6 @@ Expected<void> StateStore::cache_put(const CacheEntry& e) {
       .bind(5, e.last_used_ms).bind(6, e.duration_ms).run();
 }
 
-Expected<std::vector<CacheEntry>> StateStore::cache_entries() {
-  auto st = m_db->prepare("SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms FROM step_cache");
-  if (!st) return tl::unexpected(st.error());
-  std::vector<CacheEntry> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({st->column_text(0), st->column_text(1), st->column_text(2), st->column_int(3), st->column_int(4),
-                   st->column_int(5)});
-  }
-  return out;
-}
-
-Expected<int> StateStore::cache_delete_older_than(int64_t cutoff_ms) {
-  auto st = m_db->prepare("DELETE FROM step_cache WHERE last_used_ms < ?1");
-  if (!st) return tl::unexpected(st.error());
-  SLUICE_TRY(st->bind(1, cutoff_ms).run());
-  return m_db->changes();
-}
-
 Expected<std::unordered_map<std::string, FileStat>> StateStore::load_file_stats() {
   auto st = m_db->prepare("SELECT path, size, mtime_ns, ctime_ns, inode, sha256 FROM file_stats");
   if (!st) return tl::unexpected(st.error());

@@ -122,9 +122,6 @@ class StateStore {
 
   [[nodiscard]] Expected<std::optional<CacheEntry>> cache_lookup(const std::string& key, int64_t now_ms);
   [[nodiscard]] Expected<void> cache_put(const CacheEntry& entry);
-  // Keys and blobs referenced by the step cache (for garbage collection of the CAS).
-  [[nodiscard]] Expected<std::vector<CacheEntry>> cache_entries();
-  [[nodiscard]] Expected<int> cache_delete_older_than(int64_t cutoff_ms);
 
   [[nodiscard]] Expected<std::unordered_map<std::string, FileStat>> load_file_stats();
   [[nodiscard]] Expected<void> save_file_stats(const std::unordered_map<std::string, FileStat>& changed);
