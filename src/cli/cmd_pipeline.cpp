@@ -21,6 +21,7 @@
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
 #include "engine/leftovers.h"
+#include "engine/llm_sections.h"
 #include "engine/plan.h"
 #include "engine/process_stage.h"
 #include "engine/runner.h"
@@ -48,9 +49,16 @@ fs::path workspace_of(const std::string& file) {
   return abs.parent_path();
 }
 
-// Loads the pipeline or prints every diagnostic; nullopt means exit 2.
-std::optional<pipeline::Pipeline> load_or_report(const std::string& file) {
+// Loads the pipeline and its `llm:` sections or prints every diagnostic of both, in file order;
+// nullopt means exit 2. `llm` (optional) receives the parsed sections.
+std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
+                                                 std::shared_ptr<const engine::LlmSections>* llm = nullptr) {
   auto r = pipeline::load_pipeline(file);
+  auto sections = std::make_shared<engine::LlmSections>(engine::parse_llm_sections(r.pipeline, r.diagnostics));
+  std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  if (llm) *llm = std::move(sections);
   if (!r.ok()) {
     for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
     std::fprintf(stderr, "sluice: %zu error%s in %s; nothing was run\n", r.diagnostics.size(),
@@ -135,7 +143,8 @@ struct RunArgs {
 };
 
 int do_run(const RunArgs& a, int argc_jobs_default) {
-  auto p = load_or_report(a.p.file);
+  std::shared_ptr<const engine::LlmSections> llm;
+  auto p = load_or_report(a.p.file, &llm);
   if (!p) return k_exit_usage;
   auto selected = engine::select_stages(*p, a.only);
   if (!selected) {
@@ -181,7 +190,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
   if (fs::exists(store::StateLayout(opts.state_dir).database())) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
 
-  auto kinds = make_stage_kinds(*p, a.kinds, opts.workspace, opts.state_dir, stderr);
+  auto kinds = make_stage_kinds(*p, llm, a.kinds, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
     ::close(sfd);
     return k_exit_usage;

@@ -7,14 +7,18 @@
 
 namespace sluice::engine {
 
-LlmStageExecutor::LlmStageExecutor(std::shared_ptr<const llm::LlmConfig> config, LlmStageOptions options)
-    : m_config(std::move(config)), m_options(std::move(options)), m_gate(m_config ? m_config->max_concurrency : 1) {}
+LlmStageExecutor::LlmStageExecutor(std::shared_ptr<const LlmSections> sections, LlmStageOptions options)
+    : m_sections(std::move(sections)),
+      m_config(m_sections ? m_sections->config.get() : nullptr),
+      m_options(std::move(options)),
+      m_gate(m_config ? m_config->max_concurrency : 1) {}
 
 StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
-  if (!m_config || !ctx.stage.llm) {
+  const llm::LlmStageSpec* parsed = m_config ? m_sections->stage(ctx.stage.index) : nullptr;
+  if (parsed == nullptr) {
     return {OutcomeStatus::failed, std::nullopt, "the pipeline has no llm: section", std::nullopt};
   }
-  const llm::LlmStageSpec& spec = *ctx.stage.llm;
+  const llm::LlmStageSpec& spec = *parsed;
   llm::LlmStageContext lc;
   lc.workspace = ctx.workspace;
   lc.run_id = ctx.run_id;

@@ -293,10 +293,8 @@ class Loader {
       st.kind = StageKind::llm;
       if (!l->is_map()) {
         error(*l, fmt::format("\"llm\" of stage {} must be a mapping", quote(st.name)));
-      } else if (auto spec = llm::parse_llm_stage(*l, m_file)) {
-        st.llm = std::make_shared<const llm::LlmStageSpec>(std::move(*spec));
       } else {
-        for (auto& d : spec.error()) m_diags.push_back(std::move(d));
+        st.llm = std::make_shared<const yaml::Node>(*l);  // the llm module reads it
       }
     }
     if (const auto* v = n.find("validate")) {
@@ -426,24 +424,6 @@ class Loader {
     }
   }
 
-  // Every LLM stage needs the top-level `llm:` section and a provider that exists there.
-  void check_llm_stages(const Pipeline& p, const yaml::Node& root, const yaml::Node& stages_node) {
-    for (size_t i = 0; i < p.stages.size(); ++i) {
-      const Stage& st = p.stages[i];
-      if (!st.llm) continue;
-      if (!p.llm) {
-        if (root.find("llm") == nullptr) {
-          error(stages_node.entries[i].key,
-                fmt::format("stage {} is an LLM stage but the pipeline has no top-level \"llm:\" section "
-                            "with providers",
-                            quote(st.name)));
-        }
-        continue;
-      }
-      for (auto& d : llm::validate_llm_stage(*st.llm, *p.llm, m_file)) m_diags.push_back(std::move(d));
-    }
-  }
-
   LoadResult load(std::string_view text) {
     LoadResult out;
     Pipeline& p = out.pipeline;
@@ -489,13 +469,9 @@ class Loader {
     if (const auto* s = root.find("secrets")) p.secrets = secret_names(*s);
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
     if (const auto* l = root.find("llm")) {
-      if (!l->is_map()) {
-        error(*l, "\"llm\" must be a mapping with providers, budget and max_concurrency");
-      } else if (auto cfg = llm::parse_llm_config(*l, m_file)) {
-        p.llm = std::make_shared<const llm::LlmConfig>(std::move(*cfg));
-      } else {
-        for (auto& d : cfg.error()) m_diags.push_back(std::move(d));
-      }
+      // Kept whatever it is (the llm module reads a mapping): a stage then knows it exists.
+      p.llm = std::make_shared<const yaml::Node>(*l);
+      if (!l->is_map()) error(*l, "\"llm\" must be a mapping with providers, budget and max_concurrency");
     }
     const yaml::Node* stages = root.find("stages");
     if (stages == nullptr) {
@@ -512,7 +488,6 @@ class Loader {
         p.stages.push_back(std::move(st));
       }
       check_graph(p, *stages);
-      check_llm_stages(p, root, *stages);
     }
     out.diagnostics = std::move(m_diags);
     std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(), [](const auto& a, const auto& b) {
