@@ -182,3 +182,45 @@ TEST(Cli, ABadChoiceOfOutputIsAUsageError) {
   EXPECT_EQ(run_sluice({"run", "-f", f, "--output", "loud"}).code, 2);
   EXPECT_EQ(run_sluice({"run", "-f", f, "-j", "0"}).code, 2);
 }
+
+namespace {
+
+const char* k_replay_pipeline = R"(version: 1
+llm:
+  providers:
+    tape: { kind: replay, cassettes: cassettes, model: gpt-4o-mini }
+stages:
+  gen:
+    llm: { provider: tape, prompt: hi }
+)";
+
+// Sets an environment variable for one test.
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) { ::setenv(name.c_str(), value.c_str(), 1); }
+  ~ScopedEnv() { ::unsetenv(name.c_str()); }
+};
+
+}  // namespace
+
+TEST(Cli, TheProviderComesFromTheFlagThenSluiceProviderThenTheStage) {
+  Dir d;
+  auto f = d.file("sluice.yml", k_replay_pipeline);
+  ScopedEnv env("SLUICE_PROVIDER", "nosuch");
+  auto from_env = run_sluice({"run", "-f", f, "--no-cache"});
+  EXPECT_EQ(from_env.code, 1);
+  EXPECT_NE(from_env.out.find("unknown LLM provider \"nosuch\""), std::string::npos) << from_env.out;
+  // The flag wins over the environment: the stage then reaches the replay provider (which has
+  // no cassette for this prompt: a different failure).
+  auto from_flag = run_sluice({"run", "-f", f, "--no-cache", "--provider", "tape"});
+  EXPECT_EQ(from_flag.code, 1);
+  EXPECT_EQ(from_flag.out.find("nosuch"), std::string::npos) << from_flag.out;
+}
+
+TEST(Cli, RecordWithOnlyTheReplayProviderFailsTheStage) {
+  Dir d;
+  auto f = d.file("sluice.yml", k_replay_pipeline);
+  auto r = run_sluice({"run", "-f", f, "--record"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--record needs a real provider"), std::string::npos) << r.out;
+}
