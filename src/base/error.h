@@ -33,3 +33,10 @@ using Expected = tl::expected<T, Error>;
 }
 
 }  // namespace sluice
+
+// Returns the error of `expr` (an Expected) upward; for functions returning an Expected.
+#define SLUICE_TRY(expr)                                            \
+  do {                                                              \
+    if (auto&& sluice_try_ = (expr); !sluice_try_)                  \
+      return tl::unexpected(std::move(sluice_try_.error()));        \
+  } while (0)

@@ -52,29 +52,14 @@ int run(int argc, char** argv) {
   app.fallthrough();
   Context ctx;
   std::string directory;
-  app.add_option("-C,--directory", directory, "Run as if sluice was started in DIR (like make -C, git -C)")
-      ->each([](const std::string& dir) {
-        if (::chdir(dir.c_str()) != 0) throw CLI::ValidationError("-C", dir + ": " + std::strerror(errno));
-      });
-  // Command families; each file owns its subcommands (see CMakeLists.txt).
-#ifdef SLUICE_HAVE_CMD_PIPELINE
+  app.add_option("-C,--directory", directory, "Run as if sluice was started in DIR (like make -C, git -C)");
+  // Command families; each file owns its subcommands.
   add_pipeline_commands(app, ctx);
-#endif
-#ifdef SLUICE_HAVE_CMD_TOKENS
   add_tokens_command(app, ctx);
-#endif
-#ifdef SLUICE_HAVE_CMD_SECRETS
   add_secrets_commands(app, ctx);
-#endif
-#ifdef SLUICE_HAVE_CMD_VALIDATE
   add_validate_command(app, ctx);
-#endif
-#ifdef SLUICE_HAVE_CMD_CACHE
   add_cache_commands(app, ctx);
-#endif
-#ifdef SLUICE_HAVE_CMD_REFS
   add_refs_commands(app, ctx);
-#endif
   if (auto unknown = unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "sluice: %s\n", unknown->c_str());
     return k_exit_usage;
@@ -94,7 +79,19 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "sluice: internal error: %s\n", e.what());
     return k_exit_usage;
   }
-  return ctx.exit_code;
+  if (!directory.empty() && ::chdir(directory.c_str()) != 0) {
+    // Worded as CLI11 words a failed option (as before -C moved out of the parse).
+    std::fprintf(stderr, "--directory: -C: %s: %s\nRun with --help for more information.\n", directory.c_str(),
+                 std::strerror(errno));
+    return k_exit_usage;
+  }
+  if (!ctx.command) return ctx.exit_code;
+  try {
+    return ctx.command();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sluice: internal error: %s\n", e.what());
+    return k_exit_usage;
+  }
 }
 
 }  // namespace sluice::cli

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "llm/response_cache.h"
 #include "store/database.h"
+#include "store/state_layout.h"
 
 namespace sluice::cli {
 
@@ -25,7 +26,7 @@ struct CacheOptions {
   bool json = false;
 };
 
-fs::path state_db(const CacheOptions& o) { return fs::path(o.workspace) / ".sluice" / "state.db"; }
+fs::path state_db(const CacheOptions& o) { return store::StateLayout::of_workspace(o.workspace).database(); }
 
 std::string age(int64_t now_ms, int64_t then_ms) {
   if (then_ms <= 0) return "-";
@@ -109,11 +110,11 @@ void add_cache_commands(CLI::App& app, Context& ctx) {
   auto* st = cache->add_subcommand("stats", "Entries, size, hits and savings of the caches");
   st->add_option("-C,--workspace", opts->workspace, "Workspace directory (holds .sluice/)");
   st->add_flag("--json", opts->json, "Machine-readable output");
-  st->callback([opts, &ctx] { ctx.exit_code = stats(*opts); });
+  st->callback([opts, &ctx] { ctx.command = [=] { return stats(*opts); }; });
   auto* pr = cache->add_subcommand("prune", "Delete LLM responses not used for a while");
   pr->add_option("-C,--workspace", opts->workspace, "Workspace directory (holds .sluice/)");
   pr->add_option("--older-than", opts->older_than, "Age since last use, e.g. 7d, 12h")->required();
-  pr->callback([opts, &ctx] { ctx.exit_code = prune(*opts); });
+  pr->callback([opts, &ctx] { ctx.command = [=] { return prune(*opts); }; });
 }
 
 }  // namespace sluice::cli

@@ -21,12 +21,15 @@
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
 #include "engine/leftovers.h"
+#include "engine/llm_sections.h"
+#include "engine/plan.h"
 #include "engine/process_stage.h"
 #include "engine/runner.h"
 #include "engine/step_cache.h"
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
 #include "report/report.h"
+#include "store/state_layout.h"
 #include "store/state_store.h"
 
 extern char** environ;
@@ -46,9 +49,16 @@ fs::path workspace_of(const std::string& file) {
   return abs.parent_path();
 }
 
-// Loads the pipeline or prints every diagnostic; nullopt means exit 2.
-std::optional<pipeline::Pipeline> load_or_report(const std::string& file) {
+// Loads the pipeline and its `llm:` sections or prints every diagnostic of both, in file order;
+// nullopt means exit 2. `llm` (optional) receives the parsed sections.
+std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
+                                                 std::shared_ptr<const engine::LlmSections>* llm = nullptr) {
   auto r = pipeline::load_pipeline(file);
+  auto sections = std::make_shared<engine::LlmSections>(engine::parse_llm_sections(r.pipeline, r.diagnostics));
+  std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  if (llm) *llm = std::move(sections);
   if (!r.ok()) {
     for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
     std::fprintf(stderr, "sluice: %zu error%s in %s; nothing was run\n", r.diagnostics.size(),
@@ -140,7 +150,8 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   sigemptyset(&mask);
   for (int sig : k_stop_signals) sigaddset(&mask, sig);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  auto p = load_or_report(a.p.file);
+  std::shared_ptr<const engine::LlmSections> llm;
+  auto p = load_or_report(a.p.file, &llm);
   if (!p) return k_exit_usage;
   auto selected = engine::select_stages(*p, a.only);
   if (!selected) {
@@ -167,7 +178,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
 
   engine::RunOptions opts;
   opts.workspace = workspace_of(a.p.file);
-  opts.state_dir = opts.workspace / ".sluice";
+  opts.state_dir = store::StateLayout::of_workspace(opts.workspace).dir();
   opts.jobs = a.jobs > 0 ? a.jobs : argc_jobs_default;
   opts.keep_going = a.keep_going;
   opts.cancel_on_failure = a.cancel_on_failure;
@@ -182,9 +193,9 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
                                   a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
 
   // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
-  if (fs::exists(opts.state_dir / "state.db")) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
+  if (fs::exists(store::StateLayout(opts.state_dir).database())) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
 
-  auto kinds = make_stage_kinds(*p, a.kinds, opts.workspace, opts.state_dir, stderr);
+  auto kinds = make_stage_kinds(*p, llm, a.kinds, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
     ::close(sfd);
     return k_exit_usage;
@@ -229,19 +240,38 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
 
   int ok = 0, failed = 0, skipped = 0;
   for (const auto& s : result->stages) {
-    if (s.status == "success") ++ok;
-    else if (s.status == "failed") ++failed;
+    if (s.status == store::StageStatus::success) ++ok;
+    else if (s.status == store::StageStatus::failed) ++failed;
     else ++skipped;
   }
   std::printf("sluice: %s in %s: %d succeeded (%d cached), %d failed, %d skipped or cancelled; critical path %s\n",
-              result->run.status.c_str(),
+              std::string(store::to_string(result->run.status)).c_str(),
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
   std::fflush(stdout);
   if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
-  if (result->run.status != "success") return k_exit_failed;
+  if (result->run.status != store::RunStatus::success) return k_exit_failed;
   return wrote ? k_exit_ok : k_exit_usage;
+}
+
+std::string plan_text(const pipeline::Stage& s, const engine::PlannedStage& ps) {
+  using Action = engine::PlannedStage::Action;
+  switch (ps.action) {
+    case Action::cached:
+      return fmt::format("cached ({})", ps.key.substr(0, 12));
+    case Action::cannot_hash:
+      return fmt::format("run (cannot hash inputs: {})", ps.problem);
+    case Action::not_cached:
+      return s.kind == pipeline::StageKind::run ? "run (not cached: no inputs; add inputs or cache: true)" : "run";
+    case Action::no_cache:
+      return "run (--no-cache)";
+    case Action::after_upstream:
+      return fmt::format("run unless \"{}\" reproduces its outputs (key depends on it)", ps.upstream);
+    case Action::miss:
+      break;
+  }
+  return fmt::format("run (no cache entry for {})", ps.key.substr(0, 12));
 }
 
 int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no_cache) {
@@ -253,54 +283,24 @@ int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no
     return k_exit_usage;
   }
   fs::path ws = workspace_of(a.file);
-  auto st = open_store_or_report(ws / ".sluice");
+  const auto layout = store::StateLayout::of_workspace(ws);
+  auto st = open_store_or_report(layout.dir());
   if (!st) return k_exit_usage;
-  engine::StepCache cache(*st, ws, ws / ".sluice" / "cas");
+  engine::StepCache cache(*st, ws, layout.cas());
   if (auto r = cache.load(); !r) {
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
   }
-  std::vector<bool> sel(p->stages.size(), false);
-  for (int i : *selected) sel[static_cast<size_t>(i)] = true;
-  std::vector<std::string> keys(p->stages.size());
-  std::vector<bool> will_run(p->stages.size(), false);
   size_t w = 5;
   for (const auto& s : p->stages) w = std::max(w, s.name.size());
   std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), "stage", "kind", "needs", "plan");
   int runs = 0, cached = 0;
-  for (int i : pipeline::topological_order(*p)) {
-    if (!sel[static_cast<size_t>(i)]) continue;
-    const auto& s = p->stages[static_cast<size_t>(i)];
-    std::vector<std::string> need_keys;
-    std::string upstream_runs;
-    for (const auto& n : s.needs) {
-      int j = p->index_of(n);
-      need_keys.push_back(keys[static_cast<size_t>(j)]);
-      if (will_run[static_cast<size_t>(j)] && upstream_runs.empty()) upstream_runs = n;
-    }
-    std::string plan;
-    auto key = cache.key_for(*p, s, need_keys);
-    if (!key) {
-      plan = fmt::format("run (cannot hash inputs: {})", key.error().message);
-    } else {
-      keys[static_cast<size_t>(i)] = *key;
-      if (!engine::is_cacheable(s)) {
-        plan = s.kind == pipeline::StageKind::run ? "run (not cached: no inputs; add inputs or cache: true)" : "run";
-      } else if (no_cache) {
-        plan = "run (--no-cache)";
-      } else if (!upstream_runs.empty()) {
-        plan = fmt::format("run unless \"{}\" reproduces its outputs (key depends on it)", upstream_runs);
-      } else {
-        auto hit = cache.peek(*key);
-        if (hit) keys[static_cast<size_t>(i)] = engine::StepCache::key_for_dependents(*key, *hit);
-        plan = hit ? fmt::format("cached ({})", key->substr(0, 12)) : fmt::format("run (no cache entry for {})", key->substr(0, 12));
-      }
-    }
-    bool runs_now = plan.rfind("cached", 0) != 0;
-    will_run[static_cast<size_t>(i)] = runs_now;
-    runs_now ? ++runs : ++cached;
+  for (const auto& ps : engine::plan_run(*p, *selected, cache, no_cache)) {
+    const auto& s = p->stages[static_cast<size_t>(ps.stage)];
+    ps.runs() ? ++runs : ++cached;
     std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), s.name.c_str(),
-                std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(), plan.c_str());
+                std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(),
+                plan_text(s, ps).c_str());
   }
   std::printf("\n%d to run, %d cached; nothing was run\n", runs, cached);
   return k_exit_ok;
@@ -333,15 +333,16 @@ int do_graph(const PipelineArgs& a, bool dot) {
 
 int do_runs(const PipelineArgs& a, int limit, bool reap) {
   fs::path ws = workspace_of(a.file);
-  if (!fs::exists(ws / ".sluice" / "state.db")) {
-    std::printf("no runs recorded in %s\n", (ws / ".sluice").c_str());
+  const auto layout = store::StateLayout::of_workspace(ws);
+  if (!fs::exists(layout.database())) {
+    std::printf("no runs recorded in %s\n", layout.dir().c_str());
     return k_exit_ok;
   }
   if (reap) {
-    if (!reap_and_report(ws / ".sluice", k_reap_grace, stdout)) return k_exit_usage;
+    if (!reap_and_report(layout.dir(), k_reap_grace, stdout)) return k_exit_usage;
     std::fflush(stdout);
   }
-  auto st = open_store_or_report(ws / ".sluice");
+  auto st = open_store_or_report(layout.dir());
   if (!st) return k_exit_usage;
   auto runs = st->list_runs(limit);
   if (!runs) {
@@ -351,7 +352,8 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
   std::printf("%-5s  %-26s  %-11s  %-10s  %s\n", "run", "id", "status", "duration", "pipeline");
   for (const auto& r : *runs) {
     std::string d = r.duration_ms ? base::format_duration(std::chrono::milliseconds(*r.duration_ms)) : "-";
-    std::printf("%-5lld  %-26s  %-11s  %-10s  %s\n", static_cast<long long>(r.seq), r.id.c_str(), r.status.c_str(),
+    std::printf("%-5lld  %-26s  %-11s  %-10s  %s\n", static_cast<long long>(r.seq), r.id.c_str(),
+                std::string(store::to_string(r.status)).c_str(),
                 d.c_str(), r.pipeline.c_str());
   }
   return k_exit_ok;
@@ -359,11 +361,12 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
 
 int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format) {
   fs::path ws = workspace_of(a.file);
-  if (!fs::exists(ws / ".sluice" / "state.db")) {
-    std::fprintf(stderr, "sluice: no runs recorded in %s\n", (ws / ".sluice").c_str());
+  const auto layout = store::StateLayout::of_workspace(ws);
+  if (!fs::exists(layout.database())) {
+    std::fprintf(stderr, "sluice: no runs recorded in %s\n", layout.dir().c_str());
     return k_exit_usage;
   }
-  auto st = open_store_or_report(ws / ".sluice");
+  auto st = open_store_or_report(layout.dir());
   if (!st) return k_exit_usage;
   auto run = st->find_run(selector);
   if (!run) {
@@ -434,20 +437,20 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"block", "stream", "quiet"}))
       ->capture_default_str();
   add_stage_kind_options(run, ra->kinds);
-  run->callback([&ctx, cores, ra] { ctx.exit_code = do_run(*ra, cores); });
+  run->callback([&ctx, cores, ra] { ctx.command = [=] { return do_run(*ra, cores); }; });
 
   auto pa = std::make_shared<PlanArgs>();
   auto* plan = app.add_subcommand("plan", "Show what would run and what is cached, running nothing");
   add_file_option(plan, pa->p);
   plan->add_option("--only", pa->only, "Plan only these stages (and what they need)");
   plan->add_flag("--no-cache", pa->no_cache, "Plan as if the step cache were off");
-  plan->callback([&ctx, pa] { ctx.exit_code = do_plan(pa->p, pa->only, pa->no_cache); });
+  plan->callback([&ctx, pa] { ctx.command = [=] { return do_plan(pa->p, pa->only, pa->no_cache); }; });
 
   auto ga = std::make_shared<GraphArgs>();
   auto* graph = app.add_subcommand("graph", "Print the stage graph (Graphviz with --dot)");
   add_file_option(graph, ga->p);
   graph->add_flag("--dot", ga->dot, "Graphviz dot output");
-  graph->callback([&ctx, ga] { ctx.exit_code = do_graph(ga->p, ga->dot); });
+  graph->callback([&ctx, ga] { ctx.command = [=] { return do_graph(ga->p, ga->dot); }; });
 
   auto rs = std::make_shared<RunsArgs>();
   auto* runs = app.add_subcommand("runs", "List recorded runs, newest first");
@@ -455,7 +458,7 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   runs->add_option("-n,--limit", rs->limit, "How many runs")->capture_default_str();
   runs->add_flag("--reap", rs->reap,
                  "First stop what runs killed with SIGKILL left running (SIGTERM, SIGKILL after 5s)");
-  runs->callback([&ctx, rs] { ctx.exit_code = do_runs(rs->p, rs->limit, rs->reap); });
+  runs->callback([&ctx, rs] { ctx.command = [=] { return do_runs(rs->p, rs->limit, rs->reap); }; });
 
   auto rp = std::make_shared<ReportArgs>();
   auto* rep = app.add_subcommand("report", "Per-stage table, critical path and parallelism of a run");
@@ -464,7 +467,7 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   rep->add_option("--format", rp->format, "text, json or junit")
       ->check(CLI::IsMember({"text", "json", "junit"}))
       ->capture_default_str();
-  rep->callback([&ctx, rp] { ctx.exit_code = do_report(rp->p, rp->run, rp->format); });
+  rep->callback([&ctx, rp] { ctx.command = [=] { return do_report(rp->p, rp->run, rp->format); }; });
 }
 
 }  // namespace sluice::cli

@@ -212,7 +212,7 @@ void add_secrets_commands(CLI::App& app, Context& ctx) {
   s->add_option("--threads,-j", scan->threads, "Scanning threads (default: all cores)");
   s->add_flag("--no-gitignore", scan->no_gitignore, "Also scan files matched by .gitignore");
   s->add_option("paths", scan->paths, "Files and directories to scan")->required();
-  s->callback([scan, &ctx] { ctx.exit_code = run_scan(*scan); });
+  s->callback([scan, &ctx] { ctx.command = [=] { return run_scan(*scan); }; });
 
   auto red = std::make_shared<RedactArgs>();
   CLI::App* r = app.add_subcommand("redact", "Copy input to stdout with secrets replaced by [REDACTED:<rule-id>]");
@@ -221,7 +221,7 @@ void add_secrets_commands(CLI::App& app, Context& ctx) {
       ->allow_extra_args(false);
   r->add_flag("--no-rules", red->no_rules, "Mask only --mask-env values, apply no rules");
   r->add_option("input", red->input, "File to redact, or - for stdin (streamed)");
-  r->callback([red, &ctx] { ctx.exit_code = run_redact(*red); });
+  r->callback([red, &ctx] { ctx.command = [=] { return run_redact(*red); }; });
 
   CLI::App* secrets = app.add_subcommand("secrets", "Secret scanning rules");
   secrets->require_subcommand(1);
@@ -230,10 +230,10 @@ void add_secrets_commands(CLI::App& app, Context& ctx) {
   auto config = std::make_shared<std::string>();
   CLI::App* check = rules->add_subcommand("check", "Verify every rule against its examples");
   check->add_option("--config", *config, "Rule file (default: built-in)");
-  check->callback([config, &ctx] { ctx.exit_code = run_rules_check(*config); });
+  check->callback([config, &ctx] { ctx.command = [=] { return run_rules_check(*config); }; });
   CLI::App* list = rules->add_subcommand("list", "List rule ids and descriptions");
   list->add_option("--config", *config, "Rule file (default: built-in)");
-  list->callback([config, &ctx] { ctx.exit_code = run_rules_list(*config); });
+  list->callback([config, &ctx] { ctx.command = [=] { return run_rules_list(*config); }; });
 }
 
 }  // namespace sluice::cli

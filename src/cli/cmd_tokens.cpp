@@ -198,7 +198,12 @@ void add_tokens_command(CLI::App& app, Context& ctx) {
     }
     sub->add_option("file", opts->input, "Input file, or - for standard input (default)");
     const Action action = s.action;
-    sub->callback([action, opts, &ctx] { run_action(action, *opts, ctx); });
+    sub->callback([action, opts, &ctx] {
+      ctx.command = [action, opts, &ctx] {
+        run_action(action, *opts, ctx);
+        return ctx.exit_code;
+      };
+    });
   }
 }
 

@@ -118,7 +118,7 @@ void add_validate_command(CLI::App& app, Context& ctx) {
   k8s_cmd->add_option("-o,--output", args->output, "text, json, junit or sarif")
       ->check(CLI::IsMember({"text", "json", "junit", "sarif"}));
   k8s_cmd->add_flag("--list-checks", args->list_checks, "List the best-practice checks and exit");
-  k8s_cmd->callback([args, &ctx] { ctx.exit_code = run_validate_k8s(*args); });
+  k8s_cmd->callback([args, &ctx] { ctx.command = [=] { return run_validate_k8s(*args); }; });
 }
 
 }  // namespace sluice::cli

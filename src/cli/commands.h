@@ -1,13 +1,17 @@
 #pragma once
 // Each command family lives in its own cmd_*.cpp and adds its subcommands to the app.
-// A subcommand's callback stores its exit code in Context::exit_code.
+// A subcommand's callback only chooses what to run (Context::command); cli::run() runs it once
+// parsing is over and sluice is in the directory -C names, and exits with what it returns.
 
 #include <CLI/CLI.hpp>
+
+#include <functional>
 
 namespace sluice::cli {
 
 struct Context {
-  int exit_code = 0;
+  int exit_code = 0;             // for commands that set it as they go (tokens)
+  std::function<int()> command;  // the chosen command; returns the exit code
 };
 
 // Exit codes shared by every command.

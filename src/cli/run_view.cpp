@@ -150,18 +150,19 @@ void RunView::stage_finished(const pipeline::Stage& stage, const store::StageRec
   ++m_done;
   std::string took = base::format_duration(std::chrono::milliseconds(r.duration_ms.value_or(0)));
   std::string text;
-  if (r.status == "success" && r.cache_hit) {
+  using store::StageStatus;
+  if (r.status == StageStatus::success && r.cache_hit) {
     text = paint(fmt::format("[cached] {}", stage.name), "36");
-  } else if (r.status == "success") {
+  } else if (r.status == StageStatus::success) {
     text = paint(fmt::format("[ok] {} ({}{})", stage.name, took,
                              r.attempts > 1 ? fmt::format(", {} attempts", r.attempts) : ""),
                  "32");
-  } else if (r.status == "failed") {
+  } else if (r.status == StageStatus::failed) {
     text = paint(fmt::format("[FAILED] {}: {} ({})", stage.name, r.reason.value_or("failed"), took), "31");
-  } else if (r.status == "skipped") {
+  } else if (r.status == StageStatus::skipped) {
     text = paint(fmt::format("[skipped] {}: {}", stage.name, r.reason.value_or("")), "90");
   } else {
-    text = paint(fmt::format("[{}] {}: {}", r.status, stage.name, r.reason.value_or("")), "33");
+    text = paint(fmt::format("[{}] {}: {}", store::to_string(r.status), stage.name, r.reason.value_or("")), "33");
   }
   line(text);
   if (m_mode == OutputMode::block) {

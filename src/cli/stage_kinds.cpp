@@ -11,6 +11,7 @@
 #include "engine/token_counters.h"
 #include "engine/validate_stage.h"
 #include "llm/interfaces.h"
+#include "store/state_layout.h"
 
 namespace sluice::cli {
 namespace fs = std::filesystem;
@@ -25,21 +26,22 @@ void add_stage_kind_options(CLI::App* cmd, StageKindArgs& args) {
 namespace {
 class Kinds final : public StageKinds {
  public:
-  Kinds(const pipeline::Pipeline& p, const StageKindArgs& args, const fs::path& state_dir,
+  Kinds(std::shared_ptr<const engine::LlmSections> sections, const StageKindArgs& args, const fs::path& state_dir,
         std::unique_ptr<engine::SecretRedaction> redaction)
       : m_validate(user_cache_dir() / "schemas"), m_counters(tiktoken_dir()), m_redaction(std::move(redaction)) {
-    if (p.llm) {
+    if (sections && sections->config) {
+      const llm::LlmConfig& config = *sections->config;
       engine::LlmStageOptions o;
-      o.state_db = state_dir / "state.db";
+      o.state_db = store::StateLayout(state_dir).database();
       o.counter_for = [this](std::string_view model) -> const llm::TokenCounter& {
         return m_counters.for_model(model);
       };
       o.redactor = m_redaction.get();
       o.provider_override = args.provider.empty() ? env_or("SLUICE_PROVIDER") : args.provider;
       o.record = args.record;
-      m_llm = std::make_unique<engine::LlmStageExecutor>(p.llm, o);
+      m_llm = std::make_unique<engine::LlmStageExecutor>(sections, o);
       std::vector<std::string> models;
-      for (const auto& pc : p.llm->providers) models.push_back(pc.model);
+      for (const auto& pc : config.providers) models.push_back(pc.model);
       m_counters.prefetch(std::move(models));
       m_redaction->prefetch();  // every prompt is redacted: load the rules while others run
     }
@@ -80,7 +82,8 @@ std::vector<std::string> values_of(const pipeline::Pipeline& p, const std::strin
 }
 }  // namespace
 
-std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p, const StageKindArgs& args,
+std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p,
+                                             std::shared_ptr<const engine::LlmSections> llm, const StageKindArgs& args,
                                              const fs::path&, const fs::path& state_dir, std::FILE* err) {
   // The known values: every value of each name in `secrets:` and of each provider's api_key_env
   // (a provider may echo its key in an error body). They are never printed.
@@ -100,8 +103,8 @@ std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p, const 
     for (auto& v : vs) values.push_back({s.name, std::move(v)});
   }
   if (unset_in_ci) return nullptr;
-  if (p.llm) {
-    for (const auto& pc : p.llm->providers) {
+  if (llm && llm->config) {
+    for (const auto& pc : llm->config->providers) {
       if (pc.api_key_env.empty()) continue;
       for (auto& v : values_of(p, pc.api_key_env)) values.push_back({pc.api_key_env, std::move(v)});
     }
@@ -116,7 +119,7 @@ std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p, const 
   for (const auto& name : built->ignored) {
     std::fprintf(err, "sluice: not masking secret %s: its value is too short to mask safely\n", name.c_str());
   }
-  return std::make_unique<Kinds>(p, args, state_dir, std::move(built->redaction));
+  return std::make_unique<Kinds>(std::move(llm), args, state_dir, std::move(built->redaction));
 }
 
 }  // namespace sluice::cli

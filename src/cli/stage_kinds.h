@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/llm_sections.h"
 #include "engine/runner.h"
 #include "engine/stage_executor.h"
 #include "pipeline/spec.h"
@@ -36,7 +37,10 @@ class StageKinds {
 
 // Prints problems (e.g. an LLM configuration error) to `err` and returns null. A name in
 // `secrets:` that is set nowhere is a warning on `err`, and under CI=true a problem (null).
-[[nodiscard]] std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p, const StageKindArgs& args,
+// `llm`: the pipeline's parsed `llm:` sections (engine::parse_llm_sections).
+[[nodiscard]] std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p,
+                                                           std::shared_ptr<const engine::LlmSections> llm,
+                                                           const StageKindArgs& args,
                                                            const std::filesystem::path& workspace,
                                                            const std::filesystem::path& state_dir, std::FILE* err);
 

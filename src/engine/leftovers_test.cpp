@@ -41,7 +41,7 @@ TEST(Leftovers, AKilledRunsReservationStopsCountingEvenWhenItsPidIsReused) {
   ASSERT_TRUE(next);
   auto found = (*st)->find_run(killed->id);
   ASSERT_TRUE(found && *found);
-  EXPECT_EQ((**found).status, "interrupted");
+  EXPECT_EQ((**found).status, store::RunStatus::interrupted);
   auto r = ledger.reserve({next->id, "review", "default", "m", 0.05, 100, 50, k_now + 2000}, budget);
   EXPECT_TRUE(r) << r.error().message;
   auto spent = ledger.spent(next->id, k_now + 2000);
@@ -58,7 +58,7 @@ TEST(Leftovers, ALiveRunIsNotInterruptedAndItsGroupsAreNotTouched) {
   store::StageRecord s;
   s.run_id = live->id;
   s.name = live->id + "-a";  // (GCC 12 warns wrongly on assigning a one-letter literal here)
-  s.status = "running";
+  s.status = store::StageStatus::running;
   s.pgid = ::getpgrp();
   s.pgid_start = 1;
   ASSERT_TRUE((*st)->put_stage(s));
@@ -69,5 +69,5 @@ TEST(Leftovers, ALiveRunIsNotInterruptedAndItsGroupsAreNotTouched) {
   ASSERT_TRUE(groups);
   EXPECT_TRUE(groups->empty());  // its run is alive: nothing is a leftover
   auto found = (*st)->find_run(live->id);
-  EXPECT_EQ((**found).status, "running");
+  EXPECT_EQ((**found).status, store::RunStatus::running);
 }

@@ -1,39 +1,40 @@
 #include "engine/llm_stage.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "llm/runner.h"
 
 namespace sluice::engine {
 
-LlmStageExecutor::LlmStageExecutor(std::shared_ptr<const llm::LlmConfig> config, LlmStageOptions options)
-    : m_config(std::move(config)), m_options(std::move(options)), m_gate(m_config ? m_config->max_concurrency : 1) {}
+LlmStageExecutor::LlmStageExecutor(std::shared_ptr<const LlmSections> sections, LlmStageOptions options)
+    : m_sections(std::move(sections)),
+      m_config(m_sections ? m_sections->config.get() : nullptr),
+      m_options(std::move(options)),
+      m_gate(m_config ? m_config->max_concurrency : 1) {}
 
 StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
-  if (!m_config || !ctx.stage.llm) {
+  const llm::LlmStageSpec* parsed = m_config ? m_sections->stage(ctx.stage.index) : nullptr;
+  if (parsed == nullptr) {
     return {OutcomeStatus::failed, std::nullopt, "the pipeline has no llm: section", std::nullopt};
   }
-  const llm::LlmStageSpec& spec = *ctx.stage.llm;
+  const llm::LlmStageSpec& spec = *parsed;
   llm::LlmStageContext lc;
   lc.workspace = ctx.workspace;
   lc.run_id = ctx.run_id;
   lc.stage = ctx.stage.name;
   lc.state_db = m_options.state_db;
-  {
-    const std::string& name = m_options.provider_override.empty() ? spec.provider : m_options.provider_override;
-    const llm::ProviderConfig* pc = m_config->find_provider(name);
-    lc.counter = &m_options.counter_for(pc ? pc->model : std::string());
-  }
+  // The provider is chosen once here (an override from --provider/SLUICE_PROVIDER wins) and
+  // handed to the llm engine as chosen; an unknown name is the engine's error to word.
+  const std::string& provider = m_options.provider_override.empty() ? spec.provider : m_options.provider_override;
+  const llm::ProviderConfig* pc = m_config->find_provider(provider);
+  lc.counter = &m_options.counter_for(pc ? pc->model : std::string());
   lc.redactor = m_options.redactor;
   lc.env = ctx.getenv;
   lc.cancel = &ctx.cancel.flag();
   lc.clock = &m_clock;
   lc.gate = &m_gate;
-  lc.provider_override = m_options.provider_override;
+  lc.provider = provider;
   if (m_options.record) {
-    const std::string& name = lc.provider_override.empty() ? spec.provider : lc.provider_override;
-    const llm::ProviderConfig* pc = m_config->find_provider(name);
     std::string dir;
     for (const auto& p : m_config->providers) {
       if (p.kind == llm::ProviderKind::replay && !p.cassettes.empty()) dir = p.cassettes;
@@ -63,15 +64,7 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
       r->context_truncated ? ", context truncated" : "",
       r->output_path ? fmt::format(", wrote {}", *r->output_path) : ""));
   // The limits travel with the stage record so that reports can show spend against them.
-  nlohmann::json details = nlohmann::json::parse(r->to_json(), nullptr, false);
-  const llm::BudgetConfig& b = m_config->budget;
-  nlohmann::json limits = nlohmann::json::object();
-  if (b.per_run_usd) limits["per_run_usd"] = *b.per_run_usd;
-  if (b.per_day_usd) limits["per_day_usd"] = *b.per_day_usd;
-  if (b.max_calls_per_run) limits["max_calls_per_run"] = *b.max_calls_per_run;
-  if (b.max_tokens_per_run) limits["max_tokens_per_run"] = *b.max_tokens_per_run;
-  if (!details.is_discarded() && !limits.empty()) details["budget"] = limits;
-  return {OutcomeStatus::success, 0, "", details.is_discarded() ? r->to_json() : details.dump()};
+  return {OutcomeStatus::success, 0, "", r->to_json(&m_config->budget)};
 }
 
 }  // namespace sluice::engine

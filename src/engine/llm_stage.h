@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "engine/stage_executor.h"
 #include "llm/config.h"
+#include "engine/llm_sections.h"
 #include "llm/gate.h"
 #include "llm/interfaces.h"
 
@@ -28,11 +29,13 @@ struct LlmStageOptions {
 
 class LlmStageExecutor final : public StageExecutor {
  public:
-  LlmStageExecutor(std::shared_ptr<const llm::LlmConfig> config, LlmStageOptions options);
+  // `sections`: the pipeline's parsed `llm:` sections (parse_llm_sections); shared, immutable.
+  LlmStageExecutor(std::shared_ptr<const LlmSections> sections, LlmStageOptions options);
   [[nodiscard]] StageOutcome execute(StageContext& ctx) override;
 
  private:
-  std::shared_ptr<const llm::LlmConfig> m_config;
+  std::shared_ptr<const LlmSections> m_sections;
+  const llm::LlmConfig* m_config;  // m_sections->config; null when the pipeline has none
   LlmStageOptions m_options;
   llm::ConcurrencyGate m_gate;
   base::SystemClock m_clock;

@@ -21,13 +21,6 @@ std::vector<std::string> shell_argv(const std::string& shell, const std::string&
 
 using Clock = StageAttempt::Clock;
 
-int poll_timeout_ms(std::optional<Clock::time_point> deadline, Clock::time_point now) {
-  if (!deadline) return -1;
-  if (*deadline <= now) return 0;
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(*deadline - now).count();
-  return static_cast<int>(std::min<int64_t>((us + 999) / 1000, 1'000'000));
-}
-
 namespace {
 
 constexpr auto k_drain = std::chrono::milliseconds(200);

@@ -22,9 +22,4 @@ class ProcessStageExecutor final : public StageExecutor {
 [[nodiscard]] std::vector<std::string> shell_argv(const std::string& shell,
                                                   const std::string& command);
 
-// Milliseconds to wait in poll() for `deadline` (rounded up, so a wake-up is never early and
-// never spins); -1 for none.
-[[nodiscard]] int poll_timeout_ms(std::optional<StageAttempt::Clock::time_point> deadline,
-                                  StageAttempt::Clock::time_point now);
-
 }  // namespace sluice::engine

@@ -231,7 +231,7 @@ TEST(ProcessStage, WithoutPidfdARunOfQuickStagesIsNotSlowedByTheChecks) {
   auto t0 = std::chrono::steady_clock::now();
   auto r = ws.run(o);
   ASSERT_TRUE(r.has_value()) << r.error().message;
-  EXPECT_EQ(r->run.status, "success");
+  EXPECT_EQ(r->run.status, store::RunStatus::success);
   // Each exit is seen when the output pipe closes (or within milliseconds): 40 stages would take
   // 2 s if every one waited for the 50 ms interval.
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);

@@ -11,43 +11,12 @@
 #include <vector>
 
 #include "base/error.h"
+#include "engine/events.h"
 #include "engine/stage_executor.h"
 #include "pipeline/spec.h"
 #include "store/state_store.h"
 
 namespace sluice::engine {
-
-// Filters a stage's output stream (the secret redactor); one per stage and attempt sequence.
-class StreamFilter {
- public:
-  virtual ~StreamFilter() = default;
-  // Returns what can be emitted now; may hold back a tail that could be the start of a secret.
-  [[nodiscard]] virtual std::string write(std::string_view chunk) = 0;
-  [[nodiscard]] virtual std::string flush() = 0;
-};
-
-class StreamFilterFactory {
- public:
-  virtual ~StreamFilterFactory() = default;
-  [[nodiscard]] virtual std::unique_ptr<StreamFilter> make() const = 0;
-  // Masks a complete message (reasons, errors) before it is stored or shown.
-  [[nodiscard]] virtual std::string redact(std::string_view text) const = 0;
-};
-
-// Observer of a run, called on the scheduler thread only, in event order.
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  virtual void run_started(const store::RunRecord& /*run*/, const std::vector<int>& /*selected*/) {}
-  virtual void stage_started(const pipeline::Stage& /*stage*/, int /*attempt*/) {}
-  // Redacted output bytes of a running stage.
-  virtual void stage_output(const pipeline::Stage& /*stage*/, std::string_view /*chunk*/) {}
-  virtual void stage_retrying(const pipeline::Stage& /*stage*/, int /*next_attempt*/, std::string_view /*why*/) {}
-  virtual void stage_finished(const pipeline::Stage& /*stage*/, const store::StageRecord& /*record*/) {}
-  // Something the user should know that does not change the stage's result (a damaged cache
-  // entry that made it run again, say). `text` is redacted.
-  virtual void stage_warning(const pipeline::Stage& /*stage*/, std::string_view /*text*/) {}
-};
 
 struct RunOptions {
   std::filesystem::path workspace;  // absolute; stages run here
@@ -79,6 +48,7 @@ class Runner {
   [[nodiscard]] Expected<RunResult> run();
 
  private:
+  friend class Scheduler;  // one run's state and loop (runner.cpp)
   const pipeline::Pipeline& m_pipeline;
   RunOptions m_opts;
   std::map<pipeline::StageKind, StageExecutor*> m_executors;

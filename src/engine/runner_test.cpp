@@ -31,7 +31,7 @@ stages:
     RecordingSink sink;
     auto r = ws.run(o, sink);
     ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_EQ(r->run.status, "success");
+    EXPECT_EQ(r->run.status, store::RunStatus::success);
     EXPECT_EQ(ws.read("order.txt"), "a\nb\nc\nd\n");
     EXPECT_EQ(sink.started, (std::vector<std::string>{"a", "b", "c", "d"}));
   }
@@ -50,7 +50,7 @@ stages:
   o.jobs = 2;
   auto r = ws.run(o);
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->run.status, "success");
+  EXPECT_EQ(r->run.status, store::RunStatus::success);
   // a and b overlap (two slots); c starts only after one of them ended.
   const auto& a = record_of(*r, "a");
   const auto& b = record_of(*r, "b");
@@ -72,7 +72,7 @@ stages:
   o.jobs = 3;
   auto r = ws.run(o);
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->run.status, "success") << status_of(*r, "lint") << status_of(*r, "security");
+  EXPECT_EQ(r->run.status, store::RunStatus::success) << status_of(*r, "lint") << status_of(*r, "security");
   const auto* a = &record_of(*r, "lint");
   const auto* b = &record_of(*r, "security");
   EXPECT_GE(*b->started_ms, *a->ended_ms);
@@ -91,7 +91,7 @@ stages:
   o.jobs = 1;
   auto r = ws.run(o);
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->run.status, "failed");
+  EXPECT_EQ(r->run.status, store::RunStatus::failed);
   EXPECT_EQ(status_of(*r, "security"), "failed");
   EXPECT_EQ(record_of(*r, "security").exit_code, 3);
   EXPECT_EQ(status_of(*r, "deploy"), "skipped");
@@ -116,7 +116,7 @@ stages:
   o.keep_going = true;
   auto r = ws.run(o);
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->run.status, "failed");
+  EXPECT_EQ(r->run.status, store::RunStatus::failed);
   EXPECT_EQ(status_of(*r, "docs"), "success");
   EXPECT_EQ(status_of(*r, "after"), "skipped");
   EXPECT_EQ(*record_of(*r, "after").reason, "needs \"deploy\" which was skipped");
@@ -239,7 +239,7 @@ stages:
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(status_of(*r, "lint"), "failed");
   EXPECT_EQ(status_of(*r, "build"), "success");
-  EXPECT_EQ(r->run.status, "success");
+  EXPECT_EQ(r->run.status, store::RunStatus::success);
 }
 
 TEST(Runner, InterruptCancelsEverythingAndLeavesNoProcess) {
@@ -267,7 +267,7 @@ stages:
   ASSERT_TRUE(r.has_value());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   EXPECT_TRUE(r->interrupted);
-  EXPECT_EQ(r->run.status, "interrupted");
+  EXPECT_EQ(r->run.status, store::RunStatus::interrupted);
   EXPECT_EQ(status_of(*r, "a"), "cancelled");
   EXPECT_EQ(status_of(*r, "c"), "skipped");
   EXPECT_EQ(count_processes_with("sleep 23.1406"), 0);
@@ -348,7 +348,7 @@ TEST(Runner, EveryRunAndStageIsRecorded) {
   auto stages = (*st)->stages_of(r1->run.id);
   ASSERT_TRUE(stages.has_value());
   ASSERT_EQ(stages->size(), 1u);
-  EXPECT_EQ((*stages)[0].status, "success");
+  EXPECT_EQ((*stages)[0].status, store::StageStatus::success);
   EXPECT_EQ((*stages)[0].attempts, 1);
 }
 
@@ -401,7 +401,7 @@ stages:
   RecordingSink sink;
   auto r = ws.run(o, sink, nullptr, {{pipeline::StageKind::validate, &worker}});
   ASSERT_TRUE(r.has_value()) << r.error().message;
-  EXPECT_EQ(r->run.status, "success");
+  EXPECT_EQ(r->run.status, store::RunStatus::success);
   for (const char* name : {"a", "w", "b", "c"}) EXPECT_EQ(status_of(*r, name), "success") << name;
   EXPECT_NE(sink.output.find("polled a\n"), std::string::npos);
   EXPECT_NE(sink.output.find("worker w\n"), std::string::npos);
@@ -413,7 +413,7 @@ stages:
   auto stages = (*store)->stages_of(r->run.id);
   ASSERT_TRUE(stages.has_value());
   ASSERT_EQ(stages->size(), 4u);
-  for (const auto& s : *stages) EXPECT_EQ(s.status, "success") << s.name;
+  for (const auto& s : *stages) EXPECT_EQ(s.status, store::StageStatus::success) << s.name;
 }
 
 TEST(Runner, AWorkerStageFailureCancelsPolledStagesWithCancelOnFailure) {
@@ -453,7 +453,7 @@ stages:
   auto r = ws.run(o);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   const auto& b = record_of(*r, "broken");
-  EXPECT_EQ(b.status, "failed");
+  EXPECT_EQ(b.status, store::StageStatus::failed);
   EXPECT_EQ(b.attempts, 3);  // a failure to start is retried like any failure
   ASSERT_TRUE(b.reason.has_value());
   EXPECT_NE(b.reason->find("/nonexistent/shell"), std::string::npos) << *b.reason;

@@ -2,7 +2,9 @@
 // The seam between the scheduler and what a stage does. Each stage kind (run, llm, validate)
 // is one StageExecutor; the scheduler never branches on the kind.
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -72,6 +74,16 @@ class StageAttempt {
   // one is killed); nullopt when it runs no process.
   [[nodiscard]] virtual std::optional<int> process_group() const { return std::nullopt; }
 };
+
+// Milliseconds to wait in poll() for `deadline` (rounded up, so a wake-up is never early and
+// never spins); -1 for none.
+[[nodiscard]] inline int poll_timeout_ms(std::optional<StageAttempt::Clock::time_point> deadline,
+                                         StageAttempt::Clock::time_point now) {
+  if (!deadline) return -1;
+  if (*deadline <= now) return 0;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(*deadline - now).count();
+  return static_cast<int>(std::min<int64_t>((us + 999) / 1000, 1'000'000));
+}
 
 class StageExecutor {
  public:

@@ -13,6 +13,7 @@
 #include "engine/process_stage.h"
 #include "engine/runner.h"
 #include "pipeline/loader.h"
+#include "store/state_layout.h"
 
 namespace sluice::engine::testing {
 
@@ -23,7 +24,7 @@ struct RecordingSink final : EventSink {
   void stage_started(const pipeline::Stage& s, int) override { started.push_back(s.name); }
   void stage_output(const pipeline::Stage&, std::string_view chunk) override { output.append(chunk); }
   void stage_finished(const pipeline::Stage& s, const store::StageRecord& r) override {
-    finished.push_back(s.name + ":" + r.status);
+    finished.push_back(s.name + ":" + std::string(store::to_string(r.status)));
   }
   std::vector<std::string> warnings;  // "stage: text"
   void stage_warning(const pipeline::Stage& s, std::string_view text) override {
@@ -72,7 +73,7 @@ struct Workspace {
                           std::map<pipeline::StageKind, StageExecutor*> extra = {}) {
     static ProcessStageExecutor exec;
     opts.workspace = dir.path();
-    opts.state_dir = dir.path() / ".sluice";
+    opts.state_dir = store::StateLayout::of_workspace(dir.path()).dir();
     if (opts.base_env.empty()) opts.base_env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
     extra.emplace(pipeline::StageKind::run, &exec);
     Runner runner(pipeline, opts, std::move(extra), filters, sink);
@@ -86,7 +87,7 @@ struct Workspace {
 
 inline std::string status_of(const RunResult& r, const std::string& name) {
   for (const auto& s : r.stages) {
-    if (s.name == name) return s.status;
+    if (s.name == name) return std::string(store::to_string(s.status));
   }
   return "<absent>";
 }

@@ -10,6 +10,7 @@
 
 #include "base/duration.h"
 #include "base/strings.h"
+#include "base/yaml_check.h"
 #include "llm/schema.h"
 
 namespace sluice::llm {
@@ -33,80 +34,17 @@ const ProviderConfig* LlmConfig::find_provider(std::string_view name) const {
 
 namespace {
 
-// Collects diagnostics for one file; every check reports and carries on.
-class Checker {
- public:
-  explicit Checker(std::string_view file) : m_file(file) {}
+using base::yaml::Checker;  // the one YAML checker, shared with the pipeline loader
 
-  void error(const yaml::Mark& at, std::string message) {
-    m_diags.push_back({m_file, at.line, at.column, std::move(message)});
-  }
-  [[nodiscard]] base::Diagnostics take() { return std::move(m_diags); }
-  [[nodiscard]] bool ok() const { return m_diags.empty(); }
-
-  // Reports keys of `map` outside `known`, with a suggestion.
-  void check_keys(const yaml::Node& map, std::span<const std::string_view> known, std::string_view where) {
-    for (const auto& e : map.entries) {
-      if (std::find(known.begin(), known.end(), e.key.scalar) != known.end()) continue;
-      std::string msg = fmt::format("unknown key {} in {}", base::quote(e.key.scalar), where);
-      if (auto s = base::closest_match(e.key.scalar, known)) msg += fmt::format(" (did you mean \"{}\"?)", *s);
-      error(e.key.mark, std::move(msg));
-    }
-  }
-  bool expect_map(const yaml::Node& n, std::string_view what) {
-    if (n.is_map()) return true;
-    error(n.mark, fmt::format("{} must be a mapping, got {}", what, n.type_name()));
-    return false;
-  }
-  std::optional<std::string> string(const yaml::Node& n, std::string_view key) {
-    if (n.is_scalar() && !n.is_null()) return n.scalar;
-    error(n.mark, fmt::format("{} must be a string, got {}", key, n.type_name()));
+// Durations of an LLM call must be positive (a zero timeout would fail every call).
+std::optional<std::chrono::milliseconds> positive_duration(Checker& c, const yaml::Node& n, std::string_view key) {
+  auto d = c.duration(n, key);
+  if (d && d->count() <= 0) {
+    c.error(n, fmt::format("{}: must be positive", base::quote(key)));
     return std::nullopt;
   }
-  std::optional<double> number(const yaml::Node& n, std::string_view key, double min) {
-    double v = 0;
-    if (n.is_scalar() && (n.is_int() || n.is_float())) {
-      auto [p, ec] = std::from_chars(n.scalar.data(), n.scalar.data() + n.scalar.size(), v);
-      if (ec == std::errc() && std::isfinite(v) && v >= min) return v;
-    }
-    error(n.mark, fmt::format("{} must be a number >= {}, got {}", key, min, base::quote(n.scalar)));
-    return std::nullopt;
-  }
-  std::optional<int64_t> integer(const yaml::Node& n, std::string_view key, int64_t min) {
-    int64_t v = 0;
-    if (n.is_scalar() && n.is_int()) {
-      auto [p, ec] = std::from_chars(n.scalar.data(), n.scalar.data() + n.scalar.size(), v);
-      if (ec == std::errc() && p == n.scalar.data() + n.scalar.size() && v >= min) return v;
-    }
-    error(n.mark, fmt::format("{} must be an integer >= {}, got {}", key, min, base::quote(n.scalar)));
-    return std::nullopt;
-  }
-  std::optional<std::chrono::milliseconds> duration(const yaml::Node& n, std::string_view key) {
-    if (n.is_scalar()) {
-      auto d = base::parse_duration(n.scalar);
-      if (d && d->count() > 0) return *d;
-      error(n.mark, fmt::format("{}: {}", key, d ? "must be positive" : d.error().message));
-      return std::nullopt;
-    }
-    error(n.mark, fmt::format("{} must be a duration like \"30s\", got {}", key, n.type_name()));
-    return std::nullopt;
-  }
-  std::vector<std::string> strings(const yaml::Node& n, std::string_view key) {
-    std::vector<std::string> out;
-    if (n.is_scalar() && !n.is_null()) return {n.scalar};
-    if (!n.is_seq()) {
-      error(n.mark, fmt::format("{} must be a list of strings, got {}", key, n.type_name()));
-      return out;
-    }
-    for (const auto& item : n.items)
-      if (auto s = string(item, key)) out.push_back(*s);
-    return out;
-  }
-
- private:
-  std::string m_file;
-  base::Diagnostics m_diags;
-};
+  return d;
+}
 
 constexpr std::array<std::string_view, 3> k_top_keys = {"providers", "budget", "max_concurrency"};
 constexpr std::array<std::string_view, 7> k_provider_keys = {"kind", "base_url", "api_key_env", "model",
@@ -294,11 +232,11 @@ Parsed<LlmStageSpec> parse_llm_stage(const yaml::Node& n, std::string_view file)
     else c.error(v->mark, fmt::format("cache must be auto, on or off, got {}", base::quote(v->scalar)));
   }
   if (const auto* v = n.find("timeout"))
-    if (auto d = c.duration(*v, "timeout")) s.timeout = *d;
+    if (auto d = positive_duration(c, *v, "timeout")) s.timeout = *d;
   if (const auto* v = n.find("connect_timeout"))
-    if (auto d = c.duration(*v, "connect_timeout")) s.connect_timeout = *d;
+    if (auto d = positive_duration(c, *v, "connect_timeout")) s.connect_timeout = *d;
   if (const auto* v = n.find("stall_timeout"))
-    if (auto d = c.duration(*v, "stall_timeout")) s.stall_timeout = *d;
+    if (auto d = positive_duration(c, *v, "stall_timeout")) s.stall_timeout = *d;
   if (const auto* v = n.find("retries"))
     if (auto i = c.integer(*v, "retries", 0)) s.retries = static_cast<int>(std::min<int64_t>(*i, 20));
   if (!c.ok()) return tl::unexpected(c.take());

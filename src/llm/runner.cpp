@@ -70,7 +70,7 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
 
 }  // namespace
 
-std::string LlmStageResult::to_json() const {
+std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
   nlohmann::json j = {{"provider", provider},
                       {"provider_kind", provider_kind},
                       {"model", model},
@@ -86,6 +86,14 @@ std::string LlmStageResult::to_json() const {
                       {"finish_reason", finish_reason},
                       {"phases_ms", phases_json(phases)}};
   j["output"] = output_path ? nlohmann::json(*output_path) : nlohmann::json(nullptr);
+  if (limits) {
+    nlohmann::json b = nlohmann::json::object();
+    if (limits->per_run_usd) b["per_run_usd"] = *limits->per_run_usd;
+    if (limits->per_day_usd) b["per_day_usd"] = *limits->per_day_usd;
+    if (limits->max_calls_per_run) b["max_calls_per_run"] = *limits->max_calls_per_run;
+    if (limits->max_tokens_per_run) b["max_tokens_per_run"] = *limits->max_tokens_per_run;
+    if (!b.empty()) j["budget"] = std::move(b);
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -97,7 +105,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   // retry count against it.
   const auto deadline = clock.now() + spec.timeout;
   LlmStageResult r;
-  r.provider = ctx.provider_override.empty() ? spec.provider : ctx.provider_override;
+  r.provider = ctx.provider.empty() ? spec.provider : ctx.provider;
   const ProviderConfig* pc = config.find_provider(r.provider);
   if (pc == nullptr) {
     std::vector<std::string> names;

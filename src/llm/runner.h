@@ -34,7 +34,9 @@ struct LlmStageContext {
   const std::atomic<bool>* cancel = nullptr;
   const base::Clock* clock = nullptr;     // required
   ConcurrencyGate* gate = nullptr;        // required; one per run, LlmConfig::max_concurrency slots
-  std::string provider_override;          // --provider / SLUICE_PROVIDER; empty: the stage's
+  // The provider to call, as the caller resolved it once (--provider / SLUICE_PROVIDER, or the
+  // stage's own); empty: the stage's.
+  std::string provider;
   std::optional<std::filesystem::path> record_dir;  // --record: write cassettes here
   std::chrono::milliseconds backoff_base{500};      // first retry waits up to this (jittered)
 };
@@ -72,8 +74,9 @@ struct LlmStageResult {
 
   // {"provider","model","tokens_in","tokens_out","cost_usd","cache_hit","retries",
   //  "tokenizer","tokenizer_exact","output","phases_ms":{render,redact,tokenize,cache,budget,
-  //  queue,ttft,generation,post_process}} — the `llm:` object of the JSON summary.
-  [[nodiscard]] std::string to_json() const;
+  //  queue,ttft,generation,post_process}} — the `llm:` object of the JSON summary. With
+  // `limits`, also "budget": the limits that are set, so reports show spend against them.
+  [[nodiscard]] std::string to_json(const BudgetConfig* limits = nullptr) const;
 };
 
 [[nodiscard]] Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig& config,

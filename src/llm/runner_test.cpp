@@ -581,3 +581,22 @@ stage:
 
 }  // namespace
 }  // namespace sluice::llm
+
+TEST(LlmStageResultJson, DetailsAreOneJsonObjectWithTheLimitsThatAreSet) {
+  using namespace sluice::llm;
+  LlmStageResult r;
+  r.provider = "p";
+  r.model = "m";
+  r.cost_usd = 0.25;
+  auto plain = nlohmann::json::parse(r.to_json());
+  EXPECT_FALSE(plain.contains("budget"));
+  EXPECT_EQ(plain["cost_usd"], 0.25);
+  BudgetConfig none;
+  EXPECT_FALSE(nlohmann::json::parse(r.to_json(&none)).contains("budget"));
+  BudgetConfig limits;
+  limits.per_run_usd = 2.0;
+  limits.max_calls_per_run = 5;
+  auto with = nlohmann::json::parse(r.to_json(&limits));
+  EXPECT_EQ(with["budget"], (nlohmann::json{{"per_run_usd", 2.0}, {"max_calls_per_run", 5}}));
+  EXPECT_EQ(with["output"], nullptr);
+}

@@ -10,6 +10,7 @@
 #include "base/duration.h"
 #include "base/files.h"
 #include "base/strings.h"
+#include "base/yaml_check.h"
 
 namespace sluice::pipeline {
 namespace yaml = base::yaml;
@@ -77,55 +78,20 @@ bool valid_name(std::string_view n) {
 
 class Loader {
  public:
-  explicit Loader(std::string_view file) : m_file(file) {}
+  explicit Loader(std::string_view file) : m_file(file), m_check(file) {}
 
-  void error(const yaml::Node& at, std::string msg) {
-    m_diags.push_back({m_file, at.mark.line, at.mark.column, std::move(msg)});
-  }
+  // Every key and type check goes through the one YAML checker (base/yaml_check.h), which the
+  // llm module's sections use too, so a mistake reads the same wherever it is made.
+  void error(const yaml::Node& at, std::string msg) { m_check.error(at, std::move(msg)); }
 
   void check_keys(const yaml::Node& map, const std::vector<std::string_view>& allowed, std::string_view where) {
-    for (const auto& e : map.entries) {
-      if (!e.key.is_scalar()) {
-        error(e.key, fmt::format("{} keys must be strings", where));
-        continue;
-      }
-      if (std::find(allowed.begin(), allowed.end(), e.key.scalar) != allowed.end()) continue;
-      auto hint = base::closest_match(e.key.scalar, std::span<const std::string_view>(allowed));
-      if (hint) {
-        error(e.key, fmt::format("unknown key {} (did you mean {}?)", quote(e.key.scalar), quote(*hint)));
-      } else {
-        error(e.key, fmt::format("unknown key {} in {} (allowed: {})", quote(e.key.scalar), where,
-                                 fmt::join(allowed, ", ")));
-      }
-    }
+    m_check.check_keys(map, allowed, where);
   }
 
-  std::optional<std::string> string_value(const yaml::Node& n, std::string_view key) {
-    if (!n.is_scalar() || n.is_null()) {
-      error(n, fmt::format("{} must be a string, not a {}", quote(key), n.type_name()));
-      return std::nullopt;
-    }
-    return n.scalar;
-  }
+  std::optional<std::string> string_value(const yaml::Node& n, std::string_view key) { return m_check.string(n, key); }
 
   // A string or a list of strings.
-  std::vector<std::string> string_list(const yaml::Node& n, std::string_view key) {
-    std::vector<std::string> out;
-    if (n.is_scalar() && !n.is_null()) {
-      out.push_back(n.scalar);
-    } else if (n.is_seq()) {
-      for (const auto& item : n.items) {
-        if (!item.is_scalar() || item.is_null()) {
-          error(item, fmt::format("items of {} must be strings, not a {}", quote(key), item.type_name()));
-          continue;
-        }
-        out.push_back(item.scalar);
-      }
-    } else if (!n.is_null()) {
-      error(n, fmt::format("{} must be a list of strings, not a {}", quote(key), n.type_name()));
-    }
-    return out;
-  }
+  std::vector<std::string> string_list(const yaml::Node& n, std::string_view key) { return m_check.strings(n, key); }
 
   // Inputs and outputs are globs relative to the workspace. An absolute or ".." pattern would
   // match nothing (inputs: every edit outside then gives a stale hit) or write outside it.
@@ -155,25 +121,10 @@ class Loader {
     }
   }
 
-  std::optional<bool> bool_value(const yaml::Node& n, std::string_view key) {
-    if (!n.is_bool()) {
-      error(n, fmt::format("{} must be true or false, not {}", quote(key), quote(n.scalar)));
-      return std::nullopt;
-    }
-    return n.as_bool();
-  }
+  std::optional<bool> bool_value(const yaml::Node& n, std::string_view key) { return m_check.boolean(n, key); }
 
   std::optional<std::chrono::milliseconds> duration_value(const yaml::Node& n, std::string_view key) {
-    if (!n.is_scalar() || n.is_null()) {
-      error(n, fmt::format("{} must be a duration such as 30s or 10m", quote(key)));
-      return std::nullopt;
-    }
-    auto d = base::parse_duration(n.scalar);
-    if (!d) {
-      error(n, fmt::format("{}: {}", quote(key), d.error().message));
-      return std::nullopt;
-    }
-    return *d;
+    return m_check.duration(n, key);
   }
 
   std::vector<SecretName> secret_names(const yaml::Node& n) {
@@ -294,10 +245,8 @@ class Loader {
       st.kind = StageKind::llm;
       if (!l->is_map()) {
         error(*l, fmt::format("\"llm\" of stage {} must be a mapping", quote(st.name)));
-      } else if (auto spec = llm::parse_llm_stage(*l, m_file)) {
-        st.llm = std::make_shared<const llm::LlmStageSpec>(std::move(*spec));
       } else {
-        for (auto& d : spec.error()) m_diags.push_back(std::move(d));
+        st.llm = std::make_shared<const yaml::Node>(*l);  // the llm module reads it
       }
     }
     if (const auto* v = n.find("validate")) {
@@ -427,24 +376,6 @@ class Loader {
     }
   }
 
-  // Every LLM stage needs the top-level `llm:` section and a provider that exists there.
-  void check_llm_stages(const Pipeline& p, const yaml::Node& root, const yaml::Node& stages_node) {
-    for (size_t i = 0; i < p.stages.size(); ++i) {
-      const Stage& st = p.stages[i];
-      if (!st.llm) continue;
-      if (!p.llm) {
-        if (root.find("llm") == nullptr) {
-          error(stages_node.entries[i].key,
-                fmt::format("stage {} is an LLM stage but the pipeline has no top-level \"llm:\" section "
-                            "with providers",
-                            quote(st.name)));
-        }
-        continue;
-      }
-      for (auto& d : llm::validate_llm_stage(*st.llm, *p.llm, m_file)) m_diags.push_back(std::move(d));
-    }
-  }
-
   LoadResult load(std::string_view text) {
     LoadResult out;
     Pipeline& p = out.pipeline;
@@ -461,20 +392,20 @@ class Loader {
     for (const auto& d : *docs) {
       if (d.empty) continue;
       if (doc != nullptr) {
-        m_diags.push_back({m_file, d.start.line, d.start.column, "a pipeline file holds one YAML document"});
+        m_check.diagnostics().push_back({m_file, d.start.line, d.start.column, "a pipeline file holds one YAML document"});
         break;
       }
       doc = &d;
     }
     if (doc == nullptr) {
-      m_diags.push_back({m_file, 0, 0, "the pipeline file is empty: it needs \"version: 1\" and \"stages\""});
-      out.diagnostics = std::move(m_diags);
+      m_check.diagnostics().push_back({m_file, 0, 0, "the pipeline file is empty: it needs \"version: 1\" and \"stages\""});
+      out.diagnostics = std::move(m_check.diagnostics());
       return out;
     }
     const yaml::Node& root = doc->root;
     if (!root.is_map()) {
       error(root, "the pipeline must be a mapping with \"version\" and \"stages\"");
-      out.diagnostics = std::move(m_diags);
+      out.diagnostics = std::move(m_check.diagnostics());
       return out;
     }
     check_keys(root, top_level_keys(), "the pipeline");
@@ -490,13 +421,9 @@ class Loader {
     if (const auto* s = root.find("secrets")) p.secrets = secret_names(*s);
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
     if (const auto* l = root.find("llm")) {
-      if (!l->is_map()) {
-        error(*l, "\"llm\" must be a mapping with providers, budget and max_concurrency");
-      } else if (auto cfg = llm::parse_llm_config(*l, m_file)) {
-        p.llm = std::make_shared<const llm::LlmConfig>(std::move(*cfg));
-      } else {
-        for (auto& d : cfg.error()) m_diags.push_back(std::move(d));
-      }
+      // Kept whatever it is (the llm module reads a mapping): a stage then knows it exists.
+      p.llm = std::make_shared<const yaml::Node>(*l);
+      if (!l->is_map()) error(*l, "\"llm\" must be a mapping with providers, budget and max_concurrency");
     }
     const yaml::Node* stages = root.find("stages");
     if (stages == nullptr) {
@@ -513,9 +440,8 @@ class Loader {
         p.stages.push_back(std::move(st));
       }
       check_graph(p, *stages);
-      check_llm_stages(p, root, *stages);
     }
-    out.diagnostics = std::move(m_diags);
+    out.diagnostics = std::move(m_check.diagnostics());
     std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(), [](const auto& a, const auto& b) {
       return std::pair(a.line, a.column) < std::pair(b.line, b.column);
     });
@@ -524,7 +450,7 @@ class Loader {
 
  private:
   std::string m_file;
-  base::Diagnostics m_diags;
+  yaml::Checker m_check;
 };
 
 }  // namespace

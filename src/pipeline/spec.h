@@ -1,6 +1,8 @@
 #pragma once
 // The pipeline model: what sluice.yml says, validated and resolved (pure data, immutable once
-// loaded). Source positions are kept so later errors can point at the file.
+// loaded). Source positions are kept so later errors can point at the file. The pipeline
+// includes no engine: an `llm:` block is kept as the YAML it read, which the llm module parses
+// and validates (engine/llm_sections.h).
 
 #include <chrono>
 #include <memory>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "base/yaml.h"
-#include "llm/config.h"
 
 namespace sluice::pipeline {
 
@@ -59,7 +60,7 @@ struct Stage {
   bool continue_on_error = false;
   std::optional<bool> cache;  // explicit `cache:`; unset: cached iff it has inputs
   std::string working_directory;
-  std::shared_ptr<const llm::LlmStageSpec> llm;  // the stage's `llm:` block, parsed by the llm engine
+  std::shared_ptr<const base::yaml::Node> llm;  // the stage's `llm:` block (a mapping), as written
   std::optional<ValidateSpec> validate;
 };
 
@@ -82,7 +83,7 @@ struct Pipeline {
   std::vector<SecretName> secrets;  // environment variables (process or `env:`) whose values are masked
   Defaults defaults;
   std::vector<Stage> stages;  // file order
-  std::shared_ptr<const llm::LlmConfig> llm;  // top-level `llm:` section, if any
+  std::shared_ptr<const base::yaml::Node> llm;  // the top-level `llm:` section as written, if any
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent

@@ -11,6 +11,7 @@
 #include "base/strings.h"
 
 namespace sluice::report {
+using store::StageStatus;
 using base::xml_escape;
 using nlohmann::json;
 
@@ -145,7 +146,7 @@ std::string to_json(const RunReport& r) {
   for (const auto& s : r.stages) {
     json j = {{"name", s.name},
               {"kind", s.kind},
-              {"status", s.status},
+              {"status", std::string(store::to_string(s.status))},
               {"exit_code", s.exit_code ? json(*s.exit_code) : json(nullptr)},
               {"attempts", s.attempts},
               {"duration_ms", dur(s)},
@@ -163,7 +164,7 @@ std::string to_json(const RunReport& r) {
   json out = {{"run_id", r.run.id},
               {"run", r.run.seq},
               {"pipeline", r.run.pipeline},
-              {"status", r.run.status},
+              {"status", std::string(store::to_string(r.run.status))},
               {"started_ms", r.run.started_ms},
               {"duration_ms", r.run.duration_ms.value_or(0)},
               {"stages", stages},
@@ -208,8 +209,8 @@ std::string to_junit(const RunReport& r,
                      const std::function<std::optional<std::string>(const std::string&)>& read_log) {
   int failures = 0, skipped = 0;
   for (const auto& s : r.stages) {
-    if (s.status == "failed") ++failures;
-    if (s.status == "skipped" || s.status == "cancelled") ++skipped;
+    if (s.status == StageStatus::failed) ++failures;
+    if (s.status == StageStatus::skipped || s.status == StageStatus::cancelled) ++skipped;
   }
   auto secs = [](int64_t ms) { return fmt::format("{:.3f}", static_cast<double>(ms) / 1000.0); };
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -223,13 +224,13 @@ std::string to_junit(const RunReport& r,
   for (const auto& s : r.stages) {
     out += fmt::format("    <testcase name=\"{}\" classname=\"sluice.{}\" time=\"{}\"", xml_escape(s.name),
                        xml_escape(s.kind), secs(dur(s)));
-    if (s.status == "success") {
+    if (s.status == StageStatus::success) {
       out += s.cache_hit ? "><system-out>cache hit</system-out></testcase>\n" : "/>\n";
       continue;
     }
     out += ">\n";
-    std::string reason = s.reason.value_or(s.status);
-    if (s.status == "failed") {
+    std::string reason = s.reason.value_or(std::string(store::to_string(s.status)));
+    if (s.status == StageStatus::failed) {
       out += fmt::format("      <failure message=\"{}\" type=\"{}\">", xml_escape(reason),
                          s.exit_code ? fmt::format("exit {}", *s.exit_code) : "failed");
       if (s.log_path) {
@@ -250,7 +251,7 @@ std::string to_junit(const RunReport& r,
 
 std::string to_text(const RunReport& r) {
   std::string out;
-  out += fmt::format("run {} ({}) of {}: {} in {}, started {}\n\n", r.run.seq, r.run.id, r.run.pipeline, r.run.status,
+  out += fmt::format("run {} ({}) of {}: {} in {}, started {}\n\n", r.run.seq, r.run.id, r.run.pipeline, store::to_string(r.run.status),
                      fmt_ms(r.run.duration_ms.value_or(0)), when(r.run.started_ms));
   size_t w = 5;
   for (const auto& s : r.stages) w = std::max(w, s.name.size());
@@ -261,7 +262,7 @@ std::string to_text(const RunReport& r) {
     bool on_path = std::find(crit.begin(), crit.end(), s.name) != crit.end();
     std::string note = s.reason.value_or("");
     if (s.exit_code && *s.exit_code != 0 && note.empty()) note = fmt::format("exit code {}", *s.exit_code);
-    out += fmt::format("{} {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", on_path ? "*" : " ", s.name, w, s.status,
+    out += fmt::format("{} {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", on_path ? "*" : " ", s.name, w, store::to_string(s.status),
                        fmt_ms(dur(s)), s.attempts, s.cache_hit ? "hit" : "-", note);
   }
   out += fmt::format("\ncritical path (*): {} = {}\n", base::join(r.critical_path, " -> "), fmt_ms(r.critical_path_ms));

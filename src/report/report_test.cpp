@@ -9,13 +9,14 @@ using namespace sluice::report;
 
 namespace {
 store::StageRecord stage(std::string name, std::string status, int64_t ms, std::string needs = "") {
+  using store::StageStatus;
   store::StageRecord s;
   s.name = std::move(name);
-  s.status = std::move(status);
+  s.status = *store::stage_status_from(status);
   s.duration_ms = ms;
   s.needs = std::move(needs);
   s.attempts = 1;
-  s.exit_code = s.status == "failed" ? 2 : 0;
+  s.exit_code = s.status == StageStatus::failed ? 2 : 0;
   return s;
 }
 }  // namespace
@@ -24,7 +25,7 @@ TEST(Report, CriticalPathIsTheLongestChain) {
   store::RunRecord run;
   run.id = "r1";
   run.seq = 1;
-  run.status = "success";
+  run.status = store::RunStatus::success;
   run.duration_ms = 1000;
   auto r = build_report(run, {stage("a", "success", 100), stage("b", "success", 500), stage("c", "success", 200, "a,b"),
                               stage("d", "success", 50, "a")});
@@ -37,7 +38,7 @@ TEST(Report, CriticalPathIsTheLongestChain) {
 TEST(Report, JsonHasTheDocumentedFields) {
   store::RunRecord run;
   run.id = "r1";
-  run.status = "failed";
+  run.status = store::RunStatus::failed;
   run.duration_ms = 10;
   auto s = stage("gen", "success", 5);
   s.kind = "llm";
@@ -97,7 +98,7 @@ TEST(Report, AiShareIsOfStageTimeAndCriticalPathNeverOfWallTime) {
   // Seven parallel LLM stages of 3 s in a 3.1 s run: the old report said "680% of pipeline time".
   store::RunRecord run;
   run.id = "r1";
-  run.status = "success";
+  run.status = store::RunStatus::success;
   run.duration_ms = 3100;
   std::vector<store::StageRecord> stages;
   for (int i = 0; i < 7; ++i) {

@@ -1,4 +1,5 @@
 #include "store/state_store.h"
+#include "store/state_layout.h"
 
 #include <signal.h>
 
@@ -23,17 +24,12 @@ bool run_alive(const RunRecord& run, int64_t now_ms) {
 }
 
 Expected<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& dir) {
-  auto db = Database::open(dir / "state.db", all_migrations());
+  auto db = Database::open(StateLayout(dir).database(), all_migrations());
   if (!db) return tl::unexpected(db.error());
   return std::make_unique<StateStore>(std::move(*db));
 }
 
 namespace {
-#define SLUICE_TRY(expr)                                   \
-  do {                                                     \
-    if (auto _r = (expr); !_r) return tl::unexpected(_r.error()); \
-  } while (0)
-
 std::string new_run_id(int64_t now_ms, int64_t seq) {
   std::time_t t = static_cast<std::time_t>(now_ms / 1000);
   std::tm tm{};
@@ -48,7 +44,9 @@ RunRecord read_run(const Statement& st) {
   r.id = st.column_text(0);
   r.seq = st.column_int(1);
   r.pipeline = st.column_text(2);
-  r.status = st.column_text(3);
+  // A status this version does not know (none should exist: a newer schema is refused) reads as
+  // the state that claims least.
+  r.status = run_status_from(st.column_text(3)).value_or(RunStatus::interrupted);
   r.pid = st.column_int(4);
   r.jobs = static_cast<int>(st.column_int(5));
   r.started_ms = st.column_int(6);
@@ -71,7 +69,7 @@ int64_t wall_now_ms() {
 // A run shown as running whose lease has expired is shown as interrupted.
 RunRecord read_run_judged(const Statement& st) {
   RunRecord r = read_run(st);
-  if (r.status == "running" && !run_alive(r, wall_now_ms())) r.status = "interrupted";
+  if (r.status == RunStatus::running && !run_alive(r, wall_now_ms())) r.status = RunStatus::interrupted;
   return r;
 }
 
@@ -150,7 +148,7 @@ Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs,
     rec.seq = seq->column_int(0);
     rec.id = new_run_id(now_ms, rec.seq);
     rec.pipeline = pipeline;
-    rec.status = "running";
+    rec.status = RunStatus::running;
     rec.pid = pid;
     rec.jobs = jobs;
     rec.started_ms = now_ms;
@@ -172,17 +170,31 @@ Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs,
   return rec;
 }
 
-Expected<void> StateStore::finish_run(const std::string& run_id, const std::string& status, int64_t ended_ms,
+Expected<void> StateStore::begin_transaction() { return m_db->exec("BEGIN IMMEDIATE"); }
+
+Expected<void> StateStore::commit_transaction() {
+  if (auto c = m_db->exec("COMMIT"); !c) {
+    (void)m_db->exec("ROLLBACK");
+    return c;
+  }
+  return {};
+}
+
+Expected<void> StateStore::transaction(const std::function<Expected<void>()>& body) {
+  return m_db->transaction(body);
+}
+
+Expected<void> StateStore::finish_run(const std::string& run_id, RunStatus status, int64_t ended_ms,
                                       int64_t duration_ms) {
   auto st = m_db->prepare("UPDATE runs SET status = ?2, ended_ms = ?3, duration_ms = ?4 WHERE id = ?1");
   if (!st) return tl::unexpected(st.error());
-  return st->bind(1, run_id).bind(2, status).bind(3, ended_ms).bind(4, duration_ms).run();
+  return st->bind(1, run_id).bind(2, to_string(status)).bind(3, ended_ms).bind(4, duration_ms).run();
 }
 
 namespace {
 Expected<void> insert_stage(Statement& st, const StageRecord& s) {
   st.reset();
-  st.bind(1, s.run_id).bind(2, s.name).bind(3, s.index).bind(4, s.kind).bind(5, s.status);
+  st.bind(1, s.run_id).bind(2, s.name).bind(3, s.index).bind(4, s.kind).bind(5, to_string(s.status));
   if (s.exit_code) st.bind(6, *s.exit_code); else st.bind_null(6);
   st.bind(7, s.attempts);
   if (s.started_ms) st.bind(8, *s.started_ms); else st.bind_null(8);
@@ -271,7 +283,7 @@ Expected<std::vector<StageRecord>> StateStore::stages_of(const std::string& run_
     s.name = st->column_text(1);
     s.index = static_cast<int>(st->column_int(2));
     s.kind = st->column_text(3);
-    s.status = st->column_text(4);
+    s.status = stage_status_from(st->column_text(4)).value_or(StageStatus::failed);
     if (!st->column_is_null(5)) s.exit_code = static_cast<int>(st->column_int(5));
     s.attempts = static_cast<int>(st->column_int(6));
     if (!st->column_is_null(7)) s.started_ms = st->column_int(7);
@@ -325,27 +337,6 @@ Expected<void> StateStore::cache_put(const CacheEntry& e) {
   m_cache_put->reset();
   return m_cache_put->bind(1, e.key).bind(2, e.stage).bind(3, e.outputs_json).bind(4, e.created_ms)
       .bind(5, e.last_used_ms).bind(6, e.duration_ms).run();
-}
-
-Expected<std::vector<CacheEntry>> StateStore::cache_entries() {
-  auto st = m_db->prepare("SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms FROM step_cache");
-  if (!st) return tl::unexpected(st.error());
-  std::vector<CacheEntry> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({st->column_text(0), st->column_text(1), st->column_text(2), st->column_int(3), st->column_int(4),
-                   st->column_int(5)});
-  }
-  return out;
-}
-
-Expected<int> StateStore::cache_delete_older_than(int64_t cutoff_ms) {
-  auto st = m_db->prepare("DELETE FROM step_cache WHERE last_used_ms < ?1");
-  if (!st) return tl::unexpected(st.error());
-  SLUICE_TRY(st->bind(1, cutoff_ms).run());
-  return m_db->changes();
 }
 
 Expected<std::unordered_map<std::string, FileStat>> StateStore::load_file_stats() {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "base/error.h"
 #include "store/database.h"
+#include "store/status.h"
 
 namespace sluice::store {
 
@@ -21,7 +23,7 @@ struct RunRecord {
   std::string id;
   int64_t seq = 0;
   std::string pipeline;
-  std::string status;  // running | success | failed | interrupted
+  RunStatus status = RunStatus::running;
   int64_t pid = 0;
   int jobs = 0;
   int64_t started_ms = 0;
@@ -40,7 +42,7 @@ struct StageRecord {
   std::string name;
   int index = 0;
   std::string kind = "run";
-  std::string status = "pending";
+  StageStatus status = StageStatus::pending;
   std::optional<int> exit_code;
   int attempts = 0;
   std::optional<int64_t> started_ms;
@@ -94,7 +96,7 @@ class StateStore {
   // of process `pid` (this process).
   [[nodiscard]] Expected<RunRecord> begin_run(const std::string& pipeline, int jobs, int64_t pid,
                                               int64_t now_ms, const std::string& options);
-  [[nodiscard]] Expected<void> finish_run(const std::string& run_id, const std::string& status,
+  [[nodiscard]] Expected<void> finish_run(const std::string& run_id, RunStatus status,
                                           int64_t ended_ms, int64_t duration_ms);
   // Inserts or replaces the stage's row.
   [[nodiscard]] Expected<void> put_stage(const StageRecord& stage);
@@ -120,12 +122,16 @@ class StateStore {
 
   [[nodiscard]] Expected<std::optional<CacheEntry>> cache_lookup(const std::string& key, int64_t now_ms);
   [[nodiscard]] Expected<void> cache_put(const CacheEntry& entry);
-  // Keys and blobs referenced by the step cache (for garbage collection of the CAS).
-  [[nodiscard]] Expected<std::vector<CacheEntry>> cache_entries();
-  [[nodiscard]] Expected<int> cache_delete_older_than(int64_t cutoff_ms);
 
   [[nodiscard]] Expected<std::unordered_map<std::string, FileStat>> load_file_stats();
   [[nodiscard]] Expected<void> save_file_stats(const std::unordered_map<std::string, FileStat>& changed);
+
+  // Transactions the caller holds open across many writes (the scheduler's group commit).
+  // begin_transaction() takes the write lock (BEGIN IMMEDIATE); commit_transaction() rolls
+  // back when the commit fails. transaction() runs `body` inside one and rolls back on error.
+  [[nodiscard]] Expected<void> begin_transaction();
+  [[nodiscard]] Expected<void> commit_transaction();
+  [[nodiscard]] Expected<void> transaction(const std::function<Expected<void>()>& body);
 
   [[nodiscard]] Database& db() { return *m_db; }
 

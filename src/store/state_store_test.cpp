@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/files.h"
+#include "store/state_layout.h"
 
 using namespace sluice;
 using namespace sluice::store;
@@ -20,19 +21,19 @@ TEST(StateStore, RunsAndStagesRoundTripInARealFile) {
     StageRecord s;
     s.run_id = run->id;
     s.name = "lint";
-    s.status = "success";
+    s.status = StageStatus::success;
     s.exit_code = 0;
     s.attempts = 1;
     s.duration_ms = 42;
     ASSERT_TRUE((*st)->put_stage(s).has_value());
-    ASSERT_TRUE((*st)->finish_run(run->id, "success", 2000, 1000).has_value());
+    ASSERT_TRUE((*st)->finish_run(run->id, RunStatus::success, 2000, 1000).has_value());
   }
   auto st = StateStore::open(dir.path() / ".sluice");
   ASSERT_TRUE(st.has_value());
   auto runs = (*st)->list_runs(10);
   ASSERT_TRUE(runs.has_value());
   ASSERT_EQ(runs->size(), 1u);
-  EXPECT_EQ((*runs)[0].status, "success");
+  EXPECT_EQ((*runs)[0].status, RunStatus::success);
   auto stages = (*st)->stages_of((*runs)[0].id);
   ASSERT_TRUE(stages.has_value());
   ASSERT_EQ(stages->size(), 1u);
@@ -55,13 +56,13 @@ TEST(StateStore, RunOfDeadProcessIsInterrupted) {
   ASSERT_TRUE(run.has_value());
   auto runs = (*st)->list_runs(5);
   ASSERT_TRUE(runs.has_value());
-  EXPECT_EQ((*runs)[0].status, "interrupted");
+  EXPECT_EQ((*runs)[0].status, RunStatus::interrupted);
   // the next run marks it in the database too
   auto run2 = (*st)->begin_run("p.yml", 1, ::getpid(), 2, "");
   ASSERT_TRUE(run2.has_value());
   auto again = (*st)->find_run(run->id);
   ASSERT_TRUE(again.has_value() && again->has_value());
-  EXPECT_EQ((*again)->status, "interrupted");
+  EXPECT_EQ((*again)->status, RunStatus::interrupted);
 }
 
 TEST(StateStore, CacheAndFileStats) {
@@ -75,8 +76,6 @@ TEST(StateStore, CacheAndFileStats) {
   auto hit = (*st)->cache_lookup("k", 5);
   ASSERT_TRUE(hit.has_value() && hit->has_value());
   EXPECT_EQ((*hit)->stage, "lint");
-  EXPECT_EQ(*(*st)->cache_delete_older_than(4), 0);
-  EXPECT_EQ(*(*st)->cache_delete_older_than(6), 1);
 
   std::unordered_map<std::string, FileStat> stats{{"a.txt", {3, 99, 98, 7, "abc"}}};
   ASSERT_TRUE((*st)->save_file_stats(stats).has_value());
@@ -95,4 +94,29 @@ TEST(StateStore, NewerSchemaIsRefused) {
   auto st = StateStore::open(dir.path());
   ASSERT_FALSE(st.has_value());
   EXPECT_NE(st.error().message.find("newer"), std::string::npos);
+}
+
+TEST(Status, EveryStateHasOneSpellingThatRoundTrips) {
+  for (auto s : {StageStatus::pending, StageStatus::running, StageStatus::success, StageStatus::failed,
+                 StageStatus::skipped, StageStatus::cancelled, StageStatus::interrupted}) {
+    EXPECT_EQ(stage_status_from(to_string(s)), s) << to_string(s);
+  }
+  for (auto s : {RunStatus::running, RunStatus::success, RunStatus::failed, RunStatus::interrupted}) {
+    EXPECT_EQ(run_status_from(to_string(s)), s) << to_string(s);
+  }
+  // The stored spellings are the ones recorded by earlier versions.
+  EXPECT_EQ(to_string(StageStatus::skipped), "skipped");
+  EXPECT_EQ(to_string(RunStatus::interrupted), "interrupted");
+  EXPECT_EQ(stage_status_from("Success"), std::nullopt);
+  EXPECT_FALSE(is_finished(StageStatus::running));
+  EXPECT_TRUE(is_finished(StageStatus::cancelled));
+}
+
+TEST(StateLayout, NamesEveryPlaceOnce) {
+  auto l = StateLayout::of_workspace("/ws");
+  EXPECT_EQ(l.dir(), "/ws/.sluice");
+  EXPECT_EQ(l.database(), "/ws/.sluice/state.db");
+  EXPECT_EQ(l.cas(), "/ws/.sluice/cas");
+  EXPECT_EQ(l.run_logs("r1"), "/ws/.sluice/runs/r1");
+  EXPECT_EQ(l.locks(), "/ws/.sluice/locks");
 }

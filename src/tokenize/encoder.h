@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <cstddef>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -16,9 +17,14 @@
 #include "base/error.h"
 #include "tokenize/pretokenize.h"
 #include "tokenize/rank_table.h"
-#include "tokenize/token_counter.h"
 
 namespace sluice::tokenize {
+
+// A prefix of some text and its exact token count.
+struct Truncated {
+  std::string_view text;  // borrows from the input
+  std::size_t tokens = 0;
+};
 
 struct SpecialToken {
   std::string_view text;
@@ -46,7 +52,7 @@ struct AllowedSpecial {
 };
 
 // Built once from rank data; every member is const and thread-safe afterwards.
-class Encoder final : public TokenCounter {
+class Encoder final {
  public:
   // Builds an encoder from the content of a .tiktoken file (no hash check; see load_encoding).
   [[nodiscard]] static Expected<Encoder> from_rank_data(const EncodingSpec& spec, std::string_view data,
@@ -61,7 +67,7 @@ class Encoder final : public TokenCounter {
 
   [[nodiscard]] std::vector<Rank> encode(std::string_view text, AllowedSpecial allowed = {}) const;
   [[nodiscard]] std::size_t count(std::string_view text, AllowedSpecial allowed) const;
-  [[nodiscard]] std::size_t count(std::string_view text) const override { return count(text, {}); }
+  [[nodiscard]] std::size_t count(std::string_view text) const { return count(text, {}); }
   // Concatenated bytes of the tokens (may be invalid UTF-8 when tokens split a character).
   // Fails on an id that is neither a rank nor a special token of this encoding.
   [[nodiscard]] Expected<std::string> decode(std::span<const Rank> ids) const;
@@ -69,7 +75,7 @@ class Encoder final : public TokenCounter {
   // The longest prefix ending at one of the token boundaries of encode(text), moved back to a
   // UTF-8 character boundary, whose own count is <= max_tokens; `tokens` is that exact count.
   [[nodiscard]] Truncated truncate(std::string_view text, std::size_t max_tokens, AllowedSpecial allowed) const;
-  [[nodiscard]] Truncated truncate(std::string_view text, std::size_t max_tokens) const override {
+  [[nodiscard]] Truncated truncate(std::string_view text, std::size_t max_tokens) const {
     return truncate(text, max_tokens, {});
   }
 

@@ -1,0 +1,37 @@
+#pragma once
+// What `sluice run` would do, without running anything: the scheduler's own key walk
+// (StageKeys over StepCache) in dependency order, each stage's key looked up without restoring.
+// A change to how keys are made is therefore made once, for the run and for the plan.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "engine/step_cache.h"
+#include "pipeline/spec.h"
+
+namespace sluice::engine {
+
+struct PlannedStage {
+  enum class Action {
+    cached,          // a hit: restored, not run
+    cannot_hash,     // runs: its inputs could not be hashed (`problem` says why)
+    not_cached,      // runs: not cacheable
+    no_cache,        // runs: --no-cache
+    after_upstream,  // runs unless `upstream` reproduces its outputs (the key depends on them)
+    miss,            // runs: no entry for the key
+  };
+  int stage = 0;
+  Action action = Action::miss;
+  std::string key;       // empty when it could not be computed
+  std::string upstream;  // after_upstream: the first need that runs
+  std::string problem;   // cannot_hash
+  [[nodiscard]] bool runs() const { return action != Action::cached; }
+};
+
+// The selected stages in dependency order (pipeline::topological_order) with what a run would do.
+[[nodiscard]] std::vector<PlannedStage> plan_run(const pipeline::Pipeline& p, const std::vector<int>& selected,
+                                                 StepCache& cache, bool no_cache);
+
+}  // namespace sluice::engine
