@@ -82,7 +82,7 @@ RuleCheck check_rule_examples(const Scanner& scanner) {
     for (size_t i = 0; i < r.examples.size(); ++i) {
       ++out.examples;
       const auto& ex = r.examples[i];
-      const auto found = scanner.scan(ex.text, {}, InlineAllow::ignore);
+      const auto found = scanner.scan(ex.text, r.example_path, InlineAllow::ignore);
       const bool hit = std::any_of(found.begin(), found.end(), [&](const Finding& f) {
         return f.rule_id == r.id && (!ex.secret || f.secret == *ex.secret);
       });
@@ -96,7 +96,7 @@ RuleCheck check_rule_examples(const Scanner& scanner) {
     }
     for (size_t i = 0; i < r.counter_examples.size(); ++i) {
       ++out.counter_examples;
-      const auto found = scanner.scan(r.counter_examples[i].text, {}, InlineAllow::ignore);
+      const auto found = scanner.scan(r.counter_examples[i].text, r.example_path, InlineAllow::ignore);
       if (std::any_of(found.begin(), found.end(), [&](const Finding& f) { return f.rule_id == r.id; })) {
         out.failures.push_back(fmt::format("{}: counter-example #{} is reported: {:?}", r.id, i + 1,
                                            r.counter_examples[i].text));

@@ -42,6 +42,7 @@ struct Rule {
   std::vector<Allowlist> allowlists;
   std::vector<RuleExample> examples;          // must be reported
   std::vector<RuleExample> counter_examples;  // must not be reported
+  std::string example_path;     // file path the examples are scanned as (rules with a path filter)
   std::string origin;           // "file:line" of the definition, for messages
 };
 

@@ -252,7 +252,7 @@ Expected<RuleSet> load_sluice_rules(std::string_view toml_text, std::string_view
       for (const auto& [key, val] : *t) {
         static constexpr std::string_view k_known[] = {"id", "description", "regex", "secret_group", "entropy",
                                                        "keywords", "path", "allowlist", "examples",
-                                                       "counter_examples"};
+                                                       "counter_examples", "example_path"};
         if (std::find(std::begin(k_known), std::end(k_known), key.str()) == std::end(k_known)) {
           d.add(val.source(), fmt::format("{}: unknown key \"{}\"", ctx, key.str()));
         }
@@ -260,6 +260,7 @@ Expected<RuleSet> load_sluice_rules(std::string_view toml_text, std::string_view
       r.description = string_at(*t, "description", d, ctx);
       r.regex = string_at(*t, "regex", d, ctx);
       r.path = string_at(*t, "path", d, ctx);
+      r.example_path = string_at(*t, "example_path", d, ctx);
       if (const toml::node* g = t->get("secret_group")) {
         if (auto gi = g->value<int64_t>(); gi && *gi >= 0 && *gi < 100) {
           r.secret_group = static_cast<int>(*gi);

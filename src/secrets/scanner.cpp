@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <hs.h>
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include "base/files.h"
 #include "base/hash.h"
@@ -59,6 +60,7 @@ class Confirmer {
 struct CompiledRule {
   std::unique_ptr<Confirmer> regex;  // null for path-only rules
   std::unique_ptr<RE2> path;
+  int path_set_index = -1;          // index of `path` in Impl::path_set
   std::vector<CompiledAllowlist> allowlists;
   std::vector<size_t> keyword_ids;  // indexes into Impl::keywords
   size_t window = 0;                // bytes before a hit where the match may start
@@ -181,6 +183,8 @@ struct Scanner::Impl {
   size_t max_bounded = 0;
   // Hyperscan pattern id -> rule index, or SIZE_MAX - keyword index for keyword literals.
   std::vector<size_t> pattern_rule;
+  // Every rule's path filter in one set, so a file's path is matched once, not once per rule.
+  std::unique_ptr<RE2::Set> path_set;
 
   ~Impl() {
     if (db) hs_free_database(db);
@@ -270,7 +274,7 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
   std::string cached;  // the cache file's bytes, when it is usable
   if (!options.cache_dir.empty()) {
     base::Sha256 key;
-    key.update_field("sluice-rules-hsdb-v2");
+    key.update_field("sluice-rules-hsdb-v3");  // v3: path-gated rules are not in the database
     key.update_field(hs_version());
     // A database only loads on the CPU features it was built for: machines that share a cache
     // (a CI cache restored on another runner type) keep one file each instead of rebuilding
@@ -325,6 +329,12 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     const Rule& r = rules.rules[i];
     CompiledRule& c = impl->compiled[i];
     if (!c.regex) continue;
+    if (!r.path.empty()) {
+      // Path-gated rules (credential files: .pgpass, .env, ...) stay out of the Hyperscan pass:
+      // their loose patterns would fire all over ordinary code, and they only ever apply to a
+      // few small files, which RE2 then scans whole (see scan()).
+      continue;
+    }
     if (widths[i] == k_no_prefilter) {
       impl->fallback.push_back(r.id);
       continue;
@@ -418,6 +428,24 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     pattern_rule.erase(pattern_rule.begin() + bad);
     ids.pop_back();
   }
+  std::vector<size_t> path_rules;
+  for (size_t i = 0; i < impl->compiled.size(); ++i) {
+    if (impl->compiled[i].path) path_rules.push_back(i);
+  }
+  if (!path_rules.empty()) {
+    auto set = std::make_unique<RE2::Set>(re2_options(), RE2::UNANCHORED);
+    bool ok = true;
+    for (size_t i : path_rules) {
+      const int at = set->Add(rules.rules[i].path, nullptr);
+      ok = ok && at >= 0;
+      impl->compiled[i].path_set_index = at;
+    }
+    if (ok && set->Compile()) {
+      impl->path_set = std::move(set);
+    } else {
+      for (size_t i : path_rules) impl->compiled[i].path_set_index = -1;  // match one by one
+    }
+  }
   impl->pattern_rule = std::move(pattern_rule);
   impl->rules = std::move(rules);
   return std::shared_ptr<const Scanner>(new Scanner(std::move(impl)));
@@ -496,6 +524,11 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     }
   }
 
+  std::vector<int> paths_matched;
+  if (im.path_set) {
+    (void)im.path_set->Match(re2::StringPiece(path.data(), path.size()), &paths_matched);
+    std::sort(paths_matched.begin(), paths_matched.end());
+  }
   const re2::StringPiece whole(text.data(), text.size());
   for (size_t ri = 0; ri < nrules; ++ri) {
     const CompiledRule& c = im.compiled[ri];
@@ -504,7 +537,13 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
         std::none_of(c.keyword_ids.begin(), c.keyword_ids.end(), [&](size_t k) { return keyword_seen[k] != 0; })) {
       continue;
     }
-    if (c.path && !RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *c.path)) continue;
+    if (c.path) {
+      const bool path_ok =
+          c.path_set_index >= 0
+              ? std::binary_search(paths_matched.begin(), paths_matched.end(), c.path_set_index)
+              : RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *c.path);
+      if (!path_ok) continue;
+    }
     if (!c.regex) {
       if (c.path && !path.empty()) {
         Finding f;

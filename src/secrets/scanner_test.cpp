@@ -173,6 +173,33 @@ regex = '''tok_[a-z]{4}'''
   EXPECT_EQ(sc->scan("tok_abcd", "prod.env").size(), 1u);
 }
 
+// Path-gated rules stay out of the Hyperscan pass (and out of fallback_rules()): RE2 scans a
+// matching file whole, so a match anywhere in a long file is found, and other files cost nothing.
+TEST(Scanner, PathGatedRuleScansMatchingFilesWhole) {
+  auto sc = scanner_from(R"(
+[[rules]]
+id = "pgpass"
+path = '''(?:^|/)\.pgpass$'''
+regex = '''(?:^|\n)[^:\s]+:\d+:[^:\s]+:[^:\s]+:([^\s]{6,})'''
+[[rules]]
+id = "netrc"
+path = '''(?:^|/)\.netrc$'''
+keywords = ["password"]
+regex = '''password\s+(\S{6,})'''
+)");
+  ASSERT_TRUE(sc);
+  EXPECT_TRUE(sc->fallback_rules().empty());
+  const std::string text = std::string(100000, 'x') + "\ndb:5432:app:app:s3cr3tPw\n";
+  auto f = sc->scan(text, "home/u/.pgpass");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].secret, "s3cr3tPw");
+  EXPECT_EQ(f[0].line, 2u);
+  EXPECT_TRUE(sc->scan(text, "home/u/pgpass.txt").empty());
+  EXPECT_EQ(sc->scan("machine h login u password hunter22", ".netrc").size(), 1u);
+  EXPECT_TRUE(sc->scan("machine h login u passwd hunter22", ".netrc").empty()) << "keyword still gates";
+  EXPECT_TRUE(sc->scan("machine h login u password hunter22", "netrc.md").empty());
+}
+
 TEST(Scanner, MultiLinePrivateKeyFarFromKeyword) {
   auto sc = testing::default_scanner();
   std::string body;
