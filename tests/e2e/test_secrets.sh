@@ -22,7 +22,7 @@ run_sluice secrets rules check
 expect_rc 0 "rules check passes"
 expect_contains "$OUT" "all pass" "rules check summary"
 n=$(printf '%s\n' "$OUT" | sed -n 's/^\([0-9]*\) rules.*/\1/p')
-if [ "${n:-0}" -ge 150 ]; then pass; else fail "at least 150 default rules, got $n"; fi
+if [ "${n:-0}" -ge 300 ]; then pass; else fail "at least 300 default rules, got $n"; fi
 
 run_sluice scan "$W"
 expect_rc 1 "scan with findings exits 1"
