@@ -28,6 +28,12 @@ struct Finding {
   std::string secret_sha256;  // hex
   std::string fingerprint;    // hex sha256 of (rule id, secret, path): stable across line moves
   double entropy = 0;         // Shannon bits per byte of the secret
+  // Set for findings in git history (git_history.h): the commit that added the line (empty for
+  // staged changes), its author, author e-mail and author date (ISO 8601).
+  std::string commit;
+  std::string author;
+  std::string email;
+  std::string date;
 };
 
 // Whether a "sluice:allow" (or "gitleaks:allow") comment on the secret's line suppresses it.
