@@ -176,17 +176,49 @@ struct Scanner::Impl {
   Options options;
   std::vector<CompiledRule> compiled;
   std::vector<CompiledAllowlist> global;
-  std::vector<std::string> keywords;  // pattern id = rules.size() + index
+  std::vector<std::string> keywords;  // lowercase; looked up lazily by scan()
   std::vector<std::string> fallback;
   hs_database_t* db = nullptr;
   uint64_t db_id = detail::next_database_id();
   size_t max_bounded = 0;
-  // Hyperscan pattern id -> rule index, or SIZE_MAX - keyword index for keyword literals.
+  // Hyperscan pattern id -> rule index.
   std::vector<size_t> pattern_rule;
   // Every rule's path filter in one set, so a file's path is matched once, not once per rule.
   std::unique_ptr<RE2::Set> path_set;
 
+  // Every keyword as a caseless literal, compiled on first need: a scan runs it at most once, and
+  // only when a rule with a candidate has a keyword that is not in its candidate windows.
+  mutable std::once_flag keyword_db_once;
+  mutable hs_database_t* keyword_db = nullptr;
+  uint64_t keyword_db_id = detail::next_database_id();
+
+  const hs_database_t* keyword_database() const {
+    std::call_once(keyword_db_once, [this] {
+      std::vector<std::string> pats;
+      for (const auto& kw : keywords) {
+        std::string escaped;
+        for (unsigned char ch : kw) escaped += fmt::format("\\x{:02x}", ch);
+        pats.push_back(escaped);
+      }
+      std::vector<const char*> ptrs;
+      std::vector<unsigned> flags(pats.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+      std::vector<unsigned> ids;
+      for (size_t i = 0; i < pats.size(); ++i) {
+        ptrs.push_back(pats[i].c_str());
+        ids.push_back(static_cast<unsigned>(i));
+      }
+      hs_compile_error_t* err = nullptr;
+      if (!ptrs.empty() && hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
+                                            HS_MODE_BLOCK, nullptr, &keyword_db, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        keyword_db = nullptr;  // keywords then count as present: never a missed secret
+      }
+    });
+    return keyword_db;
+  }
+
   ~Impl() {
+    if (keyword_db) hs_free_database(keyword_db);
     if (db) hs_free_database(db);
   }
 };
@@ -258,7 +290,10 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     return make_error(ErrorCode::invalid_input, msg);
   }
 
-  // Hyperscan pass: rule regexes in prefilter mode, then keywords as caseless literals.
+  // Hyperscan pass: rule regexes in prefilter mode. Keywords are not in the database: a rule's
+  // keyword gate is checked only for rules that have a candidate (see scan()). As caseless
+  // literals in the database, common keywords ("key", "token", "api") fired all over source
+  // code and cost about a quarter of the whole scan.
   //
   // A compiled database is cached by content: Hyperscan compiles take about a second for a few
   // hundred rules, deserialising takes milliseconds. The width of each rule's matches (from
@@ -274,7 +309,7 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
   std::string cached;  // the cache file's bytes, when it is usable
   if (!options.cache_dir.empty()) {
     base::Sha256 key;
-    key.update_field("sluice-rules-hsdb-v3");  // v3: path-gated rules are not in the database
+    key.update_field("sluice-rules-hsdb-v4");  // v3: path-gated rules are not in the database; v4: nor keywords
     key.update_field(hs_version());
     // A database only loads on the CPU features it was built for: machines that share a cache
     // (a CI cache restored on another runner type) keep one file each instead of rebuilding
@@ -324,7 +359,7 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
   std::vector<std::string> patterns;
   std::vector<unsigned> flags;
   std::vector<unsigned> ids;
-  std::vector<size_t> pattern_rule;  // pattern index -> rule index (or SIZE_MAX for keywords)
+  std::vector<size_t> pattern_rule;  // pattern index -> rule index
   for (size_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& r = rules.rules[i];
     CompiledRule& c = impl->compiled[i];
@@ -350,14 +385,6 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     flags.push_back(regex_flags);
     ids.push_back(static_cast<unsigned>(patterns.size() - 1));
     pattern_rule.push_back(i);
-  }
-  for (size_t k = 0; k < impl->keywords.size(); ++k) {
-    std::string escaped;
-    for (unsigned char ch : impl->keywords[k]) escaped += fmt::format("\\x{:02x}", ch);
-    patterns.push_back(escaped);
-    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-    ids.push_back(static_cast<unsigned>(patterns.size() - 1));
-    pattern_rule.push_back(SIZE_MAX - k);
   }
   if (!cached.empty()) {
     const size_t at = 8 + rules.rules.size() * 8;
@@ -457,17 +484,12 @@ struct ScanState {
   const std::vector<size_t>* pattern_rule;
   const std::vector<CompiledRule>* compiled;
   std::vector<std::vector<Hit>>* regions;  // per rule, merged candidate windows
-  std::vector<char>* keyword_seen;
   size_t offset;  // of the scanned block within the input
 };
 
 int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
   auto* st = static_cast<ScanState*>(ctx);
   const size_t r = (*st->pattern_rule)[id];
-  if (r >= st->compiled->size()) {
-    (*st->keyword_seen)[SIZE_MAX - r] = 1;
-    return 0;
-  }
   const size_t end = static_cast<size_t>(to) + st->offset;
   const size_t window = (*st->compiled)[r].window;
   const size_t start = end > window ? end - window : 0;
@@ -477,6 +499,62 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   } else {
     v.push_back(Hit{start, end});
   }
+  return 0;
+}
+
+bool equal_icase(std::string_view a, std::string_view lower_b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    char ch = a[i];
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    if (ch != lower_b[i]) return false;
+  }
+  return true;
+}
+
+// Whether lowercase `kw` occurs case-insensitively in `s`. Linear: the next position of the
+// first character in each case is looked up once and reused until passed.
+bool contains_icase(std::string_view s, std::string_view kw) {
+  if (kw.empty()) return true;
+  if (s.size() < kw.size()) return false;
+  const char lo = kw[0];
+  const char up = lo >= 'a' && lo <= 'z' ? static_cast<char>(lo - 'a' + 'A') : lo;
+  const size_t end = s.size() - kw.size() + 1;  // candidate starts are < end
+  auto next = [&](char ch, size_t from) {
+    const void* p = from < end ? std::memchr(s.data() + from, ch, end - from) : nullptr;
+    return p ? static_cast<size_t>(static_cast<const char*>(p) - s.data()) : end;
+  };
+  size_t at_lo = next(lo, 0);
+  size_t at_up = up == lo ? end : next(up, 0);
+  while (at_lo < end || at_up < end) {
+    const size_t at = std::min(at_lo, at_up);
+    if (equal_icase(s.substr(at + 1, kw.size() - 1), kw.substr(1))) return true;
+    if (at == at_lo) at_lo = next(lo, at + 1);
+    if (at == at_up) at_up = next(up, at + 1);
+  }
+  return false;
+}
+
+// A rule's keyword gate: does `kw` occur anywhere in `text`? Looked for first around the
+// rule's candidate windows (where it nearly always is: most patterns contain their keyword);
+// `whole_text_pass` settles every keyword at once otherwise. Answers are kept in `seen`.
+template <typename WholeTextPass>
+bool keyword_present(std::string_view text, size_t k, std::string_view kw, const std::vector<Hit>& windows,
+                     std::vector<signed char>& seen, WholeTextPass&& whole_text_pass) {
+  if (seen[k] >= 0) return seen[k] != 0;
+  for (const Hit& w : windows) {
+    const size_t b = w.start > kw.size() ? w.start - kw.size() : 0;
+    const size_t e = std::min(text.size(), w.end + kw.size());
+    if (contains_icase(text.substr(b, e - b), kw)) {
+      seen[k] = 1;
+      return true;
+    }
+  }
+  whole_text_pass();
+  return seen[k] != 0;
+}
+
+int on_keyword(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+  (*static_cast<std::vector<signed char>*>(ctx))[id] = 1;
   return 0;
 }
 
@@ -506,11 +584,12 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
   if (path_excluded(path)) return out;
   const size_t nrules = im.compiled.size();
   std::vector<std::vector<Hit>> regions(nrules);
-  std::vector<char> keyword_seen(im.keywords.size(), 0);
+  // Per keyword: -1 not looked up yet, 0 absent, 1 present (case-insensitive, anywhere).
+  std::vector<signed char> keyword_seen(im.keywords.size(), -1);
   if (im.db) {
     hs_scratch_t* scratch = detail::thread_scratch(im.db, im.db_id);
     if (!scratch) throw std::runtime_error("hyperscan: cannot allocate scratch space");
-    ScanState st{&im.pattern_rule, &im.compiled, &regions, &keyword_seen, 0};
+    ScanState st{&im.pattern_rule, &im.compiled, &regions, 0};
     // Hyperscan takes an unsigned length: inputs past 4 GiB are scanned in overlapping blocks.
     const size_t k_block = size_t{1} << 31;
     const size_t overlap = std::max(im.max_bounded, im.options.unbounded_window);
@@ -529,14 +608,29 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     (void)im.path_set->Match(re2::StringPiece(path.data(), path.size()), &paths_matched);
     std::sort(paths_matched.begin(), paths_matched.end());
   }
+  bool whole_text_done = false;
+  auto whole_text_pass = [&] {
+    if (whole_text_done) return;
+    whole_text_done = true;
+    const hs_database_t* kdb = im.keyword_database();
+    hs_scratch_t* scratch = kdb ? detail::thread_scratch(kdb, im.keyword_db_id) : nullptr;
+    for (auto& k : keyword_seen) k = k > 0 ? 1 : 0;
+    bool ok = scratch != nullptr;
+    const size_t k_block = size_t{1} << 31;
+    const size_t overlap = 256;
+    for (size_t off = 0; ok && off < text.size(); off += k_block - overlap) {
+      const size_t len = std::min(text.size() - off, k_block);
+      ok = hs_scan(kdb, text.data() + off, static_cast<unsigned>(len), 0, scratch, on_keyword, &keyword_seen) ==
+           HS_SUCCESS;
+      if (off + len >= text.size()) break;
+    }
+    if (!ok) std::fill(keyword_seen.begin(), keyword_seen.end(), 1);  // fail open: never miss a secret
+  };
   const re2::StringPiece whole(text.data(), text.size());
   for (size_t ri = 0; ri < nrules; ++ri) {
     const CompiledRule& c = im.compiled[ri];
     const Rule& rule = im.rules.rules[ri];
-    if (!c.keyword_ids.empty() &&
-        std::none_of(c.keyword_ids.begin(), c.keyword_ids.end(), [&](size_t k) { return keyword_seen[k] != 0; })) {
-      continue;
-    }
+    if (c.regex && c.prefiltered && regions[ri].empty()) continue;  // no candidate: nothing to gate
     if (c.path) {
       const bool path_ok =
           c.path_set_index >= 0
@@ -544,6 +638,31 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
               : RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *c.path);
       if (!path_ok) continue;
     }
+    // The keyword gate. For a prefiltered rule it is settled only when the rule is about to
+    // report (RE2 in the few candidate windows is cheaper than looking for keywords that
+    // are not there); rules that RE2 scans whole are gated first.
+    int gate = c.keyword_ids.empty() ? 1 : -1;
+    auto gate_open = [&](size_t ms, size_t me) {
+      if (gate < 0) {
+        // Nearly always the keyword is part of the match itself.
+        const size_t b = ms > 64 ? ms - 64 : 0;
+        const std::string_view around = text.substr(b, std::min(text.size(), me + 64) - b);
+        for (size_t k : c.keyword_ids) {
+          if (keyword_seen[k] == 1 || contains_icase(around, im.keywords[k])) {
+            keyword_seen[k] = 1;
+            gate = 1;
+            return true;
+          }
+        }
+      }
+      if (gate < 0) {
+        gate = std::any_of(c.keyword_ids.begin(), c.keyword_ids.end(), [&](size_t k) {
+          return keyword_present(text, k, im.keywords[k], regions[ri], keyword_seen, whole_text_pass);
+        }) ? 1 : 0;
+      }
+      return gate == 1;
+    };
+    if (!(c.regex && c.prefiltered) && !gate_open(0, 0)) continue;
     if (!c.regex) {
       if (c.path && !path.empty()) {
         Finding f;
@@ -559,7 +678,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     }
     std::vector<Hit> windows;
     if (c.prefiltered) {
-      windows = std::move(regions[ri]);
+      windows = regions[ri];  // copied: the keyword gate may still look around them
     } else {
       windows.push_back(Hit{0, text.size()});
     }
@@ -601,6 +720,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
         if (std::any_of(c.allowlists.begin(), c.allowlists.end(), allowed)) continue;
         if (std::any_of(im.global.begin(), im.global.end(), allowed)) continue;
         if (inline_allow == InlineAllow::honor && has_inline_allow(line_around(text, ss, ss))) continue;
+        if (!gate_open(ms, me)) break;
         Finding f;
         f.rule_id = rule.id;
         f.path = std::string(path);
@@ -614,6 +734,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
         f.entropy = ent;
         out.push_back(std::move(f));
       }
+      if (gate == 0) break;
     }
   }
   std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {

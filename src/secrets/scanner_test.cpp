@@ -58,6 +58,13 @@ counter_examples = ['y']
   ASSERT_TRUE(sc);
   EXPECT_TRUE(sc->scan("id 0123456789abcdef0123").empty());
   EXPECT_EQ(sc->scan("id 0123456789abcdef0123 MAGIC").size(), 1u);
+  // Keywords are looked up lazily (not in the Hyperscan pass): far from the match, before or
+  // after it, in any case, once for many matches.
+  const std::string far = std::string(100000, '.');
+  EXPECT_EQ(sc->scan("Magic" + far + " 0123456789abcdef0123").size(), 1u);
+  EXPECT_EQ(sc->scan("0123456789abcdef0123 " + far + "mAgIc").size(), 1u);
+  EXPECT_EQ(sc->scan("0123456789abcdef0123 " + far + " 0123456789abcdef0124 magi").size(), 0u);
+  EXPECT_EQ(sc->scan("0123456789abcdef0123 " + far + " 0123456789abcdef0124 magic").size(), 2u);
 }
 
 TEST(Scanner, EntropyFloorIsStrict) {
