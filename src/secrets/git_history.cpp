@@ -175,7 +175,7 @@ Expected<GitScanReport> scan_git(const Scanner& scanner, const GitScanOptions& o
 
   GitScanReport report;
   GitPatchParser parser([&](const AddedLines& added) {
-    for (Finding& f : scanner.scan(added.text, added.path, options.inline_allow)) {
+    for (Finding& f : scanner.scan(added.text, added.path, options.inline_allow, added.commit)) {
       if (f.line >= 1 && f.line <= added.lines->size()) f.line = (*added.lines)[f.line - 1];
       f.commit = std::string(added.commit);
       f.author = std::string(added.author);

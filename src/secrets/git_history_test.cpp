@@ -180,6 +180,23 @@ TEST(ScanGit, FindsASecretAddedThenRemovedWithCommitAuthorAndLine) {
   EXPECT_EQ(f.commit.size(), 40u);
   EXPECT_EQ(f.fingerprint, finding_fingerprint("github-pat", k_pat, "src/config.py"));
 
+  // gitleaks' allowlist `commits` (rule and global), by full hash or abbreviation.
+  for (const std::string& listed : {f.commit, f.commit.substr(0, 7)}) {
+    auto allow = testing::scanner_from("[[rules]]\nid = \"gh\"\nregex = '''ghp_[A-Za-z0-9]{36}'''\n"
+                                       "[[rules.allowlists]]\ncommits = [\"" + listed + "\"]\n");
+    ASSERT_TRUE(allow);
+    auto allowed = scan_git(*allow, o);
+    ASSERT_TRUE(allowed) << allowed.error().message;
+    EXPECT_TRUE(allowed->findings.empty()) << listed;
+  }
+  auto other = testing::scanner_from("[[rules]]\nid = \"gh\"\nregex = '''ghp_[A-Za-z0-9]{36}'''\n"
+                                     "[allowlist]\ncommits = [\"0000000000\"]\n");
+  ASSERT_TRUE(other);
+  auto not_allowed = scan_git(*other, o);
+  ASSERT_TRUE(not_allowed);
+  EXPECT_EQ(not_allowed->findings.size(), 1u);
+  EXPECT_EQ(other->scan("x ghp_aB3dE5gH7jK9mN1pQ3sT5vW7xY9zA1cD3fG5").size(), 1u) << "a file scan has no commit";
+
   // A range: only the last commit, which adds no reportable secret.
   o.range = "HEAD~1..HEAD";
   r = scan_git(*sc, o);

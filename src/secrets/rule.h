@@ -23,6 +23,7 @@ struct Allowlist {
   std::vector<std::string> regexes;    // RE2 syntax (Go regexp compatible)
   std::vector<std::string> paths;      // RE2 on the file path, '/'-separated
   std::vector<std::string> stopwords;  // allowed when the lowercased secret contains one
+  std::vector<std::string> commits;    // git history scans: allowed in these commits (hash or prefix)
 };
 
 // An example that a rule must (or must not) report, with its expected secret when known.

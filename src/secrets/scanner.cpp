@@ -32,6 +32,7 @@ RE2::Options re2_options() {
 }
 
 struct CompiledAllowlist {
+  std::vector<std::string> commits;
   Condition condition = Condition::any;
   RegexTarget target = RegexTarget::secret;
   std::vector<std::unique_ptr<RE2>> regexes;
@@ -87,6 +88,7 @@ Expected<CompiledAllowlist> compile_allowlist(const Allowlist& a, const std::str
   c.condition = a.condition;
   c.target = a.regex_target;
   c.stopwords = a.stopwords;
+  c.commits = a.commits;
   for (const auto& r : a.regexes) {
     auto re = compile_re2(r, what + " allowlist");
     if (!re) return tl::unexpected(re.error());
@@ -123,7 +125,7 @@ std::string_view line_around(std::string_view text, size_t start, size_t end) {
 }
 
 bool allowlist_allows(const CompiledAllowlist& a, std::string_view secret, std::string_view match,
-                      std::string_view line, std::string_view path) {
+                      std::string_view line, std::string_view path, std::string_view commit) {
   auto any_re = [](const std::vector<std::unique_ptr<RE2>>& res, std::string_view s) {
     return std::any_of(res.begin(), res.end(),
                        [&](const auto& re) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re); });
@@ -137,10 +139,15 @@ bool allowlist_allows(const CompiledAllowlist& a, std::string_view secret, std::
     stop_ok = std::any_of(a.stopwords.begin(), a.stopwords.end(),
                           [&](const std::string& w) { return ls.find(w) != std::string::npos; });
   }
-  if (a.condition == Condition::any) return path_ok || regex_ok || stop_ok;
-  const bool has_any = !a.paths.empty() || !a.regexes.empty() || !a.stopwords.empty();
+  // A listed commit matches by prefix (full hashes or abbreviations); a file scan has none.
+  const bool commit_ok = !a.commits.empty() && !commit.empty() &&
+                         std::any_of(a.commits.begin(), a.commits.end(), [&](const std::string& c) {
+                           return commit.substr(0, c.size()) == c;
+                         });
+  if (a.condition == Condition::any) return path_ok || regex_ok || stop_ok || commit_ok;
+  const bool has_any = !a.paths.empty() || !a.regexes.empty() || !a.stopwords.empty() || !a.commits.empty();
   return has_any && (a.paths.empty() || path_ok) && (a.regexes.empty() || regex_ok) &&
-         (a.stopwords.empty() || stop_ok);
+         (a.stopwords.empty() || stop_ok) && (a.commits.empty() || commit_ok);
 }
 
 }  // namespace
@@ -572,13 +579,14 @@ bool Scanner::path_excluded(std::string_view path) const {
       return RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *re);
     });
     // An AND allowlist with other checks cannot exclude a whole file by path alone.
-    const bool only_paths = a.regexes.empty() && a.stopwords.empty();
+    const bool only_paths = a.regexes.empty() && a.stopwords.empty() && a.commits.empty();
     if (path_ok && (a.condition == Condition::any || only_paths)) return true;
   }
   return false;
 }
 
-std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path, InlineAllow inline_allow) const {
+std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path, InlineAllow inline_allow,
+                                   std::string_view commit) const {
   const Impl& im = *m_impl;
   std::vector<Finding> out;
   if (path_excluded(path)) return out;
@@ -716,7 +724,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
         const size_t ss = static_cast<size_t>(secret.data() - text.data());
         const std::string_view match = text.substr(ms, me - ms);
         const std::string_view line = line_around(text, ms, me);
-        auto allowed = [&](const CompiledAllowlist& a) { return allowlist_allows(a, sv, match, line, path); };
+        auto allowed = [&](const CompiledAllowlist& a) { return allowlist_allows(a, sv, match, line, path, commit); };
         if (std::any_of(c.allowlists.begin(), c.allowlists.end(), allowed)) continue;
         if (std::any_of(im.global.begin(), im.global.end(), allowed)) continue;
         if (inline_allow == InlineAllow::honor && has_inline_allow(line_around(text, ss, ss))) continue;

@@ -75,9 +75,11 @@ class Scanner {
   Scanner& operator=(const Scanner&) = delete;
 
   // All findings in `text`, ordered by position. `path` ('/'-separated) feeds path rules, path
-  // allowlists and fingerprints; it may be empty. Findings own their strings.
+  // allowlists and fingerprints; it may be empty. `commit` (lowercase hex, git history scans)
+  // feeds commit allowlists. Findings own their strings.
   [[nodiscard]] std::vector<Finding> scan(std::string_view text, std::string_view path = {},
-                                          InlineAllow inline_allow = InlineAllow::honor) const;
+                                          InlineAllow inline_allow = InlineAllow::honor,
+                                          std::string_view commit = {}) const;
 
   // True when a global allowlist excludes the whole file.
   [[nodiscard]] bool path_excluded(std::string_view path) const;
