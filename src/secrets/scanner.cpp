@@ -192,6 +192,8 @@ struct Scanner::Impl {
   std::vector<size_t> pattern_rule;
   // Every rule's path filter in one set, so a file's path is matched once, not once per rule.
   std::unique_ptr<RE2::Set> path_set;
+  std::vector<int> empty_path_matches;  // path_set matches of "" (scans without a path)
+  std::vector<size_t> unfiltered_rules; // rules Hyperscan does not prefilter: scan() visits each
 
   // Every keyword as a caseless literal, compiled on first need: a scan runs it at most once, and
   // only when a rule with a candidate has a keyword that is not in its candidate windows.
@@ -475,10 +477,15 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
       impl->compiled[i].path_set_index = at;
     }
     if (ok && set->Compile()) {
+      (void)set->Match(re2::StringPiece(), &impl->empty_path_matches);
+      std::sort(impl->empty_path_matches.begin(), impl->empty_path_matches.end());
       impl->path_set = std::move(set);
     } else {
       for (size_t i : path_rules) impl->compiled[i].path_set_index = -1;  // match one by one
     }
+  }
+  for (size_t i = 0; i < impl->compiled.size(); ++i) {
+    if (!impl->compiled[i].prefiltered) impl->unfiltered_rules.push_back(i);
   }
   impl->pattern_rule = std::move(pattern_rule);
   impl->rules = std::move(rules);
@@ -491,6 +498,7 @@ struct ScanState {
   const std::vector<size_t>* pattern_rule;
   const std::vector<CompiledRule>* compiled;
   std::vector<std::vector<Hit>>* regions;  // per rule, merged candidate windows
+  std::vector<size_t>* hit_rules;          // rules with a candidate, in first-hit order
   size_t offset;  // of the scanned block within the input
 };
 
@@ -501,6 +509,7 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   const size_t window = (*st->compiled)[r].window;
   const size_t start = end > window ? end - window : 0;
   auto& v = (*st->regions)[r];
+  if (v.empty()) st->hit_rules->push_back(r);
   if (!v.empty() && start <= v.back().end) {
     v.back().end = std::max(v.back().end, end);
   } else {
@@ -591,13 +600,25 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
   std::vector<Finding> out;
   if (path_excluded(path)) return out;
   const size_t nrules = im.compiled.size();
-  std::vector<std::vector<Hit>> regions(nrules);
+  // Per rule candidate windows, kept per thread across scans (a stream redactor scans every few
+  // KiB): only the entries of rules that had candidates are touched, and cleared on the way out.
+  thread_local std::vector<std::vector<Hit>> tl_regions;
+  if (tl_regions.size() < nrules) tl_regions.resize(nrules);
+  std::vector<std::vector<Hit>>& regions = tl_regions;
+  std::vector<size_t> todo;  // rules to confirm: those with candidates, then the unfiltered ones
+  struct ClearRegions {
+    std::vector<std::vector<Hit>>& regions;
+    std::vector<size_t>& todo;
+    ~ClearRegions() {
+      for (size_t ri : todo) regions[ri].clear();
+    }
+  } clear_regions{regions, todo};
   // Per keyword: -1 not looked up yet, 0 absent, 1 present (case-insensitive, anywhere).
   std::vector<signed char> keyword_seen(im.keywords.size(), -1);
   if (im.db) {
     hs_scratch_t* scratch = detail::thread_scratch(im.db, im.db_id);
     if (!scratch) throw std::runtime_error("hyperscan: cannot allocate scratch space");
-    ScanState st{&im.pattern_rule, &im.compiled, &regions, 0};
+    ScanState st{&im.pattern_rule, &im.compiled, &regions, &todo, 0};
     // Hyperscan takes an unsigned length: inputs past 4 GiB are scanned in overlapping blocks.
     const size_t k_block = size_t{1} << 31;
     const size_t overlap = std::max(im.max_bounded, im.options.unbounded_window);
@@ -612,10 +633,16 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
   }
 
   std::vector<int> paths_matched;
-  if (im.path_set) {
+  if (im.path_set && path.empty()) {
+    paths_matched = im.empty_path_matches;
+  } else if (im.path_set) {
     (void)im.path_set->Match(re2::StringPiece(path.data(), path.size()), &paths_matched);
     std::sort(paths_matched.begin(), paths_matched.end());
   }
+  // Only rules with a candidate and rules that do not go through Hyperscan can report: a small
+  // input (a log line, a 4 KiB write) must not pay a loop over every rule.
+  todo.insert(todo.end(), im.unfiltered_rules.begin(), im.unfiltered_rules.end());
+  std::sort(todo.begin(), todo.end());
   bool whole_text_done = false;
   auto whole_text_pass = [&] {
     if (whole_text_done) return;
@@ -635,7 +662,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     if (!ok) std::fill(keyword_seen.begin(), keyword_seen.end(), 1);  // fail open: never miss a secret
   };
   const re2::StringPiece whole(text.data(), text.size());
-  for (size_t ri = 0; ri < nrules; ++ri) {
+  for (size_t ri : todo) {
     const CompiledRule& c = im.compiled[ri];
     const Rule& rule = im.rules.rules[ri];
     if (c.regex && c.prefiltered && regions[ri].empty()) continue;  // no candidate: nothing to gate
