@@ -1,10 +1,14 @@
 // Google Benchmark for the secret engine's inner loops, on generated inputs:
 //  - redacting a 100 KB prompt (goal: < 1 ms) with the default rules and 8 known values;
-//  - scanning 1 MiB of source-like text with the default rules and with gitleaks' rules.
+//  - scanning 1 MiB of source-like text with the default rules and with gitleaks' rules;
+//  - scanning the benchmark corpus of bench/secrets/compare.sh (SLUICE_BENCH_CORPUS, default
+//    /tmp/sluice-secrets-corpus: /usr/include + Python's standard library) held in memory, file
+//    by file with its path, as `sluice scan` does, minus the file system.
 // Inputs: a fixed pseudo-random mix of code lines, prose and a few fake tokens (seed 42).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 
@@ -12,6 +16,7 @@
 #include "secrets/redactor.h"
 #include "secrets/rule_loader.h"
 #include "secrets/scanner.h"
+#include "secrets/walk.h"
 
 namespace {
 
@@ -99,6 +104,64 @@ void BM_ScanGitleaksRules1MB(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 BENCHMARK(BM_ScanGitleaksRules1MB)->Unit(benchmark::kMicrosecond);
+
+struct CorpusFile {
+  std::string path;
+  std::string text;
+};
+
+// The text files of the benchmark corpus (binary files skipped as `sluice scan` skips them).
+const std::vector<CorpusFile>& corpus() {
+  static const std::vector<CorpusFile> files = [] {
+    std::vector<CorpusFile> out;
+    const char* dir = std::getenv("SLUICE_BENCH_CORPUS");
+    const std::filesystem::path root(dir ? dir : "/tmp/sluice-secrets-corpus");
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+      auto text = sluice::base::read_file(it->path());
+      if (!text || sec::looks_binary(*text)) continue;
+      out.push_back({std::filesystem::relative(it->path(), root).generic_string(), std::move(*text)});
+    }
+    return out;
+  }();
+  return files;
+}
+
+void scan_corpus(benchmark::State& state, const sec::Scanner& sc) {
+  const auto& files = corpus();
+  if (files.empty()) {
+    state.SkipWithError("benchmark corpus not found (see bench/secrets/compare.sh; SLUICE_BENCH_CORPUS)");
+    return;
+  }
+  int64_t bytes = 0;
+  size_t findings = 0;
+  for (auto _ : state) {
+    findings = 0;
+    for (const auto& f : files) {
+      findings += sc.scan(f.text, f.path).size();
+      bytes += static_cast<int64_t>(f.text.size());
+    }
+  }
+  state.SetBytesProcessed(bytes);
+  state.counters["findings"] = static_cast<double>(findings);
+}
+
+void BM_ScanCorpusDefaultRules(benchmark::State& state) { scan_corpus(state, *default_scanner()); }
+BENCHMARK(BM_ScanCorpusDefaultRules)->Unit(benchmark::kMillisecond);
+
+void BM_ScanCorpusGitleaksRules(benchmark::State& state) {
+  const char* shared = std::getenv("SLUICE_SHARED_DIR");
+  auto cfg = sluice::base::read_file(std::string(shared ? shared : "../shared") + "/data/gitleaks/gitleaks.toml");
+  if (!cfg) {
+    state.SkipWithError("gitleaks.toml not found (set SLUICE_SHARED_DIR)");
+    return;
+  }
+  auto sc = sec::Scanner::create(*sec::load_gitleaks_config(*cfg, "gitleaks.toml"));
+  scan_corpus(state, **sc);
+}
+BENCHMARK(BM_ScanCorpusGitleaksRules)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -100,7 +100,7 @@ void add_refs_commands(CLI::App& app, Context& ctx) {
       ->allow_extra_args(false);
   cmd->add_flag("--no-probe", args->no_probe,
                 "Do not ask python3, node, cc or dpkg; decide builtins from the shipped tables alone");
-  cmd->callback([args, &ctx] { ctx.exit_code = run_check_refs(*args); });
+  cmd->callback([args, &ctx] { ctx.command = [=] { return run_check_refs(*args); }; });
 }
 
 }  // namespace sluice::cli

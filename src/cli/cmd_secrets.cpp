@@ -3,16 +3,21 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+extern char** environ;
+
 #include "base/files.h"
 #include "cli/commands.h"
 #include "cli/terminal.h"
 #include "secrets/baseline.h"
+#include "secrets/git_history.h"
 #include "secrets/output.h"
 #include "secrets/redactor.h"
 #include "secrets/rule_loader.h"
@@ -53,8 +58,107 @@ struct ScanArgs {
   std::string format = "text";
   unsigned threads = 0;
   bool no_gitignore = false;
+  bool git = false;        // --git [RANGE]: scan the lines each commit added
+  std::string git_range;   // empty: all history
+  bool staged = false;     // --staged: the index against HEAD (pre-commit hook)
   std::vector<std::string> paths;
 };
+
+// Text output: path:line:column: rule: preview, prefixed by the commit as git grep does
+// (rev:path:line) and followed by author and date for findings in history.
+void print_text(const sec::Finding& f) {
+  if (f.commit.empty()) {
+    std::printf("%s:%zu:%zu: %s: %s\n", f.path.c_str(), f.line, f.column, f.rule_id.c_str(),
+                sec::secret_preview(f.secret).c_str());
+  } else {
+    std::printf("%s:%s:%zu:%zu: %s: %s (%s <%s>, %s)\n", f.commit.substr(0, 12).c_str(), f.path.c_str(), f.line,
+                f.column, f.rule_id.c_str(), sec::secret_preview(f.secret).c_str(), f.author.c_str(), f.email.c_str(),
+                f.date.c_str());
+  }
+}
+
+// Findings minus those the baseline lists; prints them in the requested format.
+size_t report_findings(std::vector<sec::Finding>& all, const std::optional<sec::Baseline>& baseline,
+                       const std::string& format, const sec::Scanner& scanner) {
+  std::vector<sec::Finding> findings;
+  size_t suppressed = 0;
+  for (auto& f : all) {
+    if (baseline && baseline->contains(f)) {
+      ++suppressed;
+    } else {
+      findings.push_back(std::move(f));
+    }
+  }
+  if (format == "json") {
+    std::fputs(sec::findings_json(findings).c_str(), stdout);
+  } else if (format == "sarif") {
+    std::fputs(sec::findings_sarif(findings, scanner.rules()).c_str(), stdout);
+  } else {
+    for (const auto& f : findings) print_text(f);
+  }
+  all = std::move(findings);
+  return suppressed;
+}
+
+Expected<std::optional<sec::Baseline>> load_baseline(const std::string& file) {
+  if (file.empty()) return std::optional<sec::Baseline>();
+  auto text = base::read_file(file);
+  if (!text) return tl::unexpected(text.error());
+  auto b = sec::Baseline::parse(*text, file);
+  if (!b) return tl::unexpected(b.error());
+  return std::optional<sec::Baseline>(std::move(*b));
+}
+
+int write_baseline(const std::string& file, const std::vector<sec::Finding>& findings) {
+  if (auto w = base::atomic_write(file, sec::Baseline::serialize(findings)); !w) {
+    print_error(w.error());
+    return k_exit_usage;
+  }
+  std::fprintf(stderr, "sluice: wrote %zu findings to baseline %s\n", findings.size(), file.c_str());
+  return k_exit_ok;
+}
+
+// sluice scan --git [RANGE] [PATH] / --staged [PATH]: the lines commits (or the index) added.
+int run_scan_git(const ScanArgs& a, const sec::Scanner& scanner, const std::optional<sec::Baseline>& baseline) {
+  sec::GitScanOptions o;
+  o.range = a.git_range;
+  o.staged = a.staged;
+  std::vector<std::string> paths = a.paths;
+  // `--git PATH` reads PATH as the range (the value is optional): a range that names an
+  // existing directory, with no PATH after it, is the repository.
+  std::error_code ec;
+  if (paths.empty() && !o.range.empty() && std::filesystem::is_directory(o.range, ec)) {
+    paths.push_back(o.range);
+    o.range.clear();
+  }
+  if (paths.size() > 1) {
+    std::fprintf(stderr, "sluice: scan --git takes one repository path, got %zu\n", paths.size());
+    return k_exit_usage;
+  }
+  if (o.staged && !o.range.empty()) {
+    std::fprintf(stderr, "sluice: scan --staged takes no range\n");
+    return k_exit_usage;
+  }
+  o.repo = paths.empty() ? std::filesystem::path(".") : std::filesystem::path(paths[0]);
+  for (char** e = environ; e && *e; ++e) o.env.emplace_back(*e);  // GIT_INDEX_FILE in hooks
+  const auto t0 = std::chrono::steady_clock::now();
+  auto report = sec::scan_git(scanner, o);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!report) {
+    print_error(report.error());
+    return k_exit_usage;
+  }
+  if (!a.write_baseline.empty()) return write_baseline(a.write_baseline, report->findings);
+  const size_t suppressed = report_findings(report->findings, baseline, a.format, scanner);
+  const double mb = static_cast<double>(report->bytes_added) / 1e6;
+  const std::string what = o.staged ? std::string("staged changes")
+                                    : fmt::format("{} commit{}", report->commits, report->commits == 1 ? "" : "s");
+  std::fprintf(stderr, "sluice scan: %zu finding%s in %s (%zu files, %.1f MB of added lines, %.2f s, %.0f MB/s)%s\n",
+               report->findings.size(), report->findings.size() == 1 ? "" : "s", what.c_str(), report->files, mb,
+               secs, secs > 0 ? mb / secs : 0.0,
+               suppressed ? fmt::format(", {} suppressed by baseline", suppressed).c_str() : "");
+  return report->findings.empty() ? k_exit_ok : k_exit_failed;
+}
 
 int run_scan(const ScanArgs& a) {
   auto scanner = load_scanner(a.config, /*lazy=*/true);
@@ -62,19 +166,15 @@ int run_scan(const ScanArgs& a) {
     print_error(scanner.error());
     return k_exit_usage;
   }
-  std::optional<sec::Baseline> baseline;
-  if (!a.baseline.empty()) {
-    auto text = base::read_file(a.baseline);
-    if (!text) {
-      print_error(text.error());
-      return k_exit_usage;
-    }
-    auto b = sec::Baseline::parse(*text, a.baseline);
-    if (!b) {
-      print_error(b.error());
-      return k_exit_usage;
-    }
-    baseline = std::move(*b);
+  auto baseline = load_baseline(a.baseline);
+  if (!baseline) {
+    print_error(baseline.error());
+    return k_exit_usage;
+  }
+  if (a.git || a.staged) return run_scan_git(a, **scanner, *baseline);
+  if (a.paths.empty()) {
+    std::fprintf(stderr, "sluice: scan needs at least one PATH (or --git / --staged)\n");
+    return k_exit_usage;
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto walk = sec::collect_files(a.paths, a.no_gitignore ? sec::UseGitignore::no : sec::UseGitignore::yes);
@@ -84,33 +184,12 @@ int run_scan(const ScanArgs& a) {
   for (const auto& e : report.errors) std::fprintf(stderr, "sluice: %s\n", e.c_str());
 
   if (!a.write_baseline.empty()) {
-    if (auto w = base::atomic_write(a.write_baseline, sec::Baseline::serialize(report.findings)); !w) {
-      print_error(w.error());
-      return k_exit_usage;
-    }
-    std::fprintf(stderr, "sluice: wrote %zu findings to baseline %s\n", report.findings.size(),
-                 a.write_baseline.c_str());
+    const int rc = write_baseline(a.write_baseline, report.findings);
+    if (rc != k_exit_ok) return rc;
     return walk.errors.empty() && report.errors.empty() ? k_exit_ok : k_exit_usage;
   }
-  std::vector<sec::Finding> findings;
-  size_t suppressed = 0;
-  for (auto& f : report.findings) {
-    if (baseline && baseline->contains(f)) {
-      ++suppressed;
-    } else {
-      findings.push_back(std::move(f));
-    }
-  }
-  if (a.format == "json") {
-    std::fputs(sec::findings_json(findings).c_str(), stdout);
-  } else if (a.format == "sarif") {
-    std::fputs(sec::findings_sarif(findings, (*scanner)->rules()).c_str(), stdout);
-  } else {
-    for (const auto& f : findings) {
-      std::printf("%s:%zu:%zu: %s: %s\n", f.path.c_str(), f.line, f.column, f.rule_id.c_str(),
-                  sec::secret_preview(f.secret).c_str());
-    }
-  }
+  const size_t suppressed = report_findings(report.findings, *baseline, a.format, **scanner);
+  const auto& findings = report.findings;
   std::fprintf(stderr, "sluice scan: %zu finding%s in %zu files (%.1f MB, %.2f s)%s%s\n", findings.size(),
                findings.size() == 1 ? "" : "s", report.files_scanned, static_cast<double>(report.bytes_scanned) / 1e6,
                secs, suppressed ? fmt::format(", {} suppressed by baseline", suppressed).c_str() : "",
@@ -211,8 +290,16 @@ void add_secrets_commands(CLI::App& app, Context& ctx) {
   s->add_option("--format", scan->format, "Output format")->check(CLI::IsMember({"text", "json", "sarif"}));
   s->add_option("--threads,-j", scan->threads, "Scanning threads (default: all cores)");
   s->add_flag("--no-gitignore", scan->no_gitignore, "Also scan files matched by .gitignore");
-  s->add_option("paths", scan->paths, "Files and directories to scan")->required();
-  s->callback([scan, &ctx] { ctx.command = [=] { return run_scan(*scan); }; });
+  CLI::Option* git = s->add_option("--git", scan->git_range,
+                                   "Scan the lines each commit added: all history, or RANGE (git log syntax); "
+                                   "PATH is the repository (default: .)")
+                         ->expected(0, 1);
+  s->add_flag("--staged", scan->staged, "Scan the staged changes (for a pre-commit hook)");
+  s->add_option("paths", scan->paths, "Files and directories to scan (with --git: the repository)");
+  s->callback([scan, git, &ctx] {
+    scan->git = git->count() > 0;
+    ctx.command = [=] { return run_scan(*scan); };
+  });
 
   auto red = std::make_shared<RedactArgs>();
   CLI::App* r = app.add_subcommand("redact", "Copy input to stdout with secrets replaced by [REDACTED:<rule-id>]");

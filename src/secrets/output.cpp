@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/hash.h"
+
 namespace sluice::secrets {
 
 std::string secret_preview(std::string_view secret) {
@@ -28,6 +30,12 @@ std::string findings_json(std::span<const Finding> findings) {
                    {"secret_sha256", f.secret_sha256},
                    {"fingerprint", f.fingerprint},
                    {"entropy", std::round(f.entropy * 1000) / 1000}});
+    if (!f.commit.empty()) {
+      arr.back()["commit"] = f.commit;
+      arr.back()["author"] = f.author;
+      arr.back()["email"] = f.email;
+      arr.back()["date"] = f.date;
+    }
   }
   nlohmann::json doc = {{"findings", arr}, {"count", findings.size()}};
   return doc.dump(2) + "\n";
@@ -61,6 +69,15 @@ std::string findings_sarif(std::span<const Finding> findings, const RuleSet& rul
           nlohmann::json::array({{{"physicalLocation",
                                    {{"artifactLocation", {{"uri", f.path}}}, {"region", region}}}}})},
          {"partialFingerprints", {{"sluiceFingerprint/v1", f.fingerprint}}}});
+    if (!f.commit.empty()) {
+      // Per commit: the same secret added again in a later commit is a new result.
+      auto& r = results.back();
+      r["partialFingerprints"]["commitSha"] = f.commit;
+      r["partialFingerprints"]["sluiceCommitFingerprint/v1"] = base::sha256_hex(f.fingerprint + ":" + f.commit);
+      r["properties"] = {{"commitSha", f.commit}, {"author", f.author}, {"email", f.email}, {"date", f.date}};
+      r["message"]["text"] = fmt::format("{} found: {} (commit {})", f.rule_id, secret_preview(f.secret),
+                                         f.commit.substr(0, 12));
+    }
   }
   nlohmann::json doc = {
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
@@ -82,7 +99,7 @@ RuleCheck check_rule_examples(const Scanner& scanner) {
     for (size_t i = 0; i < r.examples.size(); ++i) {
       ++out.examples;
       const auto& ex = r.examples[i];
-      const auto found = scanner.scan(ex.text, {}, InlineAllow::ignore);
+      const auto found = scanner.scan(ex.text, r.example_path, InlineAllow::ignore);
       const bool hit = std::any_of(found.begin(), found.end(), [&](const Finding& f) {
         return f.rule_id == r.id && (!ex.secret || f.secret == *ex.secret);
       });
@@ -96,7 +113,7 @@ RuleCheck check_rule_examples(const Scanner& scanner) {
     }
     for (size_t i = 0; i < r.counter_examples.size(); ++i) {
       ++out.counter_examples;
-      const auto found = scanner.scan(r.counter_examples[i].text, {}, InlineAllow::ignore);
+      const auto found = scanner.scan(r.counter_examples[i].text, r.example_path, InlineAllow::ignore);
       if (std::any_of(found.begin(), found.end(), [&](const Finding& f) { return f.rule_id == r.id; })) {
         out.failures.push_back(fmt::format("{}: counter-example #{} is reported: {:?}", r.id, i + 1,
                                            r.counter_examples[i].text));

@@ -14,10 +14,13 @@ namespace sluice::secrets {
 // The first few characters of a secret followed by "…" markers; never the whole secret.
 [[nodiscard]] std::string secret_preview(std::string_view secret);
 
-// {"findings":[{rule, path, line, column, secret_preview, fingerprint, entropy}], ...}.
+// {"findings":[{rule, path, line, column, secret_preview, fingerprint, entropy}], ...}; findings
+// from git history add commit, author, email and date.
 [[nodiscard]] std::string findings_json(std::span<const Finding> findings);
 
-// A SARIF 2.1.0 log with one run, the rules that fired and one result per finding.
+// A SARIF 2.1.0 log with one run, the rules that fired and one result per finding. Findings from
+// git history add partialFingerprints commitSha and sluiceCommitFingerprint/v1 (one per commit)
+// and author, e-mail and date as result properties.
 [[nodiscard]] std::string findings_sarif(std::span<const Finding> findings, const RuleSet& rules);
 
 struct RuleCheck {

@@ -23,6 +23,7 @@ struct Allowlist {
   std::vector<std::string> regexes;    // RE2 syntax (Go regexp compatible)
   std::vector<std::string> paths;      // RE2 on the file path, '/'-separated
   std::vector<std::string> stopwords;  // allowed when the lowercased secret contains one
+  std::vector<std::string> commits;    // git history scans: allowed in these commits (hash or prefix)
 };
 
 // An example that a rule must (or must not) report, with its expected secret when known.
@@ -42,6 +43,7 @@ struct Rule {
   std::vector<Allowlist> allowlists;
   std::vector<RuleExample> examples;          // must be reported
   std::vector<RuleExample> counter_examples;  // must not be reported
+  std::string example_path;     // file path the examples are scanned as (rules with a path filter)
   std::string origin;           // "file:line" of the definition, for messages
 };
 

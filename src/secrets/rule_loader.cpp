@@ -83,15 +83,7 @@ Allowlist parse_allowlist(const toml::table& t, bool gitleaks, Diagnostics& d, c
   for (const auto& [k, v] : t) {
     const std::string_view key = k.str();
     if (key == "description" || key == "regexes" || key == "paths" || key == "stopwords" ||
-        key == "condition" || key == target_key) {
-      continue;
-    }
-    if (key == "commits") {
-      // Commit allowlists only make sense for git history scans, which sluice does not do.
-      const auto* arr = v.as_array();
-      if (arr && !arr->empty()) {
-        d.add(v.source(), fmt::format("{}: allowlist \"commits\" is not supported (sluice scans files, not git history)", ctx));
-      }
+        key == "condition" || key == target_key || key == "commits") {
       continue;
     }
     d.add(v.source(), fmt::format("{}: unknown allowlist key \"{}\"", ctx, key));
@@ -99,6 +91,13 @@ Allowlist parse_allowlist(const toml::table& t, bool gitleaks, Diagnostics& d, c
   a.description = string_at(t, "description", d, ctx);
   a.regexes = string_list(t, "regexes", d, ctx);
   a.paths = string_list(t, "paths", d, ctx);
+  // Commit allowlists apply to `sluice scan --git` findings (a file scan has no commit).
+  for (auto& c : string_list(t, "commits", d, ctx)) {
+    if (c.size() < 7 || c.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+      d.add(fmt::format("{}: allowlist commit \"{}\" must be a hexadecimal hash of at least 7 digits", ctx, c));
+    }
+    a.commits.push_back(lower(c));
+  }
   for (auto& w : string_list(t, "stopwords", d, ctx)) a.stopwords.push_back(lower(w));
   const std::string cond = lower(string_at(t, "condition", d, ctx));
   if (cond == "and") {
@@ -252,7 +251,7 @@ Expected<RuleSet> load_sluice_rules(std::string_view toml_text, std::string_view
       for (const auto& [key, val] : *t) {
         static constexpr std::string_view k_known[] = {"id", "description", "regex", "secret_group", "entropy",
                                                        "keywords", "path", "allowlist", "examples",
-                                                       "counter_examples"};
+                                                       "counter_examples", "example_path"};
         if (std::find(std::begin(k_known), std::end(k_known), key.str()) == std::end(k_known)) {
           d.add(val.source(), fmt::format("{}: unknown key \"{}\"", ctx, key.str()));
         }
@@ -260,6 +259,7 @@ Expected<RuleSet> load_sluice_rules(std::string_view toml_text, std::string_view
       r.description = string_at(*t, "description", d, ctx);
       r.regex = string_at(*t, "regex", d, ctx);
       r.path = string_at(*t, "path", d, ctx);
+      r.example_path = string_at(*t, "example_path", d, ctx);
       if (const toml::node* g = t->get("secret_group")) {
         if (auto gi = g->value<int64_t>(); gi && *gi >= 0 && *gi < 100) {
           r.secret_group = static_cast<int>(*gi);

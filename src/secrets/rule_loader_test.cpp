@@ -18,6 +18,7 @@ regex = '''(DEMO_[a-z]{8})'''
 secret_group = 1
 entropy = 2.5
 path = '''\.env$'''
+example_path = "app/.env"
 examples = ['''x=<<DEMO_{{[a-z]:8}}>>''']
 counter_examples = ['''DEMO_abc''']
 [[rule.allowlist]]
@@ -34,6 +35,7 @@ stopwords = ["Fake"]
   EXPECT_EQ(r.secret_group, 1);
   EXPECT_DOUBLE_EQ(*r.entropy, 2.5);
   EXPECT_EQ(r.path, "\\.env$");
+  EXPECT_EQ(r.example_path, "app/.env");
   ASSERT_EQ(r.allowlists.size(), 1u);
   EXPECT_EQ(r.allowlists[0].regex_target, RegexTarget::match);
   EXPECT_EQ(r.allowlists[0].condition, Condition::all);

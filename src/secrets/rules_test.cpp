@@ -10,11 +10,36 @@ namespace {
 TEST(DefaultRules, EveryRuleMatchesItsExamplesAndNotItsCounterExamples) {
   auto sc = testing::default_scanner();
   const RuleCheck check = check_rule_examples(*sc);
-  EXPECT_GE(check.rules, 150u);
+  EXPECT_GE(check.rules, 300u);
   EXPECT_GE(check.examples, check.rules);
   EXPECT_GE(check.counter_examples, check.rules);
   for (const auto& f : check.failures) ADD_FAILURE() << f;
   EXPECT_TRUE(sc->fallback_rules().empty()) << "default rules must all be prefiltered by Hyperscan";
+}
+
+TEST(DefaultRules, EveryRuleHasTwoExamplesAndACounterExample) {
+  auto sc = testing::default_scanner();
+  for (const Rule& r : sc->rules().rules) {
+    EXPECT_GE(r.examples.size(), 2u) << r.id << " (" << r.origin << ")";
+    EXPECT_GE(r.counter_examples.size(), 1u) << r.id << " (" << r.origin << ")";
+    if (r.examples.size() >= 2) {
+      EXPECT_NE(r.examples[0].text, r.examples[1].text) << r.id;
+    }
+    // A rule limited to some file names scans its examples as one of them.
+    if (!r.path.empty()) {
+      EXPECT_FALSE(r.example_path.empty()) << r.id;
+    }
+  }
+}
+
+TEST(DefaultRules, PathRulesOnlyFireOnTheirFiles) {
+  auto sc = testing::default_scanner();
+  for (const Rule& r : sc->rules().rules) {
+    if (r.path.empty() || r.regex.empty()) continue;
+    for (const auto& ex : r.examples) {
+      for (const Finding& f : sc->scan(ex.text, "src/main.c")) EXPECT_NE(f.rule_id, r.id) << ex.text;
+    }
+  }
 }
 
 TEST(DefaultRules, CheckDetectsABrokenExample) {

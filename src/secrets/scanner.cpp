@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <hs.h>
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include "base/files.h"
 #include "base/hash.h"
@@ -31,6 +32,7 @@ RE2::Options re2_options() {
 }
 
 struct CompiledAllowlist {
+  std::vector<std::string> commits;
   Condition condition = Condition::any;
   RegexTarget target = RegexTarget::secret;
   std::vector<std::unique_ptr<RE2>> regexes;
@@ -59,6 +61,7 @@ class Confirmer {
 struct CompiledRule {
   std::unique_ptr<Confirmer> regex;  // null for path-only rules
   std::unique_ptr<RE2> path;
+  int path_set_index = -1;          // index of `path` in Impl::path_set
   std::vector<CompiledAllowlist> allowlists;
   std::vector<size_t> keyword_ids;  // indexes into Impl::keywords
   size_t window = 0;                // bytes before a hit where the match may start
@@ -85,6 +88,7 @@ Expected<CompiledAllowlist> compile_allowlist(const Allowlist& a, const std::str
   c.condition = a.condition;
   c.target = a.regex_target;
   c.stopwords = a.stopwords;
+  c.commits = a.commits;
   for (const auto& r : a.regexes) {
     auto re = compile_re2(r, what + " allowlist");
     if (!re) return tl::unexpected(re.error());
@@ -121,7 +125,7 @@ std::string_view line_around(std::string_view text, size_t start, size_t end) {
 }
 
 bool allowlist_allows(const CompiledAllowlist& a, std::string_view secret, std::string_view match,
-                      std::string_view line, std::string_view path) {
+                      std::string_view line, std::string_view path, std::string_view commit) {
   auto any_re = [](const std::vector<std::unique_ptr<RE2>>& res, std::string_view s) {
     return std::any_of(res.begin(), res.end(),
                        [&](const auto& re) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re); });
@@ -135,10 +139,15 @@ bool allowlist_allows(const CompiledAllowlist& a, std::string_view secret, std::
     stop_ok = std::any_of(a.stopwords.begin(), a.stopwords.end(),
                           [&](const std::string& w) { return ls.find(w) != std::string::npos; });
   }
-  if (a.condition == Condition::any) return path_ok || regex_ok || stop_ok;
-  const bool has_any = !a.paths.empty() || !a.regexes.empty() || !a.stopwords.empty();
+  // A listed commit matches by prefix (full hashes or abbreviations); a file scan has none.
+  const bool commit_ok = !a.commits.empty() && !commit.empty() &&
+                         std::any_of(a.commits.begin(), a.commits.end(), [&](const std::string& c) {
+                           return commit.substr(0, c.size()) == c;
+                         });
+  if (a.condition == Condition::any) return path_ok || regex_ok || stop_ok || commit_ok;
+  const bool has_any = !a.paths.empty() || !a.regexes.empty() || !a.stopwords.empty() || !a.commits.empty();
   return has_any && (a.paths.empty() || path_ok) && (a.regexes.empty() || regex_ok) &&
-         (a.stopwords.empty() || stop_ok);
+         (a.stopwords.empty() || stop_ok) && (a.commits.empty() || commit_ok);
 }
 
 }  // namespace
@@ -174,15 +183,51 @@ struct Scanner::Impl {
   Options options;
   std::vector<CompiledRule> compiled;
   std::vector<CompiledAllowlist> global;
-  std::vector<std::string> keywords;  // pattern id = rules.size() + index
+  std::vector<std::string> keywords;  // lowercase; looked up lazily by scan()
   std::vector<std::string> fallback;
   hs_database_t* db = nullptr;
   uint64_t db_id = detail::next_database_id();
   size_t max_bounded = 0;
-  // Hyperscan pattern id -> rule index, or SIZE_MAX - keyword index for keyword literals.
+  // Hyperscan pattern id -> rule index.
   std::vector<size_t> pattern_rule;
+  // Every rule's path filter in one set, so a file's path is matched once, not once per rule.
+  std::unique_ptr<RE2::Set> path_set;
+  std::vector<int> empty_path_matches;  // path_set matches of "" (scans without a path)
+  std::vector<size_t> unfiltered_rules; // rules Hyperscan does not prefilter: scan() visits each
+
+  // Every keyword as a caseless literal, compiled on first need: a scan runs it at most once, and
+  // only when a rule with a candidate has a keyword that is not in its candidate windows.
+  mutable std::once_flag keyword_db_once;
+  mutable hs_database_t* keyword_db = nullptr;
+  uint64_t keyword_db_id = detail::next_database_id();
+
+  const hs_database_t* keyword_database() const {
+    std::call_once(keyword_db_once, [this] {
+      std::vector<std::string> pats;
+      for (const auto& kw : keywords) {
+        std::string escaped;
+        for (unsigned char ch : kw) escaped += fmt::format("\\x{:02x}", ch);
+        pats.push_back(escaped);
+      }
+      std::vector<const char*> ptrs;
+      std::vector<unsigned> flags(pats.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+      std::vector<unsigned> ids;
+      for (size_t i = 0; i < pats.size(); ++i) {
+        ptrs.push_back(pats[i].c_str());
+        ids.push_back(static_cast<unsigned>(i));
+      }
+      hs_compile_error_t* err = nullptr;
+      if (!ptrs.empty() && hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
+                                            HS_MODE_BLOCK, nullptr, &keyword_db, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        keyword_db = nullptr;  // keywords then count as present: never a missed secret
+      }
+    });
+    return keyword_db;
+  }
 
   ~Impl() {
+    if (keyword_db) hs_free_database(keyword_db);
     if (db) hs_free_database(db);
   }
 };
@@ -254,7 +299,10 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     return make_error(ErrorCode::invalid_input, msg);
   }
 
-  // Hyperscan pass: rule regexes in prefilter mode, then keywords as caseless literals.
+  // Hyperscan pass: rule regexes in prefilter mode. Keywords are not in the database: a rule's
+  // keyword gate is checked only for rules that have a candidate (see scan()). As caseless
+  // literals in the database, common keywords ("key", "token", "api") fired all over source
+  // code and cost about a quarter of the whole scan.
   //
   // A compiled database is cached by content: Hyperscan compiles take about a second for a few
   // hundred rules, deserialising takes milliseconds. The width of each rule's matches (from
@@ -270,7 +318,7 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
   std::string cached;  // the cache file's bytes, when it is usable
   if (!options.cache_dir.empty()) {
     base::Sha256 key;
-    key.update_field("sluice-rules-hsdb-v2");
+    key.update_field("sluice-rules-hsdb-v4");  // v3: path-gated rules are not in the database; v4: nor keywords
     key.update_field(hs_version());
     // A database only loads on the CPU features it was built for: machines that share a cache
     // (a CI cache restored on another runner type) keep one file each instead of rebuilding
@@ -320,11 +368,17 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
   std::vector<std::string> patterns;
   std::vector<unsigned> flags;
   std::vector<unsigned> ids;
-  std::vector<size_t> pattern_rule;  // pattern index -> rule index (or SIZE_MAX for keywords)
+  std::vector<size_t> pattern_rule;  // pattern index -> rule index
   for (size_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& r = rules.rules[i];
     CompiledRule& c = impl->compiled[i];
     if (!c.regex) continue;
+    if (!r.path.empty()) {
+      // Path-gated rules (credential files: .pgpass, .env, ...) stay out of the Hyperscan pass:
+      // their loose patterns would fire all over ordinary code, and they only ever apply to a
+      // few small files, which RE2 then scans whole (see scan()).
+      continue;
+    }
     if (widths[i] == k_no_prefilter) {
       impl->fallback.push_back(r.id);
       continue;
@@ -340,14 +394,6 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     flags.push_back(regex_flags);
     ids.push_back(static_cast<unsigned>(patterns.size() - 1));
     pattern_rule.push_back(i);
-  }
-  for (size_t k = 0; k < impl->keywords.size(); ++k) {
-    std::string escaped;
-    for (unsigned char ch : impl->keywords[k]) escaped += fmt::format("\\x{:02x}", ch);
-    patterns.push_back(escaped);
-    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
-    ids.push_back(static_cast<unsigned>(patterns.size() - 1));
-    pattern_rule.push_back(SIZE_MAX - k);
   }
   if (!cached.empty()) {
     const size_t at = 8 + rules.rules.size() * 8;
@@ -418,6 +464,29 @@ Expected<std::shared_ptr<const Scanner>> Scanner::create(RuleSet rules, Options 
     pattern_rule.erase(pattern_rule.begin() + bad);
     ids.pop_back();
   }
+  std::vector<size_t> path_rules;
+  for (size_t i = 0; i < impl->compiled.size(); ++i) {
+    if (impl->compiled[i].path) path_rules.push_back(i);
+  }
+  if (!path_rules.empty()) {
+    auto set = std::make_unique<RE2::Set>(re2_options(), RE2::UNANCHORED);
+    bool ok = true;
+    for (size_t i : path_rules) {
+      const int at = set->Add(rules.rules[i].path, nullptr);
+      ok = ok && at >= 0;
+      impl->compiled[i].path_set_index = at;
+    }
+    if (ok && set->Compile()) {
+      (void)set->Match(re2::StringPiece(), &impl->empty_path_matches);
+      std::sort(impl->empty_path_matches.begin(), impl->empty_path_matches.end());
+      impl->path_set = std::move(set);
+    } else {
+      for (size_t i : path_rules) impl->compiled[i].path_set_index = -1;  // match one by one
+    }
+  }
+  for (size_t i = 0; i < impl->compiled.size(); ++i) {
+    if (!impl->compiled[i].prefiltered) impl->unfiltered_rules.push_back(i);
+  }
   impl->pattern_rule = std::move(pattern_rule);
   impl->rules = std::move(rules);
   return std::shared_ptr<const Scanner>(new Scanner(std::move(impl)));
@@ -429,26 +498,79 @@ struct ScanState {
   const std::vector<size_t>* pattern_rule;
   const std::vector<CompiledRule>* compiled;
   std::vector<std::vector<Hit>>* regions;  // per rule, merged candidate windows
-  std::vector<char>* keyword_seen;
+  std::vector<size_t>* hit_rules;          // rules with a candidate, in first-hit order
   size_t offset;  // of the scanned block within the input
 };
 
 int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
   auto* st = static_cast<ScanState*>(ctx);
   const size_t r = (*st->pattern_rule)[id];
-  if (r >= st->compiled->size()) {
-    (*st->keyword_seen)[SIZE_MAX - r] = 1;
-    return 0;
-  }
   const size_t end = static_cast<size_t>(to) + st->offset;
   const size_t window = (*st->compiled)[r].window;
   const size_t start = end > window ? end - window : 0;
   auto& v = (*st->regions)[r];
+  if (v.empty()) st->hit_rules->push_back(r);
   if (!v.empty() && start <= v.back().end) {
     v.back().end = std::max(v.back().end, end);
   } else {
     v.push_back(Hit{start, end});
   }
+  return 0;
+}
+
+bool equal_icase(std::string_view a, std::string_view lower_b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    char ch = a[i];
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    if (ch != lower_b[i]) return false;
+  }
+  return true;
+}
+
+// Whether lowercase `kw` occurs case-insensitively in `s`. Linear: the next position of the
+// first character in each case is looked up once and reused until passed.
+bool contains_icase(std::string_view s, std::string_view kw) {
+  if (kw.empty()) return true;
+  if (s.size() < kw.size()) return false;
+  const char lo = kw[0];
+  const char up = lo >= 'a' && lo <= 'z' ? static_cast<char>(lo - 'a' + 'A') : lo;
+  const size_t end = s.size() - kw.size() + 1;  // candidate starts are < end
+  auto next = [&](char ch, size_t from) {
+    const void* p = from < end ? std::memchr(s.data() + from, ch, end - from) : nullptr;
+    return p ? static_cast<size_t>(static_cast<const char*>(p) - s.data()) : end;
+  };
+  size_t at_lo = next(lo, 0);
+  size_t at_up = up == lo ? end : next(up, 0);
+  while (at_lo < end || at_up < end) {
+    const size_t at = std::min(at_lo, at_up);
+    if (equal_icase(s.substr(at + 1, kw.size() - 1), kw.substr(1))) return true;
+    if (at == at_lo) at_lo = next(lo, at + 1);
+    if (at == at_up) at_up = next(up, at + 1);
+  }
+  return false;
+}
+
+// A rule's keyword gate: does `kw` occur anywhere in `text`? Looked for first around the
+// rule's candidate windows (where it nearly always is: most patterns contain their keyword);
+// `whole_text_pass` settles every keyword at once otherwise. Answers are kept in `seen`.
+template <typename WholeTextPass>
+bool keyword_present(std::string_view text, size_t k, std::string_view kw, const std::vector<Hit>& windows,
+                     std::vector<signed char>& seen, WholeTextPass&& whole_text_pass) {
+  if (seen[k] >= 0) return seen[k] != 0;
+  for (const Hit& w : windows) {
+    const size_t b = w.start > kw.size() ? w.start - kw.size() : 0;
+    const size_t e = std::min(text.size(), w.end + kw.size());
+    if (contains_icase(text.substr(b, e - b), kw)) {
+      seen[k] = 1;
+      return true;
+    }
+  }
+  whole_text_pass();
+  return seen[k] != 0;
+}
+
+int on_keyword(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+  (*static_cast<std::vector<signed char>*>(ctx))[id] = 1;
   return 0;
 }
 
@@ -466,23 +588,37 @@ bool Scanner::path_excluded(std::string_view path) const {
       return RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *re);
     });
     // An AND allowlist with other checks cannot exclude a whole file by path alone.
-    const bool only_paths = a.regexes.empty() && a.stopwords.empty();
+    const bool only_paths = a.regexes.empty() && a.stopwords.empty() && a.commits.empty();
     if (path_ok && (a.condition == Condition::any || only_paths)) return true;
   }
   return false;
 }
 
-std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path, InlineAllow inline_allow) const {
+std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path, InlineAllow inline_allow,
+                                   std::string_view commit) const {
   const Impl& im = *m_impl;
   std::vector<Finding> out;
   if (path_excluded(path)) return out;
   const size_t nrules = im.compiled.size();
-  std::vector<std::vector<Hit>> regions(nrules);
-  std::vector<char> keyword_seen(im.keywords.size(), 0);
+  // Per rule candidate windows, kept per thread across scans (a stream redactor scans every few
+  // KiB): only the entries of rules that had candidates are touched, and cleared on the way out.
+  thread_local std::vector<std::vector<Hit>> tl_regions;
+  if (tl_regions.size() < nrules) tl_regions.resize(nrules);
+  std::vector<std::vector<Hit>>& regions = tl_regions;
+  std::vector<size_t> todo;  // rules to confirm: those with candidates, then the unfiltered ones
+  struct ClearRegions {
+    std::vector<std::vector<Hit>>& regions;
+    std::vector<size_t>& todo;
+    ~ClearRegions() {
+      for (size_t ri : todo) regions[ri].clear();
+    }
+  } clear_regions{regions, todo};
+  // Per keyword: -1 not looked up yet, 0 absent, 1 present (case-insensitive, anywhere).
+  std::vector<signed char> keyword_seen(im.keywords.size(), -1);
   if (im.db) {
     hs_scratch_t* scratch = detail::thread_scratch(im.db, im.db_id);
     if (!scratch) throw std::runtime_error("hyperscan: cannot allocate scratch space");
-    ScanState st{&im.pattern_rule, &im.compiled, &regions, &keyword_seen, 0};
+    ScanState st{&im.pattern_rule, &im.compiled, &regions, &todo, 0};
     // Hyperscan takes an unsigned length: inputs past 4 GiB are scanned in overlapping blocks.
     const size_t k_block = size_t{1} << 31;
     const size_t overlap = std::max(im.max_bounded, im.options.unbounded_window);
@@ -496,15 +632,72 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     }
   }
 
+  std::vector<int> paths_matched;
+  if (im.path_set && path.empty()) {
+    paths_matched = im.empty_path_matches;
+  } else if (im.path_set) {
+    (void)im.path_set->Match(re2::StringPiece(path.data(), path.size()), &paths_matched);
+    std::sort(paths_matched.begin(), paths_matched.end());
+  }
+  // Only rules with a candidate and rules that do not go through Hyperscan can report: a small
+  // input (a log line, a 4 KiB write) must not pay a loop over every rule.
+  todo.insert(todo.end(), im.unfiltered_rules.begin(), im.unfiltered_rules.end());
+  std::sort(todo.begin(), todo.end());
+  bool whole_text_done = false;
+  auto whole_text_pass = [&] {
+    if (whole_text_done) return;
+    whole_text_done = true;
+    const hs_database_t* kdb = im.keyword_database();
+    hs_scratch_t* scratch = kdb ? detail::thread_scratch(kdb, im.keyword_db_id) : nullptr;
+    for (auto& k : keyword_seen) k = k > 0 ? 1 : 0;
+    bool ok = scratch != nullptr;
+    const size_t k_block = size_t{1} << 31;
+    const size_t overlap = 256;
+    for (size_t off = 0; ok && off < text.size(); off += k_block - overlap) {
+      const size_t len = std::min(text.size() - off, k_block);
+      ok = hs_scan(kdb, text.data() + off, static_cast<unsigned>(len), 0, scratch, on_keyword, &keyword_seen) ==
+           HS_SUCCESS;
+      if (off + len >= text.size()) break;
+    }
+    if (!ok) std::fill(keyword_seen.begin(), keyword_seen.end(), 1);  // fail open: never miss a secret
+  };
   const re2::StringPiece whole(text.data(), text.size());
-  for (size_t ri = 0; ri < nrules; ++ri) {
+  for (size_t ri : todo) {
     const CompiledRule& c = im.compiled[ri];
     const Rule& rule = im.rules.rules[ri];
-    if (!c.keyword_ids.empty() &&
-        std::none_of(c.keyword_ids.begin(), c.keyword_ids.end(), [&](size_t k) { return keyword_seen[k] != 0; })) {
-      continue;
+    if (c.regex && c.prefiltered && regions[ri].empty()) continue;  // no candidate: nothing to gate
+    if (c.path) {
+      const bool path_ok =
+          c.path_set_index >= 0
+              ? std::binary_search(paths_matched.begin(), paths_matched.end(), c.path_set_index)
+              : RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *c.path);
+      if (!path_ok) continue;
     }
-    if (c.path && !RE2::PartialMatch(re2::StringPiece(path.data(), path.size()), *c.path)) continue;
+    // The keyword gate. For a prefiltered rule it is settled only when the rule is about to
+    // report (RE2 in the few candidate windows is cheaper than looking for keywords that
+    // are not there); rules that RE2 scans whole are gated first.
+    int gate = c.keyword_ids.empty() ? 1 : -1;
+    auto gate_open = [&](size_t ms, size_t me) {
+      if (gate < 0) {
+        // Nearly always the keyword is part of the match itself.
+        const size_t b = ms > 64 ? ms - 64 : 0;
+        const std::string_view around = text.substr(b, std::min(text.size(), me + 64) - b);
+        for (size_t k : c.keyword_ids) {
+          if (keyword_seen[k] == 1 || contains_icase(around, im.keywords[k])) {
+            keyword_seen[k] = 1;
+            gate = 1;
+            return true;
+          }
+        }
+      }
+      if (gate < 0) {
+        gate = std::any_of(c.keyword_ids.begin(), c.keyword_ids.end(), [&](size_t k) {
+          return keyword_present(text, k, im.keywords[k], regions[ri], keyword_seen, whole_text_pass);
+        }) ? 1 : 0;
+      }
+      return gate == 1;
+    };
+    if (!(c.regex && c.prefiltered) && !gate_open(0, 0)) continue;
     if (!c.regex) {
       if (c.path && !path.empty()) {
         Finding f;
@@ -520,7 +713,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     }
     std::vector<Hit> windows;
     if (c.prefiltered) {
-      windows = std::move(regions[ri]);
+      windows = regions[ri];  // copied: the keyword gate may still look around them
     } else {
       windows.push_back(Hit{0, text.size()});
     }
@@ -558,10 +751,11 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
         const size_t ss = static_cast<size_t>(secret.data() - text.data());
         const std::string_view match = text.substr(ms, me - ms);
         const std::string_view line = line_around(text, ms, me);
-        auto allowed = [&](const CompiledAllowlist& a) { return allowlist_allows(a, sv, match, line, path); };
+        auto allowed = [&](const CompiledAllowlist& a) { return allowlist_allows(a, sv, match, line, path, commit); };
         if (std::any_of(c.allowlists.begin(), c.allowlists.end(), allowed)) continue;
         if (std::any_of(im.global.begin(), im.global.end(), allowed)) continue;
         if (inline_allow == InlineAllow::honor && has_inline_allow(line_around(text, ss, ss))) continue;
+        if (!gate_open(ms, me)) break;
         Finding f;
         f.rule_id = rule.id;
         f.path = std::string(path);
@@ -575,6 +769,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
         f.entropy = ent;
         out.push_back(std::move(f));
       }
+      if (gate == 0) break;
     }
   }
   std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {

@@ -28,6 +28,12 @@ struct Finding {
   std::string secret_sha256;  // hex
   std::string fingerprint;    // hex sha256 of (rule id, secret, path): stable across line moves
   double entropy = 0;         // Shannon bits per byte of the secret
+  // Set for findings in git history (git_history.h): the commit that added the line (empty for
+  // staged changes), its author, author e-mail and author date (ISO 8601).
+  std::string commit;
+  std::string author;
+  std::string email;
+  std::string date;
 };
 
 // Whether a "sluice:allow" (or "gitleaks:allow") comment on the secret's line suppresses it.
@@ -69,9 +75,11 @@ class Scanner {
   Scanner& operator=(const Scanner&) = delete;
 
   // All findings in `text`, ordered by position. `path` ('/'-separated) feeds path rules, path
-  // allowlists and fingerprints; it may be empty. Findings own their strings.
+  // allowlists and fingerprints; it may be empty. `commit` (lowercase hex, git history scans)
+  // feeds commit allowlists. Findings own their strings.
   [[nodiscard]] std::vector<Finding> scan(std::string_view text, std::string_view path = {},
-                                          InlineAllow inline_allow = InlineAllow::honor) const;
+                                          InlineAllow inline_allow = InlineAllow::honor,
+                                          std::string_view commit = {}) const;
 
   // True when a global allowlist excludes the whole file.
   [[nodiscard]] bool path_excluded(std::string_view path) const;

@@ -59,6 +59,13 @@ counter_examples = ['y']
   ASSERT_TRUE(sc);
   EXPECT_TRUE(sc->scan("id 0123456789abcdef0123").empty());
   EXPECT_EQ(sc->scan("id 0123456789abcdef0123 MAGIC").size(), 1u);
+  // Keywords are looked up lazily (not in the Hyperscan pass): far from the match, before or
+  // after it, in any case, once for many matches.
+  const std::string far = std::string(100000, '.');
+  EXPECT_EQ(sc->scan("Magic" + far + " 0123456789abcdef0123").size(), 1u);
+  EXPECT_EQ(sc->scan("0123456789abcdef0123 " + far + "mAgIc").size(), 1u);
+  EXPECT_EQ(sc->scan("0123456789abcdef0123 " + far + " 0123456789abcdef0124 magi").size(), 0u);
+  EXPECT_EQ(sc->scan("0123456789abcdef0123 " + far + " 0123456789abcdef0124 magic").size(), 2u);
 }
 
 TEST(Scanner, EntropyFloorIsStrict) {
@@ -172,6 +179,33 @@ regex = '''tok_[a-z]{4}'''
   EXPECT_EQ(f[0].rule_id, "p12");
   EXPECT_TRUE(sc->scan("tok_abcd", "a.txt").empty());
   EXPECT_EQ(sc->scan("tok_abcd", "prod.env").size(), 1u);
+}
+
+// Path-gated rules stay out of the Hyperscan pass (and out of fallback_rules()): RE2 scans a
+// matching file whole, so a match anywhere in a long file is found, and other files cost nothing.
+TEST(Scanner, PathGatedRuleScansMatchingFilesWhole) {
+  auto sc = scanner_from(R"(
+[[rules]]
+id = "pgpass"
+path = '''(?:^|/)\.pgpass$'''
+regex = '''(?:^|\n)[^:\s]+:\d+:[^:\s]+:[^:\s]+:([^\s]{6,})'''
+[[rules]]
+id = "netrc"
+path = '''(?:^|/)\.netrc$'''
+keywords = ["password"]
+regex = '''password\s+(\S{6,})'''
+)");
+  ASSERT_TRUE(sc);
+  EXPECT_TRUE(sc->fallback_rules().empty());
+  const std::string text = std::string(100000, 'x') + "\ndb:5432:app:app:s3cr3tPw\n";
+  auto f = sc->scan(text, "home/u/.pgpass");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].secret, "s3cr3tPw");
+  EXPECT_EQ(f[0].line, 2u);
+  EXPECT_TRUE(sc->scan(text, "home/u/pgpass.txt").empty());
+  EXPECT_EQ(sc->scan("machine h login u password hunter22", ".netrc").size(), 1u);
+  EXPECT_TRUE(sc->scan("machine h login u passwd hunter22", ".netrc").empty()) << "keyword still gates";
+  EXPECT_TRUE(sc->scan("machine h login u password hunter22", "netrc.md").empty());
 }
 
 TEST(Scanner, MultiLinePrivateKeyFarFromKeyword) {
