@@ -10,7 +10,57 @@ namespace sluice::engine {
 
 namespace {
 bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
+
+// Everything a Validator is built from, as one string: equal keys may share a validator.
+std::string options_key(const k8s::ValidateOptions& o) {
+  std::string k;
+  auto add = [&](std::string_view part) {
+    k += part;
+    k += '\x1f';
+  };
+  auto add_all = [&](const std::vector<std::string>& parts) {
+    add(std::to_string(parts.size()));
+    for (const auto& p : parts) add(p);
+  };
+  add_all(o.schema_locations);
+  add(o.kubernetes_version);
+  add(o.cache_dir.string());
+  add(o.strictness == k8s::Strictness::strict ? "strict" : "lenient");
+  add(o.missing_schemas == k8s::MissingSchemas::ignore ? "ignore" : "error");
+  add_all(o.skip_kinds);
+  add_all(o.disabled_checks);
+  add_all(o.apply_units);
+  return k;
+}
 }  // namespace
+
+size_t ValidateStageExecutor::validators_built() const {
+  std::lock_guard lock(m_mu);
+  return m_built;
+}
+
+Expected<k8s::Validator> ValidateStageExecutor::take(const std::string& key, const k8s::ValidateOptions& opts) {
+  {
+    std::lock_guard lock(m_mu);
+    auto it = m_idle.find(key);
+    if (it != m_idle.end() && !it->second.empty()) {
+      k8s::Validator v = std::move(it->second.back());
+      it->second.pop_back();
+      return v;
+    }
+  }
+  auto v = k8s::Validator::create(opts);  // outside the lock: it may read schema directories
+  if (v) {
+    std::lock_guard lock(m_mu);
+    ++m_built;
+  }
+  return v;
+}
+
+void ValidateStageExecutor::give_back(const std::string& key, k8s::Validator v) {
+  std::lock_guard lock(m_mu);
+  m_idle[key].push_back(std::move(v));
+}
 
 StageOutcome ValidateStageExecutor::execute(StageContext& ctx) {
   const pipeline::ValidateSpec& spec = *ctx.stage.validate;
@@ -26,12 +76,14 @@ StageOutcome ValidateStageExecutor::execute(StageContext& ctx) {
   opts.skip_kinds = spec.skip_kinds;
   opts.disabled_checks = spec.disable_checks;
   for (const auto& d : spec.apply_units) opts.apply_units.push_back((ctx.workspace / d).string());
-  auto validator = k8s::Validator::create(opts);
+  const std::string key = options_key(opts);
+  auto validator = take(key, opts);
   if (!validator) return {OutcomeStatus::failed, std::nullopt, validator.error().message, std::nullopt};
 
   std::vector<std::string> paths;
   for (const auto& p : spec.kubernetes) paths.push_back((ctx.workspace / p).string());
   k8s::Report report = validator->validate_paths(paths);
+  give_back(key, std::move(*validator));
   // Findings name files relative to the workspace, as the pipeline file does.
   const std::string prefix = ctx.workspace.string() + "/";
   for (auto& f : report.findings) {
