@@ -4,6 +4,8 @@
 
 namespace sluice::refs {
 
+std::string_view embedded_data(std::string_view name) { return base::find_embedded(embedded_files(), name); }
+
 std::vector<std::string_view> data_lines(std::string_view text) {
   std::vector<std::string_view> out;
   size_t pos = 0;

@@ -1,13 +1,19 @@
 #pragma once
-// Data shipped with sluice (embedded at build time from src/refs/data/, see embed_data.cmake):
+// Data shipped with sluice (embedded at build time from src/refs/data/, cmake/embed_files.cmake):
 // standard-library tables used when the machine has no toolchain to ask, and the pipreqs
 // import-name -> distribution mapping (Apache-2.0, data/pipreqs/NOTICE).
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/embedded.h"
+
 namespace sluice::refs {
+
+// Every embedded file (generated source).
+[[nodiscard]] std::span<const base::EmbeddedFile> embedded_files();
 
 // The embedded file `name` ("python_stdlib.txt", "node_builtins.txt", "c_headers.txt",
 // "pipreqs/mapping"); empty when there is none. The view is static.
