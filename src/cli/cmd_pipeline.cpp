@@ -225,6 +225,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     return k_exit_usage;
   }
   if (killed > 0) std::fprintf(stderr, "sluice: killed %d leftover process%s\n", killed, killed == 1 ? "" : "es");
+  for (const auto& w : kinds->warnings()) std::fprintf(stderr, "sluice: warning: %s\n", kinds->redact(w).c_str());
 
   report::RunReport rep = report::build_report(result->run, result->stages);
   if (auto st = store::StateStore::open(opts.state_dir)) (void)report::add_ledger_spend(rep, (*st)->db());

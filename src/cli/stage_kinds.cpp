@@ -54,6 +54,15 @@ class Kinds final : public StageKinds {
   }
   const engine::StreamFilterFactory* filters() const override { return m_redaction.get(); }
   std::string redact(std::string_view text) const override { return m_redaction->redact(text); }
+  std::vector<std::string> warnings() const override {
+    std::vector<std::string> out;
+    if (auto e = m_counters.load_error()) {
+      out.push_back("the tokenizer's rank files could not be loaded (" + *e +
+                    "): every LLM token count and budget reservation in this run was an approximation "
+                    "(one token per 4 bytes), not tiktoken's exact count; run `sluice tokens count` to see why");
+    }
+    return out;
+  }
 
  private:
   engine::ProcessStageExecutor m_run;

@@ -33,6 +33,9 @@ class StageKinds {
   [[nodiscard]] virtual std::map<pipeline::StageKind, engine::StageExecutor*> executors() = 0;
   [[nodiscard]] virtual const engine::StreamFilterFactory* filters() const = 0;
   [[nodiscard]] virtual std::string redact(std::string_view text) const = 0;
+  // What the user must be told after the run: a fallback that changed results (the tokenizer's
+  // rank files could not be loaded, so LLM token counts were approximations). Empty when none.
+  [[nodiscard]] virtual std::vector<std::string> warnings() const = 0;
 };
 
 // Prints problems (e.g. an LLM configuration error) to `err` and returns null. A name in

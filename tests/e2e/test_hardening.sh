@@ -190,4 +190,26 @@ expect_contains "$ERR" 'unknown command "registry"' "unknown_command_named: says
 run_sluice rnu
 expect_contains "$ERR" 'did you mean "run"' "unknown_command_named: suggests"
 
+# --- Silent fallbacks (issue 20, item 6): tokenizer rank files that cannot be loaded -------------
+R="$E2E_TMP/ranks"; mkdir -p "$R/empty-ranks"
+echo "ok" > "$R/reply.txt"
+python3 "$HERE/openai_server.py" "$R/port" "$R/reply.txt" & SERVER=$!
+for _ in $(seq 100); do [ -s "$R/port" ] && break; sleep 0.05; done
+cat > "$R/sluice.yml" <<YML
+version: 1
+llm:
+  providers:
+    local: { kind: openai, base_url: "http://127.0.0.1:$(cat "$R/port")/v1", model: gpt-4o-mini }
+stages:
+  ask:
+    llm: { provider: local, prompt: "say ok" }
+YML
+OUT=$(SLUICE_TIKTOKEN_DIR="$R/empty-ranks" "$SLUICE" -C "$R" run --output quiet 2>&1); RC=$?; ERR=""
+expect_rc 0 "rank_files_missing: the stage still runs"
+expect_contains "$OUT" "sluice: warning: the tokenizer's rank files could not be loaded" "rank_files_missing: said loudly"
+expect_contains "$OUT" "approximation" "rank_files_missing: says what it means"
+OUT=$("$SLUICE" -C "$R" run --output quiet 2>&1); RC=$?
+expect_not_contains "$OUT" "rank files could not be loaded" "rank_files_present: no warning"
+kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null
+
 finish
