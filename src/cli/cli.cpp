@@ -109,6 +109,7 @@ int run(int argc, char** argv) {
   std::string directory;
   app.add_option("-C,--directory", directory, "Run as if sluice was started in DIR (like make -C, git -C)");
   // Command families; each file owns its subcommands.
+  add_init_command(app, ctx);
   add_pipeline_commands(app, ctx);
   add_tokens_command(app, ctx);
   add_secrets_commands(app, ctx);

@@ -60,7 +60,8 @@ std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
     std::fprintf(stderr,
                  "sluice: no %s in %s\n"
                  "  sluice run -f FILE   use a pipeline file by another name\n"
-                 "  sluice -C DIR run    run in the directory that holds sluice.yml\n",
+                 "  sluice -C DIR run    run in the directory that holds sluice.yml\n"
+                 "  sluice init          write a starter sluice.yml for the project here\n",
                  fs::path(file).filename().c_str(), where.c_str());
     return std::nullopt;
   }

@@ -7,7 +7,7 @@
 run_sluice
 expect_rc 0 "bare sluice exits 0"
 expect_contains "$OUT" "usage: sluice [-C DIR] COMMAND" "bare sluice: usage line"
-for cmd in plan run report scan validate tokens; do
+for cmd in init plan run report scan validate tokens; do
   expect_contains "$OUT" "  $cmd " "bare sluice lists $cmd"
 done
 expect_not_contains "$OUT$ERR" "A subcommand is required" "bare sluice: no CLI11 error"
@@ -23,6 +23,7 @@ for cmd in run plan graph; do
   run_sluice -C "$E2E_TMP/empty" "$cmd"
   expect_rc 2 "$cmd without sluice.yml"
   expect_contains "$ERR" "no sluice.yml in $E2E_TMP/empty" "$cmd: names the missing file and where"
+  expect_contains "$ERR" "sluice init" "$cmd: suggests sluice init"
   expect_contains "$ERR" "-f FILE" "$cmd: suggests -f"
   expect_contains "$ERR" "-C DIR" "$cmd: suggests -C"
   expect_not_contains "$ERR" "cannot open" "$cmd: no raw open error"
