@@ -41,6 +41,61 @@ std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv)
   }
   return std::nullopt;
 }
+
+// What bare `sluice` prints, as git, cargo and kubectl do: the commands by what they are for, each
+// with its one-line description as registered (so the two never drift apart).
+std::string overview(CLI::App& app) {
+  struct Group {
+    const char* title;
+    std::vector<std::string> commands;
+  };
+  const std::vector<Group> groups = {
+      {"Start here", {"init", "plan", "run", "report"}},
+      {"Pipelines", {"graph", "runs"}},
+      {"Checks", {"scan", "redact", "secrets", "validate", "check"}},
+      {"LLM stages", {"tokens", "cache"}},
+  };
+  std::string out = fmt::format("{}\n\nusage: sluice [-C DIR] COMMAND [ARGS...]\n", app.get_description());
+  std::vector<std::string> listed;
+  auto entry = [&](const CLI::App& sub) {
+    listed.push_back(sub.get_name());
+    return fmt::format("  {:<10} {}\n", sub.get_name(), sub.get_description());
+  };
+  for (const auto& g : groups) {
+    std::string lines;
+    for (const auto& name : g.commands) {
+      for (const CLI::App* sub : app.get_subcommands({})) {
+        if (sub->get_name() == name) lines += entry(*sub);
+      }
+    }
+    if (!lines.empty()) out += fmt::format("\n{}:\n{}", g.title, lines);
+  }
+  std::string other;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (std::find(listed.begin(), listed.end(), sub->get_name()) == listed.end()) other += entry(*sub);
+  }
+  if (!other.empty()) out += fmt::format("\nOther:\n{}", other);
+  out += "\nsluice COMMAND --help shows a command's options; sluice --help the global ones.\n"
+         "Pipelines: docs/pipeline.md. Exit codes: 0 ok, 1 a stage or check failed, 2 usage error.\n";
+  return out;
+}
+
+// True when argv names no command (only options such as -C DIR, or nothing at all).
+bool names_no_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-C" || arg == "--directory") {
+      ++i;
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-') {
+      if (arg.rfind("--directory=", 0) == 0 || (arg.size() > 2 && arg.rfind("-C", 0) == 0)) continue;
+      return false;  // --help, --version, or an unknown option: CLI11 answers those
+    }
+    return false;
+  }
+  return true;
+}
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -54,12 +109,23 @@ int run(int argc, char** argv) {
   std::string directory;
   app.add_option("-C,--directory", directory, "Run as if sluice was started in DIR (like make -C, git -C)");
   // Command families; each file owns its subcommands.
+  add_init_command(app, ctx);
   add_pipeline_commands(app, ctx);
   add_tokens_command(app, ctx);
   add_secrets_commands(app, ctx);
   add_validate_command(app, ctx);
   add_cache_commands(app, ctx);
   add_refs_commands(app, ctx);
+  // Bare `sluice` prints the overview and exits 0, as git, cargo and kubectl do; options
+  // without a command (`sluice -C DIR`) are a usage error: the overview on stderr, exit 2.
+  if (names_no_command(argc, argv)) {
+    if (argc <= 1) {
+      std::fputs(overview(app).c_str(), stdout);
+      return k_exit_ok;
+    }
+    std::fprintf(stderr, "sluice: a command is required\n\n%s", overview(app).c_str());
+    return k_exit_usage;
+  }
   if (auto unknown = unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "sluice: %s\n", unknown->c_str());
     return k_exit_usage;

@@ -63,8 +63,18 @@ TEST(Cli, UnknownCommandIsAUsageErrorWithAHint) {
   EXPECT_NE(r.err.find("unknown command \"rnu\" (did you mean \"run\"?)"), std::string::npos) << r.err;
 }
 
-TEST(Cli, NoCommandIsAUsageError) {
-  EXPECT_EQ(run_sluice({}).code, 2);
+// Issue 22: bare `sluice` shows the commands (exit 0, as git, cargo and kubectl); options
+// without a command are still a usage error, with the overview on stderr.
+TEST(Cli, BareSluicePrintsAnOverviewAndOptionsWithoutACommandAreAUsageError) {
+  auto bare = run_sluice({});
+  EXPECT_EQ(bare.code, 0);
+  EXPECT_NE(bare.out.find("usage: sluice [-C DIR] COMMAND"), std::string::npos) << bare.out;
+  EXPECT_NE(bare.out.find("  run "), std::string::npos) << bare.out;
+  EXPECT_EQ(bare.err, "");
+  Dir d;
+  auto no_command = run_sluice({"-C", d.path()});
+  EXPECT_EQ(no_command.code, 2);
+  EXPECT_NE(no_command.err.find("sluice: a command is required"), std::string::npos) << no_command.err;
 }
 
 TEST(Cli, VersionAndHelpExitZero) {

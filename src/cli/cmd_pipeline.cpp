@@ -53,6 +53,18 @@ fs::path workspace_of(const std::string& file) {
 // nullopt means exit 2. `llm` (optional) receives the parsed sections.
 std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
                                                  std::shared_ptr<const engine::LlmSections>* llm = nullptr) {
+  // The first thing a newcomer meets: say what to do, not only that open() failed.
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    fs::path where = fs::absolute(file, ec).parent_path();
+    std::fprintf(stderr,
+                 "sluice: no %s in %s\n"
+                 "  sluice run -f FILE   use a pipeline file by another name\n"
+                 "  sluice -C DIR run    run in the directory that holds sluice.yml\n"
+                 "  sluice init          write a starter sluice.yml for the project here\n",
+                 fs::path(file).filename().c_str(), where.c_str());
+    return std::nullopt;
+  }
   auto r = pipeline::load_pipeline(file);
   auto sections = std::make_shared<engine::LlmSections>(engine::parse_llm_sections(r.pipeline, r.diagnostics));
   std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const auto& a, const auto& b) {

@@ -89,7 +89,9 @@ void Readiness::mark_done(int i, StageStatus status) {
   const bool ok = succeeded(i);
   for (int d : m_dependents[idx(i)]) {
     if (!ok && !m_blocker[idx(d)]) m_blocker[idx(d)] = i;
-    if (--m_unmet[idx(d)] == 0) m_ready.insert(d);
+    // A dependent already skipped (its other need failed first) must not become ready again
+    // when this last need ends: it would be skipped, and printed, a second time.
+    if (--m_unmet[idx(d)] == 0 && m_phase[idx(d)] == Phase::pending) m_ready.insert(d);
   }
 }
 

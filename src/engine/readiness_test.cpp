@@ -183,3 +183,22 @@ stages:
   EXPECT_TRUE(r.all_succeeded());
   EXPECT_TRUE(r.finish_unstarted().empty());
 }
+
+// Issue 22: deploy needs [test, security]; test failed while security ran, so deploy was skipped
+// at once, then made ready again when security ended, and skipped (and printed) a second time.
+TEST(Readiness, AStageSkippedEarlyIsNotReadyAgainWhenItsOtherNeedEnds) {
+  auto p = parse(R"(version: 1
+stages:
+  test: { run: x }
+  security: { run: x }
+  deploy: { run: x, needs: [test, security] }
+)");
+  Readiness r(p, all_of(p), {.jobs = 4}, nullptr);
+  r.started(0);
+  r.started(1);
+  auto skips = r.finished(0, StageStatus::failed);
+  ASSERT_EQ(names(p, skips), (std::vector<std::string>{"deploy: needs \"test\" which failed"}));
+  EXPECT_TRUE(r.finished(1, StageStatus::success).empty());
+  EXPECT_EQ(r.next_ready(0), std::nullopt);
+  EXPECT_TRUE(r.finish_unstarted().empty());
+}
