@@ -17,6 +17,7 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace sluice::cli {
 
@@ -45,7 +46,7 @@ std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv)
 
 int run(int argc, char** argv) {
   CLI::App app{"sluice: run CI/CD pipelines with LLM stages deterministically, fast and safely"};
-  app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   // Options of sluice itself (-C) work after the subcommand too (`sluice run -C DIR`), as in git
   // and make. Set before the subcommands are added: they inherit it.
@@ -60,6 +61,7 @@ int run(int argc, char** argv) {
   add_validate_command(app, ctx);
   add_cache_commands(app, ctx);
   add_refs_commands(app, ctx);
+  add_completion_commands(app, ctx);
   if (auto unknown = unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "sluice: %s\n", unknown->c_str());
     return k_exit_usage;
