@@ -2,10 +2,15 @@
 #   make demo   installs what is missing, builds, runs examples/ai-deploy
 #   make test   installs what is missing, builds (normal + ASan/UBSan), runs every test
 # Also: make bench, make fuzz, make soak, make format.
+# Shipping: make install [PREFIX=/usr/local] [DESTDIR=...], make uninstall, make release (the
+# reproducible stripped binary and its SHA-256), make deb (sluice_<version>_<arch>.deb from it),
+# make release-check (two release builds must give the same bytes; slow, not in make test).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+RELEASE_BUILD ?= build-release
+PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 SLUICE     := $(CURDIR)/$(BUILD)/sluice
@@ -14,7 +19,8 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= true
 
-.PHONY: all deps build asan demo test unit-test asan-test bench fuzz soak format clean
+.PHONY: all deps build asan demo test unit-test asan-test bench fuzz soak format clean \
+        install uninstall release deb release-check
 
 all: build
 
@@ -61,8 +67,30 @@ soak: build asan
 	@cd $(BUILD) && ctest --output-on-failure -L soak
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L soak
 
+# The manifest cmake writes leaves DESTDIR out (and cpack overwrites it): keep our own, with it.
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+	@sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt > $(BUILD)/installed-files.txt
+
+uninstall:
+	@cmake --build $(BUILD) --target uninstall
+
+$(RELEASE_BUILD)/build.ninja: CMakeLists.txt | deps
+	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSLUICE_RELEASE=ON -DSLUICE_WERROR=ON >/dev/null
+
+release: deps $(RELEASE_BUILD)/build.ninja
+	@cmake --build $(RELEASE_BUILD) -j $(JOBS) --target sluice sluice_docs
+	@sha256sum $(RELEASE_BUILD)/sluice
+
+deb: release
+	@cd $(RELEASE_BUILD) && cpack -G DEB >/dev/null
+	@ls $(RELEASE_BUILD)/sluice_*.deb
+
+release-check: deps
+	@scripts/release-check.sh
+
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RELEASE_BUILD)

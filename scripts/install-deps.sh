@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhyperscan-dev libre2-dev libpcre2-dev libtomlplusplus-dev
-  libcurl4-openssl-dev libcpp-httplib-dev
+  libcurl4-openssl-dev libcpp-httplib-dev dpkg-dev fakeroot
   unicode-data ripgrep hyperfine sqlite3 bc python3 python3-yaml nodejs npm
 )
 

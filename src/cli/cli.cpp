@@ -17,6 +17,7 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace sluice::cli {
 
@@ -72,6 +73,7 @@ std::string overview(CLI::App& app) {
   }
   std::string other;
   for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_group().empty()) continue;  // hidden (`__man`, for the build)
     if (std::find(listed.begin(), listed.end(), sub->get_name()) == listed.end()) other += entry(*sub);
   }
   if (!other.empty()) out += fmt::format("\nOther:\n{}", other);
@@ -100,7 +102,7 @@ bool names_no_command(int argc, char** argv) {
 
 int run(int argc, char** argv) {
   CLI::App app{"sluice: run CI/CD pipelines with LLM stages deterministically, fast and safely"};
-  app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   // Options of sluice itself (-C) work after the subcommand too (`sluice run -C DIR`), as in git
   // and make. Set before the subcommands are added: they inherit it.
@@ -116,6 +118,7 @@ int run(int argc, char** argv) {
   add_validate_command(app, ctx);
   add_cache_commands(app, ctx);
   add_refs_commands(app, ctx);
+  add_completion_commands(app, ctx);
   // Bare `sluice` prints the overview and exits 0, as git, cargo and kubectl do; options
   // without a command (`sluice -C DIR`) are a usage error: the overview on stderr, exit 2.
   if (names_no_command(argc, argv)) {

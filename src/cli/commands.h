@@ -27,5 +27,6 @@ void add_pipeline_commands(CLI::App& app, Context& ctx); // cmd_pipeline.cpp: ru
 void add_cache_commands(CLI::App& app, Context& ctx);    // cmd_cache.cpp
 void add_refs_commands(CLI::App& app, Context& ctx);     // cmd_refs.cpp: check refs
 void add_init_command(CLI::App& app, Context& ctx);      // cmd_init.cpp
+void add_completion_commands(CLI::App& app, Context& ctx); // cmd_completion.cpp: completion, __man
 
 }  // namespace sluice::cli

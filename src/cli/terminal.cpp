@@ -30,9 +30,26 @@ std::filesystem::path user_cache_dir() {
   return std::filesystem::path(env_or("HOME", "/tmp")) / ".cache" / "sluice";
 }
 
+std::filesystem::path installed_data_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return exe.parent_path().parent_path() / "share" / "sluice";
+}
+
 std::filesystem::path tiktoken_dir() {
   std::string dir = env_or("SLUICE_TIKTOKEN_DIR");
-  return dir.empty() ? user_cache_dir() / "tiktoken" : std::filesystem::path(dir);
+  if (!dir.empty()) return dir;
+  // Rank files the user fetched win; else those an installed sluice ships (offline after
+  // install). Neither: the user dir, which the "run scripts/fetch-ranks.sh" error names.
+  const auto user = user_cache_dir() / "tiktoken";
+  std::error_code ec;
+  if (std::filesystem::exists(user / "cl100k_base.tiktoken", ec) || std::filesystem::exists(user / "o200k_base.tiktoken", ec)) {
+    return user;
+  }
+  const auto shipped = installed_data_dir() / "tiktoken";
+  if (!installed_data_dir().empty() && std::filesystem::exists(shipped / "cl100k_base.tiktoken", ec)) return shipped;
+  return user;
 }
 
 TerminalInfo detect_terminal() {

@@ -29,7 +29,12 @@ struct TerminalInfo {
 // ~/.cache/sluice. Holds schemas/, secrets/ (compiled rule databases) and tiktoken/.
 [[nodiscard]] std::filesystem::path user_cache_dir();
 
-// Tokenizer rank files: $SLUICE_TIKTOKEN_DIR, else <user cache>/tiktoken.
+// Where an installed sluice keeps its data: <prefix>/share/sluice beside <prefix>/bin/sluice
+// (found from /proc/self/exe, so any PREFIX works). Empty when the executable cannot be found.
+[[nodiscard]] std::filesystem::path installed_data_dir();
+
+// Tokenizer rank files: $SLUICE_TIKTOKEN_DIR, else <user cache>/tiktoken when it holds rank
+// files, else <installed data>/tiktoken when that does, else <user cache>/tiktoken.
 [[nodiscard]] std::filesystem::path tiktoken_dir();
 
 }  // namespace sluice::cli
