@@ -59,6 +59,7 @@ int run(int argc, char** argv) {
   add_secrets_commands(app, ctx);
   add_validate_command(app, ctx);
   add_cache_commands(app, ctx);
+  add_prune_command(app, ctx);
   add_refs_commands(app, ctx);
   if (auto unknown = unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "sluice: %s\n", unknown->c_str());

@@ -51,6 +51,9 @@ PrunePlan plan_prune(const PruneSnapshot& s, const PruneLimits& limits) {
   for (size_t rank = 0; rank < runs.size(); ++rank) {
     const PruneRun& r = *runs[rank];
     const bool in_newest = limits.keep_runs && rank < static_cast<size_t>(std::max(0, *limits.keep_runs));
+    if (rank < static_cast<size_t>(std::max(0, limits.protect_newest))) {
+      protected_keys.insert(r.cache_keys.begin(), r.cache_keys.end());
+    }
     if (r.running || in_newest) {
       protected_keys.insert(r.cache_keys.begin(), r.cache_keys.end());
       continue;

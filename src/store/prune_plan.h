@@ -25,6 +25,9 @@ struct PruneLimits {
   std::optional<int64_t> older_than_cutoff_ms;  // last used (runs: started) before this goes
   std::optional<int64_t> max_bytes;
   std::optional<int> keep_runs;
+  // Entries the newest N runs used are kept, but no run is deleted for it (automatic pruning
+  // keeps what the run that just ended used).
+  int protect_newest = 0;
   [[nodiscard]] bool any() const { return older_than_cutoff_ms || max_bytes || keep_runs; }
 };
 

@@ -128,3 +128,15 @@ TEST(PrunePlan, HundredThousandEntriesStayLinearish) {
   EXPECT_EQ(p.step_keys.front(), "k0");
   EXPECT_EQ(p.kept_bytes, 100 * 1000);
 }
+
+TEST(PrunePlan, ProtectNewestKeepsTheLastRunsEntriesWithoutDeletingRuns) {
+  PruneSnapshot s = three_entries();
+  s.runs = {{"r1", 1, 10, false, {"new"}, 0}, {"r2", 2, 20, false, {"old"}, 0}};
+  PruneLimits l;
+  l.max_bytes = 1;
+  l.protect_newest = 1;
+  PrunePlan p = plan_prune(s, l);
+  EXPECT_TRUE(p.run_ids.empty());
+  EXPECT_EQ(p.step_keys, (std::vector<std::string>{"mid", "new"}));
+  EXPECT_TRUE(p.over_limit);
+}
