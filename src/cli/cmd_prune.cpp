@@ -27,7 +27,7 @@ struct PruneArgs {
   std::string workspace = ".";
   std::string older_than;
   std::string max_size;
-  int keep_runs = -1;
+  int keep_runs = k_keep_runs_unset;
   bool apply = false;
   bool json = false;
 };
@@ -95,36 +95,10 @@ std::string to_text(const store::PruneReport& r, const std::string& limits_text)
 }
 
 int prune(const PruneArgs& a) {
-  store::PruneLimits limits;
-  std::vector<std::string> said;
-  const int64_t now = base::SystemClock().wall_ms();
-  if (!a.older_than.empty()) {
-    auto d = base::parse_duration(a.older_than);
-    if (!d) {
-      std::fprintf(stderr, "sluice prune: --older-than: %s\n", d.error().message.c_str());
-      return k_exit_usage;
-    }
-    limits.older_than_cutoff_ms = now - d->count();
-    said.push_back("--older-than " + a.older_than);
-  }
-  if (!a.max_size.empty()) {
-    auto s = base::parse_byte_size(a.max_size);
-    if (!s) {
-      std::fprintf(stderr, "sluice prune: --max-size: %s\n", s.error().message.c_str());
-      return k_exit_usage;
-    }
-    limits.max_bytes = *s;
-    said.push_back("--max-size " + a.max_size);
-  }
-  if (a.keep_runs != -1) {
-    if (a.keep_runs < 0) {
-      std::fprintf(stderr, "sluice prune: --keep-runs: must be 0 or more, not %d\n", a.keep_runs);
-      return k_exit_usage;
-    }
-    limits.keep_runs = a.keep_runs;
-    said.push_back(fmt::format("--keep-runs {}", a.keep_runs));
-  }
-  if (!limits.any()) {
+  std::string limits_text;
+  auto limits = parse_prune_limits(a.older_than, a.max_size, a.keep_runs, "sluice prune", limits_text, stderr);
+  if (!limits) return k_exit_usage;
+  if (!limits->any()) {
     std::fprintf(stderr,
                  "sluice prune: nothing to prune by: give --older-than (e.g. 7d), --max-size (e.g. 2G) or "
                  "--keep-runs N\n");
@@ -142,19 +116,52 @@ int prune(const PruneArgs& a) {
     std::fprintf(stderr, "sluice prune: %s\n", st.error().message.c_str());
     return k_exit_failed;
   }
-  auto rep = store::Pruner(**st, layout).run(limits, a.apply ? store::PruneMode::apply : store::PruneMode::dry_run);
+  auto rep = store::Pruner(**st, layout).run(*limits, a.apply ? store::PruneMode::apply : store::PruneMode::dry_run);
   if (!rep) {
     std::fprintf(stderr, "sluice prune: %s\n", rep.error().message.c_str());
     return k_exit_failed;
   }
-  std::string limits_text;
-  for (const auto& s : said) limits_text += (limits_text.empty() ? "" : " ") + s;
   if (a.json) std::printf("%s\n", to_json(*rep).dump(2).c_str());
   else std::printf("%s", to_text(*rep, limits_text).c_str());
   return k_exit_ok;
 }
 
 }  // namespace
+
+std::optional<store::PruneLimits> parse_prune_limits(const std::string& older_than, const std::string& max_size,
+                                                     int keep_runs, const char* who, std::string& said,
+                                                     std::FILE* err) {
+  store::PruneLimits limits;
+  auto add = [&](const std::string& s) { said += (said.empty() ? "" : " ") + s; };
+  if (!older_than.empty()) {
+    auto d = base::parse_duration(older_than);
+    if (!d) {
+      std::fprintf(err, "%s: --older-than: %s\n", who, d.error().message.c_str());
+      return std::nullopt;
+    }
+    limits.older_than_cutoff_ms = base::SystemClock().wall_ms() - d->count();
+    add("--older-than " + older_than);
+  }
+  if (!max_size.empty()) {
+    auto s = base::parse_byte_size(max_size);
+    if (!s) {
+      std::fprintf(err, "%s: --max-size: %s\n", who, s.error().message.c_str());
+      return std::nullopt;
+    }
+    limits.max_bytes = *s;
+    add("--max-size " + max_size);
+  }
+  if (keep_runs != k_keep_runs_unset) {
+    if (keep_runs < 0) {
+      std::fprintf(err, "%s: --keep-runs: must be 0 or more, not %d\n", who, keep_runs);
+      return std::nullopt;
+    }
+    limits.keep_runs = keep_runs;
+    add(fmt::format("--keep-runs {}", keep_runs));
+  }
+  if (said.empty()) said = "no limits: only unreferenced blobs and stray logs";
+  return limits;
+}
 
 void auto_prune(const fs::path& state_dir, const pipeline::CacheLimits& c, std::FILE* err) {
   store::PruneLimits limits;
