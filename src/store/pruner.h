@@ -3,8 +3,8 @@
 // plan_prune() what goes, and on apply deletes it in the order that keeps a concurrent run safe:
 //   1. one BEGIN IMMEDIATE transaction reads the rows, decides and deletes the rows;
 //   2. the runs' log directories go;
-//   3. a second BEGIN IMMEDIATE transaction re-reads which blobs the step cache references now
-//      and unlinks only the planned blobs still unreferenced, holding the write lock meanwhile.
+//   3. BEGIN IMMEDIATE transactions of 2,048 blobs each re-read which blobs the step cache references
+//      now and unlink only the planned blobs still unreferenced, holding the write lock meanwhile.
 // A run that saves an entry inserts its row first and then checks that its blobs exist
 // (StepCache::save), so whichever of the two takes the write lock first, no row is left
 // pointing at a deleted blob. A crash between the steps leaves only unreferenced files, which
