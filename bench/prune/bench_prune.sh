@@ -4,6 +4,7 @@
 # stages and 1,000 LLM responses. 90% of the entries were last used 10 days ago; a tenth are
 # recent, and the newest 5 runs used some of the old ones. Needs python3 and the sqlite3 CLI.
 #   bench/prune/bench_prune.sh build/sluice [N]
+# SLUICE_WRAP="strace -c -f -w -o FILE" wraps the timed --apply (where the time goes).
 set -euo pipefail
 sluice="$(realpath "${1:?usage: bench_prune.sh SLUICE [N]}")"
 n="${2:-100000}"

@@ -140,4 +140,35 @@ expect_eq "$bad" "0" "every concurrent run succeeds"
 expect_eq "$(cat prune.err 2>/dev/null)" "" "every concurrent prune succeeds"
 expect_eq "$(dangling_rows)" "0" "no row lost a blob to a concurrent prune"
 
+# A SIGKILLed prune leaves no row without its blobs; the next prune takes what it left.
+mkdir -p crash && cd crash
+mkdir -p .sluice && "$SLUICE" cache stats >/dev/null
+python3 - <<'PY'
+import hashlib, os
+rows = []
+for i in range(6000):
+    content = f"crash blob {i}\n".encode()
+    h = hashlib.sha256(content).hexdigest()
+    os.makedirs(f".sluice/cas/{h[:2]}", exist_ok=True)
+    open(f".sluice/cas/{h[:2]}/{h[2:]}", "wb").write(content)
+    rows.append(f"('k{i}','s','[{{\"blob\":\"{h}\",\"mode\":420,\"path\":\"o{i}\"}}]',1,1,1)")
+with open("fill.sql", "w") as f:
+    f.write("BEGIN;\n")
+    for j in range(0, len(rows), 500):
+        f.write("INSERT INTO step_cache (key, stage, outputs, created_ms, last_used_ms, duration_ms) VALUES " + ",".join(rows[j:j+500]) + ";\n")
+    f.write("COMMIT;\n")
+PY
+sqlite3 "$DB" < fill.sql
+for delay in 0.05 0.15 0.3; do
+  "$SLUICE" prune --older-than 1d --apply >/dev/null 2>&1 &
+  victim=$!
+  sleep "$delay"; kill -KILL "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
+  expect_eq "$(dangling_rows)" "0" "no dangling row after a SIGKILL at ${delay}s"
+done
+run_sluice prune --older-than 1d --apply
+expect_rc 0 "prune after the crashes"
+expect_eq "$(sqlite3 "$DB" "SELECT COUNT(*) FROM step_cache")" "0" "every old entry gone"
+expect_eq "$(find .sluice/cas -type f | wc -l)" "0" "the blobs a killed prune left are gone too"
+cd ..
+
 finish
