@@ -52,7 +52,7 @@ std::string overview(CLI::App& app) {
   };
   const std::vector<Group> groups = {
       {"Start here", {"init", "plan", "run", "report"}},
-      {"Pipelines", {"graph", "runs"}},
+      {"Pipelines", {"graph", "runs", "prune"}},
       {"Checks", {"scan", "redact", "secrets", "validate", "check"}},
       {"LLM stages", {"tokens", "cache"}},
   };
@@ -117,6 +117,7 @@ int run(int argc, char** argv) {
   add_secrets_commands(app, ctx);
   add_validate_command(app, ctx);
   add_cache_commands(app, ctx);
+  add_prune_command(app, ctx);
   add_refs_commands(app, ctx);
   add_completion_commands(app, ctx);
   // Bare `sluice` prints the overview and exits 0, as git, cargo and kubectl do; options

@@ -17,6 +17,7 @@
 #include "base/process.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/prune.h"
 #include "cli/run_view.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
@@ -262,6 +263,8 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
   std::fflush(stdout);
+  // After the summary, so pruning never delays the run's result; an interrupted run prunes nothing.
+  if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, p->cache, stderr);
   if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
   if (result->run.status != store::RunStatus::success) return k_exit_failed;

@@ -209,6 +209,16 @@ Expected<std::string> StepCache::save(const std::string& key, const pipeline::St
   if (auto put = m_store.cache_put({key, stage.name, outputs.dump(), now_ms, now_ms, duration_ms}); !put) {
     return tl::unexpected(put.error());
   }
+  // A concurrent `sluice prune` unlinks only blobs no row references, holding the write lock:
+  // checked after our row is in, a blob it took before that is seen missing here and stored again.
+  for (const auto& o : outputs) {
+    const std::string blob = o["blob"].get<std::string>();
+    std::error_code ec;
+    if (fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2), ec)) continue;
+    m_stored_blobs.erase(blob);
+    auto again = put_blob(m_workspace / o["path"].get<std::string>());
+    if (!again) return tl::unexpected(again.error());
+  }
   return stage.outputs.empty() ? std::string() : d.finish();
 }
 
@@ -226,6 +236,11 @@ std::optional<std::string> StepCache::peek(const std::string& key) {
   return outputs.empty() ? std::string() : d.finish();
 }
 
+bool StepCache::pruned_meanwhile(const std::string& key) {
+  auto again = m_store.cache_lookup(key, 0);
+  return again && !again->has_value();
+}
+
 StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
   using R = Restored::Result;
   auto damaged = [](std::string why) { return Restored{R::damaged, {}, std::move(why)}; };
@@ -240,6 +255,7 @@ StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
     std::string rel = o.value("path", "");
     if (blob.size() != 64 || rel.empty()) return damaged("its record of outputs is unreadable");
     if (!fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2))) {
+      if (pruned_meanwhile(key)) return {};
       return damaged(fmt::format("the stored copy of {} ({}) is missing from {}", rel, blob.substr(0, 12),
                                  m_cas.string()));
     }
@@ -257,7 +273,7 @@ StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
     }
     const fs::path src = m_cas / blob.substr(0, 2) / blob.substr(2);
     auto content = base::read_file(src);
-    if (!content) return damaged(content.error().message);
+    if (!content) return pruned_meanwhile(key) ? Restored{} : damaged(content.error().message);
     if (base::sha256_hex(*content) != blob) {
       fs::remove(src, ec);  // put_blob keeps an existing blob: the next save must store it anew
       m_stored_blobs.erase(blob);

@@ -40,7 +40,8 @@ class StepCache {
   };
   // On a hit, restores the stage's outputs. An entry whose blobs are missing or corrupted is
   // `damaged`: nothing is restored, a corrupted blob is deleted (so the next save stores it
-  // anew) and the caller runs the stage.
+  // anew) and the caller runs the stage. A blob missing because `sluice prune` deleted the
+  // entry meanwhile (rows go before blobs) is a plain miss.
   [[nodiscard]] Restored restore(const std::string& key, int64_t now_ms);
   // Stores the stage's outputs under `key` after a successful run; returns their digest.
   [[nodiscard]] Expected<std::string> save(const std::string& key, const pipeline::Stage& stage,
@@ -63,6 +64,8 @@ class StepCache {
 
  private:
   [[nodiscard]] Expected<std::string> put_blob(const std::filesystem::path& file);
+  // True when the entry `key` is gone from the index (a prune deleted it after we read it).
+  [[nodiscard]] bool pruned_meanwhile(const std::string& key);
   store::StateStore& m_store;
   std::filesystem::path m_workspace;
   std::filesystem::path m_cas;

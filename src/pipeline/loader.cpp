@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "base/byte_size.h"
 #include "base/duration.h"
 #include "base/files.h"
 #include "base/strings.h"
@@ -40,7 +41,7 @@ int Pipeline::index_of(std::string_view name) const {
 }
 
 const std::vector<std::string_view>& top_level_keys() {
-  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm"};
+  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache"};
   return k;
 }
 
@@ -182,6 +183,23 @@ class Loader {
     }
     if (const auto* g = n.find("kill_grace")) {
       if (auto v = duration_value(*g, "kill_grace")) d.kill_grace = *v;
+    }
+  }
+
+  void load_cache(const yaml::Node& n, CacheLimits& c) {
+    if (!n.is_map()) {
+      error(n, "\"cache\" must be a mapping such as { max_size: 5G, max_age: 30d }");
+      return;
+    }
+    static const std::vector<std::string_view> k_keys{"max_size", "max_age"};
+    check_keys(n, k_keys, "cache");
+    if (const auto* x = n.find("max_size")) {
+      auto v = base::parse_byte_size(x->is_scalar() ? x->scalar : std::string());
+      if (v) c.max_bytes = *v;
+      else error(*x, fmt::format("max_size: {}", v.error().message));
+    }
+    if (const auto* x = n.find("max_age")) {
+      if (auto v = duration_value(*x, "max_age")) c.max_age = *v;
     }
   }
 
@@ -420,6 +438,7 @@ class Loader {
     if (const auto* e = root.find("env")) p.env = env_value(*e, "\"env\"");
     if (const auto* s = root.find("secrets")) p.secrets = secret_names(*s);
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
+    if (const auto* c = root.find("cache")) load_cache(*c, p.cache);
     if (const auto* l = root.find("llm")) {
       // Kept whatever it is (the llm module reads a mapping): a stage then knows it exists.
       p.llm = std::make_shared<const yaml::Node>(*l);

@@ -171,3 +171,19 @@ TEST(Loader, KeepsLlmBlocksForTheLlmModule) {
   EXPECT_FALSE(r.pipeline.stages.at(0).llm);
   EXPECT_EQ(r.pipeline.stages.at(0).kind, StageKind::llm);
 }
+
+TEST(Loader, CacheLimitsForAutomaticPruning) {
+  auto r = parse_pipeline("version: 1\ncache: { max_size: 5G, max_age: 30d }\nstages:\n  a:\n    run: x\n", "sluice.yml");
+  ASSERT_TRUE(r.diagnostics.empty()) << all(r);
+  EXPECT_EQ(r.pipeline.cache.max_bytes, 5LL * 1024 * 1024 * 1024);
+  EXPECT_EQ(r.pipeline.cache.max_age, std::chrono::milliseconds(30LL * 86'400'000));
+}
+
+TEST(Loader, BadCacheLimitsAreErrors) {
+  auto r = parse_pipeline("version: 1\ncache:\n  max_size: 5X\n  max_age: soon\n  max_sise: 1G\nstages:\n  a:\n    run: x\n",
+                          "sluice.yml");
+  const std::string s = all(r);
+  EXPECT_NE(s.find("sluice.yml:3:13: max_size: invalid size \"5X\""), std::string::npos) << s;
+  EXPECT_NE(s.find("max_age"), std::string::npos) << s;
+  EXPECT_NE(s.find("unknown key \"max_sise\" (did you mean \"max_size\"?)"), std::string::npos) << s;
+}

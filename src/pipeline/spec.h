@@ -5,6 +5,7 @@
 // and validates (engine/llm_sections.h).
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,14 @@ struct SecretName {
   base::yaml::Mark mark;
 };
 
+// The pipeline-level `cache:` section: limits a run applies to the workspace's caches when it
+// ends (`sluice prune --max-size ... --older-than ... --apply`, docs/prune.md).
+struct CacheLimits {
+  std::optional<int64_t> max_bytes;                 // `max_size: 5G`
+  std::optional<std::chrono::milliseconds> max_age;  // `max_age: 30d`
+  [[nodiscard]] bool any() const { return max_bytes || max_age; }
+};
+
 struct Pipeline {
   std::string file;  // as given on the command line, for messages
   int version = 1;
@@ -84,6 +93,7 @@ struct Pipeline {
   Defaults defaults;
   std::vector<Stage> stages;  // file order
   std::shared_ptr<const base::yaml::Node> llm;  // the top-level `llm:` section as written, if any
+  CacheLimits cache;  // the top-level `cache:` section; none set: no automatic pruning
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent

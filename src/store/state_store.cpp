@@ -321,6 +321,7 @@ Expected<std::optional<CacheEntry>> StateStore::cache_lookup(const std::string& 
   CacheEntry e{st.column_text(0), st.column_text(1), st.column_text(2),
                st.column_int(3),  st.column_int(4),  st.column_int(5)};
   st.reset();
+  if (now_ms <= 0) return std::optional<CacheEntry>(std::move(e));
   m_cache_touch->reset();
   SLUICE_TRY(m_cache_touch->bind(1, key).bind(2, now_ms).run());
   return std::optional<CacheEntry>(std::move(e));

@@ -120,6 +120,8 @@ class StateStore {
   [[nodiscard]] Expected<std::optional<RunRecord>> find_run(const std::string& selector);
   [[nodiscard]] Expected<std::vector<StageRecord>> stages_of(const std::string& run_id);
 
+  // Reads an entry and marks it used at `now_ms`; `now_ms` <= 0 only reads (`sluice plan`'s
+  // peek must not make an entry look unused since 1970 to `sluice prune`).
   [[nodiscard]] Expected<std::optional<CacheEntry>> cache_lookup(const std::string& key, int64_t now_ms);
   [[nodiscard]] Expected<void> cache_put(const CacheEntry& entry);
 

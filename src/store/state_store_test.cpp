@@ -120,3 +120,17 @@ TEST(StateLayout, NamesEveryPlaceOnce) {
   EXPECT_EQ(l.run_logs("r1"), "/ws/.sluice/runs/r1");
   EXPECT_EQ(l.locks(), "/ws/.sluice/locks");
 }
+
+TEST(StateStore, CacheLookupAtTimeZeroOnlyReads) {
+  base::TempDir dir;
+  auto st = StateStore::open(dir.path() / ".sluice");
+  ASSERT_TRUE(st.has_value()) << st.error().message;
+  ASSERT_TRUE((*st)->cache_put({"k", "build", "[]", 100, 100, 1}).has_value());
+  ASSERT_TRUE((*st)->cache_lookup("k", 0).has_value());  // sluice plan's peek
+  auto e = (*st)->cache_lookup("k", 500);
+  ASSERT_TRUE(e && *e);
+  EXPECT_EQ((*e)->last_used_ms, 100);  // the peek left it as it was
+  e = (*st)->cache_lookup("k", 0);
+  ASSERT_TRUE(e && *e);
+  EXPECT_EQ((*e)->last_used_ms, 500);
+}
