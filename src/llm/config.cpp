@@ -52,10 +52,10 @@ constexpr std::array<std::string_view, 7> k_provider_keys = {"kind", "base_url",
 constexpr std::array<std::string_view, 2> k_price_keys = {"input_per_mtok", "output_per_mtok"};
 constexpr std::array<std::string_view, 4> k_budget_keys = {"per_run_usd", "per_day_usd", "max_calls_per_run",
                                                            "max_tokens_per_run"};
-constexpr std::array<std::string_view, 18> k_stage_keys = {
+constexpr std::array<std::string_view, 19> k_stage_keys = {
     "provider", "system", "prompt", "prompt_file", "context", "max_input_tokens", "truncate_context",
     "max_output_tokens", "temperature", "top_p", "stop", "output", "cache", "timeout", "connect_timeout",
-    "stall_timeout", "retries", "description"};
+    "stall_timeout", "retries", "on_truncation", "description"};
 constexpr std::array<std::string_view, 3> k_output_keys = {"path", "format", "schema"};
 
 void parse_provider(Checker& c, const yaml::MapEntry& entry, LlmConfig& cfg) {
@@ -239,6 +239,11 @@ Parsed<LlmStageSpec> parse_llm_stage(const yaml::Node& n, std::string_view file)
     if (auto d = positive_duration(c, *v, "stall_timeout")) s.stall_timeout = *d;
   if (const auto* v = n.find("retries"))
     if (auto i = c.integer(*v, "retries", 0)) s.retries = static_cast<int>(std::min<int64_t>(*i, 20));
+  if (const auto* v = n.find("on_truncation")) {
+    if (v->scalar == "fail") s.on_truncation = TruncationPolicy::fail;
+    else if (v->scalar == "warn") s.on_truncation = TruncationPolicy::warn;
+    else c.error(v->mark, fmt::format("on_truncation must be fail or warn, got {}", base::quote(v->scalar)));
+  }
   if (!c.ok()) return tl::unexpected(c.take());
   return s;
 }

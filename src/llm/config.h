@@ -57,6 +57,9 @@ struct LlmConfig {
 
 enum class OutputFormat { text, yaml, json };
 enum class CacheMode { automatic, on, off };  // automatic: on when temperature is 0
+// A reply the provider cut at max_output_tokens (finish_reason "length" / stop_reason
+// "max_tokens"): fail (not written, not cached) or warn (written, reported as truncated).
+enum class TruncationPolicy { fail, warn };
 
 struct OutputSpec {
   std::string path;  // relative to the workspace
@@ -83,6 +86,7 @@ struct LlmStageSpec {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};  // no byte for this long
   int retries = 3;
+  TruncationPolicy on_truncation = TruncationPolicy::fail;
   base::yaml::Mark mark;           // the block
   base::yaml::Mark provider_mark;  // the provider: value, when given
 };

@@ -121,6 +121,23 @@ TEST(LlmStage, ReportsBadStageKeys) {
   EXPECT_NE(all.find("sluice.yml:7:12: \"timeout\": invalid duration"), std::string::npos) << all;
 }
 
+TEST(LlmStage, OnTruncationIsFailByDefaultWarnOnRequestAndCheckedWithItsPosition) {
+  auto root = parse("llm:\n  prompt: hi\n");
+  auto s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->on_truncation, TruncationPolicy::fail);
+  root = parse("llm:\n  prompt: hi\n  on_truncation: warn\n");
+  s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->on_truncation, TruncationPolicy::warn);
+  root = parse("llm:\n  prompt: hi\n  on_truncation: ignore\n  on_truncaton: warn\n");
+  s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_FALSE(s);
+  std::string all = joined(s.error());
+  EXPECT_NE(all.find("sluice.yml:3:18: on_truncation must be fail or warn, got \"ignore\""), std::string::npos) << all;
+  EXPECT_NE(all.find("(did you mean \"on_truncation\"?)"), std::string::npos) << all;
+}
+
 TEST(LlmStage, ValidatesTheProviderNameAgainstTheConfig) {
   auto root = parse(k_issue_example);
   auto cfg = parse_llm_config(*root.find("llm"), "sluice.yml");

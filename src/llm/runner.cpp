@@ -68,6 +68,11 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
   (void)q->run();
 }
 
+// Both wire formats' word for "cut at max_tokens".
+bool cut_at_max_tokens(std::string_view finish_reason) {
+  return finish_reason == "length" || finish_reason == "max_tokens";
+}
+
 }  // namespace
 
 std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
@@ -84,6 +89,7 @@ std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
                       {"tokenizer_exact", tokenizer_exact},
                       {"context_truncated", context_truncated},
                       {"finish_reason", finish_reason},
+                      {"truncated", truncated},
                       {"phases_ms", phases_json(phases)}};
   j["output"] = output_path ? nlohmann::json(*output_path) : nlohmann::json(nullptr);
   if (limits) {
@@ -251,6 +257,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
       r.tokens_in = (*hit)->tokens_in;
       r.tokens_out = (*hit)->tokens_out;
       r.finish_reason = (*hit)->finish_reason;
+      r.truncated = cut_at_max_tokens(r.finish_reason);
       return finish((*hit)->text);
     }
   }
@@ -315,9 +322,22 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   r.phases.budget_ms += ms_since(clock, t);
   if (!settled) return tl::unexpected(settled.error());
 
+  // A cut-off reply can still parse (half a YAML list is a YAML list): by default it fails,
+  // is not written and not cached; its cost is settled above like any call's.
+  r.truncated = cut_at_max_tokens(r.finish_reason);
+  if (r.truncated && spec.on_truncation == TruncationPolicy::fail) {
+    std::string msg = fmt::format(
+        "the reply was cut at max_output_tokens {} (finish_reason \"{}\"); nothing was written. Raise "
+        "max_output_tokens, or set on_truncation: warn to keep a cut reply",
+        spec.max_output_tokens, r.finish_reason);
+    record_call(**db, ctx, r, msg);
+    return make_error(ErrorCode::invalid_input, std::move(msg));
+  }
+
   auto result = finish(resp->text);
-  // Only replies that passed the guard are cached, so a bad answer is asked again next time.
-  if (result && use_cache) {
+  // Only replies that passed the guard are cached, so a bad answer is asked again next time;
+  // nor a cut one kept by on_truncation: warn (the cache key does not hold the policy).
+  if (result && use_cache && !r.truncated) {
     t = clock.now();
     auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
                          {resp->text, r.model, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());

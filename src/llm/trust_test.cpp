@@ -1,0 +1,194 @@
+// Issue 23, "LLM stages that cannot be fooled": the whole stage against a local OpenAI- and
+// Anthropic-compatible server that scripts its replies (streamed and not): truncation, what
+// comes back redacted, cost with cached tokens, the model actually served.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "base/files.h"
+#include "llm/gate.h"
+#include "llm/prices.h"
+#include "llm/runner.h"
+#include "llm/standins.h"
+#include "llm/test_server.h"
+
+namespace sluice::llm {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* k_db_password = "hunter2-db-password";
+
+// What the server answers, per wire format; set before the stage runs.
+struct Script {
+  std::string text = "items:\n  - a\n  - b\n";
+  std::string finish = "stop";      // openai finish_reason; anthropic gets stop_reason below
+  std::string stop_reason = "end_turn";
+  bool stream = true;
+  std::string model;                 // empty: the requested one
+  json openai_usage = {{"prompt_tokens", 20}, {"completion_tokens", 10}};
+  json anthropic_usage = {{"input_tokens", 20}, {"output_tokens", 10}};
+};
+
+std::string openai_reply(const Script& s, const std::string& model) {
+  if (!s.stream)
+    return json({{"object", "chat.completion"}, {"model", model},
+                 {"choices", json::array({{{"index", 0}, {"finish_reason", s.finish},
+                                           {"message", {{"role", "assistant"}, {"content", s.text}}}}})},
+                 {"usage", s.openai_usage}}).dump();
+  auto ev = [&](const json& j) { return "data: " + j.dump() + "\n\n"; };
+  std::string out = ev({{"object", "chat.completion.chunk"}, {"model", model},
+                        {"choices", json::array({{{"index", 0}, {"delta", {{"content", s.text}}}, {"finish_reason", nullptr}}})}});
+  out += ev({{"object", "chat.completion.chunk"}, {"model", model},
+             {"choices", json::array({{{"index", 0}, {"delta", json::object()}, {"finish_reason", s.finish}}})}});
+  out += ev({{"object", "chat.completion.chunk"}, {"model", model}, {"choices", json::array()}, {"usage", s.openai_usage}});
+  return out + "data: [DONE]\n\n";
+}
+
+std::string anthropic_reply(const Script& s, const std::string& model) {
+  if (!s.stream)
+    return json({{"type", "message"}, {"model", model}, {"stop_reason", s.stop_reason},
+                 {"content", json::array({{{"type", "text"}, {"text", s.text}}})}, {"usage", s.anthropic_usage}}).dump();
+  auto ev = [](const char* name, const json& j) { return fmt::format("event: {}\ndata: {}\n\n", name, j.dump()); };
+  json start_usage = s.anthropic_usage;
+  start_usage["output_tokens"] = 1;
+  std::string out = ev("message_start", {{"type", "message_start"},
+                                         {"message", {{"model", model}, {"content", json::array()}, {"usage", start_usage}}}});
+  out += ev("content_block_delta", {{"type", "content_block_delta"}, {"index", 0},
+                                    {"delta", {{"type", "text_delta"}, {"text", s.text}}}});
+  out += ev("message_delta", {{"type", "message_delta"}, {"delta", {{"stop_reason", s.stop_reason}}},
+                              {"usage", {{"output_tokens", s.anthropic_usage["output_tokens"]}}}});
+  return out + ev("message_stop", {{"type", "message_stop"}});
+}
+
+struct TrustTest : ::testing::Test {
+  testing::TestServer server;
+  base::TempDir ws;
+  base::SystemClock clock;
+  standin::WhitespaceTokenCounter counter;
+  standin::KnownValueRedactor redactor{{{"DB_PASSWORD", k_db_password}}};
+  ConcurrencyGate gate{4};
+  std::mutex mu;
+  Script script;
+  std::vector<std::string> bodies;
+  std::atomic<int> calls{0};
+
+  void TearDown() override { server.stop(); }
+  void SetUp() override {
+    auto handler = [this](bool anthropic) {
+      return [this, anthropic](const httplib::Request& req, httplib::Response& res) {
+        ++calls;
+        Script s;
+        {
+          std::lock_guard l(mu);
+          bodies.push_back(req.body);
+          s = script;
+        }
+        std::string model = s.model.empty() ? json::parse(req.body)["model"].get<std::string>() : s.model;
+        res.set_content(anthropic ? anthropic_reply(s, model) : openai_reply(s, model),
+                        s.stream ? "text/event-stream" : "application/json");
+      };
+    };
+    server.server().Post("/v1/chat/completions", handler(false));
+    server.server().Post("/v1/messages", handler(true));
+    server.start();
+  }
+
+  LlmConfig config(ProviderKind kind = ProviderKind::openai, std::string model = "gpt-4o-mini",
+                   std::optional<Price> price = Price{1.0, 2.0}) {
+    LlmConfig c;
+    c.providers.push_back({"default", kind, server.url() + "/v1", "", std::move(model), price, "", {}});
+    c.providers.push_back({"claude", ProviderKind::anthropic, server.url() + "/v1", "", "claude-sonnet-4-5", price, "", {}});
+    return c;
+  }
+  LlmStageSpec spec(OutputFormat format = OutputFormat::yaml) {
+    LlmStageSpec s;
+    s.prompt = "List the items.";
+    s.max_output_tokens = 10;
+    s.output = OutputSpec{"out/items.yaml", format, "", ""};
+    s.timeout = 5s;
+    s.stall_timeout = 2s;
+    s.retries = 1;
+    return s;
+  }
+  LlmStageContext context(std::string stage = "items") {
+    LlmStageContext c;
+    c.workspace = ws.path();
+    c.run_id = "run-1";
+    c.stage = std::move(stage);
+    c.state_db = ws.path() / ".sluice/state.db";
+    c.counter = &counter;
+    c.redactor = &redactor;
+    c.env = [](std::string_view n) -> std::optional<std::string> {
+      if (n == "DB_PASSWORD") return std::string(k_db_password);
+      return std::nullopt;
+    };
+    c.clock = &clock;
+    c.gate = &gate;
+    c.backoff_base = 1ms;
+    return c;
+  }
+  std::string everything_stored() {
+    std::string all;
+    for (const auto& e : fs::recursive_directory_iterator(ws.path()))
+      if (e.is_regular_file())
+        if (auto t = base::read_file(e.path())) all += *t;
+    return all;
+  }
+};
+
+// Item 1: a cut-off YAML list parses, so the guard alone would pass it.
+TEST_F(TrustTest, TruncatedReplyFailsByDefaultUnwrittenAndUncached) {
+  script.text = "items:\n  - a\n  - b\n";  // the rest of the list never came
+  for (bool stream : {true, false}) {
+    for (const char* provider : {"default", "claude"}) {
+      SCOPED_TRACE(fmt::format("{} stream={}", provider, stream));
+      script.stream = stream;
+      script.finish = "length";
+      script.stop_reason = "max_tokens";
+      auto s = spec();
+      s.provider = provider;
+      auto ctx = context();
+      const int before = calls;
+      auto r = run_llm_stage(s, config(), ctx);
+      ASSERT_FALSE(r);
+      EXPECT_NE(r.error().message.find("cut at max_output_tokens 10"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("on_truncation: warn"), std::string::npos) << r.error().message;
+      EXPECT_FALSE(fs::exists(ws.path() / "out/items.yaml"));
+      // Not cached: asked again next time.
+      auto again = run_llm_stage(s, config(), ctx);
+      ASSERT_FALSE(again);
+      EXPECT_EQ(calls, before + 2);
+    }
+  }
+}
+
+TEST_F(TrustTest, TruncatedReplyIsKeptWithWarnAndReported) {
+  for (const char* provider : {"default", "claude"}) {
+    SCOPED_TRACE(provider);
+    script.finish = "length";
+    script.stop_reason = "max_tokens";
+    auto s = spec();
+    s.provider = provider;
+    s.on_truncation = TruncationPolicy::warn;
+    auto ctx = context();
+    auto r = run_llm_stage(s, config(), ctx);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->truncated);
+    EXPECT_NE(r->to_json().find("\"truncated\":true"), std::string::npos);
+    EXPECT_EQ(*base::read_file(ws.path() / "out/items.yaml"), script.text);
+    fs::remove(ws.path() / "out/items.yaml");
+  }
+  // A reply that ended normally is not truncated.
+  script.finish = "stop";
+  auto ctx = context();
+  auto r = run_llm_stage(spec(), config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->truncated);
+}
+
+}  // namespace
+}  // namespace sluice::llm

