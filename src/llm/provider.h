@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "llm/config.h"
+#include "llm/interfaces.h"
 
 namespace sluice::llm {
 
@@ -83,9 +84,12 @@ class LlmProvider {
 [[nodiscard]] std::unique_ptr<LlmProvider> make_replay_provider(std::filesystem::path dir);
 
 // Forwards to `inner` and writes each successful exchange as a cassette in `dir` (the request
-// as sent, which is already redacted; no headers, so never the key).
+// as sent, which is already redacted; no headers, so never the key). With `redactor` (borrowed,
+// must outlive the provider), the reply's text and model are redacted before they are written
+// and returned: a model can quote a secret it saw elsewhere.
 [[nodiscard]] std::unique_ptr<LlmProvider> make_recording_provider(std::unique_ptr<LlmProvider> inner,
                                                                    std::filesystem::path dir,
-                                                                   const base::Clock& clock);
+                                                                   const base::Clock& clock,
+                                                                   const Redactor* redactor = nullptr);
 
 }  // namespace sluice::llm

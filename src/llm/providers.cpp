@@ -128,12 +128,17 @@ class ReplayProvider final : public LlmProvider {
 
 class RecordingProvider final : public LlmProvider {
  public:
-  RecordingProvider(std::unique_ptr<LlmProvider> inner, std::filesystem::path dir, const base::Clock& clock)
-      : m_inner(std::move(inner)), m_dir(std::move(dir)), m_clock(clock) {}
+  RecordingProvider(std::unique_ptr<LlmProvider> inner, std::filesystem::path dir, const base::Clock& clock,
+                    const Redactor* redactor)
+      : m_inner(std::move(inner)), m_dir(std::move(dir)), m_clock(clock), m_redactor(redactor) {}
 
   Expected<LlmResponse> complete(const LlmRequest& r, const CallOptions& options) override {
     auto resp = m_inner->complete(r, options);
     if (!resp) return resp;
+    if (m_redactor != nullptr) {
+      resp->text = m_redactor->redact(resp->text);
+      resp->model = m_redactor->redact(resp->model);
+    }
     json j = {{"key", cassette_key(r)},
               {"recorded_with", to_string(m_inner->kind())},
               {"recorded_ms", m_clock.wall_ms()},
@@ -155,6 +160,7 @@ class RecordingProvider final : public LlmProvider {
   std::unique_ptr<LlmProvider> m_inner;
   std::filesystem::path m_dir;
   const base::Clock& m_clock;
+  const Redactor* m_redactor;
 };
 
 }  // namespace
@@ -183,8 +189,8 @@ std::unique_ptr<LlmProvider> make_replay_provider(std::filesystem::path dir) {
   return std::make_unique<ReplayProvider>(std::move(dir));
 }
 std::unique_ptr<LlmProvider> make_recording_provider(std::unique_ptr<LlmProvider> inner, std::filesystem::path dir,
-                                                     const base::Clock& clock) {
-  return std::make_unique<RecordingProvider>(std::move(inner), std::move(dir), clock);
+                                                     const base::Clock& clock, const Redactor* redactor) {
+  return std::make_unique<RecordingProvider>(std::move(inner), std::move(dir), clock, redactor);
 }
 
 }  // namespace sluice::llm

@@ -46,7 +46,7 @@ Expected<std::unique_ptr<LlmProvider>> make_provider(const ProviderConfig& p, Ll
   std::unique_ptr<LlmProvider> provider = p.kind == ProviderKind::openai
                                               ? make_openai_provider(p.base_url, std::move(key), *ctx.clock)
                                               : make_anthropic_provider(p.base_url, std::move(key), *ctx.clock);
-  if (ctx.record_dir) provider = make_recording_provider(std::move(provider), *ctx.record_dir, *ctx.clock);
+  if (ctx.record_dir) provider = make_recording_provider(std::move(provider), *ctx.record_dir, *ctx.clock, ctx.redactor);
   return provider;
 }
 
@@ -66,6 +66,12 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
       .bind(13, r.tokenizer).bind(14, r.tokenizer_exact ? 1 : 0)
       .bind(15, phases_json(r.phases).dump()).bind(16, ctx.clock->wall_ms());
   (void)q->run();
+}
+
+std::string redact_reply(const Redactor& redactor, const std::string& reply, LlmStageResult& r) {
+  std::string out = redactor.redact(reply);
+  if (out != reply) r.reply_redacted = true;
+  return out;
 }
 
 // Both wire formats' word for "cut at max_tokens".
@@ -90,6 +96,7 @@ std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
                       {"context_truncated", context_truncated},
                       {"finish_reason", finish_reason},
                       {"truncated", truncated},
+                      {"reply_redacted", reply_redacted},
                       {"phases_ms", phases_json(phases)}};
   j["output"] = output_path ? nlohmann::json(*output_path) : nlohmann::json(nullptr);
   if (limits) {
@@ -226,6 +233,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
       auto text = guard_output(reply, *spec.output, schema_text);
       if (!text) {
         r.phases.post_process_ms = ms_since(clock, pp);
+        if (r.reply_redacted) text.error().message += " (the reply quoted a secret, which sluice redacted)";
         record_call(**db, ctx, r, text.error().message);
         return tl::unexpected(text.error());
       }
@@ -258,7 +266,8 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
       r.tokens_out = (*hit)->tokens_out;
       r.finish_reason = (*hit)->finish_reason;
       r.truncated = cut_at_max_tokens(r.finish_reason);
-      return finish((*hit)->text);
+      // Entries stored before replies were redacted may hold a secret.
+      return finish(redact_reply(*ctx.redactor, (*hit)->text, r));
     }
   }
 
@@ -308,6 +317,10 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
     record_call(**db, ctx, r, e.message);
     return tl::unexpected(std::move(e));
   }
+  // A second net: the reply, and the model name the server sent, are redacted before they are
+  // settled, guarded, written, cached or recorded (a model can quote a secret it saw elsewhere).
+  resp->text = redact_reply(*ctx.redactor, resp->text, r);
+  resp->model = ctx.redactor->redact(resp->model);
   r.retries = resp->retries;
   r.phases.ttft_ms = resp->ttft_ms;
   r.phases.generation_ms = resp->generation_ms;

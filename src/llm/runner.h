@@ -67,7 +67,8 @@ struct LlmStageResult {
   bool tokenizer_exact = false;
   bool context_truncated = false;
   std::string finish_reason;
-  bool truncated = false;  // cut at max_output_tokens (kept only with on_truncation: warn)
+  bool truncated = false;
+  bool reply_redacted = false;  // the reply quoted a secret; what was written and cached is redacted  // cut at max_output_tokens (kept only with on_truncation: warn)
   std::string cache_key;
   LlmPhases phases;
   std::optional<std::string> output_path;  // workspace-relative, when written

@@ -190,5 +190,46 @@ TEST_F(TrustTest, TruncatedReplyIsKeptWithWarnAndReported) {
   EXPECT_FALSE(r->truncated);
 }
 
+// Item 8: a model can quote a secret it saw elsewhere; the reply is redacted before it is
+// guarded, written, cached, recorded or put in llm_calls.
+TEST_F(TrustTest, SecretsQuotedInTheReplyAreRedactedEverywhere) {
+  for (bool stream : {true, false}) {
+    for (const char* provider : {"default", "claude"}) {
+      SCOPED_TRACE(fmt::format("{} stream={}", provider, stream));
+      fs::remove_all(ws.path() / ".sluice");
+      fs::remove_all(ws.path() / "out");
+      fs::remove_all(ws.path() / "cassettes");
+      script.stream = stream;
+      script.text = std::string("password: \"") + k_db_password + "\"\n";
+      script.model = std::string("gpt-4o-mini-") + k_db_password;
+      auto s = spec();
+      s.provider = provider;
+      auto ctx = context();
+      auto r = run_llm_stage(s, config(), ctx);  // cached
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_TRUE(r->reply_redacted);
+      EXPECT_EQ(*base::read_file(ws.path() / "out/items.yaml"), "password: \"[REDACTED:DB_PASSWORD]\"\n");
+      EXPECT_EQ(r->to_json().find(k_db_password), std::string::npos);
+      auto hit = run_llm_stage(s, config(), ctx);
+      ASSERT_TRUE(hit) << hit.error().message;
+      EXPECT_TRUE(hit->cache_hit);
+      ctx.record_dir = ws.path() / "cassettes";
+      ASSERT_TRUE(run_llm_stage(s, config(), ctx));
+      EXPECT_FALSE(fs::is_empty(ws.path() / "cassettes"));
+      // A reply the guard refuses says why, without the secret, and the error row lacks it too.
+      ctx.record_dir.reset();
+      script.text = std::string("{ \"not yaml: ") + k_db_password;
+      s.cache = CacheMode::off;
+      auto bad = run_llm_stage(s, config(), ctx);
+      ASSERT_FALSE(bad);
+      EXPECT_EQ(bad.error().message.find(k_db_password), std::string::npos) << bad.error().message;
+      EXPECT_NE(bad.error().message.find("the reply quoted a secret"), std::string::npos) << bad.error().message;
+      std::string stored = everything_stored();  // state.db (+ WAL): cache, llm_calls; cassettes; outputs
+      EXPECT_EQ(stored.find(k_db_password), std::string::npos);
+      EXPECT_NE(stored.find("[REDACTED:DB_PASSWORD]"), std::string::npos);  // we did look in the right place
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::llm

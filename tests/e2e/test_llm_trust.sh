@@ -57,4 +57,19 @@ for provider in default claude; do
   done
 done
 
+# 8. A model quoting a secret (here DB_PASSWORD, a declared secret): redacted in the file, the
+# JSON, the state database and the cassettes.
+for provider in default claude; do
+  for stream in true false; do
+    printf '{"text": "password: \\"%s\\"\\n", "stream": %s}' "$DB_PASSWORD" "$stream" > script.json
+    pipeline $provider ""
+    rm -rf .sluice out run.json
+    run_sluice run --json run.json
+    expect_rc 0 "a reply quoting a secret ($provider, stream $stream) runs"
+    expect_contains "$(cat out/items.yaml 2>/dev/null)" 'password: "***"' "the written reply is redacted ($provider, $stream)"
+    stored=$(cat out/items.yaml run.json .sluice/state.db* 2>/dev/null | tr -d '\0')
+    expect_not_contains "$stored$OUT$ERR" "$DB_PASSWORD" "the secret is nowhere ($provider, $stream)"
+  done
+done
+
 finish
