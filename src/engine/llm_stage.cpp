@@ -58,12 +58,15 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
     return {st, std::nullopt, r.error().message, std::nullopt};
   }
   ctx.output.write(fmt::format(
-      "{} {} via {}: {} tokens in{}, {} out, ${:.6f}{}{}{}{}\n", r->model, r->cache_hit ? "answered from the response cache" : "called",
-      r->provider, r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)", r->tokens_out, r->cost_usd,
+      "{} {} via {}: {} tokens in{}{}, {} out, ${:.6f}{}{}{}{}{}\n", r->model_served.empty() ? r->model : r->model_served,
+      r->cache_hit ? "answered from the response cache" : "called",
+      r->provider, r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)",
+      r->tokens_cached_in > 0 ? fmt::format(" ({} cached)", r->tokens_cached_in) : "", r->tokens_out, r->cost_usd,
       r->retries > 0 ? fmt::format(", {} retr{}", r->retries, r->retries == 1 ? "y" : "ies") : "",
       r->context_truncated ? ", context truncated" : "",
       r->truncated ? ", reply cut at max_output_tokens (on_truncation: warn)" : "",
-      r->output_path ? fmt::format(", wrote {}", *r->output_path) : ""));
+      r->output_path ? fmt::format(", wrote {}", *r->output_path) : "",
+      r->model_changed_from.empty() ? "" : fmt::format("; the provider served {} last run", r->model_changed_from)));
   // The limits travel with the stage record so that reports can show spend against them.
   return {OutcomeStatus::success, 0, "", r->to_json(&m_config->budget)};
 }

@@ -26,6 +26,11 @@ enum class ProviderKind { openai, anthropic, replay };
 struct Price {
   double input_per_mtok = 0;   // USD per million input tokens
   double output_per_mtok = 0;  // USD per million output tokens
+  // Input tokens read from the provider's prompt cache (OpenAI cached_tokens, Anthropic
+  // cache_read_input_tokens) and written to it (Anthropic cache_creation_input_tokens); absent:
+  // billed as input.
+  std::optional<double> cached_input_per_mtok;
+  std::optional<double> cache_write_per_mtok;
 };
 
 struct ProviderConfig {
@@ -86,6 +91,7 @@ struct LlmStageSpec {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};  // no byte for this long
   int retries = 3;
+  bool prompt_cache = false;  // Anthropic: cache_control on the system prompt and the context
   TruncationPolicy on_truncation = TruncationPolicy::fail;
   base::yaml::Mark mark;           // the block
   base::yaml::Mark provider_mark;  // the provider: value, when given

@@ -138,6 +138,38 @@ TEST(LlmStage, OnTruncationIsFailByDefaultWarnOnRequestAndCheckedWithItsPosition
   EXPECT_NE(all.find("(did you mean \"on_truncation\"?)"), std::string::npos) << all;
 }
 
+TEST(LlmConfig, ParsesCachedTokenPricesAndPromptCache) {
+  auto root = parse(R"(llm:
+  providers:
+    default: { kind: anthropic, model: m, price: { input_per_mtok: 3, output_per_mtok: 15,
+               cached_input_per_mtok: 0.3, cache_write_per_mtok: 3.75 } }
+    other: { kind: openai, model: m, price: { input_per_mtok: 1, output_per_mtok: 2, cache_read_per_mtok: 1 } }
+)");
+  auto c = parse_llm_config(*root.find("llm"), "sluice.yml");
+  ASSERT_FALSE(c);
+  std::string all = joined(c.error());
+  EXPECT_NE(all.find("sluice.yml:5:"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown key \"cache_read_per_mtok\""), std::string::npos) << all;
+  root = parse(R"(llm:
+  providers:
+    default: { kind: anthropic, model: m, price: { input_per_mtok: 3, output_per_mtok: 15,
+               cached_input_per_mtok: 0.3, cache_write_per_mtok: 3.75 } }
+)");
+  c = parse_llm_config(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(c) << joined(c.error());
+  EXPECT_EQ(c->providers[0].price->cached_input_per_mtok, 0.3);
+  EXPECT_EQ(c->providers[0].price->cache_write_per_mtok, 3.75);
+  auto st = parse("llm:\n  prompt: hi\n  prompt_cache: true\n");
+  auto s = parse_llm_stage(*st.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->prompt_cache);
+  st = parse("llm:\n  prompt: hi\n  prompt_cache: maybe\n");
+  s = parse_llm_stage(*st.find("llm"), "sluice.yml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(joined(s.error()).find("sluice.yml:3:17: prompt_cache must be true or false"), std::string::npos)
+      << joined(s.error());
+}
+
 TEST(LlmStage, ValidatesTheProviderNameAgainstTheConfig) {
   auto root = parse(k_issue_example);
   auto cfg = parse_llm_config(*root.find("llm"), "sluice.yml");

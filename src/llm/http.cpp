@@ -323,7 +323,12 @@ Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptio
       r.model = std::move(t.state.model);
       r.finish_reason = std::move(t.state.finish_reason);
       r.usage_reported = t.state.tokens_in.has_value() && t.state.tokens_out.has_value();
-      r.tokens_in = t.state.tokens_in.value_or(0);
+      // Anthropic's input_tokens leaves out the cached and cache-written tokens; OpenAI's
+      // prompt_tokens includes them. tokens_in is every input token either way.
+      r.cached_in = t.state.cached_in.value_or(0);
+      r.cache_write_in = t.state.cache_write_in.value_or(0);
+      r.tokens_in = t.state.tokens_in.value_or(0) +
+                    (call.format == WireFormat::anthropic ? r.cached_in + r.cache_write_in : 0);
       r.tokens_out = t.state.tokens_out.value_or(0);
       r.retries = attempt;
       auto first = t.first_text.value_or(end);

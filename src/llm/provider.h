@@ -32,6 +32,10 @@ struct LlmRequest {
   double temperature = 0;
   std::optional<double> top_p;
   std::vector<std::string> stop;
+  // Anthropic: mark the system prompt and the first `cache_prefix_bytes` of the prompt (the
+  // text before the context and the context) with cache_control. OpenAI caches by itself.
+  bool prompt_cache = false;
+  size_t cache_prefix_bytes = 0;
 };
 
 // Limits of one complete() call, retries included.
@@ -56,6 +60,8 @@ struct LlmResponse {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   bool usage_reported = false;  // false: counts are ours, not the provider's
+  int64_t cached_in = 0;        // of tokens_in, read from the provider's prompt cache
+  int64_t cache_write_in = 0;   // of tokens_in, written to it
   int retries = 0;
   double ttft_ms = 0;        // request sent (last attempt) -> first text byte
   double generation_ms = 0;  // first text byte -> end of stream

@@ -57,7 +57,9 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
       "tokens_out, cost_usd, retries, tokenizer, tokenizer_exact, phases, created_ms) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!q) return;
-  q->bind(1, ctx.run_id).bind(2, ctx.stage).bind(3, r.provider).bind(4, r.provider_kind).bind(5, r.model)
+  // The model actually served: what the next run compares with (previous_model_served).
+  q->bind(1, ctx.run_id).bind(2, ctx.stage).bind(3, r.provider).bind(4, r.provider_kind)
+      .bind(5, r.model_served.empty() ? r.model : r.model_served)
       .bind(6, error.empty() ? "ok" : "failed");
   // A provider's error body may quote the request's API key back.
   if (error.empty()) q->bind_null(7);
@@ -66,6 +68,18 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
       .bind(13, r.tokenizer).bind(14, r.tokenizer_exact ? 1 : 0)
       .bind(15, phases_json(r.phases).dump()).bind(16, ctx.clock->wall_ms());
   (void)q->run();
+}
+
+// The model served at this stage's last real call in an earlier run, if any.
+std::optional<std::string> previous_model_served(store::Database& db, const LlmStageContext& ctx) {
+  auto q = db.prepare(
+      "SELECT model FROM llm_calls WHERE stage = ? AND run_id != ? AND status = 'ok' AND cache_hit = 0 "
+      "ORDER BY id DESC LIMIT 1");
+  if (!q) return std::nullopt;
+  q->bind(1, ctx.stage).bind(2, ctx.run_id);
+  auto row = q->step();
+  if (!row || !*row) return std::nullopt;
+  return q->column_text(0);
 }
 
 std::string redact_reply(const Redactor& redactor, const std::string& reply, LlmStageResult& r) {
@@ -85,8 +99,11 @@ std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
   nlohmann::json j = {{"provider", provider},
                       {"provider_kind", provider_kind},
                       {"model", model},
+                      {"model_served", model_served},
                       {"tokens_in", tokens_in},
                       {"tokens_out", tokens_out},
+                      {"tokens_cached_in", tokens_cached_in},
+                      {"tokens_cache_write", tokens_cache_write},
                       {"usage_from_provider", usage_from_provider},
                       {"cost_usd", cost_usd},
                       {"cache_hit", cache_hit},
@@ -98,6 +115,7 @@ std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
                       {"truncated", truncated},
                       {"reply_redacted", reply_redacted},
                       {"phases_ms", phases_json(phases)}};
+  if (!model_changed_from.empty()) j["model_changed_from"] = model_changed_from;
   j["output"] = output_path ? nlohmann::json(*output_path) : nlohmann::json(nullptr);
   if (limits) {
     nlohmann::json b = nlohmann::json::object();
@@ -203,6 +221,8 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   req.temperature = spec.temperature;
   req.top_p = spec.top_p;
   req.stop = spec.stop;
+  req.prompt_cache = spec.prompt_cache;
+  req.cache_prefix_bytes = req.prompt.size() - after.size();
 
   std::string schema_text;
   if (spec.output && !spec.output->schema_path.empty()) {
@@ -265,6 +285,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
       r.tokens_in = (*hit)->tokens_in;
       r.tokens_out = (*hit)->tokens_out;
       r.finish_reason = (*hit)->finish_reason;
+      r.model_served = ctx.redactor->redact((*hit)->model);
       r.truncated = cut_at_max_tokens(r.finish_reason);
       // Entries stored before replies were redacted may hold a secret.
       return finish(redact_reply(*ctx.redactor, (*hit)->text, r));
@@ -280,8 +301,11 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   // Providers also bill the chat format's role and framing tokens, which the text count lacks.
   const int64_t framing = chat_overhead_tokens(pc->kind, r.tokenizer_exact, req.system.empty() ? 1 : 2);
   const int64_t reserve_in = (r.tokenizer_exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
-  ReserveRequest rr{ctx.run_id, ctx.stage, pc->name, pc->model,
-                    price ? cost_usd(*price, reserve_in, spec.max_output_tokens) : 0.0,
+  // With prompt_cache every input token may be billed as a cache write (1.25x on Anthropic).
+  double reserve_usd = price ? cost_usd(*price, reserve_in, spec.max_output_tokens) : 0.0;
+  if (price && spec.prompt_cache)
+    reserve_usd = std::max(reserve_usd, cost_usd(*price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
+  ReserveRequest rr{ctx.run_id, ctx.stage, pc->name, pc->model, reserve_usd,
                     reserve_in, spec.max_output_tokens, clock.wall_ms()};
   auto reservation = ledger.reserve(rr, config.budget);
   r.phases.budget_ms = ms_since(clock, t);
@@ -325,11 +349,16 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   r.phases.ttft_ms = resp->ttft_ms;
   r.phases.generation_ms = resp->generation_ms;
   r.finish_reason = resp->finish_reason;
-  if (!resp->model.empty()) r.model = resp->model;
+  r.model_served = resp->model.empty() ? pc->model : resp->model;
+  if (auto prev = previous_model_served(**db, ctx); prev && *prev != r.model_served) r.model_changed_from = *prev;
   r.usage_from_provider = resp->usage_reported;
   r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
   r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
-  r.cost_usd = price ? cost_usd(*price, r.tokens_in, r.tokens_out) : 0.0;
+  if (resp->usage_reported) {
+    r.tokens_cached_in = resp->cached_in;
+    r.tokens_cache_write = resp->cache_write_in;
+  }
+  r.cost_usd = price ? cost_usd(*price, Usage{r.tokens_in, r.tokens_out, r.tokens_cached_in, r.tokens_cache_write}) : 0.0;
   t = clock.now();
   auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
   r.phases.budget_ms += ms_since(clock, t);
@@ -353,7 +382,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   if (result && use_cache && !r.truncated) {
     t = clock.now();
     auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
-                         {resp->text, r.model, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
+                         {resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
     result->phases.cache_ms += ms_since(clock, t);
     if (!put) return tl::unexpected(put.error());
   }

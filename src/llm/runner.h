@@ -56,9 +56,13 @@ struct LlmPhases {
 struct LlmStageResult {
   std::string provider;       // name under llm.providers
   std::string provider_kind;  // openai | anthropic | replay
-  std::string model;
-  int64_t tokens_in = 0;
+  std::string model;           // as configured (the one requested)
+  std::string model_served;    // as the provider reported it (the requested one when it did not)
+  std::string model_changed_from;  // the model served at this stage's last call, when different
+  int64_t tokens_in = 0;           // every input token, cached ones included
   int64_t tokens_out = 0;
+  int64_t tokens_cached_in = 0;    // of tokens_in, read from the provider's prompt cache
+  int64_t tokens_cache_write = 0;  // of tokens_in, written to it
   bool usage_from_provider = false;  // false: our counts (tokenizer below)
   double cost_usd = 0;
   bool cache_hit = false;

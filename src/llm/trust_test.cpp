@@ -12,6 +12,7 @@
 #include "llm/runner.h"
 #include "llm/standins.h"
 #include "llm/test_server.h"
+#include "store/database.h"
 
 namespace sluice::llm {
 namespace {
@@ -98,7 +99,7 @@ struct TrustTest : ::testing::Test {
   }
 
   LlmConfig config(ProviderKind kind = ProviderKind::openai, std::string model = "gpt-4o-mini",
-                   std::optional<Price> price = Price{1.0, 2.0}) {
+                   std::optional<Price> price = Price{1.0, 2.0, {}, {}}) {
     LlmConfig c;
     c.providers.push_back({"default", kind, server.url() + "/v1", "", std::move(model), price, "", {}});
     c.providers.push_back({"claude", ProviderKind::anthropic, server.url() + "/v1", "", "claude-sonnet-4-5", price, "", {}});
@@ -229,6 +230,102 @@ TEST_F(TrustTest, SecretsQuotedInTheReplyAreRedactedEverywhere) {
       EXPECT_NE(stored.find("[REDACTED:DB_PASSWORD]"), std::string::npos);  // we did look in the right place
     }
   }
+}
+
+// Item 2: the reference figure. 2,000 prompt tokens of which 1,536 cached, plus 100 output, on
+// gpt-4o-mini at the default table's prices (0.15 input, 0.075 cached input, 0.60 output).
+TEST_F(TrustTest, CachedTokensArePricedAtTheCachedRate) {
+  script.openai_usage = {{"prompt_tokens", 2000}, {"completion_tokens", 100},
+                         {"prompt_tokens_details", {{"cached_tokens", 1536}}}};
+  // Anthropic's input_tokens excludes cache reads and writes.
+  script.anthropic_usage = {{"input_tokens", 100}, {"cache_read_input_tokens", 1000},
+                            {"cache_creation_input_tokens", 500}, {"output_tokens", 10}};
+  for (bool stream : {true, false}) {
+    SCOPED_TRACE(fmt::format("stream={}", stream));
+    script.stream = stream;
+    auto s = spec();
+    s.cache = CacheMode::off;
+    auto ctx = context();
+    auto r = run_llm_stage(s, config(ProviderKind::openai, "gpt-4o-mini", std::nullopt), ctx);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->tokens_in, 2000);
+    EXPECT_EQ(r->tokens_cached_in, 1536);
+    EXPECT_NEAR(r->cost_usd, 0.0002448, 1e-12);
+    EXPECT_NE(r->to_json().find("\"tokens_cached_in\":1536"), std::string::npos);
+
+    // claude-sonnet-4-5: 3.00 input, 0.30 cache read, 3.75 cache write, 15.00 output.
+    s.provider = "claude";
+    r = run_llm_stage(s, config(ProviderKind::openai, "gpt-4o-mini", std::nullopt), ctx);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->tokens_in, 1600);
+    EXPECT_EQ(r->tokens_cached_in, 1000);
+    EXPECT_EQ(r->tokens_cache_write, 500);
+    EXPECT_NEAR(r->cost_usd, (100 * 3.00 + 1000 * 0.30 + 500 * 3.75 + 10 * 15.00) / 1e6, 1e-12);
+  }
+  // A configured price wins over the table.
+  auto s = spec();
+  s.cache = CacheMode::off;
+  auto ctx = context();
+  auto r = run_llm_stage(s, config(ProviderKind::openai, "gpt-4o-mini", Price{1.0, 2.0, 0.25, {}}), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NEAR(r->cost_usd, (464 * 1.0 + 1536 * 0.25 + 100 * 2.0) / 1e6, 1e-12);
+  // The ledger settled the same figure.
+  auto db = store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations());
+  ASSERT_TRUE(db);
+  auto q = (*db)->prepare("SELECT cost_usd FROM llm_ledger WHERE state = 'settled' ORDER BY id DESC LIMIT 1");
+  ASSERT_TRUE(q);
+  ASSERT_TRUE(q->step().value_or(false));
+  EXPECT_NEAR(q->column_double(0), r->cost_usd, 1e-12);
+}
+
+TEST_F(TrustTest, PromptCacheMarksTheSystemPromptAndContextForAnthropic) {
+  ASSERT_TRUE(base::atomic_write(ws.path() / "ctx.txt", "the context file\n"));
+  auto s = spec();
+  s.provider = "claude";
+  s.system = "You list items.";
+  s.prompt = "Read this:\n{{ context }}\nNow list the items.";
+  s.context = {"ctx.txt"};
+  s.cache = CacheMode::off;  // prompt_cache changes the bill, not the answer: not in the response cache key
+  auto ctx = context();
+  ASSERT_TRUE(run_llm_stage(s, config(), ctx));
+  s.prompt_cache = true;
+  auto r = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(bodies.size(), 2u);
+  json plain = json::parse(bodies[0]);
+  EXPECT_TRUE(plain["system"].is_string());
+  EXPECT_EQ(bodies[0].find("cache_control"), std::string::npos);
+  json cached = json::parse(bodies[1]);
+  EXPECT_EQ(cached["system"][0]["cache_control"]["type"], "ephemeral");
+  const json& blocks = cached["messages"][0]["content"];
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0]["cache_control"]["type"], "ephemeral");
+  EXPECT_NE(blocks[0]["text"].get<std::string>().find("the context file"), std::string::npos);
+  EXPECT_FALSE(blocks[1].contains("cache_control"));
+  EXPECT_EQ(blocks[1]["text"], "\nNow list the items.");
+}
+
+TEST_F(TrustTest, ReportsTheModelServedAndFlagsAChangeSinceTheLastRun) {
+  auto s = spec();
+  s.cache = CacheMode::off;
+  script.model = "gpt-4o-mini-2024-07-18";
+  auto ctx = context();
+  auto r = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->model, "gpt-4o-mini");
+  EXPECT_EQ(r->model_served, "gpt-4o-mini-2024-07-18");
+  EXPECT_TRUE(r->model_changed_from.empty());
+  ctx.run_id = "run-2";
+  r = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->model_changed_from.empty());  // same model as last run
+  script.model = "gpt-4o-mini-2025-01-01";
+  ctx.run_id = "run-3";
+  r = run_llm_stage(s, config(), ctx);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->model_served, "gpt-4o-mini-2025-01-01");
+  EXPECT_EQ(r->model_changed_from, "gpt-4o-mini-2024-07-18");
+  EXPECT_NE(r->to_json().find("\"model_changed_from\":\"gpt-4o-mini-2024-07-18\""), std::string::npos);
 }
 
 }  // namespace

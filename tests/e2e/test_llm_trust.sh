@@ -72,4 +72,27 @@ for provider in default claude; do
   done
 done
 
+# 2. Cached tokens at their price: the reference figure (2,000 prompt tokens of which 1,536
+# cached, plus 100 output, on gpt-4o-mini at the default table's prices) is $0.0002448.
+# And the model actually served, with a change since the last run flagged.
+for stream in true false; do
+  printf '{"text": "items: [a]\\n", "stream": %s, "model": "gpt-4o-mini-2024-07-18",
+    "usage": {"prompt_tokens": 2000, "completion_tokens": 100, "prompt_tokens_details": {"cached_tokens": 1536}}}' \
+    "$stream" > script.json
+  pipeline default "cache: off"
+  rm -rf .sluice out run.json
+  run_sluice run --json run.json
+  expect_rc 0 "cached-token pricing runs (stream $stream)"
+  expect_contains "$OUT" "gpt-4o-mini-2024-07-18 called via default: 2000 tokens in (1536 cached), 100 out, \$0.000245" "the line shows cached tokens and cost ($stream)"
+  json=$(tr -d ' \n' < run.json)
+  expect_contains "$json" '"tokens_cached_in":1536' "tokens_cached_in in the JSON ($stream)"
+  expect_contains "$json" '"cost_usd":0.0002448' "the reference figure ($stream)"
+  expect_contains "$json" '"model_served":"gpt-4o-mini-2024-07-18"' "model_served in the JSON ($stream)"
+  expect_not_contains "$json" 'model_changed_from' "no change on a first run ($stream)"
+  sed -i 's/2024-07-18/2025-02-02/' script.json
+  run_sluice run --json run.json
+  expect_contains "$OUT" "the provider served gpt-4o-mini-2024-07-18 last run" "a changed model is flagged ($stream)"
+  expect_contains "$(tr -d ' \n' < run.json)" '"model_changed_from":"gpt-4o-mini-2024-07-18"' "and in the JSON ($stream)"
+done
+
 finish
