@@ -33,6 +33,7 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
   lc.cancel = &ctx.cancel.flag();
   lc.clock = &m_clock;
   lc.gate = &m_gate;
+  lc.pacers = &m_pacers;
   lc.provider = provider;
   if (m_options.record) {
     std::string dir;

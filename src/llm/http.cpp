@@ -313,10 +313,21 @@ Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptio
       std::string why = attempt == 0 ? "before the call started" : "before the next attempt";
       return make_error(ErrorCode::network, timeout_message(opt, why));
     }
+    if (opt.pacer != nullptr) {
+      auto turn = opt.pacer->wait_turn(opt.cancel, deadline);
+      if (!turn) {
+        if (!last_error.empty()) turn.error().message += fmt::format(" (last error: {})", last_error);
+        return tl::unexpected(turn.error());
+      }
+    }
     Transfer t;
     const auto attempt_start = clock.now();
     Attempt a = run_attempt(call, opt, clock, deadline, t);
     const auto end = clock.now();
+    if (opt.pacer != nullptr) {
+      if (a.outcome == Outcome::ok) opt.pacer->on_success();
+      else if (t.status == 429) opt.pacer->on_throttled(attempt_start, a.retry_after);
+    }
     if (a.outcome == Outcome::ok) {
       LlmResponse r;
       r.text = std::move(t.state.text);
@@ -348,10 +359,13 @@ Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptio
     auto cap = std::min<int64_t>(opt.backoff_max.count(), opt.backoff_base.count() << std::min(attempt, 20));
     Ms delay(std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, cap))(rng));
     if (a.retry_after) delay = std::max(delay, *a.retry_after);
+    // A Retry-After longer than the time left fails now, not after the timeout.
     if (clock.now() + delay >= deadline)
       return make_error(ErrorCode::network,
-                        fmt::format("{}; the next retry (in {} ms) would pass the {} ms timeout", a.error,
-                                    delay.count(), opt.timeout.count()));
+                        fmt::format("{}; the next retry (in {} ms{}) would pass the {} ms timeout", a.error,
+                                    delay.count(), a.retry_after && delay == *a.retry_after ? ", as Retry-After asks" : "",
+                                    opt.timeout.count()));
+    last_error = a.error;
     const auto wake = clock.now() + delay;
     while (clock.now() < wake) {
       if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_relaxed))

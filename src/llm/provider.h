@@ -20,6 +20,7 @@
 #include "base/error.h"
 #include "llm/config.h"
 #include "llm/interfaces.h"
+#include "llm/pacer.h"
 
 namespace sluice::llm {
 
@@ -51,6 +52,7 @@ struct CallOptions {
   std::chrono::milliseconds backoff_base{500};  // attempt n waits up to base * 2^n (full jitter)
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
   const std::atomic<bool>* cancel = nullptr;  // set it to abort promptly (Ctrl-C)
+  ProviderPacer* pacer = nullptr;  // the provider's, shared by the run's stages; nullptr: no pacing
 };
 
 struct LlmResponse {

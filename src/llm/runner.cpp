@@ -332,6 +332,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   opts.max_retries = spec.retries;
   opts.cancel = ctx.cancel;
   opts.backoff_base = ctx.backoff_base;
+  if (ctx.pacers != nullptr) opts.pacer = &ctx.pacers->for_provider(pc->name);
   auto resp = (*provider)->complete(req, opts);
   { auto released = std::move(*slot); }
   if (!resp) {

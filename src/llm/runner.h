@@ -19,6 +19,7 @@
 #include "llm/config.h"
 #include "llm/gate.h"
 #include "llm/interfaces.h"
+#include "llm/pacer.h"
 #include "llm/workspace.h"
 
 namespace sluice::llm {
@@ -34,6 +35,7 @@ struct LlmStageContext {
   const std::atomic<bool>* cancel = nullptr;
   const base::Clock* clock = nullptr;     // required
   ConcurrencyGate* gate = nullptr;        // required; one per run, LlmConfig::max_concurrency slots
+  Pacers* pacers = nullptr;               // one per run: a 429 slows every stage on that provider
   // The provider to call, as the caller resolved it once (--provider / SLUICE_PROVIDER, or the
   // stage's own); empty: the stage's.
   std::string provider;

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
+#include <thread>
 #include <mutex>
 
 #include "base/files.h"
@@ -76,6 +78,11 @@ struct TrustTest : ::testing::Test {
   Script script;
   std::vector<std::string> bodies;
   std::atomic<int> calls{0};
+  // /limited/v1: at most 2 requests accepted in any second, 429 (no Retry-After) past that.
+  std::deque<std::chrono::steady_clock::time_point> accepted;
+  std::atomic<int> limited_requests{0};
+  std::atomic<int> limited_ok{0};
+  std::string retry_after;  // /limited/v1 answers every request 429 with this when set
 
   void TearDown() override { server.stop(); }
   void SetUp() override {
@@ -95,6 +102,27 @@ struct TrustTest : ::testing::Test {
     };
     server.server().Post("/v1/chat/completions", handler(false));
     server.server().Post("/v1/messages", handler(true));
+    server.server().Post("/limited/v1/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
+      ++limited_requests;
+      bool ok = false;
+      {
+        std::lock_guard l(mu);
+        const auto now = std::chrono::steady_clock::now();
+        while (!accepted.empty() && now - accepted.front() >= 1s) accepted.pop_front();
+        if (retry_after.empty() && accepted.size() < 2) {
+          accepted.push_back(now);
+          ok = true;
+        }
+        if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
+      }
+      if (!ok) {
+        res.status = 429;
+        res.set_content(R"({"error":{"message":"rate limited"}})", "application/json");
+        return;
+      }
+      ++limited_ok;
+      res.set_content(openai_reply(Script{}, "gpt-4o-mini"), "text/event-stream");
+    });
     server.start();
   }
 
@@ -326,6 +354,66 @@ TEST_F(TrustTest, ReportsTheModelServedAndFlagsAChangeSinceTheLastRun) {
   EXPECT_EQ(r->model_served, "gpt-4o-mini-2025-01-01");
   EXPECT_EQ(r->model_changed_from, "gpt-4o-mini-2024-07-18");
   EXPECT_NE(r->to_json().find("\"model_changed_from\":\"gpt-4o-mini-2024-07-18\""), std::string::npos);
+}
+
+// Item 7: twenty stages against a server that allows 2 requests a second share one pacer per
+// provider, so a 429 slows them all instead of each retrying on its own.
+TEST_F(TrustTest, A429SlowsEveryStageOnTheProviderSoTheyDoNotStampede) {
+  auto cfg = config();
+  cfg.providers[0].base_url = server.url() + "/limited/v1";
+  Pacers pacers(clock);
+  std::vector<std::thread> threads;
+  std::atomic<int> succeeded{0};
+  std::mutex errors_mu;
+  std::string errors;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, i] {
+      auto s = spec();
+      s.prompt = fmt::format("List the items of stage {}.", i);  // no response cache hits
+      s.output = OutputSpec{fmt::format("out/{}.yaml", i), OutputFormat::yaml, "", ""};
+      s.retries = 20;
+      s.timeout = 120s;
+      auto ctx = context(fmt::format("s{}", i));
+      ctx.pacers = &pacers;
+      auto r = run_llm_stage(s, cfg, ctx);
+      if (r) ++succeeded;
+      else {
+        std::lock_guard l(errors_mu);
+        errors += r.error().message + "\n";
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(succeeded, 20) << errors;
+  EXPECT_EQ(limited_ok, 20);
+  EXPECT_LE(limited_requests, 30) << limited_requests << " requests for " << limited_ok << " successes";
+  EXPECT_GT(pacers.for_provider("default").rate(), 0);
+}
+
+// Item 7: a Retry-After longer than the stage has left fails now, with the wait, not after the
+// timeout.
+TEST_F(TrustTest, RetryAfterPastTheTimeoutFailsAtOnceWithTheWait) {
+  auto cfg = config();
+  cfg.providers[0].base_url = server.url() + "/limited/v1";
+  retry_after = "120";
+  auto s = spec();
+  s.timeout = 30s;
+  s.retries = 5;
+  auto ctx = context();
+  Pacers pacers(clock);
+  ctx.pacers = &pacers;
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_llm_stage(s, cfg, ctx);
+  ASSERT_FALSE(r);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);  // not the 30 s timeout
+  EXPECT_NE(r.error().message.find("120000 ms"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("HTTP 429"), std::string::npos) << r.error().message;
+  EXPECT_EQ(limited_requests, 1);
+  // The next stage on that provider does not even try: the pacer holds it back.
+  auto again = run_llm_stage(s, cfg, ctx);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("more than the"), std::string::npos) << again.error().message;
+  EXPECT_EQ(limited_requests, 1);
 }
 
 }  // namespace

@@ -14,13 +14,20 @@ Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completion
                default "stop"), "stop_reason" (Anthropic, default "end_turn"), "stream" (default
                true), "model" (default: the requested one), "usage" (OpenAI usage object),
                "anthropic_usage" (Anthropic usage object)}. Also serves POST /v1/messages in
-               Anthropic's format.
+               Anthropic's format. With "rate_limit": N, at most N requests are accepted in any
+               second and the others get HTTP 429 (with "retry_after": S, a Retry-After: S
+               header); accepted ones are appended to PORT_FILE.ok.
 Each request's body is appended to PORT_FILE.requests, one JSON document per line.
 """
 import http.server
 import json
 import socketserver
 import sys
+import threading
+import time
+
+LOCK = threading.Lock()
+ACCEPTED = []
 
 
 def chunk(text, finish=None):
@@ -79,6 +86,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f.write(body.replace(b"\n", b" ") + b"\n")
         req = json.loads(body)
         if MODE == "script":
+            with open(ARG) as f:
+                limit = json.load(f)
+            if "rate_limit" in limit:
+                with LOCK:
+                    now = time.monotonic()
+                    while ACCEPTED and now - ACCEPTED[0] >= 1.0:
+                        ACCEPTED.pop(0)
+                    ok = len(ACCEPTED) < limit["rate_limit"] and "retry_after" not in limit
+                    if ok:
+                        ACCEPTED.append(now)
+                if not ok:
+                    out = b'{"error": {"message": "rate limited"}}'
+                    self.send_response(429)
+                    if "retry_after" in limit:
+                        self.send_header("Retry-After", str(limit["retry_after"]))
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                    return
+                with open(PORT_FILE + ".ok", "a") as f:
+                    f.write("ok\n")
             ctype, out = self.scripted(req)
             out = out.encode()
             self.send_response(200)

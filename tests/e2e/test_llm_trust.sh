@@ -95,4 +95,39 @@ for stream in true false; do
   expect_contains "$(tr -d ' \n' < run.json)" '"model_changed_from":"gpt-4o-mini-2024-07-18"' "and in the JSON ($stream)"
 done
 
+# 7. Twenty stages (-j 20) against a server that accepts 2 requests a second: one pacer per
+# provider slows them all after a 429, so requests stay within 1.5x the successes.
+{
+  cat <<YML
+version: 1
+llm:
+  providers:
+    default: { kind: openai, base_url: "http://127.0.0.1:$PORT/v1", model: gpt-4o-mini }
+stages:
+YML
+  for i in $(seq 1 20); do
+    printf '  s%s:\n    llm: { prompt: "stage %s", max_output_tokens: 10, retries: 20, timeout: 120s,\n' "$i" "$i"
+    printf '           output: { path: out/%s.yaml, format: yaml } }\n' "$i"
+  done
+} > sluice.yml
+printf '{"text": "items: [a]\\n", "rate_limit": 2}' > script.json
+rm -rf .sluice out port.requests port.ok
+run_sluice run -j 20
+expect_rc 0 "twenty paced stages all succeed"
+requests=$(wc -l < port.requests); ok=$(wc -l < port.ok)
+echo "paced: $requests requests for $ok successes"
+expect_eq "$ok" 20 "twenty successes"
+[ $((requests * 2)) -le $((ok * 3)) ] && pass || fail "$requests requests for $ok successes (more than 1.5x)"
+
+# 7. A Retry-After longer than the time left fails now, naming the wait.
+printf '{"text": "items: [a]\\n", "rate_limit": 2, "retry_after": 600}' > script.json
+pipeline default "retries: 5"
+sed -i 's/timeout: 8s/timeout: 60s/' sluice.yml
+rm -rf .sluice out
+start=$(date +%s)
+run_sluice run
+expect_rc 1 "a Retry-After past the timeout fails"
+expect_contains "$OUT" "600000 ms, as Retry-After asks) would pass the 60000 ms timeout" "the wait is in the message"
+[ $(( $(date +%s) - start )) -lt 30 ] && pass || fail "it waited for the timeout"
+
 finish
