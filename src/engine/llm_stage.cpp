@@ -61,7 +61,10 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
   ctx.output.write(fmt::format(
       "{} {} via {}: {} tokens in{}{}, {} out, ${:.6f}{}{}{}{}{}\n", r->model_served.empty() ? r->model : r->model_served,
       r->cache_hit ? "answered from the response cache" : "called",
-      r->provider, r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)",
+      r->provider_used.empty() || r->provider_used == r->provider
+          ? r->provider
+          : fmt::format("{} (fallback after {} failed)", r->provider_used, r->provider),
+      r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)",
       r->tokens_cached_in > 0 ? fmt::format(" ({} cached)", r->tokens_cached_in) : "", r->tokens_out, r->cost_usd,
       r->retries > 0 ? fmt::format(", {} retr{}", r->retries, r->retries == 1 ? "y" : "ies") : "",
       r->context_truncated ? ", context truncated" : "",

@@ -91,7 +91,11 @@ struct LlmStageSpec {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};  // no byte for this long
   int retries = 3;
-  bool prompt_cache = false;  // Anthropic: cache_control on the system prompt and the context
+  bool prompt_cache = false;
+  // Providers tried in order once the stage's own has spent its retries on 429, 5xx or
+  // connection failures (never after another 4xx, a broken reply or a guard failure).
+  std::vector<std::string> fallback;
+  std::vector<base::yaml::Mark> fallback_marks;  // Anthropic: cache_control on the system prompt and the context
   TruncationPolicy on_truncation = TruncationPolicy::fail;
   base::yaml::Mark mark;           // the block
   base::yaml::Mark provider_mark;  // the provider: value, when given

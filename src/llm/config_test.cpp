@@ -170,6 +170,19 @@ TEST(LlmConfig, ParsesCachedTokenPricesAndPromptCache) {
       << joined(s.error());
 }
 
+TEST(LlmStage, FallbackProvidersAreCheckedWithPositions) {
+  auto cfg_root = parse(k_issue_example);
+  auto cfg = parse_llm_config(*cfg_root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(cfg);
+  auto root = parse("llm:\n  prompt: hi\n  fallback: [claude, claud]\n");
+  auto s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->fallback, (std::vector<std::string>{"claude", "claud"}));
+  std::string all = joined(validate_llm_stage(*s, *cfg, "sluice.yml"));
+  EXPECT_NE(all.find("sluice.yml:3:22: unknown fallback provider \"claud\" (did you mean \"claude\"?)"),
+            std::string::npos) << all;
+}
+
 TEST(LlmStage, ValidatesTheProviderNameAgainstTheConfig) {
   auto root = parse(k_issue_example);
   auto cfg = parse_llm_config(*root.find("llm"), "sluice.yml");

@@ -350,7 +350,10 @@ Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptio
     if (a.outcome == Outcome::cancelled) return make_error(ErrorCode::network, "LLM call cancelled");
     if (a.outcome == Outcome::fail) {
       if (attempt > 0) a.error += fmt::format(" (after {} retr{})", attempt, attempt == 1 ? "y" : "ies");
-      return make_error(ErrorCode::network, std::move(a.error));
+      // A refusal or a broken reply (other 4xx, malformed stream, error event, size caps) is
+      // integrity: another provider would not help. Running out of time stays network.
+      const bool timed_out = a.error.rfind("timed out", 0) == 0;
+      return make_error(timed_out ? ErrorCode::network : ErrorCode::integrity, std::move(a.error));
     }
     if (attempt >= opt.max_retries)
       return make_error(ErrorCode::network, fmt::format("{} (gave up after {} retr{})", a.error, attempt,

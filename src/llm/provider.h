@@ -72,6 +72,9 @@ struct LlmResponse {
 class LlmProvider {
  public:
   virtual ~LlmProvider() = default;
+  // Errors: network when retries on 429, 5xx, connection failures or stalls are spent (or the
+  // deadline passed, or cancelled); integrity when the provider refused (other 4xx) or its reply
+  // was broken (malformed, an error event, past the size caps): not worth another provider.
   [[nodiscard]] virtual Expected<LlmResponse> complete(const LlmRequest& request, const CallOptions& options) = 0;
   [[nodiscard]] virtual ProviderKind kind() const = 0;
 };

@@ -57,7 +57,8 @@ struct LlmPhases {
 
 struct LlmStageResult {
   std::string provider;       // name under llm.providers
-  std::string provider_kind;  // openai | anthropic | replay
+  std::string provider_used;  // the provider that answered: `provider`, or one of its fallbacks
+  std::string provider_kind;  // openai | anthropic | replay (of provider_used)
   std::string model;           // as configured (the one requested)
   std::string model_served;    // as the provider reported it (the requested one when it did not)
   std::string model_changed_from;  // the model served at this stage's last call, when different

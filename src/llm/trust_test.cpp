@@ -82,6 +82,8 @@ struct TrustTest : ::testing::Test {
   std::deque<std::chrono::steady_clock::time_point> accepted;
   std::atomic<int> limited_requests{0};
   std::atomic<int> limited_ok{0};
+  std::atomic<int> down_calls{0};
+  int down_status = 503;    // what /down/v1 answers every request
   std::string retry_after;  // /limited/v1 answers every request 429 with this when set
 
   void TearDown() override { server.stop(); }
@@ -102,6 +104,11 @@ struct TrustTest : ::testing::Test {
     };
     server.server().Post("/v1/chat/completions", handler(false));
     server.server().Post("/v1/messages", handler(true));
+    server.server().Post("/down/v1/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
+      ++down_calls;
+      res.status = down_status;
+      res.set_content(R"({"error":{"message":"overloaded"}})", "application/json");
+    });
     server.server().Post("/limited/v1/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
       ++limited_requests;
       bool ok = false;
@@ -414,6 +421,59 @@ TEST_F(TrustTest, RetryAfterPastTheTimeoutFailsAtOnceWithTheWait) {
   ASSERT_FALSE(again);
   EXPECT_NE(again.error().message.find("more than the"), std::string::npos) << again.error().message;
   EXPECT_EQ(limited_requests, 1);
+}
+
+// Item 6: the fallback chain, used only when retries on 429/5xx/connection failures are spent.
+TEST_F(TrustTest, FallbackAfterTransientFailuresOnlyWithTheFirstReservationReleased) {
+  for (bool stream : {true, false}) {
+    SCOPED_TRACE(fmt::format("stream={}", stream));
+    script.stream = stream;
+    fs::remove_all(ws.path() / ".sluice");
+    fs::remove_all(ws.path() / "out");
+    down_calls = 0;
+    calls = 0;
+    down_status = 503;
+    auto cfg = config();
+    cfg.providers[0].base_url = server.url() + "/down/v1";
+    auto s = spec();
+    s.fallback = {"claude"};
+    s.retries = 2;
+    auto ctx = context();
+    auto r = run_llm_stage(s, cfg, ctx);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(down_calls, 3);  // the first attempt and 2 retries, then the fallback
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(r->provider, "default");
+    EXPECT_EQ(r->provider_used, "claude");
+    EXPECT_EQ(r->provider_kind, "anthropic");
+    EXPECT_NE(r->to_json().find("\"provider_used\":\"claude\""), std::string::npos);
+    EXPECT_TRUE(fs::exists(ws.path() / "out/items.yaml"));
+    auto db = store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations());
+    ASSERT_TRUE(db);
+    auto q = (*db)->prepare("SELECT provider, state FROM llm_ledger ORDER BY id");
+    ASSERT_TRUE(q);
+    std::vector<std::string> rows;
+    while (q->step().value_or(false)) rows.push_back(q->column_text(0) + ":" + q->column_text(1));
+    EXPECT_EQ(rows, (std::vector<std::string>{"default:released", "claude:settled"}));
+
+    // A 4xx is not transient: no fallback.
+    down_status = 400;
+    down_calls = 0;
+    calls = 0;
+    s.cache = CacheMode::off;
+    auto refused = run_llm_stage(s, cfg, ctx);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("HTTP 400"), std::string::npos) << refused.error().message;
+    EXPECT_EQ(down_calls, 1);
+    EXPECT_EQ(calls, 0);
+
+    // Nor a reply the guard refuses.
+    script.text = "{ not: yaml";
+    auto guarded = run_llm_stage(s, config(), ctx);
+    ASSERT_FALSE(guarded);
+    EXPECT_EQ(calls, 1);
+    script.text = Script{}.text;
+  }
 }
 
 }  // namespace

@@ -130,4 +130,16 @@ expect_rc 1 "a Retry-After past the timeout fails"
 expect_contains "$OUT" "600000 ms, as Retry-After asks) would pass the 60000 ms timeout" "the wait is in the message"
 [ $(( $(date +%s) - start )) -lt 30 ] && pass || fail "it waited for the timeout"
 
+# 6. A provider that cannot be reached (connection refused) falls back once its retries are
+# spent; the JSON says which provider answered.
+printf '{"text": "items: [a]\\n"}' > script.json
+pipeline default "retries: 1
+      fallback: [claude]"
+sed -i 's|default: { kind: openai, base_url: "http://127.0.0.1:[0-9]*/v1"|default: { kind: openai, base_url: "http://127.0.0.1:9/v1"|' sluice.yml
+rm -rf .sluice out run.json
+run_sluice run --json run.json
+expect_rc 0 "the fallback answers"
+expect_contains "$OUT" "via claude (fallback after default failed)" "the line names the fallback"
+expect_contains "$(tr -d ' \n' < run.json)" '"provider_used":"claude"' "provider_used in the JSON"
+
 finish
