@@ -53,10 +53,10 @@ constexpr std::array<std::string_view, 4> k_price_keys = {"input_per_mtok", "out
                                                           "cached_input_per_mtok", "cache_write_per_mtok"};
 constexpr std::array<std::string_view, 4> k_budget_keys = {"per_run_usd", "per_day_usd", "max_calls_per_run",
                                                            "max_tokens_per_run"};
-constexpr std::array<std::string_view, 21> k_stage_keys = {
+constexpr std::array<std::string_view, 22> k_stage_keys = {
     "provider", "system", "prompt", "prompt_file", "context", "max_input_tokens", "truncate_context",
     "max_output_tokens", "temperature", "top_p", "stop", "output", "cache", "timeout", "connect_timeout",
-    "stall_timeout", "retries", "on_truncation", "prompt_cache", "fallback", "description"};
+    "stall_timeout", "retries", "on_truncation", "prompt_cache", "fallback", "repair", "description"};
 constexpr std::array<std::string_view, 3> k_output_keys = {"path", "format", "schema"};
 
 void parse_provider(Checker& c, const yaml::MapEntry& entry, LlmConfig& cfg) {
@@ -242,6 +242,12 @@ Parsed<LlmStageSpec> parse_llm_stage(const yaml::Node& n, std::string_view file)
     if (auto d = positive_duration(c, *v, "stall_timeout")) s.stall_timeout = *d;
   if (const auto* v = n.find("retries"))
     if (auto i = c.integer(*v, "retries", 0)) s.retries = static_cast<int>(std::min<int64_t>(*i, 20));
+  if (const auto* v = n.find("repair")) {
+    if (auto i = c.integer(*v, "repair", 0)) {
+      if (*i > 3) c.error(v->mark, fmt::format("repair must be between 0 and 3, got {}", *i));
+      else s.repair = static_cast<int>(*i);
+    }
+  }
   if (const auto* v = n.find("fallback")) {
     s.fallback = c.strings(*v, "fallback");
     if (v->is_seq())

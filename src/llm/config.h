@@ -92,6 +92,7 @@ struct LlmStageSpec {
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};  // no byte for this long
   int retries = 3;
   bool prompt_cache = false;
+  int repair = 1;  // 0..3: re-asks with the guard's error when the output guard refuses a reply
   // Providers tried in order once the stage's own has spent its retries on 429, 5xx or
   // connection failures (never after another 4xx, a broken reply or a guard failure).
   std::vector<std::string> fallback;

@@ -183,6 +183,18 @@ TEST(LlmStage, FallbackProvidersAreCheckedWithPositions) {
             std::string::npos) << all;
 }
 
+TEST(LlmStage, RepairIsOneByDefaultAndAtMostThree) {
+  auto root = parse("llm:\n  prompt: hi\n");
+  auto s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->repair, 1);
+  root = parse("llm:\n  prompt: hi\n  repair: 4\n");
+  s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(joined(s.error()).find("sluice.yml:3:11: repair must be between 0 and 3, got 4"), std::string::npos)
+      << joined(s.error());
+}
+
 TEST(LlmStage, ValidatesTheProviderNameAgainstTheConfig) {
   auto root = parse(k_issue_example);
   auto cfg = parse_llm_config(*root.find("llm"), "sluice.yml");

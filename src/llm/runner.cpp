@@ -109,6 +109,7 @@ std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
                       {"cost_usd", cost_usd},
                       {"cache_hit", cache_hit},
                       {"retries", retries},
+                      {"attempts", attempts},
                       {"tokenizer", tokenizer},
                       {"tokenizer_exact", tokenizer_exact},
                       {"context_truncated", context_truncated},
@@ -209,7 +210,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
     ctx_tokens = counter.count(context);
     r.context_truncated = true;
   }
-  const auto tokens_in = static_cast<int64_t>(fixed + ctx_tokens);
+  auto tokens_in = static_cast<int64_t>(fixed + ctx_tokens);  // of the request as sent (a repair adds)
   r.phases.tokenize_ms = ms_since(clock, t);
 
   LlmRequest req;
@@ -248,11 +249,13 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   Ledger ledger(**db);
 
   // Guard, write and record; shared by hits and calls.
+  bool guard_failed = false;  // finish()'s error came from the output guard (a repair may help)
   auto finish = [&](const std::string& reply) -> Expected<LlmStageResult> {
     auto pp = clock.now();
     if (spec.output) {
       auto text = guard_output(reply, *spec.output, schema_text);
       if (!text) {
+        guard_failed = true;
         r.phases.post_process_ms = ms_since(clock, pp);
         if (r.reply_redacted) text.error().message += " (the reply quoted a secret, which sluice redacted)";
         record_call(**db, ctx, r, text.error().message);
@@ -293,141 +296,163 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
     }
   }
 
-  // The stage's provider, then its fallbacks: each reserves before it calls and releases or
-  // settles after, so the budget guarantee holds across the chain.
-  std::vector<const ProviderConfig*> chain{pc};
-  for (const auto& name : spec.fallback)
-    if (const ProviderConfig* f = config.find_provider(name)) chain.push_back(f);
-  std::optional<LlmResponse> resp;
-  std::string failures;  // of providers that fell through, for the final message
-  for (size_t i = 0; i < chain.size() && !resp; ++i) {
-    const ProviderConfig& p = *chain[i];
-    const bool last = i + 1 == chain.size();
-    auto fail = [&](Error e) -> Expected<LlmStageResult> {
-      if (!failures.empty()) e.message = failures + "; then " + e.message;
-      record_call(**db, ctx, r, e.message);
-      return tl::unexpected(std::move(e));
-    };
-    const auto p_price = i == 0 ? price : price_for(p, p.model);
-    if (!p_price && (config.budget.per_run_usd || config.budget.per_day_usd))
-      return fail({ErrorCode::budget, fmt::format("no price known for model {} of fallback provider \"{}\" and a USD "
-                                                  "budget is set", p.model, p.name)});
-    r.provider_used = p.name;
-    r.provider_kind = std::string(to_string(p.kind));
-    r.model = p.model;
-    req.model = p.model;
-    auto provider = make_provider(p, ctx);
-    if (!provider) return fail(provider.error());
+  // Attempts: the call, then up to `repair` re-asks when the guard refuses the reply. Each is a
+  // call of its own through the chain below (reserve, call, settle); the result sums them.
+  const std::string asked = req.prompt;
+  LlmStageResult spent;  // tokens and cost of the attempts before this one
+  for (int attempt = 0;; ++attempt) {
+    r.attempts = attempt + 1;
+    // The stage's provider, then its fallbacks: each reserves before it calls and releases or
+    // settles after, so the budget guarantee holds across the chain.
+    std::vector<const ProviderConfig*> chain{pc};
+    for (const auto& name : spec.fallback)
+      if (const ProviderConfig* f = config.find_provider(name)) chain.push_back(f);
+    std::optional<LlmResponse> resp;
+    std::string failures;  // of providers that fell through, for the final message
+    for (size_t i = 0; i < chain.size() && !resp; ++i) {
+      const ProviderConfig& p = *chain[i];
+      const bool last = i + 1 == chain.size();
+      auto fail = [&](Error e) -> Expected<LlmStageResult> {
+        if (!failures.empty()) e.message = failures + "; then " + e.message;
+        record_call(**db, ctx, r, e.message);
+        return tl::unexpected(std::move(e));
+      };
+      const auto p_price = i == 0 ? price : price_for(p, p.model);
+      if (!p_price && (config.budget.per_run_usd || config.budget.per_day_usd))
+        return fail({ErrorCode::budget, fmt::format("no price known for model {} of fallback provider \"{}\" and a USD "
+                                                    "budget is set", p.model, p.name)});
+      r.provider_used = p.name;
+      r.provider_kind = std::string(to_string(p.kind));
+      r.model = p.model;
+      req.model = p.model;
+      auto provider = make_provider(p, ctx);
+      if (!provider) return fail(provider.error());
 
-    // Reserve the worst case against every limit before any network call.
-    t = clock.now();
-    // An approximate count may fall short of the provider's: reserve a 25% margin on input (on
-    // a fallback always: the count was made for the stage's own model). Providers also bill the
-    // chat format's role and framing tokens, which the text count lacks.
-    const bool exact = i == 0 && r.tokenizer_exact;
-    const int64_t framing = chat_overhead_tokens(p.kind, exact, req.system.empty() ? 1 : 2);
-    const int64_t reserve_in = (exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
-    // With prompt_cache every input token may be billed as a cache write (1.25x on Anthropic).
-    double reserve_usd = p_price ? cost_usd(*p_price, reserve_in, spec.max_output_tokens) : 0.0;
-    if (p_price && spec.prompt_cache)
-      reserve_usd = std::max(reserve_usd, cost_usd(*p_price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
-    ReserveRequest rr{ctx.run_id, ctx.stage, p.name, p.model, reserve_usd,
-                      reserve_in, spec.max_output_tokens, clock.wall_ms()};
-    auto reservation = ledger.reserve(rr, config.budget);
-    r.phases.budget_ms += ms_since(clock, t);
-    // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
-    // not repeat it.
-    if (!reservation) {
-      if (failures.empty()) return tl::unexpected(reservation.error());
-      return fail(reservation.error());
+      // Reserve the worst case against every limit before any network call.
+      t = clock.now();
+      // An approximate count may fall short of the provider's: reserve a 25% margin on input (on
+      // a fallback always: the count was made for the stage's own model). Providers also bill the
+      // chat format's role and framing tokens, which the text count lacks.
+      const bool exact = i == 0 && r.tokenizer_exact;
+      const int64_t framing = chat_overhead_tokens(p.kind, exact, req.system.empty() ? 1 : 2);
+      const int64_t reserve_in = (exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
+      // With prompt_cache every input token may be billed as a cache write (1.25x on Anthropic).
+      double reserve_usd = p_price ? cost_usd(*p_price, reserve_in, spec.max_output_tokens) : 0.0;
+      if (p_price && spec.prompt_cache)
+        reserve_usd = std::max(reserve_usd, cost_usd(*p_price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
+      ReserveRequest rr{ctx.run_id, ctx.stage, p.name, p.model, reserve_usd,
+                        reserve_in, spec.max_output_tokens, clock.wall_ms()};
+      auto reservation = ledger.reserve(rr, config.budget);
+      r.phases.budget_ms += ms_since(clock, t);
+      // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
+      // not repeat it.
+      if (!reservation) {
+        if (failures.empty()) return tl::unexpected(reservation.error());
+        return fail(reservation.error());
+      }
+
+      t = clock.now();
+      auto slot = ctx.gate->acquire(ctx.cancel, deadline);
+      r.phases.queue_ms += ms_since(clock, t);
+      if (!slot) {
+        (void)ledger.release(*reservation, clock.wall_ms());
+        Error e = slot.error();
+        if (ctx.cancel == nullptr || !ctx.cancel->load())
+          e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
+                                  spec.timeout.count(), e.message);
+        if (failures.empty()) return tl::unexpected(std::move(e));
+        return fail(std::move(e));
+      }
+      CallOptions opts;
+      opts.timeout = spec.timeout;
+      opts.deadline = deadline;
+      opts.connect_timeout = spec.connect_timeout;
+      opts.stall_timeout = spec.stall_timeout;
+      opts.max_retries = spec.retries;
+      opts.cancel = ctx.cancel;
+      opts.backoff_base = ctx.backoff_base;
+      if (ctx.pacers != nullptr) opts.pacer = &ctx.pacers->for_provider(p.name);
+      auto called = (*provider)->complete(req, opts);
+      { auto released = std::move(*slot); }
+      if (!called) {
+        (void)ledger.release(*reservation, clock.wall_ms());
+        Error e = called.error();
+        e.message = fmt::format("provider \"{}\" ({} {}): {}", p.name, r.provider_kind, p.model, e.message);
+        // Only a transient failure whose retries are spent (429, 5xx, connection) moves on to
+        // the next provider; a refusal (other 4xx), a malformed reply or a cancel does not.
+        const bool cancelled = ctx.cancel != nullptr && ctx.cancel->load();
+        if (last || cancelled || e.code != ErrorCode::network) return fail(std::move(e));
+        record_call(**db, ctx, r, e.message);
+        failures += (failures.empty() ? "" : "; ") + e.message;
+        continue;
+      }
+      resp = std::move(*called);
+      // A second net: the reply, and the model name the server sent, are redacted before they
+      // are settled, guarded, written, cached or recorded (a model can quote a secret it saw
+      // elsewhere).
+      resp->text = redact_reply(*ctx.redactor, resp->text, r);
+      resp->model = ctx.redactor->redact(resp->model);
+      r.retries = resp->retries;
+      r.phases.ttft_ms = resp->ttft_ms;
+      r.phases.generation_ms = resp->generation_ms;
+      r.finish_reason = resp->finish_reason;
+      r.model_served = resp->model.empty() ? p.model : resp->model;
+      if (auto prev = previous_model_served(**db, ctx); prev && *prev != r.model_served) r.model_changed_from = *prev;
+      r.usage_from_provider = resp->usage_reported;
+      r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
+      r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
+      if (resp->usage_reported) {
+        r.tokens_cached_in = resp->cached_in;
+        r.tokens_cache_write = resp->cache_write_in;
+      }
+      r.cost_usd = p_price ? cost_usd(*p_price, Usage{r.tokens_in, r.tokens_out, r.tokens_cached_in, r.tokens_cache_write})
+                           : 0.0;
+      t = clock.now();
+      auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
+      r.phases.budget_ms += ms_since(clock, t);
+      if (!settled) return tl::unexpected(settled.error());
     }
 
-    t = clock.now();
-    auto slot = ctx.gate->acquire(ctx.cancel, deadline);
-    r.phases.queue_ms += ms_since(clock, t);
-    if (!slot) {
-      (void)ledger.release(*reservation, clock.wall_ms());
-      Error e = slot.error();
-      if (ctx.cancel == nullptr || !ctx.cancel->load())
-        e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
-                                spec.timeout.count(), e.message);
-      if (failures.empty()) return tl::unexpected(std::move(e));
-      return fail(std::move(e));
+    // A cut-off reply can still parse (half a YAML list is a YAML list): by default it fails,
+    // is not written and not cached; its cost is settled above like any call's.
+    r.truncated = cut_at_max_tokens(r.finish_reason);
+    if (r.truncated && spec.on_truncation == TruncationPolicy::fail) {
+      std::string msg = fmt::format(
+          "the reply was cut at max_output_tokens {} (finish_reason \"{}\"); nothing was written. Raise "
+          "max_output_tokens, or set on_truncation: warn to keep a cut reply",
+          spec.max_output_tokens, r.finish_reason);
+      record_call(**db, ctx, r, msg);
+      return make_error(ErrorCode::invalid_input, std::move(msg));
     }
-    CallOptions opts;
-    opts.timeout = spec.timeout;
-    opts.deadline = deadline;
-    opts.connect_timeout = spec.connect_timeout;
-    opts.stall_timeout = spec.stall_timeout;
-    opts.max_retries = spec.retries;
-    opts.cancel = ctx.cancel;
-    opts.backoff_base = ctx.backoff_base;
-    if (ctx.pacers != nullptr) opts.pacer = &ctx.pacers->for_provider(p.name);
-    auto called = (*provider)->complete(req, opts);
-    { auto released = std::move(*slot); }
-    if (!called) {
-      (void)ledger.release(*reservation, clock.wall_ms());
-      Error e = called.error();
-      e.message = fmt::format("provider \"{}\" ({} {}): {}", p.name, r.provider_kind, p.model, e.message);
-      // Only a transient failure whose retries are spent (429, 5xx, connection) moves on to
-      // the next provider; a refusal (other 4xx), a malformed reply or a cancel does not.
-      const bool cancelled = ctx.cancel != nullptr && ctx.cancel->load();
-      if (last || cancelled || e.code != ErrorCode::network) return fail(std::move(e));
-      record_call(**db, ctx, r, e.message);
-      failures += (failures.empty() ? "" : "; ") + e.message;
+
+    r.tokens_in += spent.tokens_in;
+    r.tokens_out += spent.tokens_out;
+    r.cost_usd += spent.cost_usd;
+    guard_failed = false;
+    auto result = finish(resp->text);
+    if (!result && guard_failed && attempt < spec.repair) {
+      // Re-ask once more with the validator's error; the reply and the error are redacted text.
+      spent.tokens_in = r.tokens_in;
+      spent.tokens_out = r.tokens_out;
+      spent.cost_usd = r.cost_usd;
+      req.prompt = fmt::format("{}\n\n---\nYour previous reply was:\n{}\n---\nIt was rejected: {}\nReply again with "
+                               "only the corrected output.",
+                               asked, resp->text, result.error().message);
+      tokens_in = static_cast<int64_t>(counter.count(req.system) + counter.count(req.prompt));
       continue;
     }
-    resp = std::move(*called);
-    // A second net: the reply, and the model name the server sent, are redacted before they
-    // are settled, guarded, written, cached or recorded (a model can quote a secret it saw
-    // elsewhere).
-    resp->text = redact_reply(*ctx.redactor, resp->text, r);
-    resp->model = ctx.redactor->redact(resp->model);
-    r.retries = resp->retries;
-    r.phases.ttft_ms = resp->ttft_ms;
-    r.phases.generation_ms = resp->generation_ms;
-    r.finish_reason = resp->finish_reason;
-    r.model_served = resp->model.empty() ? p.model : resp->model;
-    if (auto prev = previous_model_served(**db, ctx); prev && *prev != r.model_served) r.model_changed_from = *prev;
-    r.usage_from_provider = resp->usage_reported;
-    r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
-    r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
-    if (resp->usage_reported) {
-      r.tokens_cached_in = resp->cached_in;
-      r.tokens_cache_write = resp->cache_write_in;
+    // Only replies that passed the guard are cached, so a bad answer is asked again next time;
+    // nor a cut one kept by on_truncation: warn (the cache key does not hold the policy);
+    // nor one from a fallback (the key is the stage's own provider's: the next run asks it again).
+    if (result && use_cache && !r.truncated && r.provider_used == r.provider) {
+      t = clock.now();
+      auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
+                           {resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
+      result->phases.cache_ms += ms_since(clock, t);
+      if (!put) return tl::unexpected(put.error());
     }
-    r.cost_usd = p_price ? cost_usd(*p_price, Usage{r.tokens_in, r.tokens_out, r.tokens_cached_in, r.tokens_cache_write})
-                         : 0.0;
-    t = clock.now();
-    auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
-    r.phases.budget_ms += ms_since(clock, t);
-    if (!settled) return tl::unexpected(settled.error());
+    return result;
   }
-
-  // A cut-off reply can still parse (half a YAML list is a YAML list): by default it fails,
-  // is not written and not cached; its cost is settled above like any call's.
-  r.truncated = cut_at_max_tokens(r.finish_reason);
-  if (r.truncated && spec.on_truncation == TruncationPolicy::fail) {
-    std::string msg = fmt::format(
-        "the reply was cut at max_output_tokens {} (finish_reason \"{}\"); nothing was written. Raise "
-        "max_output_tokens, or set on_truncation: warn to keep a cut reply",
-        spec.max_output_tokens, r.finish_reason);
-    record_call(**db, ctx, r, msg);
-    return make_error(ErrorCode::invalid_input, std::move(msg));
-  }
-
-  auto result = finish(resp->text);
-  // Only replies that passed the guard are cached, so a bad answer is asked again next time;
-  // nor a cut one kept by on_truncation: warn (the cache key does not hold the policy);
-  // nor one from a fallback (the key is the stage's own provider's: the next run asks it again).
-  if (result && use_cache && !r.truncated && r.provider_used == r.provider) {
-    t = clock.now();
-    auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
-                         {resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
-    result->phases.cache_ms += ms_since(clock, t);
-    if (!put) return tl::unexpected(put.error());
-  }
-  return result;
 }
 
 }  // namespace sluice::llm

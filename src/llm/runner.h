@@ -70,6 +70,7 @@ struct LlmStageResult {
   double cost_usd = 0;
   bool cache_hit = false;
   int retries = 0;
+  int attempts = 1;  // calls made: 1, plus the repairs after guard failures (tokens and cost sum them)
   std::string tokenizer;
   bool tokenizer_exact = false;
   bool context_truncated = false;

@@ -32,6 +32,7 @@ struct Script {
   std::string stop_reason = "end_turn";
   bool stream = true;
   std::string model;                 // empty: the requested one
+  std::string repaired_text;         // the reply to a repair request (one quoting the guard's error)
   json openai_usage = {{"prompt_tokens", 20}, {"completion_tokens", 10}};
   json anthropic_usage = {{"input_tokens", 20}, {"output_tokens", 10}};
 };
@@ -97,6 +98,7 @@ struct TrustTest : ::testing::Test {
           bodies.push_back(req.body);
           s = script;
         }
+        if (!s.repaired_text.empty() && req.body.find("It was rejected") != std::string::npos) s.text = s.repaired_text;
         std::string model = s.model.empty() ? json::parse(req.body)["model"].get<std::string>() : s.model;
         res.set_content(anthropic ? anthropic_reply(s, model) : openai_reply(s, model),
                         s.stream ? "text/event-stream" : "application/json");
@@ -469,11 +471,63 @@ TEST_F(TrustTest, FallbackAfterTransientFailuresOnlyWithTheFirstReservationRelea
 
     // Nor a reply the guard refuses.
     script.text = "{ not: yaml";
+    s.repair = 0;
     auto guarded = run_llm_stage(s, config(), ctx);
     ASSERT_FALSE(guarded);
     EXPECT_EQ(calls, 1);
     script.text = Script{}.text;
   }
+}
+
+// Item 4: one repair. The guard's error goes back to the model; each attempt reserves and
+// settles; the result counts the attempts and sums their cost.
+TEST_F(TrustTest, AGuardFailureIsRepairedOnceWithTheValidatorsError) {
+  for (bool stream : {true, false}) {
+    for (const char* provider : {"default", "claude"}) {
+      SCOPED_TRACE(fmt::format("{} stream={}", provider, stream));
+      fs::remove_all(ws.path() / ".sluice");
+      fs::remove_all(ws.path() / "out");
+      script.stream = stream;
+      script.text = "{ items: [a, b";
+      script.repaired_text = "items: [a, b]\n";
+      {
+        std::lock_guard l(mu);
+        bodies.clear();
+      }
+      auto s = spec();
+      s.provider = provider;
+      auto ctx = context();
+      auto r = run_llm_stage(s, config(), ctx);
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(r->attempts, 2);
+      EXPECT_NE(r->to_json().find("\"attempts\":2"), std::string::npos);
+      EXPECT_EQ(*base::read_file(ws.path() / "out/items.yaml"), "items: [a, b]\n");
+      ASSERT_EQ(bodies.size(), 2u);
+      EXPECT_NE(bodies[1].find("It was rejected"), std::string::npos);
+      EXPECT_NE(bodies[1].find("{ items: [a, b"), std::string::npos);
+      EXPECT_NEAR(r->cost_usd, 2 * (20 * 1.0 + 10 * 2.0) / 1e6, 1e-12);  // both attempts, as billed
+      auto db = store::Database::open(ws.path() / ".sluice/state.db", store::all_migrations());
+      ASSERT_TRUE(db);
+      auto q = (*db)->prepare("SELECT COUNT(*), SUM(cost_usd) FROM llm_ledger WHERE state = 'settled'");
+      ASSERT_TRUE(q);
+      ASSERT_TRUE(q->step().value_or(false));
+      EXPECT_EQ(q->column_int(0), 2);
+      EXPECT_NEAR(q->column_double(1), r->cost_usd, 1e-12);
+    }
+  }
+  // repair: 0 fails on the first refusal; a reply still refused after the repairs fails.
+  script.repaired_text.clear();
+  auto s = spec();
+  s.cache = CacheMode::off;
+  s.repair = 0;
+  auto ctx = context();
+  const int before = calls;
+  EXPECT_FALSE(run_llm_stage(s, config(), ctx));
+  EXPECT_EQ(calls, before + 1);
+  s.repair = 3;
+  EXPECT_FALSE(run_llm_stage(s, config(), ctx));
+  EXPECT_EQ(calls, before + 1 + 4);
+  script.text = Script{}.text;
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completion
                test can change it between runs): {"text", "finish" (OpenAI finish_reason,
                default "stop"), "stop_reason" (Anthropic, default "end_turn"), "stream" (default
                true), "model" (default: the requested one), "usage" (OpenAI usage object),
-               "anthropic_usage" (Anthropic usage object)}. Also serves POST /v1/messages in
+               "anthropic_usage" (Anthropic usage object), "repaired_text" (the reply to a
+               request that quotes a guard's rejection)}. Also serves POST /v1/messages in
                Anthropic's format. With "rate_limit": N, at most N requests are accepted in any
                second and the others get HTTP 429 (with "retry_after": S, a Retry-After: S
                header); accepted ones are appended to PORT_FILE.ok.
@@ -53,6 +54,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             s = json.load(f)
         model = s.get("model") or req["model"]
         text, stream = s.get("text", ""), s.get("stream", True)
+        if s.get("repaired_text") and "It was rejected" in json.dumps(req):
+            text = s["repaired_text"]  # the answer to a repair request
         anthropic = self.path.endswith("/messages")
         if anthropic:
             u = s.get("anthropic_usage", {"input_tokens": 20, "output_tokens": 10})

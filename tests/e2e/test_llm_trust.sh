@@ -142,4 +142,22 @@ expect_rc 0 "the fallback answers"
 expect_contains "$OUT" "via claude (fallback after default failed)" "the line names the fallback"
 expect_contains "$(tr -d ' \n' < run.json)" '"provider_used":"claude"' "provider_used in the JSON"
 
+# 4. One repair: a reply the guard refuses is asked again once with the guard's error.
+for provider in default claude; do
+  for stream in true false; do
+    printf '{"text": "{ items: [a, b", "repaired_text": "items: [a, b]\\n", "stream": %s}' "$stream" > script.json
+    pipeline $provider ""
+    rm -rf .sluice out run.json port.requests
+    run_sluice run --json run.json
+    expect_rc 0 "a refused reply is repaired ($provider, stream $stream)"
+    expect_contains "$(tr -d ' \n' < run.json)" '"attempts":2' "attempts in the JSON ($provider, $stream)"
+    expect_eq "$(cat out/items.yaml 2>/dev/null)" "items: [a, b]" "the repaired reply is written ($provider, $stream)"
+    pipeline $provider "repair: 0"
+    rm -rf .sluice out port.requests
+    run_sluice run
+    expect_rc 1 "repair: 0 fails on the refusal ($provider, $stream)"
+    expect_eq "$(wc -l < port.requests)" 1 "repair: 0 asks once ($provider, $stream)"
+  done
+done
+
 finish
