@@ -33,6 +33,7 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
   lc.cancel = &ctx.cancel.flag();
   lc.clock = &m_clock;
   lc.gate = &m_gate;
+  lc.pacers = &m_pacers;
   lc.provider = provider;
   if (m_options.record) {
     std::string dir;
@@ -58,11 +59,18 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
     return {st, std::nullopt, r.error().message, std::nullopt};
   }
   ctx.output.write(fmt::format(
-      "{} {} via {}: {} tokens in{}, {} out, ${:.6f}{}{}{}\n", r->model, r->cache_hit ? "answered from the response cache" : "called",
-      r->provider, r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)", r->tokens_out, r->cost_usd,
+      "{} {} via {}: {} tokens in{}{}, {} out, ${:.6f}{}{}{}{}{}\n", r->model_served.empty() ? r->model : r->model_served,
+      r->cache_hit ? "answered from the response cache" : "called",
+      r->provider_used.empty() || r->provider_used == r->provider
+          ? r->provider
+          : fmt::format("{} (fallback after {} failed)", r->provider_used, r->provider),
+      r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)",
+      r->tokens_cached_in > 0 ? fmt::format(" ({} cached)", r->tokens_cached_in) : "", r->tokens_out, r->cost_usd,
       r->retries > 0 ? fmt::format(", {} retr{}", r->retries, r->retries == 1 ? "y" : "ies") : "",
       r->context_truncated ? ", context truncated" : "",
-      r->output_path ? fmt::format(", wrote {}", *r->output_path) : ""));
+      r->truncated ? ", reply cut at max_output_tokens (on_truncation: warn)" : "",
+      r->output_path ? fmt::format(", wrote {}", *r->output_path) : "",
+      r->model_changed_from.empty() ? "" : fmt::format("; the provider served {} last run", r->model_changed_from)));
   // The limits travel with the stage record so that reports can show spend against them.
   return {OutcomeStatus::success, 0, "", r->to_json(&m_config->budget)};
 }

@@ -14,6 +14,7 @@
 #include "llm/config.h"
 #include "engine/llm_sections.h"
 #include "llm/gate.h"
+#include "llm/pacer.h"
 #include "llm/interfaces.h"
 
 namespace sluice::engine {
@@ -39,6 +40,7 @@ class LlmStageExecutor final : public StageExecutor {
   LlmStageOptions m_options;
   llm::ConcurrencyGate m_gate;
   base::SystemClock m_clock;
+  llm::Pacers m_pacers{m_clock};  // one per provider: a 429 slows every stage calling it
 };
 
 }  // namespace sluice::engine

@@ -49,13 +49,14 @@ std::optional<std::chrono::milliseconds> positive_duration(Checker& c, const yam
 constexpr std::array<std::string_view, 3> k_top_keys = {"providers", "budget", "max_concurrency"};
 constexpr std::array<std::string_view, 7> k_provider_keys = {"kind", "base_url", "api_key_env", "model",
                                                              "price", "cassettes", "description"};
-constexpr std::array<std::string_view, 2> k_price_keys = {"input_per_mtok", "output_per_mtok"};
+constexpr std::array<std::string_view, 4> k_price_keys = {"input_per_mtok", "output_per_mtok",
+                                                          "cached_input_per_mtok", "cache_write_per_mtok"};
 constexpr std::array<std::string_view, 4> k_budget_keys = {"per_run_usd", "per_day_usd", "max_calls_per_run",
                                                            "max_tokens_per_run"};
-constexpr std::array<std::string_view, 18> k_stage_keys = {
+constexpr std::array<std::string_view, 22> k_stage_keys = {
     "provider", "system", "prompt", "prompt_file", "context", "max_input_tokens", "truncate_context",
     "max_output_tokens", "temperature", "top_p", "stop", "output", "cache", "timeout", "connect_timeout",
-    "stall_timeout", "retries", "description"};
+    "stall_timeout", "retries", "on_truncation", "prompt_cache", "fallback", "repair", "description"};
 constexpr std::array<std::string_view, 3> k_output_keys = {"path", "format", "schema"};
 
 void parse_provider(Checker& c, const yaml::MapEntry& entry, LlmConfig& cfg) {
@@ -112,6 +113,8 @@ void parse_provider(Checker& c, const yaml::MapEntry& entry, LlmConfig& cfg) {
         if (auto d = c.number(*in, "input_per_mtok", 0)) price.input_per_mtok = *d;
       if (out != nullptr)
         if (auto d = c.number(*out, "output_per_mtok", 0)) price.output_per_mtok = *d;
+      if (const auto* x = v->find("cached_input_per_mtok")) price.cached_input_per_mtok = c.number(*x, "cached_input_per_mtok", 0);
+      if (const auto* x = v->find("cache_write_per_mtok")) price.cache_write_per_mtok = c.number(*x, "cache_write_per_mtok", 0);
       p.price = price;
     }
   }
@@ -239,6 +242,26 @@ Parsed<LlmStageSpec> parse_llm_stage(const yaml::Node& n, std::string_view file)
     if (auto d = positive_duration(c, *v, "stall_timeout")) s.stall_timeout = *d;
   if (const auto* v = n.find("retries"))
     if (auto i = c.integer(*v, "retries", 0)) s.retries = static_cast<int>(std::min<int64_t>(*i, 20));
+  if (const auto* v = n.find("repair")) {
+    if (auto i = c.integer(*v, "repair", 0)) {
+      if (*i > 3) c.error(v->mark, fmt::format("repair must be between 0 and 3, got {}", *i));
+      else s.repair = static_cast<int>(*i);
+    }
+  }
+  if (const auto* v = n.find("fallback")) {
+    s.fallback = c.strings(*v, "fallback");
+    if (v->is_seq())
+      for (const auto& item : v->items) s.fallback_marks.push_back(item.mark);
+  }
+  if (const auto* v = n.find("prompt_cache")) {
+    if (v->is_bool()) s.prompt_cache = v->as_bool();
+    else c.error(v->mark, fmt::format("prompt_cache must be true or false, got {}", base::quote(v->scalar)));
+  }
+  if (const auto* v = n.find("on_truncation")) {
+    if (v->scalar == "fail") s.on_truncation = TruncationPolicy::fail;
+    else if (v->scalar == "warn") s.on_truncation = TruncationPolicy::warn;
+    else c.error(v->mark, fmt::format("on_truncation must be fail or warn, got {}", base::quote(v->scalar)));
+  }
   if (!c.ok()) return tl::unexpected(c.take());
   return s;
 }
@@ -252,6 +275,16 @@ base::Diagnostics validate_llm_stage(const LlmStageSpec& stage, const LlmConfig&
     if (auto s = base::closest_match(stage.provider, names)) msg += fmt::format(" (did you mean \"{}\"?)", *s);
     else if (!names.empty()) msg += fmt::format(" (known: {})", base::join(names, ", "));
     const auto& at = stage.provider_mark.line > 0 ? stage.provider_mark : stage.mark;
+    out.push_back({std::string(file), at.line, at.column, std::move(msg)});
+  }
+  for (size_t i = 0; i < stage.fallback.size(); ++i) {
+    const std::string& name = stage.fallback[i];
+    if (config.find_provider(name) != nullptr) continue;
+    std::vector<std::string> names;
+    for (const auto& p : config.providers) names.push_back(p.name);
+    std::string msg = fmt::format("unknown fallback provider {}", base::quote(name));
+    if (auto s = base::closest_match(name, names)) msg += fmt::format(" (did you mean \"{}\"?)", *s);
+    const auto& at = i < stage.fallback_marks.size() ? stage.fallback_marks[i] : stage.mark;
     out.push_back({std::string(file), at.line, at.column, std::move(msg)});
   }
   return out;

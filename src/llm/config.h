@@ -26,6 +26,11 @@ enum class ProviderKind { openai, anthropic, replay };
 struct Price {
   double input_per_mtok = 0;   // USD per million input tokens
   double output_per_mtok = 0;  // USD per million output tokens
+  // Input tokens read from the provider's prompt cache (OpenAI cached_tokens, Anthropic
+  // cache_read_input_tokens) and written to it (Anthropic cache_creation_input_tokens); absent:
+  // billed as input.
+  std::optional<double> cached_input_per_mtok;
+  std::optional<double> cache_write_per_mtok;
 };
 
 struct ProviderConfig {
@@ -57,6 +62,9 @@ struct LlmConfig {
 
 enum class OutputFormat { text, yaml, json };
 enum class CacheMode { automatic, on, off };  // automatic: on when temperature is 0
+// A reply the provider cut at max_output_tokens (finish_reason "length" / stop_reason
+// "max_tokens"): fail (not written, not cached) or warn (written, reported as truncated).
+enum class TruncationPolicy { fail, warn };
 
 struct OutputSpec {
   std::string path;  // relative to the workspace
@@ -83,6 +91,13 @@ struct LlmStageSpec {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};  // no byte for this long
   int retries = 3;
+  bool prompt_cache = false;
+  int repair = 1;  // 0..3: re-asks with the guard's error when the output guard refuses a reply
+  // Providers tried in order once the stage's own has spent its retries on 429, 5xx or
+  // connection failures (never after another 4xx, a broken reply or a guard failure).
+  std::vector<std::string> fallback;
+  std::vector<base::yaml::Mark> fallback_marks;  // Anthropic: cache_control on the system prompt and the context
+  TruncationPolicy on_truncation = TruncationPolicy::fail;
   base::yaml::Mark mark;           // the block
   base::yaml::Mark provider_mark;  // the provider: value, when given
 };

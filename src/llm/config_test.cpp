@@ -121,6 +121,80 @@ TEST(LlmStage, ReportsBadStageKeys) {
   EXPECT_NE(all.find("sluice.yml:7:12: \"timeout\": invalid duration"), std::string::npos) << all;
 }
 
+TEST(LlmStage, OnTruncationIsFailByDefaultWarnOnRequestAndCheckedWithItsPosition) {
+  auto root = parse("llm:\n  prompt: hi\n");
+  auto s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->on_truncation, TruncationPolicy::fail);
+  root = parse("llm:\n  prompt: hi\n  on_truncation: warn\n");
+  s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->on_truncation, TruncationPolicy::warn);
+  root = parse("llm:\n  prompt: hi\n  on_truncation: ignore\n  on_truncaton: warn\n");
+  s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_FALSE(s);
+  std::string all = joined(s.error());
+  EXPECT_NE(all.find("sluice.yml:3:18: on_truncation must be fail or warn, got \"ignore\""), std::string::npos) << all;
+  EXPECT_NE(all.find("(did you mean \"on_truncation\"?)"), std::string::npos) << all;
+}
+
+TEST(LlmConfig, ParsesCachedTokenPricesAndPromptCache) {
+  auto root = parse(R"(llm:
+  providers:
+    default: { kind: anthropic, model: m, price: { input_per_mtok: 3, output_per_mtok: 15,
+               cached_input_per_mtok: 0.3, cache_write_per_mtok: 3.75 } }
+    other: { kind: openai, model: m, price: { input_per_mtok: 1, output_per_mtok: 2, cache_read_per_mtok: 1 } }
+)");
+  auto c = parse_llm_config(*root.find("llm"), "sluice.yml");
+  ASSERT_FALSE(c);
+  std::string all = joined(c.error());
+  EXPECT_NE(all.find("sluice.yml:5:"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown key \"cache_read_per_mtok\""), std::string::npos) << all;
+  root = parse(R"(llm:
+  providers:
+    default: { kind: anthropic, model: m, price: { input_per_mtok: 3, output_per_mtok: 15,
+               cached_input_per_mtok: 0.3, cache_write_per_mtok: 3.75 } }
+)");
+  c = parse_llm_config(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(c) << joined(c.error());
+  EXPECT_EQ(c->providers[0].price->cached_input_per_mtok, 0.3);
+  EXPECT_EQ(c->providers[0].price->cache_write_per_mtok, 3.75);
+  auto st = parse("llm:\n  prompt: hi\n  prompt_cache: true\n");
+  auto s = parse_llm_stage(*st.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->prompt_cache);
+  st = parse("llm:\n  prompt: hi\n  prompt_cache: maybe\n");
+  s = parse_llm_stage(*st.find("llm"), "sluice.yml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(joined(s.error()).find("sluice.yml:3:17: prompt_cache must be true or false"), std::string::npos)
+      << joined(s.error());
+}
+
+TEST(LlmStage, FallbackProvidersAreCheckedWithPositions) {
+  auto cfg_root = parse(k_issue_example);
+  auto cfg = parse_llm_config(*cfg_root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(cfg);
+  auto root = parse("llm:\n  prompt: hi\n  fallback: [claude, claud]\n");
+  auto s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->fallback, (std::vector<std::string>{"claude", "claud"}));
+  std::string all = joined(validate_llm_stage(*s, *cfg, "sluice.yml"));
+  EXPECT_NE(all.find("sluice.yml:3:22: unknown fallback provider \"claud\" (did you mean \"claude\"?)"),
+            std::string::npos) << all;
+}
+
+TEST(LlmStage, RepairIsOneByDefaultAndAtMostThree) {
+  auto root = parse("llm:\n  prompt: hi\n");
+  auto s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->repair, 1);
+  root = parse("llm:\n  prompt: hi\n  repair: 4\n");
+  s = parse_llm_stage(*root.find("llm"), "sluice.yml");
+  ASSERT_FALSE(s);
+  EXPECT_NE(joined(s.error()).find("sluice.yml:3:11: repair must be between 0 and 3, got 4"), std::string::npos)
+      << joined(s.error());
+}
+
 TEST(LlmStage, ValidatesTheProviderNameAgainstTheConfig) {
   auto root = parse(k_issue_example);
   auto cfg = parse_llm_config(*root.find("llm"), "sluice.yml");

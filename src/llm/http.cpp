@@ -313,17 +313,33 @@ Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptio
       std::string why = attempt == 0 ? "before the call started" : "before the next attempt";
       return make_error(ErrorCode::network, timeout_message(opt, why));
     }
+    if (opt.pacer != nullptr) {
+      auto turn = opt.pacer->wait_turn(opt.cancel, deadline);
+      if (!turn) {
+        if (!last_error.empty()) turn.error().message += fmt::format(" (last error: {})", last_error);
+        return tl::unexpected(turn.error());
+      }
+    }
     Transfer t;
     const auto attempt_start = clock.now();
     Attempt a = run_attempt(call, opt, clock, deadline, t);
     const auto end = clock.now();
+    if (opt.pacer != nullptr) {
+      if (a.outcome == Outcome::ok) opt.pacer->on_success();
+      else if (t.status == 429) opt.pacer->on_throttled(attempt_start, a.retry_after);
+    }
     if (a.outcome == Outcome::ok) {
       LlmResponse r;
       r.text = std::move(t.state.text);
       r.model = std::move(t.state.model);
       r.finish_reason = std::move(t.state.finish_reason);
       r.usage_reported = t.state.tokens_in.has_value() && t.state.tokens_out.has_value();
-      r.tokens_in = t.state.tokens_in.value_or(0);
+      // Anthropic's input_tokens leaves out the cached and cache-written tokens; OpenAI's
+      // prompt_tokens includes them. tokens_in is every input token either way.
+      r.cached_in = t.state.cached_in.value_or(0);
+      r.cache_write_in = t.state.cache_write_in.value_or(0);
+      r.tokens_in = t.state.tokens_in.value_or(0) +
+                    (call.format == WireFormat::anthropic ? r.cached_in + r.cache_write_in : 0);
       r.tokens_out = t.state.tokens_out.value_or(0);
       r.retries = attempt;
       auto first = t.first_text.value_or(end);
@@ -334,7 +350,10 @@ Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptio
     if (a.outcome == Outcome::cancelled) return make_error(ErrorCode::network, "LLM call cancelled");
     if (a.outcome == Outcome::fail) {
       if (attempt > 0) a.error += fmt::format(" (after {} retr{})", attempt, attempt == 1 ? "y" : "ies");
-      return make_error(ErrorCode::network, std::move(a.error));
+      // A refusal or a broken reply (other 4xx, malformed stream, error event, size caps) is
+      // integrity: another provider would not help. Running out of time stays network.
+      const bool timed_out = a.error.rfind("timed out", 0) == 0;
+      return make_error(timed_out ? ErrorCode::network : ErrorCode::integrity, std::move(a.error));
     }
     if (attempt >= opt.max_retries)
       return make_error(ErrorCode::network, fmt::format("{} (gave up after {} retr{})", a.error, attempt,
@@ -343,10 +362,13 @@ Expected<LlmResponse> perform_with_retries(const HttpCall& call, const CallOptio
     auto cap = std::min<int64_t>(opt.backoff_max.count(), opt.backoff_base.count() << std::min(attempt, 20));
     Ms delay(std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, cap))(rng));
     if (a.retry_after) delay = std::max(delay, *a.retry_after);
+    // A Retry-After longer than the time left fails now, not after the timeout.
     if (clock.now() + delay >= deadline)
       return make_error(ErrorCode::network,
-                        fmt::format("{}; the next retry (in {} ms) would pass the {} ms timeout", a.error,
-                                    delay.count(), opt.timeout.count()));
+                        fmt::format("{}; the next retry (in {} ms{}) would pass the {} ms timeout", a.error,
+                                    delay.count(), a.retry_after && delay == *a.retry_after ? ", as Retry-After asks" : "",
+                                    opt.timeout.count()));
+    last_error = a.error;
     const auto wake = clock.now() + delay;
     while (clock.now() < wake) {
       if (opt.cancel != nullptr && opt.cancel->load(std::memory_order_relaxed))

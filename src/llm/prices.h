@@ -26,6 +26,18 @@ struct ModelPrice {
 
 [[nodiscard]] double cost_usd(const Price& price, int64_t tokens_in, int64_t tokens_out);
 
+// What a call used, as the provider billed it. `tokens_in` is every input token, cached and
+// cache-written ones included (OpenAI's prompt_tokens; Anthropic's input_tokens plus its two
+// cache counts).
+struct Usage {
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  int64_t cached_in = 0;       // read from the prompt cache
+  int64_t cache_write_in = 0;  // written to the prompt cache
+};
+// Cached and cache-written tokens at their prices (input price when the Price has none).
+[[nodiscard]] double cost_usd(const Price& price, const Usage& usage);
+
 // Input tokens a provider bills for a chat request beyond the text of its `messages` (the
 // system prompt counts as one): role and framing tokens, which the budget reserves on top of
 // the counted text (docs/llm-stages.md, "Budgets and the ledger").

@@ -19,6 +19,8 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "llm/config.h"
+#include "llm/interfaces.h"
+#include "llm/pacer.h"
 
 namespace sluice::llm {
 
@@ -31,6 +33,10 @@ struct LlmRequest {
   double temperature = 0;
   std::optional<double> top_p;
   std::vector<std::string> stop;
+  // Anthropic: mark the system prompt and the first `cache_prefix_bytes` of the prompt (the
+  // text before the context and the context) with cache_control. OpenAI caches by itself.
+  bool prompt_cache = false;
+  size_t cache_prefix_bytes = 0;
 };
 
 // Limits of one complete() call, retries included.
@@ -46,6 +52,7 @@ struct CallOptions {
   std::chrono::milliseconds backoff_base{500};  // attempt n waits up to base * 2^n (full jitter)
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
   const std::atomic<bool>* cancel = nullptr;  // set it to abort promptly (Ctrl-C)
+  ProviderPacer* pacer = nullptr;  // the provider's, shared by the run's stages; nullptr: no pacing
 };
 
 struct LlmResponse {
@@ -55,6 +62,8 @@ struct LlmResponse {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   bool usage_reported = false;  // false: counts are ours, not the provider's
+  int64_t cached_in = 0;        // of tokens_in, read from the provider's prompt cache
+  int64_t cache_write_in = 0;   // of tokens_in, written to it
   int retries = 0;
   double ttft_ms = 0;        // request sent (last attempt) -> first text byte
   double generation_ms = 0;  // first text byte -> end of stream
@@ -63,6 +72,9 @@ struct LlmResponse {
 class LlmProvider {
  public:
   virtual ~LlmProvider() = default;
+  // Errors: network when retries on 429, 5xx, connection failures or stalls are spent (or the
+  // deadline passed, or cancelled); integrity when the provider refused (other 4xx) or its reply
+  // was broken (malformed, an error event, past the size caps): not worth another provider.
   [[nodiscard]] virtual Expected<LlmResponse> complete(const LlmRequest& request, const CallOptions& options) = 0;
   [[nodiscard]] virtual ProviderKind kind() const = 0;
 };
@@ -83,9 +95,12 @@ class LlmProvider {
 [[nodiscard]] std::unique_ptr<LlmProvider> make_replay_provider(std::filesystem::path dir);
 
 // Forwards to `inner` and writes each successful exchange as a cassette in `dir` (the request
-// as sent, which is already redacted; no headers, so never the key).
+// as sent, which is already redacted; no headers, so never the key). With `redactor` (borrowed,
+// must outlive the provider), the reply's text and model are redacted before they are written
+// and returned: a model can quote a secret it saw elsewhere.
 [[nodiscard]] std::unique_ptr<LlmProvider> make_recording_provider(std::unique_ptr<LlmProvider> inner,
                                                                    std::filesystem::path dir,
-                                                                   const base::Clock& clock);
+                                                                   const base::Clock& clock,
+                                                                   const Redactor* redactor = nullptr);
 
 }  // namespace sluice::llm

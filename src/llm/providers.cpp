@@ -1,4 +1,5 @@
 // The HTTP providers (request bodies per wire format), replay from cassettes and recording.
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -59,8 +60,21 @@ class AnthropicProvider final : public LlmProvider {
     json body = {{"model", r.model}, {"max_tokens", r.max_output_tokens}, {"temperature", r.temperature}};
     if (r.top_p) body["top_p"] = *r.top_p;
     if (!r.stop.empty()) body["stop_sequences"] = r.stop;
-    if (!r.system.empty()) body["system"] = r.system;
-    body["messages"] = json::array({{{"role", "user"}, {"content", r.prompt}}});
+    if (!r.prompt_cache) {
+      if (!r.system.empty()) body["system"] = r.system;
+      body["messages"] = json::array({{{"role", "user"}, {"content", r.prompt}}});
+    } else {
+      // The stable part (system prompt, instructions and context) is cached; what follows the
+      // context is not.
+      const json cached = {{"type", "ephemeral"}};
+      if (!r.system.empty())
+        body["system"] = json::array({{{"type", "text"}, {"text", r.system}, {"cache_control", cached}}});
+      const size_t cut = std::min(r.cache_prefix_bytes, r.prompt.size());
+      json blocks = json::array();
+      if (cut > 0) blocks.push_back({{"type", "text"}, {"text", r.prompt.substr(0, cut)}, {"cache_control", cached}});
+      if (cut < r.prompt.size()) blocks.push_back({{"type", "text"}, {"text", r.prompt.substr(cut)}});
+      body["messages"] = json::array({{{"role", "user"}, {"content", std::move(blocks)}}});
+    }
     body["stream"] = true;
     HttpCall call{m_url, {"anthropic-version: 2023-06-01"}, dump(body), WireFormat::anthropic, r.max_output_tokens};
     if (!m_key.empty()) call.headers.push_back("x-api-key: " + m_key);
@@ -118,6 +132,8 @@ class ReplayProvider final : public LlmProvider {
     out.tokens_in = resp.value("tokens_in", int64_t{0});
     out.tokens_out = resp.value("tokens_out", int64_t{0});
     out.usage_reported = resp.value("usage_reported", false);
+    out.cached_in = resp.value("cached_in", int64_t{0});
+    out.cache_write_in = resp.value("cache_write_in", int64_t{0});
     return out;
   }
   ProviderKind kind() const override { return ProviderKind::replay; }
@@ -128,12 +144,17 @@ class ReplayProvider final : public LlmProvider {
 
 class RecordingProvider final : public LlmProvider {
  public:
-  RecordingProvider(std::unique_ptr<LlmProvider> inner, std::filesystem::path dir, const base::Clock& clock)
-      : m_inner(std::move(inner)), m_dir(std::move(dir)), m_clock(clock) {}
+  RecordingProvider(std::unique_ptr<LlmProvider> inner, std::filesystem::path dir, const base::Clock& clock,
+                    const Redactor* redactor)
+      : m_inner(std::move(inner)), m_dir(std::move(dir)), m_clock(clock), m_redactor(redactor) {}
 
   Expected<LlmResponse> complete(const LlmRequest& r, const CallOptions& options) override {
     auto resp = m_inner->complete(r, options);
     if (!resp) return resp;
+    if (m_redactor != nullptr) {
+      resp->text = m_redactor->redact(resp->text);
+      resp->model = m_redactor->redact(resp->model);
+    }
     json j = {{"key", cassette_key(r)},
               {"recorded_with", to_string(m_inner->kind())},
               {"recorded_ms", m_clock.wall_ms()},
@@ -144,6 +165,8 @@ class RecordingProvider final : public LlmProvider {
                 {"finish_reason", resp->finish_reason},
                 {"tokens_in", resp->tokens_in},
                 {"tokens_out", resp->tokens_out},
+                {"cached_in", resp->cached_in},
+                {"cache_write_in", resp->cache_write_in},
                 {"usage_reported", resp->usage_reported}}}};
     auto w = base::atomic_write(m_dir / (cassette_key(r) + ".json"), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     if (!w) return tl::unexpected(w.error());
@@ -155,6 +178,7 @@ class RecordingProvider final : public LlmProvider {
   std::unique_ptr<LlmProvider> m_inner;
   std::filesystem::path m_dir;
   const base::Clock& m_clock;
+  const Redactor* m_redactor;
 };
 
 }  // namespace
@@ -169,6 +193,8 @@ std::string cassette_key(const LlmRequest& r) {
   h.update_field(fmt::format("{}", r.temperature));
   h.update_field(r.top_p ? fmt::format("{}", *r.top_p) : "-");
   for (const auto& s : r.stop) h.update_field(s);
+  // Only when on, so cassettes recorded before the option keep their keys.
+  if (r.prompt_cache) h.update_field(fmt::format("prompt_cache:{}", r.cache_prefix_bytes));
   return h.hex_digest().substr(0, 32);
 }
 
@@ -183,8 +209,8 @@ std::unique_ptr<LlmProvider> make_replay_provider(std::filesystem::path dir) {
   return std::make_unique<ReplayProvider>(std::move(dir));
 }
 std::unique_ptr<LlmProvider> make_recording_provider(std::unique_ptr<LlmProvider> inner, std::filesystem::path dir,
-                                                     const base::Clock& clock) {
-  return std::make_unique<RecordingProvider>(std::move(inner), std::move(dir), clock);
+                                                     const base::Clock& clock, const Redactor* redactor) {
+  return std::make_unique<RecordingProvider>(std::move(inner), std::move(dir), clock, redactor);
 }
 
 }  // namespace sluice::llm

@@ -46,7 +46,7 @@ Expected<std::unique_ptr<LlmProvider>> make_provider(const ProviderConfig& p, Ll
   std::unique_ptr<LlmProvider> provider = p.kind == ProviderKind::openai
                                               ? make_openai_provider(p.base_url, std::move(key), *ctx.clock)
                                               : make_anthropic_provider(p.base_url, std::move(key), *ctx.clock);
-  if (ctx.record_dir) provider = make_recording_provider(std::move(provider), *ctx.record_dir, *ctx.clock);
+  if (ctx.record_dir) provider = make_recording_provider(std::move(provider), *ctx.record_dir, *ctx.clock, ctx.redactor);
   return provider;
 }
 
@@ -57,7 +57,9 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
       "tokens_out, cost_usd, retries, tokenizer, tokenizer_exact, phases, created_ms) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!q) return;
-  q->bind(1, ctx.run_id).bind(2, ctx.stage).bind(3, r.provider).bind(4, r.provider_kind).bind(5, r.model)
+  // The model actually served: what the next run compares with (previous_model_served).
+  q->bind(1, ctx.run_id).bind(2, ctx.stage).bind(3, r.provider).bind(4, r.provider_kind)
+      .bind(5, r.model_served.empty() ? r.model : r.model_served)
       .bind(6, error.empty() ? "ok" : "failed");
   // A provider's error body may quote the request's API key back.
   if (error.empty()) q->bind_null(7);
@@ -68,23 +70,54 @@ void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStage
   (void)q->run();
 }
 
+// The model served at this stage's last real call in an earlier run, if any.
+std::optional<std::string> previous_model_served(store::Database& db, const LlmStageContext& ctx) {
+  auto q = db.prepare(
+      "SELECT model FROM llm_calls WHERE stage = ? AND run_id != ? AND status = 'ok' AND cache_hit = 0 "
+      "ORDER BY id DESC LIMIT 1");
+  if (!q) return std::nullopt;
+  q->bind(1, ctx.stage).bind(2, ctx.run_id);
+  auto row = q->step();
+  if (!row || !*row) return std::nullopt;
+  return q->column_text(0);
+}
+
+std::string redact_reply(const Redactor& redactor, const std::string& reply, LlmStageResult& r) {
+  std::string out = redactor.redact(reply);
+  if (out != reply) r.reply_redacted = true;
+  return out;
+}
+
+// Both wire formats' word for "cut at max_tokens".
+bool cut_at_max_tokens(std::string_view finish_reason) {
+  return finish_reason == "length" || finish_reason == "max_tokens";
+}
+
 }  // namespace
 
 std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
   nlohmann::json j = {{"provider", provider},
                       {"provider_kind", provider_kind},
+                      {"provider_used", provider_used.empty() ? provider : provider_used},
                       {"model", model},
+                      {"model_served", model_served},
                       {"tokens_in", tokens_in},
                       {"tokens_out", tokens_out},
+                      {"tokens_cached_in", tokens_cached_in},
+                      {"tokens_cache_write", tokens_cache_write},
                       {"usage_from_provider", usage_from_provider},
                       {"cost_usd", cost_usd},
                       {"cache_hit", cache_hit},
                       {"retries", retries},
+                      {"attempts", attempts},
                       {"tokenizer", tokenizer},
                       {"tokenizer_exact", tokenizer_exact},
                       {"context_truncated", context_truncated},
                       {"finish_reason", finish_reason},
+                      {"truncated", truncated},
+                      {"reply_redacted", reply_redacted},
                       {"phases_ms", phases_json(phases)}};
+  if (!model_changed_from.empty()) j["model_changed_from"] = model_changed_from;
   j["output"] = output_path ? nlohmann::json(*output_path) : nlohmann::json(nullptr);
   if (limits) {
     nlohmann::json b = nlohmann::json::object();
@@ -177,7 +210,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
     ctx_tokens = counter.count(context);
     r.context_truncated = true;
   }
-  const auto tokens_in = static_cast<int64_t>(fixed + ctx_tokens);
+  auto tokens_in = static_cast<int64_t>(fixed + ctx_tokens);  // of the request as sent (a repair adds)
   r.phases.tokenize_ms = ms_since(clock, t);
 
   LlmRequest req;
@@ -190,6 +223,8 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   req.temperature = spec.temperature;
   req.top_p = spec.top_p;
   req.stop = spec.stop;
+  req.prompt_cache = spec.prompt_cache;
+  req.cache_prefix_bytes = req.prompt.size() - after.size();
 
   std::string schema_text;
   if (spec.output && !spec.output->schema_path.empty()) {
@@ -214,12 +249,15 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   Ledger ledger(**db);
 
   // Guard, write and record; shared by hits and calls.
+  bool guard_failed = false;  // finish()'s error came from the output guard (a repair may help)
   auto finish = [&](const std::string& reply) -> Expected<LlmStageResult> {
     auto pp = clock.now();
     if (spec.output) {
       auto text = guard_output(reply, *spec.output, schema_text);
       if (!text) {
+        guard_failed = true;
         r.phases.post_process_ms = ms_since(clock, pp);
+        if (r.reply_redacted) text.error().message += " (the reply quoted a secret, which sluice redacted)";
         record_call(**db, ctx, r, text.error().message);
         return tl::unexpected(text.error());
       }
@@ -251,80 +289,170 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
       r.tokens_in = (*hit)->tokens_in;
       r.tokens_out = (*hit)->tokens_out;
       r.finish_reason = (*hit)->finish_reason;
-      return finish((*hit)->text);
+      r.model_served = ctx.redactor->redact((*hit)->model);
+      r.truncated = cut_at_max_tokens(r.finish_reason);
+      // Entries stored before replies were redacted may hold a secret.
+      return finish(redact_reply(*ctx.redactor, (*hit)->text, r));
     }
   }
 
-  auto provider = make_provider(*pc, ctx);
-  if (!provider) return tl::unexpected(provider.error());
+  // Attempts: the call, then up to `repair` re-asks when the guard refuses the reply. Each is a
+  // call of its own through the chain below (reserve, call, settle); the result sums them.
+  const std::string asked = req.prompt;
+  LlmStageResult spent;  // tokens and cost of the attempts before this one
+  for (int attempt = 0;; ++attempt) {
+    r.attempts = attempt + 1;
+    // The stage's provider, then its fallbacks: each reserves before it calls and releases or
+    // settles after, so the budget guarantee holds across the chain.
+    std::vector<const ProviderConfig*> chain{pc};
+    for (const auto& name : spec.fallback)
+      if (const ProviderConfig* f = config.find_provider(name)) chain.push_back(f);
+    std::optional<LlmResponse> resp;
+    std::string failures;  // of providers that fell through, for the final message
+    for (size_t i = 0; i < chain.size() && !resp; ++i) {
+      const ProviderConfig& p = *chain[i];
+      const bool last = i + 1 == chain.size();
+      auto fail = [&](Error e) -> Expected<LlmStageResult> {
+        if (!failures.empty()) e.message = failures + "; then " + e.message;
+        record_call(**db, ctx, r, e.message);
+        return tl::unexpected(std::move(e));
+      };
+      const auto p_price = i == 0 ? price : price_for(p, p.model);
+      if (!p_price && (config.budget.per_run_usd || config.budget.per_day_usd))
+        return fail({ErrorCode::budget, fmt::format("no price known for model {} of fallback provider \"{}\" and a USD "
+                                                    "budget is set", p.model, p.name)});
+      r.provider_used = p.name;
+      r.provider_kind = std::string(to_string(p.kind));
+      r.model = p.model;
+      req.model = p.model;
+      auto provider = make_provider(p, ctx);
+      if (!provider) return fail(provider.error());
 
-  // Reserve the worst case against every limit before any network call.
-  t = clock.now();
-  // An approximate count may fall short of the provider's: reserve a 25% margin on input.
-  // Providers also bill the chat format's role and framing tokens, which the text count lacks.
-  const int64_t framing = chat_overhead_tokens(pc->kind, r.tokenizer_exact, req.system.empty() ? 1 : 2);
-  const int64_t reserve_in = (r.tokenizer_exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
-  ReserveRequest rr{ctx.run_id, ctx.stage, pc->name, pc->model,
-                    price ? cost_usd(*price, reserve_in, spec.max_output_tokens) : 0.0,
-                    reserve_in, spec.max_output_tokens, clock.wall_ms()};
-  auto reservation = ledger.reserve(rr, config.budget);
-  r.phases.budget_ms = ms_since(clock, t);
-  // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
-  // not repeat it.
-  if (!reservation) return tl::unexpected(reservation.error());
+      // Reserve the worst case against every limit before any network call.
+      t = clock.now();
+      // An approximate count may fall short of the provider's: reserve a 25% margin on input (on
+      // a fallback always: the count was made for the stage's own model). Providers also bill the
+      // chat format's role and framing tokens, which the text count lacks.
+      const bool exact = i == 0 && r.tokenizer_exact;
+      const int64_t framing = chat_overhead_tokens(p.kind, exact, req.system.empty() ? 1 : 2);
+      const int64_t reserve_in = (exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
+      // With prompt_cache every input token may be billed as a cache write (1.25x on Anthropic).
+      double reserve_usd = p_price ? cost_usd(*p_price, reserve_in, spec.max_output_tokens) : 0.0;
+      if (p_price && spec.prompt_cache)
+        reserve_usd = std::max(reserve_usd, cost_usd(*p_price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
+      ReserveRequest rr{ctx.run_id, ctx.stage, p.name, p.model, reserve_usd,
+                        reserve_in, spec.max_output_tokens, clock.wall_ms()};
+      auto reservation = ledger.reserve(rr, config.budget);
+      r.phases.budget_ms += ms_since(clock, t);
+      // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
+      // not repeat it.
+      if (!reservation) {
+        if (failures.empty()) return tl::unexpected(reservation.error());
+        return fail(reservation.error());
+      }
 
-  t = clock.now();
-  auto slot = ctx.gate->acquire(ctx.cancel, deadline);
-  r.phases.queue_ms = ms_since(clock, t);
-  if (!slot) {
-    (void)ledger.release(*reservation, clock.wall_ms());
-    Error e = slot.error();
-    if (ctx.cancel == nullptr || !ctx.cancel->load())
-      e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
-                              spec.timeout.count(), e.message);
-    return tl::unexpected(std::move(e));
-  }
-  CallOptions opts;
-  opts.timeout = spec.timeout;
-  opts.deadline = deadline;
-  opts.connect_timeout = spec.connect_timeout;
-  opts.stall_timeout = spec.stall_timeout;
-  opts.max_retries = spec.retries;
-  opts.cancel = ctx.cancel;
-  opts.backoff_base = ctx.backoff_base;
-  auto resp = (*provider)->complete(req, opts);
-  { auto released = std::move(*slot); }
-  if (!resp) {
-    (void)ledger.release(*reservation, clock.wall_ms());
-    Error e = resp.error();
-    e.message = fmt::format("provider \"{}\" ({} {}): {}", pc->name, r.provider_kind, pc->model, e.message);
-    record_call(**db, ctx, r, e.message);
-    return tl::unexpected(std::move(e));
-  }
-  r.retries = resp->retries;
-  r.phases.ttft_ms = resp->ttft_ms;
-  r.phases.generation_ms = resp->generation_ms;
-  r.finish_reason = resp->finish_reason;
-  if (!resp->model.empty()) r.model = resp->model;
-  r.usage_from_provider = resp->usage_reported;
-  r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
-  r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
-  r.cost_usd = price ? cost_usd(*price, r.tokens_in, r.tokens_out) : 0.0;
-  t = clock.now();
-  auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
-  r.phases.budget_ms += ms_since(clock, t);
-  if (!settled) return tl::unexpected(settled.error());
+      t = clock.now();
+      auto slot = ctx.gate->acquire(ctx.cancel, deadline);
+      r.phases.queue_ms += ms_since(clock, t);
+      if (!slot) {
+        (void)ledger.release(*reservation, clock.wall_ms());
+        Error e = slot.error();
+        if (ctx.cancel == nullptr || !ctx.cancel->load())
+          e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
+                                  spec.timeout.count(), e.message);
+        if (failures.empty()) return tl::unexpected(std::move(e));
+        return fail(std::move(e));
+      }
+      CallOptions opts;
+      opts.timeout = spec.timeout;
+      opts.deadline = deadline;
+      opts.connect_timeout = spec.connect_timeout;
+      opts.stall_timeout = spec.stall_timeout;
+      opts.max_retries = spec.retries;
+      opts.cancel = ctx.cancel;
+      opts.backoff_base = ctx.backoff_base;
+      if (ctx.pacers != nullptr) opts.pacer = &ctx.pacers->for_provider(p.name);
+      auto called = (*provider)->complete(req, opts);
+      { auto released = std::move(*slot); }
+      if (!called) {
+        (void)ledger.release(*reservation, clock.wall_ms());
+        Error e = called.error();
+        e.message = fmt::format("provider \"{}\" ({} {}): {}", p.name, r.provider_kind, p.model, e.message);
+        // Only a transient failure whose retries are spent (429, 5xx, connection) moves on to
+        // the next provider; a refusal (other 4xx), a malformed reply or a cancel does not.
+        const bool cancelled = ctx.cancel != nullptr && ctx.cancel->load();
+        if (last || cancelled || e.code != ErrorCode::network) return fail(std::move(e));
+        record_call(**db, ctx, r, e.message);
+        failures += (failures.empty() ? "" : "; ") + e.message;
+        continue;
+      }
+      resp = std::move(*called);
+      // A second net: the reply, and the model name the server sent, are redacted before they
+      // are settled, guarded, written, cached or recorded (a model can quote a secret it saw
+      // elsewhere).
+      resp->text = redact_reply(*ctx.redactor, resp->text, r);
+      resp->model = ctx.redactor->redact(resp->model);
+      r.retries = resp->retries;
+      r.phases.ttft_ms = resp->ttft_ms;
+      r.phases.generation_ms = resp->generation_ms;
+      r.finish_reason = resp->finish_reason;
+      r.model_served = resp->model.empty() ? p.model : resp->model;
+      if (auto prev = previous_model_served(**db, ctx); prev && *prev != r.model_served) r.model_changed_from = *prev;
+      r.usage_from_provider = resp->usage_reported;
+      r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
+      r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
+      if (resp->usage_reported) {
+        r.tokens_cached_in = resp->cached_in;
+        r.tokens_cache_write = resp->cache_write_in;
+      }
+      r.cost_usd = p_price ? cost_usd(*p_price, Usage{r.tokens_in, r.tokens_out, r.tokens_cached_in, r.tokens_cache_write})
+                           : 0.0;
+      t = clock.now();
+      auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
+      r.phases.budget_ms += ms_since(clock, t);
+      if (!settled) return tl::unexpected(settled.error());
+    }
 
-  auto result = finish(resp->text);
-  // Only replies that passed the guard are cached, so a bad answer is asked again next time.
-  if (result && use_cache) {
-    t = clock.now();
-    auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
-                         {resp->text, r.model, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
-    result->phases.cache_ms += ms_since(clock, t);
-    if (!put) return tl::unexpected(put.error());
+    // A cut-off reply can still parse (half a YAML list is a YAML list): by default it fails,
+    // is not written and not cached; its cost is settled above like any call's.
+    r.truncated = cut_at_max_tokens(r.finish_reason);
+    if (r.truncated && spec.on_truncation == TruncationPolicy::fail) {
+      std::string msg = fmt::format(
+          "the reply was cut at max_output_tokens {} (finish_reason \"{}\"); nothing was written. Raise "
+          "max_output_tokens, or set on_truncation: warn to keep a cut reply",
+          spec.max_output_tokens, r.finish_reason);
+      record_call(**db, ctx, r, msg);
+      return make_error(ErrorCode::invalid_input, std::move(msg));
+    }
+
+    r.tokens_in += spent.tokens_in;
+    r.tokens_out += spent.tokens_out;
+    r.cost_usd += spent.cost_usd;
+    guard_failed = false;
+    auto result = finish(resp->text);
+    if (!result && guard_failed && attempt < spec.repair) {
+      // Re-ask once more with the validator's error; the reply and the error are redacted text.
+      spent.tokens_in = r.tokens_in;
+      spent.tokens_out = r.tokens_out;
+      spent.cost_usd = r.cost_usd;
+      req.prompt = fmt::format("{}\n\n---\nYour previous reply was:\n{}\n---\nIt was rejected: {}\nReply again with "
+                               "only the corrected output.",
+                               asked, resp->text, result.error().message);
+      tokens_in = static_cast<int64_t>(counter.count(req.system) + counter.count(req.prompt));
+      continue;
+    }
+    // Only replies that passed the guard are cached, so a bad answer is asked again next time;
+    // nor a cut one kept by on_truncation: warn (the cache key does not hold the policy);
+    // nor one from a fallback (the key is the stage's own provider's: the next run asks it again).
+    if (result && use_cache && !r.truncated && r.provider_used == r.provider) {
+      t = clock.now();
+      auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
+                           {resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
+      result->phases.cache_ms += ms_since(clock, t);
+      if (!put) return tl::unexpected(put.error());
+    }
+    return result;
   }
-  return result;
 }
 
 }  // namespace sluice::llm

@@ -19,6 +19,7 @@
 #include "llm/config.h"
 #include "llm/gate.h"
 #include "llm/interfaces.h"
+#include "llm/pacer.h"
 #include "llm/workspace.h"
 
 namespace sluice::llm {
@@ -34,6 +35,7 @@ struct LlmStageContext {
   const std::atomic<bool>* cancel = nullptr;
   const base::Clock* clock = nullptr;     // required
   ConcurrencyGate* gate = nullptr;        // required; one per run, LlmConfig::max_concurrency slots
+  Pacers* pacers = nullptr;               // one per run: a 429 slows every stage on that provider
   // The provider to call, as the caller resolved it once (--provider / SLUICE_PROVIDER, or the
   // stage's own); empty: the stage's.
   std::string provider;
@@ -55,18 +57,26 @@ struct LlmPhases {
 
 struct LlmStageResult {
   std::string provider;       // name under llm.providers
-  std::string provider_kind;  // openai | anthropic | replay
-  std::string model;
-  int64_t tokens_in = 0;
+  std::string provider_used;  // the provider that answered: `provider`, or one of its fallbacks
+  std::string provider_kind;  // openai | anthropic | replay (of provider_used)
+  std::string model;           // as configured (the one requested)
+  std::string model_served;    // as the provider reported it (the requested one when it did not)
+  std::string model_changed_from;  // the model served at this stage's last call, when different
+  int64_t tokens_in = 0;           // every input token, cached ones included
   int64_t tokens_out = 0;
+  int64_t tokens_cached_in = 0;    // of tokens_in, read from the provider's prompt cache
+  int64_t tokens_cache_write = 0;  // of tokens_in, written to it
   bool usage_from_provider = false;  // false: our counts (tokenizer below)
   double cost_usd = 0;
   bool cache_hit = false;
   int retries = 0;
+  int attempts = 1;  // calls made: 1, plus the repairs after guard failures (tokens and cost sum them)
   std::string tokenizer;
   bool tokenizer_exact = false;
   bool context_truncated = false;
   std::string finish_reason;
+  bool truncated = false;
+  bool reply_redacted = false;  // the reply quoted a secret; what was written and cached is redacted  // cut at max_output_tokens (kept only with on_truncation: warn)
   std::string cache_key;
   LlmPhases phases;
   std::optional<std::string> output_path;  // workspace-relative, when written

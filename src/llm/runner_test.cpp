@@ -82,7 +82,7 @@ struct RunnerTest : ::testing::Test {
   LlmConfig config(BudgetConfig budget = {}) {
     LlmConfig c;
     c.providers.push_back({"default", ProviderKind::openai, server.url() + "/v1", "OPENAI_API_KEY", "gpt-4o-mini",
-                           Price{1.0, 2.0}, "", {}});
+                           Price{1.0, 2.0, {}, {}}, "", {}});
     c.budget = budget;
     return c;
   }
@@ -362,14 +362,14 @@ TEST_F(RunnerTest, RealisticBillingNeverSettlesPastTheCap) {
     SCOPED_TRACE(c.model);
     const std::string run = fmt::format("run-{}", c.model);
     LlmConfig cfg;
-    cfg.providers.push_back({"default", c.kind, billing.url() + "/v1", "OPENAI_API_KEY", c.model, Price{10.0, 1.0},
+    cfg.providers.push_back({"default", c.kind, billing.url() + "/v1", "OPENAI_API_KEY", c.model, Price{10.0, 1.0, {}, {}},
                              "", {}});
     // Reserving the text alone (plus the 25% margin of an approximate count) would admit a 7th
     // call whatever the interleaving (6 calls cost at most 6 x billed), and 7 x billed is past
     // the cap.
     const int64_t text_reserve = c.counter->exact() ? c.text_tokens : c.text_tokens + (c.text_tokens + 3) / 4;
-    const double text_only = cost_usd(Price{10.0, 1.0}, text_reserve, 100);
-    const double billed = cost_usd(Price{10.0, 1.0}, c.text_tokens + c.billed_framing, 100);
+    const double text_only = cost_usd(Price{10.0, 1.0, {}, {}}, text_reserve, 100);
+    const double billed = cost_usd(Price{10.0, 1.0, {}, {}}, c.text_tokens + c.billed_framing, 100);
     ASSERT_GT(billed, text_only);
     cfg.budget.per_run_usd = 6 * billed + text_only + 1e-9;
     std::atomic<int> ok{0}, refused{0};

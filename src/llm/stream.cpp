@@ -104,6 +104,15 @@ void openai_usage(const json& j, StreamState& state) {
   if (u == j.end() || !u->is_object()) return;
   if (auto v = int_of(*u, "prompt_tokens")) state.tokens_in = v;
   if (auto v = int_of(*u, "completion_tokens")) state.tokens_out = v;
+  if (auto d = u->find("prompt_tokens_details"); d != u->end() && d->is_object())
+    if (auto v = int_of(*d, "cached_tokens")) state.cached_in = v;
+}
+
+void anthropic_usage(const json& u, StreamState& state) {
+  if (auto v = int_of(u, "input_tokens")) state.tokens_in = v;
+  if (auto v = int_of(u, "output_tokens")) state.tokens_out = v;
+  if (auto v = int_of(u, "cache_read_input_tokens")) state.cached_in = v;
+  if (auto v = int_of(u, "cache_creation_input_tokens")) state.cache_write_in = v;
 }
 
 }  // namespace
@@ -149,10 +158,7 @@ bool decode_anthropic_event(std::string_view event, std::string_view data, Strea
     auto m = j.find("message");
     if (m != j.end() && m->is_object()) {
       state.model = str_or(*m, "model");
-      if (auto u = m->find("usage"); u != m->end() && u->is_object()) {
-        if (auto v = int_of(*u, "input_tokens")) state.tokens_in = v;
-        if (auto v = int_of(*u, "output_tokens")) state.tokens_out = v;
-      }
+      if (auto u = m->find("usage"); u != m->end() && u->is_object()) anthropic_usage(*u, state);
     }
   } else if (type == "content_block_delta") {
     auto d = j.find("delta");
@@ -164,10 +170,7 @@ bool decode_anthropic_event(std::string_view event, std::string_view data, Strea
   } else if (type == "message_delta") {
     if (auto d = j.find("delta"); d != j.end() && d->is_object())
       if (auto r = str_or(*d, "stop_reason"); !r.empty()) state.finish_reason = r;
-    if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-      if (auto v = int_of(*u, "output_tokens")) state.tokens_out = v;
-      if (auto v = int_of(*u, "input_tokens")) state.tokens_in = v;
-    }
+    if (auto u = j.find("usage"); u != j.end() && u->is_object()) anthropic_usage(*u, state);
   } else if (type == "message_stop") {
     state.done = true;
   }
@@ -209,10 +212,7 @@ void decode_anthropic_body(std::string_view body, StreamState& state) {
   }
   for (const auto& block : *content)
     if (block.is_object() && str_or(block, "type") == "text") state.text += str_or(block, "text");
-  if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-    if (auto v = int_of(*u, "input_tokens")) state.tokens_in = v;
-    if (auto v = int_of(*u, "output_tokens")) state.tokens_out = v;
-  }
+  if (auto u = j.find("usage"); u != j.end() && u->is_object()) anthropic_usage(*u, state);
   state.finish_reason = str_or(j, "stop_reason");
   state.done = true;
 }

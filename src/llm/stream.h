@@ -36,6 +36,10 @@ struct StreamState {
   std::string finish_reason;
   std::optional<int64_t> tokens_in;
   std::optional<int64_t> tokens_out;
+  // OpenAI: usage.prompt_tokens_details.cached_tokens (part of prompt_tokens). Anthropic:
+  // cache_read_input_tokens / cache_creation_input_tokens (not part of its input_tokens).
+  std::optional<int64_t> cached_in;
+  std::optional<int64_t> cache_write_in;
   bool done = false;   // the protocol's end marker was seen
   std::string error;   // non-empty: malformed payload or an error event
 };

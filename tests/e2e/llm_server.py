@@ -9,12 +9,26 @@ Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completion
   endless      text chunks forever (until the client goes away)
   echo         the reply is the request body's messages as JSON; billed as text tokens
                (one per whitespace-separated word) plus ARG tokens of framing
+  script FILE  the reply described by the JSON file FILE, read again for every request (so a
+               test can change it between runs): {"text", "finish" (OpenAI finish_reason,
+               default "stop"), "stop_reason" (Anthropic, default "end_turn"), "stream" (default
+               true), "model" (default: the requested one), "usage" (OpenAI usage object),
+               "anthropic_usage" (Anthropic usage object), "repaired_text" (the reply to a
+               request that quotes a guard's rejection)}. Also serves POST /v1/messages in
+               Anthropic's format. With "rate_limit": N, at most N requests are accepted in any
+               second and the others get HTTP 429 (with "retry_after": S, a Retry-After: S
+               header); accepted ones are appended to PORT_FILE.ok.
 Each request's body is appended to PORT_FILE.requests, one JSON document per line.
 """
 import http.server
 import json
 import socketserver
 import sys
+import threading
+import time
+
+LOCK = threading.Lock()
+ACCEPTED = []
 
 
 def chunk(text, finish=None):
@@ -35,11 +49,76 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def scripted(self, req):
+        with open(ARG) as f:
+            s = json.load(f)
+        model = s.get("model") or req["model"]
+        text, stream = s.get("text", ""), s.get("stream", True)
+        if s.get("repaired_text") and "It was rejected" in json.dumps(req):
+            text = s["repaired_text"]  # the answer to a repair request
+        anthropic = self.path.endswith("/messages")
+        if anthropic:
+            u = s.get("anthropic_usage", {"input_tokens": 20, "output_tokens": 10})
+            stop = s.get("stop_reason", "end_turn")
+            if not stream:
+                return "application/json", json.dumps({"type": "message", "model": model, "stop_reason": stop,
+                                                       "content": [{"type": "text", "text": text}], "usage": u})
+            ev = lambda name, j: "event: %s\ndata: %s\n\n" % (name, json.dumps(j))
+            return "text/event-stream", (
+                ev("message_start", {"type": "message_start", "message": {"model": model, "content": [],
+                                                                          "usage": dict(u, output_tokens=1)}})
+                + ev("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                             "delta": {"type": "text_delta", "text": text}})
+                + ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop},
+                                       "usage": {"output_tokens": u.get("output_tokens", 0)}})
+                + ev("message_stop", {"type": "message_stop"}))
+        u = s.get("usage", {"prompt_tokens": 20, "completion_tokens": 10})
+        finish = s.get("finish", "stop")
+        if not stream:
+            return "application/json", json.dumps({"object": "chat.completion", "model": model, "usage": u, "choices": [
+                {"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}]})
+        d = lambda j: "data: " + json.dumps(j) + "\n\n"
+        return "text/event-stream", (
+            d({"model": model, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+            + d({"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+            + d({"model": model, "choices": [], "usage": u}) + "data: [DONE]\n\n")
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with open(PORT_FILE + ".requests", "ab") as f:
             f.write(body.replace(b"\n", b" ") + b"\n")
         req = json.loads(body)
+        if MODE == "script":
+            with open(ARG) as f:
+                limit = json.load(f)
+            if "rate_limit" in limit:
+                with LOCK:
+                    now = time.monotonic()
+                    while ACCEPTED and now - ACCEPTED[0] >= 1.0:
+                        ACCEPTED.pop(0)
+                    ok = len(ACCEPTED) < limit["rate_limit"] and "retry_after" not in limit
+                    if ok:
+                        ACCEPTED.append(now)
+                if not ok:
+                    out = b'{"error": {"message": "rate limited"}}'
+                    self.send_response(429)
+                    if "retry_after" in limit:
+                        self.send_header("Retry-After", str(limit["retry_after"]))
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                    return
+                with open(PORT_FILE + ".ok", "a") as f:
+                    f.write("ok\n")
+            ctype, out = self.scripted(req)
+            out = out.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
