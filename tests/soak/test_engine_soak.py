@@ -257,7 +257,11 @@ def main():
                 # created its state) leaves nothing recorded: then only the next run is checked.
                 listed = last_run_status(ws).splitlines()[1:] if os.path.exists(db_path) else []
                 if rc == -signal.SIGKILL and listed:
-                    check("interrupted" in last_run_status(ws), f"iteration {it}: killed run not shown interrupted")
+                    # Killed while it ran: `interrupted`. Killed after it had recorded its end
+                    # (writing --json, pruning) it keeps that status. Never `running`.
+                    runs = last_run_status(ws)
+                    check(" running " not in runs and any(s in runs for s in ("interrupted", "success", "failed")),
+                          f"iteration {it}: killed run not shown interrupted:\n{runs}")
                 if os.path.exists(db_path):
                     db = sqlite3.connect(db_path)
                     check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f"iteration {it}: database damaged")
