@@ -186,6 +186,16 @@ class Loader {
     m_out.warnings.push_back(fmt::format("{}: {}", display(rel), why));
   }
 
+  // A TOML manifest, or nothing with a warning naming the file and the parser's reason.
+  std::optional<toml::table> parse_toml(const std::string& f, std::string_view text) {
+    try {
+      return toml::parse(text, f);
+    } catch (const toml::parse_error& e) {
+      warn(f, fmt::format("not valid TOML: {}", e.description()));
+      return std::nullopt;
+    }
+  }
+
   void lock_finding(Ecosystem eco, const std::string& manifest, int line, const std::string& name,
                     std::string_view lock) {
     Finding f;
@@ -258,13 +268,9 @@ class Loader {
 
   void pyproject(const std::string& f, std::string_view text) {
     note(m_out.python_files, "pyproject.toml");
-    toml::table t;
-    try {
-      t = toml::parse(text, f);
-    } catch (const toml::parse_error& e) {
-      warn(f, fmt::format("not valid TOML: {}", e.description()));
-      return;
-    }
+    auto parsed = parse_toml(f, text);
+    if (!parsed) return;
+    toml::table& t = *parsed;
     std::vector<std::string> deps;  // what a lock file must contain
     auto add_list = [&](const toml::node* n, bool locked) {
       if (const toml::array* a = n ? n->as_array() : nullptr) {
@@ -347,13 +353,9 @@ class Loader {
 
   void pipfile(const std::string& f, std::string_view text) {
     note(m_out.python_files, "Pipfile");
-    toml::table t;
-    try {
-      t = toml::parse(text, f);
-    } catch (const toml::parse_error& e) {
-      warn(f, fmt::format("not valid TOML: {}", e.description()));
-      return;
-    }
+    auto parsed = parse_toml(f, text);
+    if (!parsed) return;
+    toml::table& t = *parsed;
     std::vector<std::string> deps;
     for (std::string_view sect : {"packages", "dev-packages"}) {
       if (const toml::table* tb = t[sect].as_table()) {
@@ -631,13 +633,9 @@ class Loader {
   // --- Rust, Helm, C ---
   void cargo(const std::string& f, std::string_view text) {
     note(m_out.rust_files, "Cargo.toml");
-    toml::table t;
-    try {
-      t = toml::parse(text, f);
-    } catch (const toml::parse_error& e) {
-      warn(f, fmt::format("not valid TOML: {}", e.description()));
-      return;
-    }
+    auto parsed = parse_toml(f, text);
+    if (!parsed) return;
+    toml::table& t = *parsed;
     std::vector<std::pair<std::string, std::string>> deps;  // (name in Cargo.lock, key in Cargo.toml)
     auto keys = [&](const toml::node* n) {
       if (const toml::table* tb = n ? n->as_table() : nullptr) {
