@@ -126,6 +126,25 @@ ALTER TABLE runs ADD COLUMN heartbeat_ms INTEGER;-- renewed every few seconds wh
 ALTER TABLE stages ADD COLUMN pgid INTEGER;      -- process group of the attempt in flight; NULL when none
 ALTER TABLE stages ADD COLUMN pgid_start INTEGER;-- start time of its leader (pid = pgid), clock ticks
 )sql";
+
+// v4: the outcome of each notification a run sent (src/notify/sender.h), shown in its reports.
+// `target` is the environment variable that named the URL, never the URL (it may hold a token).
+constexpr const char* k_v4_notifications = R"sql(
+CREATE TABLE notifications (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id      TEXT NOT NULL,
+  channel     TEXT NOT NULL,           -- slack | webhook | otlp
+  event       TEXT NOT NULL,           -- success | failure | awaiting_approval | budget_exceeded | export
+  target      TEXT NOT NULL,
+  outcome     TEXT NOT NULL,           -- delivered | failed | gone | abandoned
+  attempts    INTEGER NOT NULL,
+  http_status INTEGER NOT NULL,        -- the last response's status, 0 when none came
+  error       TEXT NOT NULL,
+  elapsed_ms  INTEGER NOT NULL,
+  created_ms  INTEGER NOT NULL
+);
+CREATE INDEX notifications_run ON notifications(run_id);
+)sql";
 }  // namespace
 
 const std::vector<Migration>& all_migrations() {
@@ -133,6 +152,7 @@ const std::vector<Migration>& all_migrations() {
       {1, k_v1_core},
       {2, k_v2_llm},
       {3, k_v3_process_identity},
+      {4, k_v4_notifications},
   };
   return k_all;
 }
