@@ -1,6 +1,8 @@
 #include "report/report.h"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 #include <ctime>
 #include <map>
 
@@ -97,6 +99,18 @@ RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> sta
     else ++r.llm.calls;
     if (d.contains("budget") && r.llm.budget_json.empty()) r.llm.budget_json = d["budget"].dump();
   }
+  // The union of the LLM stages' intervals: how much of the wall time some AI stage was running.
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (const auto& s : r.stages) {
+    if (s.kind == "llm" && s.started_ms && s.ended_ms) spans.emplace_back(*s.started_ms, *s.ended_ms);
+  }
+  std::sort(spans.begin(), spans.end());
+  int64_t cover_end = INT64_MIN;
+  for (auto [a, b] : spans) {
+    if (b <= cover_end) continue;
+    r.llm.ai_wall_ms += b - std::max(a, cover_end);
+    cover_end = b;
+  }
   return r;
 }
 
@@ -116,6 +130,11 @@ Expected<void> add_ledger_spend(RunReport& r, store::Database& db) {
   day_q->bind(1, r.llm.day);
   if (auto row = day_q->step(); !row) return tl::unexpected(row.error());
   r.llm.day_spent_usd = day_q->column_double(0);
+  auto res_q = db.prepare("SELECT COALESCE(SUM(reserved_usd), 0) FROM llm_ledger WHERE run_id = ?1 AND state = 'reserved'");
+  if (!res_q) return tl::unexpected(res_q.error());
+  res_q->bind(1, r.run.id);
+  if (auto row = res_q->step(); !row) return tl::unexpected(row.error());
+  r.llm.run_reserved_usd = res_q->column_double(0);
   return {};
 }
 
@@ -177,6 +196,8 @@ std::string to_json(const RunReport& r) {
     out["llm"] = {{"stages", r.llm.stages},
                   {"ai_ms", r.llm.ai_ms},
                   {"ai_share", share(r.llm.ai_ms, r.stage_time_ms)},
+                  {"ai_wall_ms", r.llm.ai_wall_ms},
+                  {"ai_wall_share", share(r.llm.ai_wall_ms, r.run.duration_ms.value_or(0))},
                   {"ai_critical_path_ms", r.llm.ai_critical_ms},
                   {"ai_critical_path_share", share(r.llm.ai_critical_ms, r.critical_path_ms)},
                   {"preprocess_ms", std::round(r.llm.preprocess_ms * 1000) / 1000},
@@ -201,6 +222,22 @@ std::string to_json(const RunReport& r) {
         out["llm"]["budget"] = b;
       }
     }
+  }
+  {
+    WhatIf w = what_if(r);
+    out["what_if"] = {{"llm_cached_critical_path_ms", w.llm_cached_critical_ms},
+                      {"simulated_ms", w.simulated_ms},
+                      {"simulated_double_jobs_ms", w.simulated_double_jobs_ms},
+                      {"jobs", w.jobs}};
+  }
+  if (!r.notifications.empty()) {
+    json ns = json::array();
+    for (const auto& n : r.notifications) {
+      ns.push_back({{"channel", n.channel}, {"event", n.event}, {"target", n.target}, {"outcome", n.outcome},
+                    {"attempts", n.attempts}, {"http_status", n.http_status}, {"error", n.error},
+                    {"elapsed_ms", n.elapsed_ms}});
+    }
+    out["notifications"] = ns;
   }
   return out.dump(2) + "\n";
 }

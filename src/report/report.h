@@ -16,6 +16,7 @@ namespace sluice::report {
 struct LlmTotals {
   int stages = 0;
   int64_t ai_ms = 0;          // summed durations of LLM stages (they may overlap)
+  int64_t ai_wall_ms = 0;     // wall time during which at least one LLM stage ran (interval union)
   int64_t ai_critical_ms = 0; // durations of the LLM stages on the critical path
   double preprocess_ms = 0;   // render + redact + tokenize
   double cost_usd = 0;
@@ -26,7 +27,20 @@ struct LlmTotals {
   std::string budget_json;       // the configured limits, as recorded with the stages ("" if none)
   std::optional<double> run_spent_usd;  // settled in the ledger for this run
   std::optional<double> day_spent_usd;  // settled in the ledger on the run's UTC day
+  std::optional<double> run_reserved_usd;  // still reserved (not settled) for this run
   std::string day;                      // that day, YYYY-MM-DD
+};
+
+// One notification the run sent (table `notifications`, written by the cli from notify's outcomes).
+struct NotificationRecord {
+  std::string channel;  // slack | webhook
+  std::string event;    // success | failure | awaiting_approval | budget_exceeded
+  std::string target;   // the env variable that named the URL (never the URL: it may hold a token)
+  std::string outcome;  // delivered | failed | gone | abandoned
+  int attempts = 0;
+  int http_status = 0;
+  std::string error;
+  int64_t elapsed_ms = 0;
 };
 
 struct RunReport {
@@ -38,7 +52,44 @@ struct RunReport {
   double parallelism = 0;                  // stage time / wall time
   int cache_hits = 0;
   LlmTotals llm;
+  std::vector<NotificationRecord> notifications;
 };
+
+// What the recorded durations say the run could have taken (src/report/analysis.cpp).
+struct WhatIf {
+  int64_t critical_path_ms = 0;          // as recorded
+  int64_t llm_cached_critical_ms = 0;    // every LLM stage answered by its response cache (its
+                                         // render, redact, tokenize and cache phases only)
+  int64_t simulated_ms = 0;              // list schedule of the recorded durations at the run's -j
+  int64_t simulated_double_jobs_ms = 0;  // the same with -j doubled
+  int jobs = 0;
+};
+[[nodiscard]] WhatIf what_if(const RunReport& r);
+
+// One Gantt lane per concurrently running slot: lane[i] for stage i (file order), -1 when it
+// never started. Greedy by start time, lowest free lane first.
+[[nodiscard]] std::vector<int> assign_lanes(const RunReport& r, int* lane_count);
+
+// The LLM phases in the order a call goes through them, with their durations from a stage's
+// details (empty for other stages).
+[[nodiscard]] std::vector<std::pair<std::string, double>> llm_phases(const store::StageRecord& s);
+
+// Adds the notifications recorded for the run (none when the table does not exist yet).
+[[nodiscard]] Expected<void> add_notifications(RunReport& r, store::Database& db);
+
+// The self-contained HTML report (inline CSS and SVG; a few lines of optional JS for zoom).
+// `previous`: the pipeline's run before this one, for the comparison section (may be null).
+// `read_log` returns a stage log (already redacted); its tail is excerpted for failed stages.
+[[nodiscard]] std::string to_html(const RunReport& r, const RunReport* previous,
+                                  const std::function<std::optional<std::string>(const std::string&)>& read_log);
+
+// Chrome trace event JSON (Perfetto, chrome://tracing): stages as complete events on per-slot
+// threads, LLM phases nested inside, counters for running stages and cumulative spend.
+[[nodiscard]] std::string to_chrome_trace(const RunReport& r);
+
+// One OTLP/JSON ExportTraceServiceRequest (one line, no trailing newline): a span for the run
+// and one per stage with the CI/CD semantic conventions, GenAI attributes on LLM stages.
+[[nodiscard]] std::string to_otlp_json(const RunReport& r);
 
 [[nodiscard]] RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> stages);
 

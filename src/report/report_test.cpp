@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 using namespace sluice;
@@ -118,4 +120,104 @@ TEST(Report, AiShareIsOfStageTimeAndCriticalPathNeverOfWallTime) {
   std::string text = to_text(r);
   EXPECT_NE(text.find("(100% of stage time; 3.0s of the critical path, 97%)"), std::string::npos) << text;
   EXPECT_EQ(text.find("pipeline time"), std::string::npos);
+}
+
+namespace {
+// Stages with real timestamps: a and b in parallel, c after both, an LLM stage d after a.
+RunReport timed_run() {
+  store::RunRecord run;
+  run.id = "r2";
+  run.seq = 2;
+  run.pipeline = "p";
+  run.status = store::RunStatus::failed;
+  run.jobs = 2;
+  run.started_ms = 1'000'000;
+  run.duration_ms = 1000;
+  run.ended_ms = run.started_ms + 1000;
+  auto at = [&](store::StageRecord s, int64_t start) {
+    s.started_ms = run.started_ms + start;
+    s.ended_ms = *s.started_ms + *s.duration_ms;
+    return s;
+  };
+  auto d = stage("d", "success", 600, "a");
+  d.kind = "llm";
+  d.details = R"({"model":"m","tokens_in":10,"tokens_out":5,"cost_usd":0.25,"cache_hit":false,
+                  "phases_ms":{"render":5,"redact":5,"tokenize":10,"cache":5,"budget":1,"queue":4,"ttft":200,
+                  "generation":350,"post_process":20}})";
+  auto c = stage("c", "failed", 200, "a,b");
+  c.reason = "exit code 2 <script>";
+  c.log_path = "c.log";
+  return build_report(run, {at(stage("a", "success", 100), 0), at(stage("b", "success", 300), 0), at(c, 300),
+                            at(d, 100)});
+}
+}  // namespace
+
+TEST(Report, LanesAreSlotsNeverOverlapping) {
+  auto r = timed_run();
+  int lanes = 0;
+  auto lane = assign_lanes(r, &lanes);
+  EXPECT_EQ(lanes, 2);
+  EXPECT_EQ(lane, (std::vector<int>{0, 1, 1, 0}));  // d reuses a's slot, c reuses b's
+}
+
+TEST(Report, WhatIfUsesTheRecordedDurations) {
+  auto r = timed_run();
+  EXPECT_EQ(r.critical_path, (std::vector<std::string>{"a", "d"}));
+  auto w = what_if(r);
+  EXPECT_EQ(w.critical_path_ms, 700);
+  EXPECT_EQ(w.llm_cached_critical_ms, 500);  // b -> c; d cached costs 25 ms
+  EXPECT_EQ(w.jobs, 2);
+  EXPECT_EQ(w.simulated_ms, 700);               // a,b | d after a; c after b
+  EXPECT_EQ(w.simulated_double_jobs_ms, 700);   // the chain a -> d bounds it
+  EXPECT_EQ(r.llm.ai_wall_ms, 600);
+}
+
+TEST(Report, HtmlHasABarPerStageAndEscapes) {
+  auto r = timed_run();
+  std::string html = to_html(r, &r, [](const std::string&) { return std::optional<std::string>("line 1\nboom <b>\n"); });
+  size_t bars = 0;
+  for (size_t p = 0; (p = html.find("<g class=\"bar", p)) != std::string::npos; ++p) ++bars;
+  EXPECT_EQ(bars, 4u);
+  EXPECT_NE(html.find("data-stage=\"d\" data-status=\"success\" data-lane=\"0\" data-duration-ms=\"600\" data-critical=\"1\""),
+            std::string::npos);
+  EXPECT_NE(html.find("data-phase=\"generation\""), std::string::npos);
+  EXPECT_EQ(html.find("<script>\""), std::string::npos);
+  EXPECT_EQ(html.find("2 <script>"), std::string::npos);  // the reason is escaped
+  EXPECT_NE(html.find("exit code 2 &lt;script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("boom &lt;b&gt;"), std::string::npos);
+  EXPECT_NE(html.find("id=\"compare\""), std::string::npos);
+}
+
+TEST(Report, ChromeTraceNestsPhasesInsideTheirStage) {
+  auto j = nlohmann::json::parse(to_chrome_trace(timed_run()));
+  int64_t d_ts = -1, d_end = -1;
+  int phases = 0;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "X" && e["name"] == "d") {
+      d_ts = e["ts"];
+      d_end = d_ts + e["dur"].get<int64_t>();
+    }
+  }
+  for (const auto& e : j["traceEvents"]) {
+    if (e.value("cat", "") != "llm_phase") continue;
+    ++phases;
+    EXPECT_GE(e["ts"].get<int64_t>(), d_ts);
+    EXPECT_LE(e["ts"].get<int64_t>() + e["dur"].get<int64_t>(), d_end);
+  }
+  EXPECT_EQ(phases, 9);
+  EXPECT_EQ(d_ts, 100'000);
+}
+
+TEST(Report, OtlpSpansCarryTheSemanticConventions) {
+  auto j = nlohmann::json::parse(to_otlp_json(timed_run()));
+  const auto& spans = j["resourceSpans"][0]["scopeSpans"][0]["spans"];
+  ASSERT_EQ(spans.size(), 5u);
+  EXPECT_EQ(spans[0]["traceId"].get<std::string>().size(), 32u);
+  std::set<std::string> keys;
+  for (const auto& a : spans[4]["attributes"]) keys.insert(a["key"]);
+  EXPECT_TRUE(keys.count("cicd.pipeline.task.name"));
+  EXPECT_TRUE(keys.count("gen_ai.request.model"));
+  EXPECT_TRUE(keys.count("gen_ai.usage.input_tokens"));
+  EXPECT_EQ(spans[3]["status"]["code"], 2);
+  EXPECT_EQ(spans[1]["parentSpanId"], spans[0]["spanId"]);
 }
