@@ -18,6 +18,7 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/prune.h"
+#include "cli/run_outputs.h"
 #include "cli/run_view.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
@@ -29,6 +30,7 @@
 #include "engine/step_cache.h"
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
+#include "notify/config.h"
 #include "report/report.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
@@ -53,7 +55,8 @@ fs::path workspace_of(const std::string& file) {
 // Loads the pipeline and its `llm:` sections or prints every diagnostic of both, in file order;
 // nullopt means exit 2. `llm` (optional) receives the parsed sections.
 std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
-                                                 std::shared_ptr<const engine::LlmSections>* llm = nullptr) {
+                                                 std::shared_ptr<const engine::LlmSections>* llm = nullptr,
+                                                 std::vector<notify::Rule>* notify_rules = nullptr) {
   // The first thing a newcomer meets: say what to do, not only that open() failed.
   std::error_code ec;
   if (!fs::exists(file, ec)) {
@@ -68,12 +71,15 @@ std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
   }
   auto r = pipeline::load_pipeline(file);
   auto sections = std::make_shared<engine::LlmSections>(engine::parse_llm_sections(r.pipeline, r.diagnostics));
+  auto rules = r.pipeline.notify ? notify::parse_rules(*r.pipeline.notify, file, r.diagnostics) : std::vector<notify::Rule>{};
+  if (notify_rules) *notify_rules = std::move(rules);
   std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const auto& a, const auto& b) {
     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
   });
   if (llm) *llm = std::move(sections);
   if (!r.ok()) {
     for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+    if (detect_terminal().ci_kind == CiKind::github) ci::github_load_errors(r.diagnostics, stdout);
     std::fprintf(stderr, "sluice: %zu error%s in %s; nothing was run\n", r.diagnostics.size(),
                  r.diagnostics.size() == 1 ? "" : "s", file.c_str());
     return std::nullopt;
@@ -153,6 +159,8 @@ struct RunArgs {
   std::string json_path, junit_path;
   std::string output = "block";
   StageKindArgs kinds;
+  ReportFiles files;
+  std::string notify_flush = "2s";
 };
 
 int do_run(const RunArgs& a, int argc_jobs_default) {
@@ -164,8 +172,14 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   for (int sig : k_stop_signals) sigaddset(&mask, sig);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   std::shared_ptr<const engine::LlmSections> llm;
-  auto p = load_or_report(a.p.file, &llm);
+  std::vector<notify::Rule> notify_rules;
+  auto p = load_or_report(a.p.file, &llm, &notify_rules);
   if (!p) return k_exit_usage;
+  auto notify_flush = base::parse_duration(a.notify_flush);
+  if (!notify_flush) {
+    std::fprintf(stderr, "sluice: --notify-flush: %s\n", notify_flush.error().message.c_str());
+    return k_exit_usage;
+  }
   auto selected = engine::select_stages(*p, a.only);
   if (!selected) {
     std::fprintf(stderr, "sluice: %s\n", selected.error().message.c_str());
@@ -214,6 +228,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     return k_exit_usage;
   }
   TerminalInfo term = detect_terminal();
+  if (term.ci_kind == CiKind::github) ci::github_masks(values_to_mask(*p, notify_rules), stdout);
   RunView view(*p, term, mode, stdout);
   std::atomic<bool> done{false};
   std::thread ticker;
@@ -249,8 +264,20 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     if (!w) std::fprintf(stderr, "sluice: %s\n", w.error().message.c_str());
     return w.has_value();
   };
+  // Notifications and the OTLP export leave now, in the background, while the rest is written.
+  std::optional<notify::Sender> sender;
+  if (!notify_rules.empty() || !a.files.otlp_endpoint.empty()) {
+    sender.emplace();
+    std::vector<std::string> notes;
+    for (auto& d : run_notifications(notify_rules, rep, [&](std::string_view t) { return kinds->redact(t); }, notes)) {
+      sender->enqueue(std::move(d));
+    }
+    for (const auto& n : notes) std::fprintf(stderr, "sluice: warning: %s\n", n.c_str());
+    if (!a.files.otlp_endpoint.empty()) sender->enqueue(otlp_delivery(a.files.otlp_endpoint, rep));
+  }
   bool wrote = write_out(a.json_path, [&] { return report::to_json(rep); });
   wrote = write_out(a.junit_path, [&] { return report::to_junit(rep, read_log); }) && wrote;
+  write_ci_outputs(term, *p, rep, read_log, a.junit_path);
 
   int ok = 0, failed = 0, skipped = 0;
   for (const auto& s : result->stages) {
@@ -263,6 +290,13 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
   std::fflush(stdout);
+  // A slow or dead receiver costs the run the flush bound at most, never its result.
+  if (sender || a.files.any_file()) {
+    auto st = open_store_or_report(opts.state_dir);
+    if (sender) settle_notifications(sender->finish(*notify_flush), st.get(), rep, stderr);
+    auto prev = st && !a.files.html.empty() ? previous_report(*st, rep) : std::nullopt;
+    wrote = write_report_files(a.files, rep, prev ? &*prev : nullptr, read_log) && wrote;
+  }
   // After the summary, so pruning never delays the run's result; an interrupted run prunes nothing.
   if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, p->cache, stderr);
   if (output_closed) return k_exit_output_closed;
@@ -375,7 +409,7 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
   return k_exit_ok;
 }
 
-int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format) {
+int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format, const ReportFiles& files) {
   fs::path ws = workspace_of(a.file);
   const auto layout = store::StateLayout::of_workspace(ws);
   if (!fs::exists(layout.database())) {
@@ -402,6 +436,21 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
   if (auto r = report::add_ledger_spend(rep, st->db()); !r) {
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
+  }
+  if (auto r = report::add_notifications(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
+  if (files.any_file() || !files.otlp_endpoint.empty()) {
+    auto prev = files.html.empty() ? std::nullopt : previous_report(*st, rep);
+    if (!write_report_files(files, rep, prev ? &*prev : nullptr, read_log)) return k_exit_usage;
+    if (!files.otlp_endpoint.empty()) {
+      notify::Sender sender;
+      sender.enqueue(otlp_delivery(files.otlp_endpoint, rep));
+      auto out = sender.finish(std::chrono::seconds(15));
+      if (out.empty() || out[0].outcome != "delivered") {
+        std::fprintf(stderr, "sluice: --otlp-endpoint: %s\n", out.empty() ? "not sent" : out[0].error.c_str());
+        return k_exit_failed;
+      }
+    }
+    return k_exit_ok;  // the files were asked for instead of the table
   }
   if (format == "json") {
     std::fputs(report::to_json(rep).c_str(), stdout);
@@ -432,6 +481,7 @@ struct ReportArgs {
   PipelineArgs p;
   std::string run = "last";
   std::string format = "text";
+  ReportFiles files;
 };
 
 }  // namespace
@@ -453,6 +503,10 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"block", "stream", "quiet"}))
       ->capture_default_str();
   add_stage_kind_options(run, ra->kinds);
+  add_report_file_options(run, ra->files);
+  run->add_option("--notify-flush", ra->notify_flush,
+                  "How long the run's end waits for notifications still in flight (then abandons them)")
+      ->capture_default_str();
   run->callback([&ctx, cores, ra] { ctx.command = [=] { return do_run(*ra, cores); }; });
 
   auto pa = std::make_shared<PlanArgs>();
@@ -483,7 +537,8 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   rep->add_option("--format", rp->format, "text, json or junit")
       ->check(CLI::IsMember({"text", "json", "junit"}))
       ->capture_default_str();
-  rep->callback([&ctx, rp] { ctx.command = [=] { return do_report(rp->p, rp->run, rp->format); }; });
+  add_report_file_options(rep, rp->files);
+  rep->callback([&ctx, rp] { ctx.command = [=] { return do_report(rp->p, rp->run, rp->format, rp->files); }; });
 }
 
 }  // namespace sluice::cli

@@ -1,5 +1,7 @@
 #include "cli/run_view.h"
 
+#include "cli/ci.h"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -166,11 +168,22 @@ void RunView::stage_finished(const pipeline::Stage& stage, const store::StageRec
   }
   line(text);
   if (m_mode == OutputMode::block) {
-    if (m_spilled.erase(stage.name)) {
+    auto it = m_buffers.find(stage.name);
+    const bool spilled = m_spilled.erase(stage.name) > 0;
+    const bool has_output = spilled || (it != m_buffers.end() && !it->second.empty());
+    // In GitHub Actions and GitLab CI a stage's output folds away under its name.
+    const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (has_output && m_term.ci_kind == CiKind::github) std::fprintf(m_out, "::group::%s output\n", stage.name.c_str());
+    if (has_output && m_term.ci_kind == CiKind::gitlab) {
+      std::fputs(ci::gitlab_section_start(stage.name, stage.name + " output", now_s).c_str(), m_out);
+    }
+    if (spilled) {
       print_log_block(r.log_path.value_or(""));
-    } else if (auto it = m_buffers.find(stage.name); it != m_buffers.end() && !it->second.empty()) {
+    } else if (has_output) {
       print_block(it->second);
     }
+    if (has_output && m_term.ci_kind == CiKind::github) std::fputs("::endgroup::\n", m_out);
+    if (has_output && m_term.ci_kind == CiKind::gitlab) std::fputs(ci::gitlab_section_end(stage.name, now_s).c_str(), m_out);
     m_buffers.erase(stage.name);
   } else if (m_mode == OutputMode::stream) {
     auto it = m_partial_line.find(stage.name);

@@ -58,6 +58,8 @@ TerminalInfo detect_terminal() {
   t.stderr_tty = ::isatty(STDERR_FILENO) == 1;
   std::string ci = env_or("CI");
   t.ci = !ci.empty() && ci != "0" && ci != "false";
+  if (env_or("GITHUB_ACTIONS") == "true") t.ci_kind = CiKind::github;
+  else if (env_or("GITLAB_CI") == "true") t.ci_kind = CiKind::gitlab;
   t.color = t.stdout_tty && env_or("NO_COLOR").empty() && env_or("TERM") != "dumb";
   winsize ws{};
   if (t.stdout_tty && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) t.width = ws.ws_col;

@@ -9,12 +9,15 @@
 
 namespace sluice::cli {
 
+enum class CiKind { none, github, gitlab };
+
 struct TerminalInfo {
   bool stdout_tty = false;
   bool stderr_tty = false;
   bool ci = false;        // CI=true or similar: plain, line-per-event output
   bool color = false;     // NO_COLOR unset and a TTY
   int width = 80;
+  CiKind ci_kind = CiKind::none;  // GITHUB_ACTIONS=true / GITLAB_CI=true: their native outputs (cli/ci.h)
 };
 
 [[nodiscard]] TerminalInfo detect_terminal();

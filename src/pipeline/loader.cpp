@@ -41,7 +41,7 @@ int Pipeline::index_of(std::string_view name) const {
 }
 
 const std::vector<std::string_view>& top_level_keys() {
-  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache"};
+  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache", "notify"};
   return k;
 }
 
@@ -439,6 +439,7 @@ class Loader {
     if (const auto* s = root.find("secrets")) p.secrets = secret_names(*s);
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
     if (const auto* c = root.find("cache")) load_cache(*c, p.cache);
+    if (const auto* n = root.find("notify")) p.notify = std::make_shared<const yaml::Node>(*n);
     if (const auto* l = root.find("llm")) {
       // Kept whatever it is (the llm module reads a mapping): a stage then knows it exists.
       p.llm = std::make_shared<const yaml::Node>(*l);

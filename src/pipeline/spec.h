@@ -94,6 +94,7 @@ struct Pipeline {
   std::vector<Stage> stages;  // file order
   std::shared_ptr<const base::yaml::Node> llm;  // the top-level `llm:` section as written, if any
   CacheLimits cache;  // the top-level `cache:` section; none set: no automatic pruning
+  std::shared_ptr<const base::yaml::Node> notify;  // the top-level `notify:` section as written (notify module reads it)
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent
