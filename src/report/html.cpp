@@ -324,7 +324,7 @@ void comparison(std::string& out, const RunReport& r, const RunReport& prev) {
   const int64_t wall = r.run.duration_ms.value_or(0), pwall = prev.run.duration_ms.value_or(0);
   const double spend = r.llm.cost_usd, pspend = prev.llm.cost_usd;
   out += fmt::format("<p id=\"compare-summary\" data-previous-run=\"{}\" data-wall-delta-ms=\"{}\" "
-                     "data-spend-delta-usd=\"{:.6f}\">Against run {} ({}): wall time {} &rarr; {} ({:+}), critical path "
+                     "data-spend-delta-usd=\"{:.6f}\">Against run {} ({}): wall time {} &rarr; {} ({:+} ms), critical path "
                      "{} &rarr; {}, spend ${:.4f} &rarr; ${:.4f} ({:+.4f}).</p>",
                      prev.run.seq, wall - pwall, spend - pspend, prev.run.seq, esc(std::string(store::to_string(prev.run.status))),
                      esc(ms_text(pwall)), esc(ms_text(wall)), wall - pwall, esc(ms_text(prev.critical_path_ms)),
