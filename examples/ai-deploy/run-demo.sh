@@ -15,3 +15,6 @@ echo "== second run: unchanged inputs are cache hits"
 "$sluice" run -j 2 --json build/run2.json
 echo
 "$sluice" report last
+echo
+# The same run as one self-contained HTML file (timeline, critical path, LLM phases, spend).
+"$sluice" report last --html "$PWD/build/report.html"

@@ -5,9 +5,12 @@ Usage: openai_server.py PORT_FILE REPLY_FILE
 Answers every POST .../chat/completions with the content of REPLY_FILE as one non-streamed
 JSON body (servers that ignore `stream` are accepted by sluice). Writes its port to PORT_FILE.
 Stops by itself after 120 seconds so a failed test never leaves it behind.
+OPENAI_SERVER_DELAY_S (optional): seconds to wait before answering, like a real model.
 """
 import json
+import os
 import sys
+import time
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +19,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         self.rfile.read(length)
+        time.sleep(float(os.environ.get("OPENAI_SERVER_DELAY_S", "0")))
         with open(sys.argv[2], encoding="utf-8") as f:
             reply = f.read()
         body = json.dumps({

@@ -97,7 +97,8 @@ expect_eq "$(cat "$work/out" 2>/dev/null)" "exit-code=0" "action.yml sets the ex
 [ -s "$work/rep/run.json" ] && [ -s "$work/rep/junit.xml" ] && pass || fail "action.yml run step wrote no reports"
 (cd "$work" && GITHUB_OUTPUT="$work/out2" IN_FILE=ci.yml IN_JOBS= IN_JSON= IN_JUNIT= IN_HTML=r.html \
   bash -c "$action_script" >/dev/null 2>&1); RC=$?; OUT=""; ERR=""
-expect_rc 2 "action.yml refuses html until sluice has --html"
+expect_rc 0 "action.yml passes html to sluice run --html"
+grep -q '<svg class="gantt"' "$work/r.html" 2>/dev/null && pass || fail "action.yml html input wrote no HTML report"
 
 # The GitLab template's script, with its variables, in the same workspace.
 rm -rf "$work/rep" "$work/.sluice"

@@ -27,6 +27,7 @@ start() { # start NAME SCRIPT ARGS...: sets PORT
   PORT=$(cat "$name")
 }
 echo 'apiVersion: v1' > reply.txt
+export OPENAI_SERVER_DELAY_S=0.4  # a model that takes its time, so the LLM phases show
 start llm.port "$HERE/openai_server.py" "$E2E_TMP/llm.port" "$E2E_TMP/reply.txt"; LLM_PORT=$PORT
 export HOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 start hooks.port "$HERE/report_receiver.py" "$E2E_TMP/hooks.port" "$E2E_TMP/hooks.log" "$HOOK_SECRET"; HOOK_PORT=$PORT
@@ -129,7 +130,7 @@ python3 "$HERE/check_reports.py" trace t1.json run1.json && pass || fail "Chrome
 python3 "$HERE/check_reports.py" otlp o1.jsonl run1.json && pass || fail "OTLP file"
 
 # A second run: report [RUN] writes the same files, with the comparison against run 1.
-sed -i 's/sleep 0.5/sleep 0.9/' sluice.yml
+sed -i 's/sleep 0.5/sleep 0.9/; s/write a manifest/write a manifest, v2/' sluice.yml
 run_sluice run -j 2 --json run2.json --notify-flush 500ms
 expect_rc 1 "second run"
 run_sluice report last --html r2.html --trace t2.json --otlp o2.jsonl

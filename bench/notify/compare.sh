@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Wall time of a sluice run whose failure notification goes to a webhook that answers after
+# 10 s, against the same run without notifications (and with a webhook that answers at once).
+# The notification leaves from a background queue: the slow webhook may cost the flush bound
+# (--notify-flush, 2 s by default) and nothing more. Goal: within 2.1 s of the run without.
+# usage: bench/notify/compare.sh path/to/sluice [runs]
+set -euo pipefail
+sluice="$(realpath "${1:?usage: compare.sh path/to/sluice [runs]}")"
+runs="${2:-5}"
+here="$(cd "$(dirname "$0")" && pwd)"
+tmp=$(mktemp -d)
+python3 "$here/../../tests/e2e/report_receiver.py" "$tmp/port" "$tmp/hooks.log" whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw &
+receiver=$!
+trap 'kill $receiver 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+port=$(cat "$tmp/port")
+cd "$tmp"
+# 12 stages of 0.1 s at -j 4 and one that fails: a failure notification is sent every run.
+{
+  echo "version: 1"
+  echo "notify:"
+  echo "  - { on: [failure], webhook: { url_env: HOOK_URL, secret_env: HOOK_SECRET } }"
+  echo "stages:"
+  for i in $(seq 1 12); do echo "  s$i: { run: 'sleep 0.1' }"; done
+  echo "  last: { run: 'exit 1', needs: [s12] }"
+} > notify.yml
+sed '/^notify:/,/^stages:/{/^stages:/!d}' notify.yml > plain.yml
+export HOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw CI=true
+
+median_ms() { # median_ms FILE [env...]: runs sluice $runs times, prints the median wall ms
+  local file=$1; shift
+  local t=()
+  for _ in $(seq "$runs"); do
+    local t0; t0=$(date +%s%N)
+    env "$@" "$sluice" run -f "$file" -j 4 --output quiet >/dev/null 2>&1 || true
+    t+=($(( ($(date +%s%N) - t0) / 1000000 )))
+  done
+  printf '%s\n' "${t[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
+}
+"$sluice" run -f plain.yml -j 4 --output quiet >/dev/null 2>&1 || true  # warm: rules, schema
+none=$(median_ms plain.yml)
+fast=$(median_ms notify.yml HOOK_URL="http://127.0.0.1:$port/ok")
+slow=$(median_ms notify.yml HOOK_URL="http://127.0.0.1:$port/slow")
+echo "runs per case: $runs (median wall time of the whole sluice process)"
+echo "no notification:        ${none} ms"
+echo "webhook answering now:  ${fast} ms (+$((fast - none)) ms)"
+echo "webhook taking 10 s:    ${slow} ms (+$((slow - none)) ms; goal <= +2100 ms)"
+[ $((slow - none)) -le 2100 ]
