@@ -57,14 +57,15 @@ svg .hit rect.b{fill-opacity:.45}svg text{font-size:10px;fill:#333}svg .lbl{fill
 height:10px;margin-right:4px;vertical-align:middle;border-radius:2px}
 table{border-collapse:collapse;width:100%;font-size:.9em;margin:4px 0}th,td{text-align:left;padding:3px 6px;
 border-bottom:1px solid var(--line);vertical-align:top}th{background:#f5f5f5;position:sticky;top:0}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.tw{overflow-x:auto;max-height:70vh}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.tw{overflow-x:auto;max-height:70vh;
+content-visibility:auto;contain-intrinsic-size:auto 70vh}
 tr.crit td:first-child{border-left:3px solid var(--crit)}pre{white-space:pre-wrap;font-size:.85em;margin:2px 0;
 max-width:60ch;overflow:hidden}.meter{background:#eee;border-radius:4px;height:14px;position:relative;min-width:160px}
 .meter i{position:absolute;top:0;bottom:0;left:0;border-radius:4px}.meter .sp{background:var(--run)}
 .meter .rs{background:#90caf9}.slower{color:var(--fail)}.faster{color:var(--ok)}
 .zoom{margin:4px 0}.zoom button{font:inherit;padding:1px 8px}
 @media (max-width:600px){body{padding:6px;font-size:13px}.card{min-width:120px}}
-@media print{.zoom{display:none}.tw{max-height:none;overflow:visible}.scroll{overflow:visible}
+@media print{.zoom{display:none}.tw{max-height:none;overflow:visible;content-visibility:visible}.scroll{overflow:visible}
 svg.gantt{min-width:0}th{position:static}body{max-width:none}}
 )css";
 
