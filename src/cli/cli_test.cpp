@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/files.h"
+#include "cli/ci.h"
 
 using namespace sluice;
 namespace fs = std::filesystem;
@@ -233,4 +234,23 @@ TEST(Cli, RecordWithOnlyTheReplayProviderFailsTheStage) {
   auto r = run_sluice({"run", "-f", f, "--record"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("--record needs a real provider"), std::string::npos) << r.out;
+}
+
+TEST(Ci, FindsFileLineColumnLinesInALog) {
+  auto f = sluice::cli::ci::findings_in_log(
+      "  | k8s/app.yaml:3:5: error: missing limits [rule]\nplain text: 1:2: no\nsrc/a.py:10:1: warning: x\n"
+      "error: nothing:here\nnote 12:3: prose\n", 10);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].path, "k8s/app.yaml");
+  EXPECT_EQ(f[0].line, 3);
+  EXPECT_EQ(f[0].column, 5);
+  EXPECT_FALSE(f[0].warning);
+  EXPECT_EQ(f[0].message, "error: missing limits [rule]");
+  EXPECT_TRUE(f[1].warning);
+  EXPECT_EQ(sluice::cli::ci::findings_in_log("a:1:1: x\nb:2:2: y\n", 1).size(), 1u);
+}
+
+TEST(Ci, EscapesWorkflowCommands) {
+  EXPECT_EQ(sluice::cli::ci::gh_data("50%\r\nnext"), "50%25%0D%0Anext");
+  EXPECT_EQ(sluice::cli::ci::gh_property("a:b,c"), "a%3Ab%2Cc");
 }
