@@ -141,7 +141,12 @@ WhatIf what_if(const RunReport& r) {
     dur[i] = r.stages[i].duration_ms.value_or(0);
     cached[i] = dur[i];
     auto phases = llm_phases(r.stages[i]);
+    bool was_hit = false;
     if (!phases.empty()) {
+      json d = json::parse(*r.stages[i].details, nullptr, false);
+      was_hit = d.is_object() && d.value("cache_hit", false);
+    }
+    if (!phases.empty() && !was_hit) {  // a stage the cache already answered keeps what it took
       double before_call = 0;  // what a response-cache hit still pays
       for (const auto& [name, ms] : phases) {
         if (name == "render" || name == "redact" || name == "tokenize" || name == "cache") before_call += ms;

@@ -170,6 +170,11 @@ TEST(Report, WhatIfUsesTheRecordedDurations) {
   EXPECT_EQ(w.simulated_ms, 700);               // a,b | d after a; c after b
   EXPECT_EQ(w.simulated_double_jobs_ms, 700);   // the chain a -> d bounds it
   EXPECT_EQ(r.llm.ai_wall_ms, 600);
+  // A stage the response cache already answered keeps what it took.
+  auto& d = r.stages[3];
+  d.details = std::string(*d.details).replace(d.details->find("\"cache_hit\":false"), 17, "\"cache_hit\":true");
+  r.critical_path_ms = 700;
+  EXPECT_EQ(what_if(r).llm_cached_critical_ms, 700);
 }
 
 TEST(Report, HtmlHasABarPerStageAndEscapes) {
