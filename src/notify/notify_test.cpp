@@ -7,11 +7,13 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "base/files.h"
 #include "base/yaml.h"
 #include "notify/config.h"
 #include "notify/payload.h"
 #include "notify/sender.h"
 #include "notify/signing.h"
+#include "store/state_store.h"
 
 using namespace sluice;
 using namespace sluice::notify;
@@ -195,4 +197,20 @@ TEST(Sender, AnUnreachableReceiverFailsWithoutTheUrlInTheError) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].outcome, "failed");
   EXPECT_EQ(out[0].error.find("secret"), std::string::npos);
+}
+
+TEST(Sender, OutcomesAreRecordedInTheStateDatabase) {
+  base::TempDir dir;
+  auto st = store::StateStore::open(dir.path());
+  ASSERT_TRUE(st.has_value());
+  Outcome o{"webhook", "failure", "HOOK_URL", "gone", 1, 410, "HTTP 410: the receiver asked to stop", 12};
+  ASSERT_TRUE(record_outcomes((*st)->db(), "run-1", {o}, 1000).has_value());
+  auto q = (*st)->db().prepare("SELECT run_id, target, outcome, attempts, http_status FROM notifications");
+  ASSERT_TRUE(q.has_value());
+  ASSERT_TRUE(*q->step());
+  EXPECT_EQ(q->column_text(0), "run-1");
+  EXPECT_EQ(q->column_text(1), "HOOK_URL");
+  EXPECT_EQ(q->column_text(2), "gone");
+  EXPECT_EQ(q->column_int(3), 1);
+  EXPECT_EQ(q->column_int(4), 410);
 }

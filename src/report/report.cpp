@@ -319,6 +319,11 @@ std::string to_text(const RunReport& r) {
         r.llm.tokens_in, r.llm.tokens_out, r.llm.cost_usd, r.llm.cache_hits);
     out += budget_line(r);
   }
+  for (const auto& n : r.notifications) {
+    out += fmt::format("notification: {} ({}) for {}: {}, {} attempt{}{}{}\n", n.channel, n.target, n.event, n.outcome,
+                       n.attempts, n.attempts == 1 ? "" : "s", n.http_status ? fmt::format(", HTTP {}", n.http_status) : "",
+                       n.error.empty() ? "" : ": " + n.error);
+  }
   return out;
 }
 

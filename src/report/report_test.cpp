@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "base/files.h"
+
 #include <nlohmann/json.hpp>
 
 using namespace sluice;
@@ -225,4 +227,24 @@ TEST(Report, OtlpSpansCarryTheSemanticConventions) {
   EXPECT_TRUE(keys.count("gen_ai.usage.input_tokens"));
   EXPECT_EQ(spans[3]["status"]["code"], 2);
   EXPECT_EQ(spans[1]["parentSpanId"], spans[0]["spanId"]);
+}
+
+TEST(Report, NotificationsComeFromTheStateDatabase) {
+  base::TempDir dir;
+  auto st = store::StateStore::open(dir.path());
+  ASSERT_TRUE(st.has_value());
+  auto r = timed_run();
+  ASSERT_TRUE(add_notifications(r, (*st)->db()).has_value());
+  EXPECT_TRUE(r.notifications.empty());
+  ASSERT_TRUE((*st)->db().exec(
+      "INSERT INTO notifications(run_id, channel, event, target, outcome, attempts, http_status, error, elapsed_ms, "
+      "created_ms) VALUES ('r2', 'webhook', 'failure', 'HOOK_URL', 'abandoned', 1, 0, 'no answer', 2000, 1), "
+      "('other', 'slack', 'failure', 'S', 'delivered', 1, 200, '', 5, 1)").has_value());
+  ASSERT_TRUE(add_notifications(r, (*st)->db()).has_value());
+  ASSERT_EQ(r.notifications.size(), 1u);
+  EXPECT_EQ(r.notifications[0].outcome, "abandoned");
+  EXPECT_NE(to_text(r).find("notification: webhook (HOOK_URL) for failure: abandoned, 1 attempt: no answer"), std::string::npos)
+      << to_text(r);
+  EXPECT_EQ(nlohmann::json::parse(to_json(r))["notifications"][0]["target"], "HOOK_URL");
+  EXPECT_NE(to_html(r, nullptr, {}).find("<tr data-outcome=\"abandoned\">"), std::string::npos);
 }
