@@ -88,12 +88,15 @@ void github_load_errors(const base::Diagnostics& diags, std::FILE* out) {
 
 void github_annotations(const pipeline::Pipeline& p, const report::RunReport& r, const ReadLog& read_log, std::FILE* out) {
   for (const auto& s : r.stages) {
-    if (s.status != StageStatus::failed) continue;
+    // A validate stage's warnings matter even when it passes; other logs only when they failed.
+    if (s.status != StageStatus::failed && s.kind != "validate") continue;
     const auto* st = p.find(s.name);
     std::string msg = s.reason.value_or("failed");
     std::optional<std::string> log = s.log_path && read_log ? read_log(*s.log_path) : std::nullopt;
-    std::fprintf(out, "::error file=%s,line=%d,title=%s::%s\n", gh_property(p.file).c_str(), st ? st->mark.line : 1,
-                 gh_property(fmt::format("sluice: stage {} failed", s.name)).c_str(), gh_data(msg).c_str());
+    if (s.status == StageStatus::failed) {
+      std::fprintf(out, "::error file=%s,line=%d,title=%s::%s\n", gh_property(p.file).c_str(), st ? st->mark.line : 1,
+                   gh_property(fmt::format("sluice: stage {} failed", s.name)).c_str(), gh_data(msg).c_str());
+    }
     if (!log) continue;
     for (const auto& f : findings_in_log(*log, 50)) {
       std::fprintf(out, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", f.warning ? "warning" : "error",
@@ -163,10 +166,12 @@ std::string gitlab_code_quality(const pipeline::Pipeline& p, const report::RunRe
                       {"location", {{"path", path}, {"lines", {{"begin", std::max(1, line)}}}}}});
   };
   for (const auto& s : r.stages) {
-    if (s.status != StageStatus::failed) continue;
+    if (s.status != StageStatus::failed && s.kind != "validate") continue;
     const auto* st = p.find(s.name);
-    add("sluice/stage-failed", fmt::format("stage {} failed: {}", s.name, s.reason.value_or("failed")), p.file,
-        st ? st->mark.line : 1, "major");
+    if (s.status == StageStatus::failed) {
+      add("sluice/stage-failed", fmt::format("stage {} failed: {}", s.name, s.reason.value_or("failed")), p.file,
+          st ? st->mark.line : 1, "major");
+    }
     if (!s.log_path || !read_log) continue;
     if (auto log = read_log(*s.log_path)) {
       for (const auto& f : findings_in_log(*log, 200)) {

@@ -37,7 +37,7 @@ void github_masks(const std::vector<std::string>& values, std::FILE* out);
 // `::error file=,line=,col=::` for each pipeline load diagnostic.
 void github_load_errors(const base::Diagnostics& diags, std::FILE* out);
 // `::error` for each failed stage (at its line in the pipeline file) and for the findings its
-// log reports; `::warning` for findings marked as warnings.
+// log reports (also a validate stage's that passed); `::warning` for findings marked as warnings.
 void github_annotations(const pipeline::Pipeline& p, const report::RunReport& r, const ReadLog& read_log, std::FILE* out);
 // The Markdown appended to $GITHUB_STEP_SUMMARY: stage table, critical path, spend.
 [[nodiscard]] std::string step_summary(const report::RunReport& r);
@@ -45,7 +45,7 @@ void github_annotations(const pipeline::Pipeline& p, const report::RunReport& r,
 // GitLab collapsible sections around a stage's output block.
 [[nodiscard]] std::string gitlab_section_start(std::string_view name, std::string_view header, int64_t now_s);
 [[nodiscard]] std::string gitlab_section_end(std::string_view name, int64_t now_s);
-// GitLab Code Quality JSON: failed stages and the findings in their logs.
+// GitLab Code Quality JSON: failed stages and the findings in their logs (and validate stages').
 [[nodiscard]] std::string gitlab_code_quality(const pipeline::Pipeline& p, const report::RunReport& r,
                                               const ReadLog& read_log);
 
