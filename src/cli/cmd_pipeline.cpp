@@ -28,9 +28,9 @@
 #include "engine/process_stage.h"
 #include "engine/runner.h"
 #include "engine/step_cache.h"
+#include "notify/config.h"
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
-#include "notify/config.h"
 #include "report/report.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
@@ -52,8 +52,8 @@ fs::path workspace_of(const std::string& file) {
   return abs.parent_path();
 }
 
-// Loads the pipeline and its `llm:` sections or prints every diagnostic of both, in file order;
-// nullopt means exit 2. `llm` (optional) receives the parsed sections.
+// Loads the pipeline and its `llm:` and `notify:` sections or prints every diagnostic of all, in
+// file order; nullopt means exit 2. `llm` and `notify_rules` (optional) receive the parsed sections.
 std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
                                                  std::shared_ptr<const engine::LlmSections>* llm = nullptr,
                                                  std::vector<notify::Rule>* notify_rules = nullptr) {
