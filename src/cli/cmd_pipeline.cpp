@@ -294,6 +294,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   if (sender || a.files.any_file()) {
     auto st = open_store_or_report(opts.state_dir);
     if (sender) settle_notifications(sender->finish(*notify_flush), st.get(), rep, stderr);
+    if (st && !a.files.html.empty()) (void)report::add_llm_calls(rep, st->db());
     auto prev = st && !a.files.html.empty() ? previous_report(*st, rep) : std::nullopt;
     wrote = write_report_files(a.files, rep, prev ? &*prev : nullptr, read_log) && wrote;
   }
@@ -438,6 +439,7 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
     return k_exit_usage;
   }
   if (auto r = report::add_notifications(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
+  if (auto r = report::add_llm_calls(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
   if (files.any_file() || !files.otlp_endpoint.empty()) {
     auto prev = files.html.empty() ? std::nullopt : previous_report(*st, rep);
     if (!write_report_files(files, rep, prev ? &*prev : nullptr, read_log)) return k_exit_usage;

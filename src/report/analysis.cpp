@@ -162,6 +162,34 @@ WhatIf what_if(const RunReport& r) {
   return w;
 }
 
+Expected<void> add_llm_calls(RunReport& r, store::Database& db) {
+  if (r.llm.stages == 0) return {};
+  auto q = db.prepare(
+      "SELECT stage, provider, model, status, COALESCE(error, ''), cache_hit, tokens_in, tokens_out, cost_usd, retries, "
+      "phases FROM llm_calls WHERE run_id = ?1 ORDER BY id");
+  if (!q) return tl::unexpected(q.error());
+  q->bind(1, r.run.id);
+  while (true) {
+    auto row = q->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    LlmCallRecord c;
+    c.stage = q->column_text(0);
+    c.provider = q->column_text(1);
+    c.model = q->column_text(2);
+    c.status = q->column_text(3);
+    c.error = q->column_text(4);
+    c.cache_hit = q->column_int(5) != 0;
+    c.tokens_in = q->column_int(6);
+    c.tokens_out = q->column_int(7);
+    c.cost_usd = q->column_double(8);
+    c.retries = static_cast<int>(q->column_int(9));
+    c.phases_json = q->column_text(10);
+    r.llm_calls.push_back(std::move(c));
+  }
+  return {};
+}
+
 Expected<void> add_notifications(RunReport& r, store::Database& db) {
   auto exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notifications'");
   if (!exists) return tl::unexpected(exists.error());

@@ -232,29 +232,44 @@ void stages_table(std::string& out, const RunReport& r,
   out += "</tbody></table></div>";
 }
 
+void llm_row(std::string& out, const std::string& stage, const std::string& model, const std::string& status,
+             int64_t in, int64_t tokens_out, double usd, bool hit, const json& phases, const std::string& error) {
+  out += fmt::format("<tr data-stage=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                     "<td class=\"n\" data-usd=\"{}\">${:.4f}</td><td>{}</td>",
+                     esc(stage), esc(stage), esc(model), error.empty() ? esc(status) : fmt::format("<span title=\"{}\">{}</span>",
+                     esc(error), esc(status)), in, tokens_out, usd, usd, hit ? "hit" : "-");
+  for (const auto& p : k_phases) {
+    if (phases.is_object() && phases.contains(p.name) && phases[p.name].is_number()) {
+      out += fmt::format("<td class=\"n\">{:.1f}</td>", phases[p.name].get<double>());
+    } else {
+      out += "<td class=\"n\">-</td>";
+    }
+  }
+  out += "</tr>";
+}
+
 void llm_table(std::string& out, const RunReport& r) {
-  out += "<div class=\"tw\"><table id=\"llm-table\"><thead><tr><th>stage</th><th>model</th><th class=\"n\">tokens in</th>"
-         "<th class=\"n\">tokens out</th><th class=\"n\">cost</th><th>cache</th>";
+  out += "<div class=\"tw\"><table id=\"llm-table\"><thead><tr><th>stage</th><th>model</th><th>call</th>"
+         "<th class=\"n\">tokens in</th><th class=\"n\">tokens out</th><th class=\"n\">cost</th><th>cache</th>";
   for (const auto& p : k_phases) out += fmt::format("<th class=\"n\">{} ms</th>", p.label);
   out += "</tr></thead><tbody>";
-  for (const auto& s : r.stages) {
-    if (s.kind != "llm" || !s.details) continue;
-    json d = json::parse(*s.details, nullptr, false);
-    if (d.is_discarded() || !d.is_object()) continue;
-    std::string model = d.value("model_served", std::string());
-    if (model.empty()) model = d.value("model", std::string());
-    out += fmt::format("<tr data-stage=\"{}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-                       "<td class=\"n\" data-usd=\"{}\">${:.4f}</td><td>{}</td>",
-                       esc(s.name), esc(s.name), esc(model), d.value("tokens_in", int64_t{0}),
-                       d.value("tokens_out", int64_t{0}), d.value("cost_usd", 0.0), d.value("cost_usd", 0.0),
-                       d.value("cache_hit", false) ? "hit" : "-");
-    auto phase_list = llm_phases(s);
-    std::map<std::string, double> ph(phase_list.begin(), phase_list.end());
-    for (const auto& p : k_phases) {
-      auto it = ph.find(p.name);
-      out += it == ph.end() ? std::string("<td class=\"n\">-</td>") : fmt::format("<td class=\"n\">{:.1f}</td>", it->second);
+  if (!r.llm_calls.empty()) {
+    // Every call, repairs and fallbacks included, as the llm module recorded them.
+    for (const auto& c : r.llm_calls) {
+      llm_row(out, c.stage, c.model, c.status, c.tokens_in, c.tokens_out, c.cost_usd, c.cache_hit,
+              json::parse(c.phases_json, nullptr, false), c.error);
     }
-    out += "</tr>";
+  } else {
+    for (const auto& s : r.stages) {
+      if (s.kind != "llm" || !s.details) continue;
+      json d = json::parse(*s.details, nullptr, false);
+      if (d.is_discarded() || !d.is_object()) continue;
+      std::string model = d.value("model_served", std::string());
+      if (model.empty()) model = d.value("model", std::string());
+      llm_row(out, s.name, model, std::string(store::to_string(s.status)), d.value("tokens_in", int64_t{0}),
+              d.value("tokens_out", int64_t{0}), d.value("cost_usd", 0.0), d.value("cache_hit", false),
+              d.contains("phases_ms") ? d["phases_ms"] : json(), "");
+    }
   }
   out += "</tbody></table></div>";
 }

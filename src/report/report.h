@@ -43,6 +43,17 @@ struct NotificationRecord {
   int64_t elapsed_ms = 0;
 };
 
+// One provider call (or response-cache answer) of an LLM stage, from table `llm_calls`: a stage
+// with repairs or fallbacks has several.
+struct LlmCallRecord {
+  std::string stage, provider, model, status, error;
+  bool cache_hit = false;
+  int64_t tokens_in = 0, tokens_out = 0;
+  double cost_usd = 0;
+  int retries = 0;
+  std::string phases_json;  // {"render": ms, ...}
+};
+
 struct RunReport {
   store::RunRecord run;
   std::vector<store::StageRecord> stages;  // file order
@@ -53,6 +64,7 @@ struct RunReport {
   int cache_hits = 0;
   LlmTotals llm;
   std::vector<NotificationRecord> notifications;
+  std::vector<LlmCallRecord> llm_calls;  // empty until add_llm_calls()
 };
 
 // What the recorded durations say the run could have taken (src/report/analysis.cpp).
@@ -73,6 +85,9 @@ struct WhatIf {
 // The LLM phases in the order a call goes through them, with their durations from a stage's
 // details (empty for other stages).
 [[nodiscard]] std::vector<std::pair<std::string, double>> llm_phases(const store::StageRecord& s);
+
+// Adds the run's rows of table `llm_calls` (the HTML report lists calls, not only stages).
+[[nodiscard]] Expected<void> add_llm_calls(RunReport& r, store::Database& db);
 
 // Adds the notifications recorded for the run (none when the table does not exist yet).
 [[nodiscard]] Expected<void> add_notifications(RunReport& r, store::Database& db);

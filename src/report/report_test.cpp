@@ -247,4 +247,16 @@ TEST(Report, NotificationsComeFromTheStateDatabase) {
       << to_text(r);
   EXPECT_EQ(nlohmann::json::parse(to_json(r))["notifications"][0]["target"], "HOOK_URL");
   EXPECT_NE(to_html(r, nullptr, {}).find("<tr data-outcome=\"abandoned\">"), std::string::npos);
+
+  // The LLM table lists calls when the llm_calls rows are there: here a failed call and a repair.
+  ASSERT_TRUE((*st)->db().exec(
+      "INSERT INTO llm_calls(run_id, stage, provider, provider_kind, model, status, error, cache_hit, tokens_in, "
+      "tokens_out, cost_usd, retries, tokenizer, tokenizer_exact, phases, created_ms) VALUES "
+      "('r2', 'd', 'default', 'openai', 'm', 'failed', 'bad <json>', 0, 10, 5, 0.1, 0, 't', 1, '{\"ttft\":5}', 1), "
+      "('r2', 'd', 'default', 'openai', 'm', 'ok', NULL, 0, 12, 6, 0.15, 0, 't', 1, '{\"ttft\":6}', 2)").has_value());
+  ASSERT_TRUE(add_llm_calls(r, (*st)->db()).has_value());
+  ASSERT_EQ(r.llm_calls.size(), 2u);
+  std::string html = to_html(r, nullptr, {});
+  EXPECT_NE(html.find("title=\"bad &lt;json&gt;\">failed</span>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"n\">6.0</td>"), std::string::npos);
 }

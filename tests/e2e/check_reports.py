@@ -53,6 +53,7 @@ def dom(dump_path, run):
         check(abs(float(t["costUsd"]) - run["llm"]["cost_usd"]) < 1e-9, "cost differs from the JSON")
         check(int(t["tokensIn"]) == run["llm"]["tokens_in"], "tokens in differ")
         check(int(t["aiWallMs"]) == run["llm"]["ai_wall_ms"], "AI wall time differs")
+        # One row per call; here no stage repairs or falls back, so one per LLM stage.
         check(got["llm_rows"] == run["llm"]["stages"], "LLM table rows differ")
     check(got["rows"] == len(names), "stage table rows differ")
     check(got["scripts_external"] == 0, "the report loads external scripts or styles")
