@@ -240,7 +240,14 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
       }
     });
   }
-  engine::Runner runner(*p, opts, kinds->executors(), kinds->filters(), view);
+  // Notifications and the OTLP export leave from a background queue; budget_exceeded during the run.
+  std::optional<notify::Sender> sender;
+  if (!notify_rules.empty() || !a.files.otlp_endpoint.empty()) sender.emplace();
+  auto redact = [&](std::string_view t) { return kinds->redact(t); };
+  std::optional<NotifyingSink> notifying;
+  if (sender) notifying.emplace(view, notify_rules, *sender, redact);
+  engine::Runner runner(*p, opts, kinds->executors(), kinds->filters(),
+                        notifying ? static_cast<engine::EventSink&>(*notifying) : view);
   auto result = runner.run();
   done = true;
   if (ticker.joinable()) ticker.join();
@@ -264,14 +271,11 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     if (!w) std::fprintf(stderr, "sluice: %s\n", w.error().message.c_str());
     return w.has_value();
   };
-  // Notifications and the OTLP export leave now, in the background, while the rest is written.
-  std::optional<notify::Sender> sender;
-  if (!notify_rules.empty() || !a.files.otlp_endpoint.empty()) {
-    sender.emplace();
-    std::vector<std::string> notes;
-    for (auto& d : run_notifications(notify_rules, rep, [&](std::string_view t) { return kinds->redact(t); }, notes)) {
-      sender->enqueue(std::move(d));
-    }
+  // The run's result goes out now, in the background, while the rest is written.
+  if (sender) {
+    std::vector<std::string> notes = notifying->warnings();
+    auto budget = notifying->budget_sent() ? BudgetEvent::already_sent : BudgetEvent::include;
+    for (auto& d : run_notifications(notify_rules, rep, redact, notes, budget)) sender->enqueue(std::move(d));
     for (const auto& n : notes) std::fprintf(stderr, "sluice: warning: %s\n", n.c_str());
     if (!a.files.otlp_endpoint.empty()) sender->enqueue(otlp_delivery(a.files.otlp_endpoint, rep));
   }

@@ -62,15 +62,34 @@ notify::Delivery otlp_delivery(const std::string& endpoint, const report::RunRep
   return d;
 }
 
+namespace {
+bool over_budget(const store::StageRecord& s) { return s.reason && s.reason->starts_with("over budget"); }
+}  // namespace
+
+void NotifyingSink::run_started(const store::RunRecord& run, const std::vector<int>& selected) {
+  m_run = run;
+  m_next.run_started(run, selected);
+}
+
+void NotifyingSink::stage_finished(const pipeline::Stage& s, const store::StageRecord& record) {
+  m_next.stage_finished(s, record);
+  if (m_budget_sent || !over_budget(record)) return;
+  report::RunReport now;
+  now.run = m_run;
+  now.stages = {record};
+  for (auto& d : run_notifications(m_rules, now, m_redact, m_warnings)) m_sender.enqueue(std::move(d));
+  m_budget_sent = true;
+}
+
 std::vector<notify::Delivery> run_notifications(const std::vector<notify::Rule>& rules, const report::RunReport& r,
-                                                const std::function<std::string(std::string_view)>& redact,
-                                                std::vector<std::string>& warnings) {
+                                                const Redact& redact, std::vector<std::string>& warnings,
+                                                BudgetEvent budget) {
   using notify::Event;
   std::vector<std::pair<Event, std::string>> events;  // event, detail
   if (r.run.status == store::RunStatus::success) events.emplace_back(Event::success, "");
   if (r.run.status == store::RunStatus::failed) events.emplace_back(Event::failure, "");
   for (const auto& s : r.stages) {
-    if (s.reason && s.reason->starts_with("over budget")) {
+    if (budget == BudgetEvent::include && over_budget(s)) {
       events.emplace_back(Event::budget_exceeded, fmt::format("{}: {}", s.name, *s.reason));
       break;
     }

@@ -16,6 +16,7 @@
 
 #include "cli/ci.h"
 #include "cli/terminal.h"
+#include "engine/events.h"
 #include "notify/config.h"
 #include "notify/sender.h"
 #include "pipeline/spec.h"
@@ -41,12 +42,42 @@ void add_report_file_options(CLI::App* cmd, ReportFiles& f);
 // The OTLP/HTTP request for --otlp-endpoint URL (`/v1/traces` appended unless the path has it).
 [[nodiscard]] notify::Delivery otlp_delivery(const std::string& endpoint, const report::RunReport& r);
 
+using Redact = std::function<std::string(std::string_view)>;
+enum class BudgetEvent { include, already_sent };
+
 // The notifications of a finished run, for the rules that want its events. Environment
 // variables that are unset, or a secret that is no whsec_ key, become warnings.
 [[nodiscard]] std::vector<notify::Delivery> run_notifications(const std::vector<notify::Rule>& rules,
-                                                              const report::RunReport& r,
-                                                              const std::function<std::string(std::string_view)>& redact,
-                                                              std::vector<std::string>& warnings);
+                                                              const report::RunReport& r, const Redact& redact,
+                                                              std::vector<std::string>& warnings,
+                                                              BudgetEvent budget = BudgetEvent::include);
+
+// Forwards every event to `next`; the first time a stage is refused by the LLM budget it queues
+// the budget_exceeded notifications at once, while the run goes on (enqueue never blocks).
+class NotifyingSink final : public engine::EventSink {
+ public:
+  NotifyingSink(engine::EventSink& next, const std::vector<notify::Rule>& rules, notify::Sender& sender, Redact redact)
+      : m_next(next), m_rules(rules), m_sender(sender), m_redact(std::move(redact)) {}
+  void run_started(const store::RunRecord& run, const std::vector<int>& selected) override;
+  void stage_started(const pipeline::Stage& s, int attempt) override { m_next.stage_started(s, attempt); }
+  void stage_output(const pipeline::Stage& s, std::string_view chunk) override { m_next.stage_output(s, chunk); }
+  void stage_retrying(const pipeline::Stage& s, int next, std::string_view why) override {
+    m_next.stage_retrying(s, next, why);
+  }
+  void stage_finished(const pipeline::Stage& s, const store::StageRecord& record) override;
+  void stage_warning(const pipeline::Stage& s, std::string_view text) override { m_next.stage_warning(s, text); }
+  [[nodiscard]] bool budget_sent() const { return m_budget_sent; }
+  [[nodiscard]] const std::vector<std::string>& warnings() const { return m_warnings; }
+
+ private:
+  engine::EventSink& m_next;
+  const std::vector<notify::Rule>& m_rules;
+  notify::Sender& m_sender;
+  Redact m_redact;
+  store::RunRecord m_run;
+  bool m_budget_sent = false;
+  std::vector<std::string> m_warnings;
+};
 
 // The values of declared secrets and of notify URLs/secrets, for GitHub's ::add-mask::.
 [[nodiscard]] std::vector<std::string> values_to_mask(const pipeline::Pipeline& p, const std::vector<notify::Rule>& rules);

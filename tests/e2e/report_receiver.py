@@ -4,7 +4,7 @@
 Usage: report_receiver.py PORT_FILE LOG_FILE WEBHOOK_SECRET
 Paths: /ok (204, checks the Standard Webhooks signature), /slow (answers after 10 s), /fail (500),
 /gone (410), /slack (200 "ok"), /v1/traces (OTLP/HTTP JSON: 200 "{}"). Appends one JSON line per
-request to LOG_FILE: {"path", "headers", "body", "signature_ok"}. Stops by itself after 120 s.
+request to LOG_FILE: {"path", "headers", "body", "signature_ok", "t" (Unix seconds it arrived)}. Stops by itself after 120 s.
 """
 import base64
 import hashlib
@@ -34,7 +34,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         path = self.path.split("?")[0]
-        entry = {"path": path, "headers": {k.lower(): v for k, v in self.headers.items()},
+        entry = {"t": time.time(), "path": path, "headers": {k.lower(): v for k, v in self.headers.items()},
                  "body": body.decode("utf-8", "replace"),
                  "signature_ok": signature_ok(self.headers, body, sys.argv[3])}
         with LOCK, open(sys.argv[2], "a", encoding="utf-8") as f:

@@ -151,6 +151,36 @@ timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$E
 [ -s "$SHOTS/report.png" ] && pass || fail "no screenshot at $SHOTS/report.png"
 echo "screenshot: $SHOTS/report.png"
 
+# budget_exceeded leaves when the budget refuses a stage, not when the run ends: the receiver
+# has it while a long stage still runs.
+mkdir -p budget && cat > budget/sluice.yml <<YML
+version: 1
+llm:
+  providers:
+    default: { kind: openai, base_url: "http://127.0.0.1:$LLM_PORT/v1", model: gpt-4o-mini }
+  budget: { max_calls_per_run: 1 }
+notify:
+  - { on: [budget_exceeded], webhook: { url_env: HOOK_BUDGET } }
+stages:
+  long: { run: "sleep 2" }
+  first: { llm: { prompt: "one", output: { path: out/1.yaml } } }
+  second: { needs: [first], llm: { prompt: "two", output: { path: out/2.yaml } } }
+YML
+rm -f hooks.log
+HOOK_BUDGET="http://127.0.0.1:$HOOK_PORT/budget" run_sluice run -f budget/sluice.yml -j 3 --json budget.json
+expect_rc 1 "a run refused by its budget"
+python3 - hooks.log budget.json <<'PY' && pass || fail "budget_exceeded was not sent while the run went on"
+import json, sys
+hooks = [json.loads(l) for l in open(sys.argv[1])]
+run = json.load(open(sys.argv[2]))
+budget = [h for h in hooks if h["path"] == "/budget"]
+assert len(budget) == 1, budget
+body = json.loads(budget[0]["body"])
+assert body["type"] == "run.budget_exceeded" and "max_calls_per_run" in body["data"]["detail"], body
+end_s = (run["started_ms"] + run["duration_ms"]) / 1000
+assert budget[0]["t"] < end_s - 0.5, (budget[0]["t"], end_s)
+PY
+
 # GitHub Actions.
 unset SLACK_URL HOOK_OK HOOK_SLOW HOOK_FAIL HOOK_GONE
 export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$E2E_TMP/summary.md"
