@@ -229,6 +229,29 @@ expect_rc 1 "budget: an unpriced model with a USD budget fails"
 expect_contains "$OUT" "no price known for model" "budget: says the price is unknown"
 expect_eq "$(requests)" 0 "budget: the unpriced call never reached the server"
 
+# 4b. No price known and no USD budget: the stage runs, and its cost is shown as unknown
+# ("unpriced", null in the JSON), never as $0; the run's total is null too, not a partial sum.
+{ echo "version: 1"; providers; cat <<YML
+    local:   { kind: openai, base_url: "http://127.0.0.1:$PORT/v1", model: my-local-model }
+stages:
+  a: { llm: { provider: local, prompt: "first", output: { path: out/a.txt } } }
+  b: { llm: { provider: default, prompt: "second", output: { path: out/b.txt } } }
+YML
+} > sluice.yml
+rm -rf .sluice out
+run_sluice run --json run.json
+expect_rc 0 "unpriced: a model without a price runs without a USD budget"
+expect_contains "$OUT" "22 out, unpriced (no price known for the model; set price:)" "unpriced: the line says unpriced"
+expect_not_contains "$OUT" "22 out, \$0.000000" "unpriced: no \$0 for the unpriced call"
+expect_contains "$OUT" "gpt-4o-mini called via default: 111 tokens in, 22 out, \$0.000030" "unpriced: the priced stage keeps its cost"
+expect_eq "$(stage_llm run.json a cost_usd)/$(stage_llm run.json a priced)" "null/false" "unpriced: cost_usd null in the stage's JSON"
+expect_eq "$(stage_llm run.json b priced)" "true" "unpriced: the priced stage says priced"
+expect_eq "$(jq_ run.json "json.dumps(j['llm']['cost_usd'])")/$(jq_ run.json "j['llm']['unpriced_stages']")" "null/1" "unpriced: the run's cost is null, one unpriced stage"
+run_sluice report last
+expect_contains "$OUT" "cost unpriced (1 stage(s) with no known price; \$0.0000 for the others)" "unpriced: sluice report says so"
+run_sluice report --format json last
+expect_contains "$(echo "$OUT" | tr -d ' \n')" '"cost_usd":null' "unpriced: report --format json has null"
+
 # 5. An LLM stage writes a manifest; a validate: stage checks it offline against the demo's
 # schemas. A valid one passes; an invalid one fails naming file:line:col and the field.
 cp -r "$SLUICE_SOURCE_DIR/examples/ai-deploy/schemas" schemas
