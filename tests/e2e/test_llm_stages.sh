@@ -182,8 +182,12 @@ expect_eq "$(stage_llm run.json gen provider)" '"claude"' "SLUICE_PROVIDER overr
 expect_eq "$(requests)" 2 "SLUICE_PROVIDER=claude called the server"
 rm -rf .sluice out
 run_sluice run --provider nosuch
-expect_rc 1 "an unknown --provider fails"
-expect_contains "$OUT" 'unknown LLM provider "nosuch" (known: default, claude, gpt4, offline)' "and names the known ones"
+expect_rc 2 "an unknown --provider is a usage error"
+expect_contains "$ERR" 'sluice: --provider "nosuch": no such LLM provider in sluice.yml (known: default, claude, gpt4, offline)' "and names the known ones"
+expect_not_contains "$OUT" "[start]" "nothing ran"
+SLUICE_PROVIDER=nosuch run_sluice run
+expect_rc 2 "an unknown SLUICE_PROVIDER is a usage error"
+expect_contains "$ERR" 'sluice: SLUICE_PROVIDER "nosuch": no such LLM provider' "and says where it came from"
 # A request that was never recorded: replay fails, naming the cassette it looked for.
 echo " (changed)" >> prompts/known.md
 rm -rf .sluice out
