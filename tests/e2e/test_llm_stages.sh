@@ -123,6 +123,30 @@ expect_rc 0 "gpt-4-0613 runs"
 expect_eq "$(stage_llm run.json gen tokenizer)/$(stage_llm run.json gen tokens_in)/$(stage_llm run.json gen tokens_out)" \
   "\"cl100k_base\"/$PROMPT_CL100K/$REPLY_CL100K" "gpt-4 counts with cl100k_base, as tiktoken does"
 
+# A long prompt (a 12 KiB multilingual golden: the tokenizer's piece cache is on from 8 KiB) and a
+# long reply (9 KiB of code from the same goldens), counted by the binary, equal tiktoken's counts.
+python3 - "$SLUICE_SOURCE_DIR/tests/golden/tokenize/long" <<'PY'
+import json, sys
+d = sys.argv[1]
+cases = [json.loads(l) for l in open(d + "/cases.jsonl", encoding="utf-8")]
+ids = [json.loads(l) for l in open(d + "/o200k_base.jsonl")]
+p = 0  # gen_long.mjs writes the multilingual prose first
+r = next(i for i, c in enumerate(cases) if c.startswith("#include"))
+assert "{{" not in cases[p] and len(cases[p].encode()) >= 8192 and len(cases[r].encode()) >= 8192
+open("prompts/long.md", "w", encoding="utf-8").write(cases[p])
+json.dump({"text": cases[r], "stream": True, "usage": None}, open("script.json", "w"))
+open("long.env", "w").write("LONG_PROMPT=%d\nLONG_REPLY=%d\n" % (len(ids[p]), len(ids[r])))
+PY
+. ./long.env
+echo "long counts: prompt $LONG_PROMPT, reply $LONG_REPLY (o200k, tiktoken)"
+one_stage default "max_output_tokens: 4000"
+sed -i 's|prompt_file: prompts/known.md|prompt_file: prompts/long.md|' sluice.yml
+rm -rf .sluice out
+run_sluice run --json run.json
+expect_rc 0 "long texts run"
+expect_eq "$(stage_llm run.json gen tokens_in)/$(stage_llm run.json gen tokens_out)" "$LONG_PROMPT/$LONG_REPLY" \
+  "long texts: sluice's counts equal tiktoken's (piece cache on)"
+
 # 2. The response cache: a second run answers from it, and no request reaches the server.
 script true '{"prompt_tokens": 111, "completion_tokens": 22}'
 one_stage default
