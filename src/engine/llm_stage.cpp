@@ -64,7 +64,8 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
       r->provider_used.empty() || r->provider_used == r->provider
           ? r->provider
           : fmt::format("{} (fallback after {} failed)", r->provider_used, r->provider),
-      r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)",
+      // The provider's own usage is its count, not our approximation.
+      r->tokens_in, r->tokenizer_exact || r->usage_from_provider ? "" : " (approximate count)",
       r->tokens_cached_in > 0 ? fmt::format(" ({} cached)", r->tokens_cached_in) : "", r->tokens_out,
       // No known price: say so, never a $0 that reads like a free call.
       r->priced ? fmt::format("${:.6f}", r->cost_usd) : std::string("unpriced (no price known for the model; set price:)"),
