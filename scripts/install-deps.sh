@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhyperscan-dev libre2-dev libpcre2-dev libtomlplusplus-dev
   libcurl4-openssl-dev libcpp-httplib-dev dpkg-dev fakeroot
-  unicode-data ripgrep hyperfine sqlite3 bc python3 python3-yaml nodejs npm
+  unicode-data ripgrep hyperfine sqlite3 bc python3 python3-yaml python3-jsonschema nodejs npm
   chromium
 )
 

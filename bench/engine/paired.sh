@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The same cold-run comparison as compare.sh, timed in alternating pairs (sluice, ninja, sluice,
-# ninja, ...) so that a machine whose speed drifts during the measurement shifts both sides of a
+# The same cold-run comparison as compare.sh, timed in pairs whose order alternates (sluice then
+# ninja, then ninja then sluice, ...) so that a machine whose speed drifts during the measurement shifts both sides of a
 # pair alike: the figure to trust is the median of the per-pair ratios. Whole process, -j 2,
 # cleanup (rm of out/ and the state) outside the timed part.
 # usage: bench/engine/paired.sh path/to/sluice [stages] [pairs]
@@ -20,9 +20,16 @@ run_ninja() { ninja -j 2 --quiet > /dev/null; }
 
 clean; run_sluice; clean; run_ninja  # warm-up
 : > times.txt
+# Odd pairs run sluice first, even pairs ninja first: whichever runs second in a pair may find
+# caches warmer (or the machine busier), so neither side always gets that position.
 for ((i = 1; i <= pairs; i++)); do
-  clean; t0=$(now_ns); run_sluice; t1=$(now_ns)
-  clean; t2=$(now_ns); run_ninja; t3=$(now_ns)
+  if ((i % 2)); then
+    clean; t0=$(now_ns); run_sluice; t1=$(now_ns)
+    clean; t2=$(now_ns); run_ninja; t3=$(now_ns)
+  else
+    clean; t2=$(now_ns); run_ninja; t3=$(now_ns)
+    clean; t0=$(now_ns); run_sluice; t1=$(now_ns)
+  fi
   echo "$((t1 - t0)) $((t3 - t2))" >> times.txt
 done
 python3 - "$n" "$pairs" times.txt <<'EOF'

@@ -219,8 +219,9 @@ TEST(Cli, TheProviderComesFromTheFlagThenSluiceProviderThenTheStage) {
   auto f = d.file("sluice.yml", k_replay_pipeline);
   ScopedEnv env("SLUICE_PROVIDER", "nosuch");
   auto from_env = run_sluice({"run", "-f", f, "--no-cache"});
-  EXPECT_EQ(from_env.code, 1);
-  EXPECT_NE(from_env.out.find("unknown LLM provider \"nosuch\""), std::string::npos) << from_env.out;
+  // A provider the pipeline does not define is a usage error, found before anything runs.
+  EXPECT_EQ(from_env.code, 2);
+  EXPECT_NE(from_env.err.find("SLUICE_PROVIDER \"nosuch\": no such LLM provider"), std::string::npos) << from_env.err;
   // The flag wins over the environment: the stage then reaches the replay provider (which has
   // no cassette for this prompt: a different failure).
   auto from_flag = run_sluice({"run", "-f", f, "--no-cache", "--provider", "tape"});

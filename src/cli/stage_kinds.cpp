@@ -112,6 +112,21 @@ std::unique_ptr<StageKinds> make_stage_kinds(const pipeline::Pipeline& p,
     for (auto& v : vs) values.push_back({s.name, std::move(v)});
   }
   if (unset_in_ci) return nullptr;
+  // A provider chosen for the whole run that the pipeline does not define is a usage error
+  // (exit 2) before anything runs, not a failure of every LLM stage after the others ran.
+  if (llm && llm->config) {
+    const std::string chosen = args.provider.empty() ? env_or("SLUICE_PROVIDER") : args.provider;
+    const auto& ps = llm->config->providers;
+    if (!chosen.empty() &&
+        std::none_of(ps.begin(), ps.end(), [&](const auto& pc) { return pc.name == chosen; })) {
+      std::string known;
+      for (const auto& pc : ps) known += (known.empty() ? "" : ", ") + pc.name;
+      std::fprintf(err, "sluice: %s \"%s\": no such LLM provider in %s (known: %s)\n",
+                   args.provider.empty() ? "SLUICE_PROVIDER" : "--provider", chosen.c_str(), p.file.c_str(),
+                   known.c_str());
+      return nullptr;
+    }
+  }
   if (llm && llm->config) {
     for (const auto& pc : llm->config->providers) {
       if (pc.api_key_env.empty()) continue;

@@ -59,13 +59,16 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
     return {st, std::nullopt, r.error().message, std::nullopt};
   }
   ctx.output.write(fmt::format(
-      "{} {} via {}: {} tokens in{}{}, {} out, ${:.6f}{}{}{}{}{}\n", r->model_served.empty() ? r->model : r->model_served,
+      "{} {} via {}: {} tokens in{}{}, {} out, {}{}{}{}{}{}\n", r->model_served.empty() ? r->model : r->model_served,
       r->cache_hit ? "answered from the response cache" : "called",
       r->provider_used.empty() || r->provider_used == r->provider
           ? r->provider
           : fmt::format("{} (fallback after {} failed)", r->provider_used, r->provider),
-      r->tokens_in, r->tokenizer_exact ? "" : " (approximate count)",
-      r->tokens_cached_in > 0 ? fmt::format(" ({} cached)", r->tokens_cached_in) : "", r->tokens_out, r->cost_usd,
+      // The provider's own usage is its count, not our approximation.
+      r->tokens_in, r->tokenizer_exact || r->usage_from_provider ? "" : " (approximate count)",
+      r->tokens_cached_in > 0 ? fmt::format(" ({} cached)", r->tokens_cached_in) : "", r->tokens_out,
+      // No known price: say so, never a $0 that reads like a free call.
+      r->priced ? fmt::format("${:.6f}", r->cost_usd) : std::string("unpriced (no price known for the model; set price:)"),
       r->retries > 0 ? fmt::format(", {} retr{}", r->retries, r->retries == 1 ? "y" : "ies") : "",
       r->context_truncated ? ", context truncated" : "",
       r->truncated ? ", reply cut at max_output_tokens (on_truncation: warn)" : "",

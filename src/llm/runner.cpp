@@ -106,7 +106,8 @@ std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
                       {"tokens_cached_in", tokens_cached_in},
                       {"tokens_cache_write", tokens_cache_write},
                       {"usage_from_provider", usage_from_provider},
-                      {"cost_usd", cost_usd},
+                      {"cost_usd", priced ? nlohmann::json(cost_usd) : nlohmann::json(nullptr)},
+                      {"priced", priced},
                       {"cache_hit", cache_hit},
                       {"retries", retries},
                       {"attempts", attempts},
@@ -405,6 +406,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
         r.tokens_cached_in = resp->cached_in;
         r.tokens_cache_write = resp->cache_write_in;
       }
+      r.priced = r.priced && p_price.has_value();
       r.cost_usd = p_price ? cost_usd(*p_price, Usage{r.tokens_in, r.tokens_out, r.tokens_cached_in, r.tokens_cache_write})
                            : 0.0;
       t = clock.now();

@@ -68,6 +68,7 @@ struct LlmStageResult {
   int64_t tokens_cache_write = 0;  // of tokens_in, written to it
   bool usage_from_provider = false;  // false: our counts (tokenizer below)
   double cost_usd = 0;
+  bool priced = true;  // false: no price known for the model; cost_usd (0) is then no cost, and the JSON says null
   bool cache_hit = false;
   int retries = 0;
   int attempts = 1;  // calls made: 1, plus the repairs after guard failures (tokens and cost sum them)

@@ -92,7 +92,8 @@ RunReport build_report(store::RunRecord run, std::vector<store::StageRecord> sta
         }
       }
     }
-    r.llm.cost_usd += d.value("cost_usd", 0.0);
+    if (d.contains("cost_usd") && d["cost_usd"].is_number()) r.llm.cost_usd += d["cost_usd"].get<double>();
+    else if (d.contains("cost_usd")) ++r.llm.unpriced;
     r.llm.tokens_in += d.value("tokens_in", int64_t{0});
     r.llm.tokens_out += d.value("tokens_out", int64_t{0});
     if (d.value("cache_hit", false)) ++r.llm.cache_hits;
@@ -204,7 +205,9 @@ std::string to_json(const RunReport& r) {
                   {"preprocess_share_of_ai",
                    r.llm.ai_ms > 0 ? std::round(1000.0 * r.llm.preprocess_ms / static_cast<double>(r.llm.ai_ms)) / 1000
                                    : 0.0},
-                  {"cost_usd", r.llm.cost_usd},
+                  // Unknown when a stage's model has no price: null, never a partial sum.
+                  {"cost_usd", r.llm.unpriced > 0 ? json(nullptr) : json(r.llm.cost_usd)},
+                  {"unpriced_stages", r.llm.unpriced},
                   {"tokens_in", r.llm.tokens_in},
                   {"tokens_out", r.llm.tokens_out},
                   {"cache_hits", r.llm.cache_hits},
@@ -311,12 +314,16 @@ std::string to_text(const RunReport& r) {
     // time and of the critical path (which is what makes the run as long as it is), never of wall time.
     out += fmt::format(
         "LLM stages: {}, {} ({:.0f}% of stage time; {} of the critical path, {:.0f}%), pre-processing {:.2f}ms "
-        "({:.1f}% of AI time), tokens {} in / {} out, cost ${:.4f}, response cache hits {}\n",
+        "({:.1f}% of AI time), tokens {} in / {} out, cost {}, response cache hits {}\n",
         r.llm.stages, fmt_ms(r.llm.ai_ms), 100.0 * share(r.llm.ai_ms, r.stage_time_ms), fmt_ms(r.llm.ai_critical_ms),
         100.0 * share(r.llm.ai_critical_ms, r.critical_path_ms),
         r.llm.preprocess_ms,
         r.llm.ai_ms > 0 ? 100.0 * r.llm.preprocess_ms / static_cast<double>(r.llm.ai_ms) : 0.0,
-        r.llm.tokens_in, r.llm.tokens_out, r.llm.cost_usd, r.llm.cache_hits);
+        r.llm.tokens_in, r.llm.tokens_out,
+        r.llm.unpriced > 0 ? fmt::format("unpriced ({} stage(s) with no known price; ${:.4f} for the others)",
+                                         r.llm.unpriced, r.llm.cost_usd)
+                           : fmt::format("${:.4f}", r.llm.cost_usd),
+        r.llm.cache_hits);
     out += budget_line(r);
   }
   for (const auto& n : r.notifications) {

@@ -19,7 +19,8 @@ struct LlmTotals {
   int64_t ai_wall_ms = 0;     // wall time during which at least one LLM stage ran (interval union)
   int64_t ai_critical_ms = 0; // durations of the LLM stages on the critical path
   double preprocess_ms = 0;   // render + redact + tokenize
-  double cost_usd = 0;
+  double cost_usd = 0;        // of the priced stages
+  int unpriced = 0;           // stages whose model has no known price (their cost is unknown, not 0)
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   int cache_hits = 0;

@@ -259,4 +259,27 @@ TEST(Report, NotificationsComeFromTheStateDatabase) {
   std::string html = to_html(r, nullptr, {});
   EXPECT_NE(html.find("title=\"bad &lt;json&gt;\">failed</span>"), std::string::npos);
   EXPECT_NE(html.find("<td class=\"n\">6.0</td>"), std::string::npos);
+// Regression (issue 20): a stage whose model has no known price records cost_usd null; the run's
+// cost is then unknown (null, "unpriced"), never a partial sum shown as the total, and reading
+// the record must not throw.
+TEST(Report, AnUnpricedStageMakesTheRunCostUnknownNotZero) {
+  store::RunRecord run;
+  run.id = "r1";
+  run.duration_ms = 100;
+  auto priced = stage("a", "success", 50);
+  priced.kind = "llm";
+  priced.details = R"({"tokens_in":100,"tokens_out":20,"cost_usd":0.25,"priced":true,"cache_hit":false,"phases_ms":{}})";
+  auto unpriced = stage("b", "success", 50);
+  unpriced.kind = "llm";
+  unpriced.details = R"({"tokens_in":100,"tokens_out":20,"cost_usd":null,"priced":false,"cache_hit":false,"phases_ms":{}})";
+  auto rep = build_report(run, {priced, unpriced});
+  EXPECT_EQ(rep.llm.unpriced, 1);
+  std::string text = to_text(rep);
+  EXPECT_NE(text.find("cost unpriced (1 stage(s) with no known price; $0.2500 for the others)"), std::string::npos)
+      << text;
+  auto j = nlohmann::json::parse(to_json(rep));
+  EXPECT_TRUE(j["llm"]["cost_usd"].is_null());
+  EXPECT_EQ(j["llm"]["unpriced_stages"], 1);
+  auto only_priced = nlohmann::json::parse(to_json(build_report(run, {priced})));
+  EXPECT_DOUBLE_EQ(only_priced["llm"]["cost_usd"].get<double>(), 0.25);
 }

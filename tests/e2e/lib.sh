@@ -49,6 +49,17 @@ expect_not_contains() {
 expect_eq() { # expect_eq GOT WANT LABEL
   if [ "$1" == "$2" ]; then pass; else fail "$3: got [$1], want [$2]"; fi
 }
+# expect_files LABEL PATH...: each path exists and is not empty. Call it before a check that
+# something is NOT in those files: a file that was never written passes such a check vacuously.
+# An unmatched glob arrives as the literal pattern and fails here.
+expect_files() {
+  local label=$1 f
+  shift
+  [ $# -gt 0 ] || { fail "$label: no file given"; return; }
+  for f in "$@"; do
+    if [ -s "$f" ]; then pass; else fail "$label: $f is missing or empty, so a check of its content proves nothing"; fi
+  done
+}
 
 finish() {
   local report

@@ -13,7 +13,8 @@ Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completion
                test can change it between runs): {"text", "finish" (OpenAI finish_reason,
                default "stop"), "stop_reason" (Anthropic, default "end_turn"), "stream" (default
                true), "model" (default: the requested one), "usage" (OpenAI usage object),
-               "anthropic_usage" (Anthropic usage object), "repaired_text" (the reply to a
+               "anthropic_usage" (Anthropic usage object; either one null: no usage at all, as
+               servers that report none), "repaired_text" (the reply to a
                request that quotes a guard's rejection)}. Also serves POST /v1/messages in
                Anthropic's format. With "rate_limit": N, at most N requests are accepted in any
                second and the others get HTTP 429 (with "retry_after": S, a Retry-After: S
@@ -61,27 +62,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
             u = s.get("anthropic_usage", {"input_tokens": 20, "output_tokens": 10})
             stop = s.get("stop_reason", "end_turn")
             if not stream:
-                return "application/json", json.dumps({"type": "message", "model": model, "stop_reason": stop,
-                                                       "content": [{"type": "text", "text": text}], "usage": u})
+                msg = {"type": "message", "model": model, "stop_reason": stop, "content": [{"type": "text", "text": text}]}
+                if u is not None:
+                    msg["usage"] = u
+                return "application/json", json.dumps(msg)
             ev = lambda name, j: "event: %s\ndata: %s\n\n" % (name, json.dumps(j))
+            start = {"model": model, "content": []}
+            delta = {"type": "message_delta", "delta": {"stop_reason": stop}}
+            if u is not None:
+                start["usage"] = dict(u, output_tokens=1)
+                delta["usage"] = {"output_tokens": u.get("output_tokens", 0)}
             return "text/event-stream", (
-                ev("message_start", {"type": "message_start", "message": {"model": model, "content": [],
-                                                                          "usage": dict(u, output_tokens=1)}})
+                ev("message_start", {"type": "message_start", "message": start})
                 + ev("content_block_delta", {"type": "content_block_delta", "index": 0,
                                              "delta": {"type": "text_delta", "text": text}})
-                + ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop},
-                                       "usage": {"output_tokens": u.get("output_tokens", 0)}})
+                + ev("message_delta", delta)
                 + ev("message_stop", {"type": "message_stop"}))
         u = s.get("usage", {"prompt_tokens": 20, "completion_tokens": 10})
         finish = s.get("finish", "stop")
         if not stream:
-            return "application/json", json.dumps({"object": "chat.completion", "model": model, "usage": u, "choices": [
-                {"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}]})
+            body = {"object": "chat.completion", "model": model, "choices": [
+                {"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}]}
+            if u is not None:
+                body["usage"] = u
+            return "application/json", json.dumps(body)
         d = lambda j: "data: " + json.dumps(j) + "\n\n"
         return "text/event-stream", (
             d({"model": model, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
             + d({"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
-            + d({"model": model, "choices": [], "usage": u}) + "data: [DONE]\n\n")
+            + (d({"model": model, "choices": [], "usage": u}) if u is not None else "") + "data: [DONE]\n\n")
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))

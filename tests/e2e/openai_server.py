@@ -3,7 +3,8 @@
 
 Usage: openai_server.py PORT_FILE REPLY_FILE
 Answers every POST .../chat/completions with the content of REPLY_FILE as one non-streamed
-JSON body (servers that ignore `stream` are accepted by sluice). Writes its port to PORT_FILE.
+JSON body (servers that ignore `stream` are accepted by sluice). Writes its port to PORT_FILE,
+and each request's body to PORT_FILE.requests, one line each (so a test can count calls).
 Stops by itself after 120 seconds so a failed test never leaves it behind.
 OPENAI_SERVER_DELAY_S (optional): seconds to wait before answering, like a real model.
 """
@@ -18,7 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
-        self.rfile.read(length)
+        request = self.rfile.read(length)
+        with open(sys.argv[1] + ".requests", "ab") as f:
+            f.write(request.replace(b"\n", b" ") + b"\n")
         time.sleep(float(os.environ.get("OPENAI_SERVER_DELAY_S", "0")))
         with open(sys.argv[2], encoding="utf-8") as f:
             reply = f.read()

@@ -40,9 +40,11 @@ expect_contains "$OUT" "token=*** done" "value split across two writes is masked
 expect_contains "$OUT" "[REDACTED:github-pat]" "rule-detected token is masked"
 expect_contains "$OUT" "deploying with ***" "failing stage output masked"
 
-everything="$OUT$ERR$(cat run.json run.xml .sluice/runs/*/*.log)"
 "$SLUICE" report --format json last > report.json 2>&1
 "$SLUICE" report last > report.txt 2>&1
+expect_files "no-leak inputs" run.json run.xml report.json report.txt .sluice/state.db .sluice/runs/*/*.log
+expect_eq "$(ls .sluice/runs/*/*.log 2>/dev/null | wc -l)" 4 "a log for each of the 4 stages"
+everything="$OUT$ERR$(cat run.json run.xml .sluice/runs/*/*.log)"
 everything+="$(cat report.json report.txt)"
 strings_db=$(strings .sluice/state.db .sluice/state.db-wal 2>/dev/null)
 for form in "$DEPLOY_TOKEN" "$b64" "$url" "$fake_pat" 'dpl-Zq8#rT3vW9!xY2'; do
@@ -93,6 +95,7 @@ YML
 run_sluice run --keep-going --json run.json --junit run.xml
 kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null
 expect_rc 1 "the 401 fails the llm stage"
+expect_files "apikey no-leak inputs" run.json run.xml .sluice/state.db .sluice/runs/*/ask.log .sluice/runs/*/prints.log
 expect_contains "$OUT$ERR" "answered HTTP 401" "the provider's error is shown"
 expect_contains "$OUT" "key is ***" "a run: stage printing the api key is masked"
 everything="$OUT$ERR$(cat run.json run.xml .sluice/runs/*/*.log 2>/dev/null)$(strings .sluice/state.db .sluice/state.db-wal 2>/dev/null)"
@@ -116,6 +119,7 @@ stages:
 YML
 run_sluice run --json run.json
 expect_rc 0 "json escapes run"
+expect_files "json no-leak inputs" run.json .sluice/runs/*/tf.log
 expect_contains "$OUT" '{"go":"***"}' "Go's \\u0026 form is masked"
 expect_contains "$OUT" '{"php":"***"}' "the \\/ form is masked"
 everything="$OUT$ERR$(cat run.json .sluice/runs/*/*.log)"
@@ -145,6 +149,7 @@ stages:
 YML
 run_sluice run --keep-going --json run.json --junit run.xml
 expect_rc 1 "the key stages fail"
+expect_files "pem no-leak inputs" run.json run.xml .sluice/state.db .sluice/runs/*/fails.log .sluice/runs/*/times_out.log
 everything="$OUT$ERR$(cat run.json run.xml .sluice/runs/*/*.log)$(strings .sluice/state.db .sluice/state.db-wal 2>/dev/null)"
 expect_contains "$everything" "[REDACTED:private-key" "the open key block is masked"
 for n in 2 6 11 12; do
@@ -172,6 +177,7 @@ stages:
 YML
 run_sluice run
 expect_rc 0 "pipeline env secret run"
+expect_files "env no-leak inputs" .sluice/runs/*/db.log
 expect_contains "$OUT" "connecting with *** as ***, key ***" "secrets and an api key set in env: are masked"
 expect_not_contains "$ERR" "set nowhere" "a name set in a stage's env: is set"
 for v in pg-Pw-7hQ2mZ9xK stage-Pw-4kT8vN svc-Key-5rT9wQ2z; do

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make demo` inside `make test`: examples/ai-deploy/run-demo.sh, on a copy of the example, with
+# the built binary, offline (any HTTP(S) request goes to a closed port and fails). The LLM stage
+# answers from the committed cassette, whose key is computed from the prompt after the real
+# redactor: a redactor or renderer change that alters the prompt fails here as a missing cassette.
+. "$(dirname "$0")/lib.sh"
+cd "$E2E_TMP"
+
+cp -r "$SLUICE_SOURCE_DIR/examples/ai-deploy" demo
+rm -rf demo/.sluice demo/build demo/k8s/generated
+export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
+unset OPENAI_API_KEY SLUICE_PROVIDER no_proxy NO_PROXY
+OUT=$(demo/run-demo.sh "$SLUICE" 2>"$E2E_TMP/.stderr"); RC=$?; ERR=$(cat "$E2E_TMP/.stderr")
+expect_rc 0 "run-demo.sh succeeds"
+expect_contains "$OUT" "== second run: unchanged inputs are cache hits" "both runs happened"
+expect_contains "$OUT" "valid: 1 file, 2 resources checked, 0 skipped: 0 errors" "the generated manifest validates"
+
+# stage NAME FIELD RUN: one field of one stage of the run's JSON.
+stage() {
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[3])); s=[s for s in j["stages"] if s["name"]==sys.argv[1]][0]
+v=s
+for k in sys.argv[2].split("."): v=v[k]
+print(json.dumps(v))' "$1" "$2" "demo/build/$3.json" 2>/dev/null
+}
+for s in lint security manifests validate test; do
+  expect_eq "$(stage $s status run1)" '"success"' "run 1: $s succeeded"
+  expect_eq "$(stage $s status run2)" '"success"' "run 2: $s succeeded"
+done
+expect_eq "$(stage manifests llm.provider_kind run1)" '"replay"' "the LLM stage answered from the cassette"
+expect_eq "$(stage manifests llm.cache_hit run1)" false "run 1 is not a response-cache hit"
+expect_eq "$(stage manifests llm.cache_hit run2)" true "run 2 answers from the response cache"
+for s in lint security test; do
+  expect_eq "$(stage $s cache_hit run2)" true "run 2: $s is a step-cache hit"
+done
+expect_eq "$(stage validate validate.resources run1)" 2 "the validate stage checked the Deployment and the Service"
+# The written manifest is the cassette's reply (YAML, the fences stripped).
+reply=$(python3 -c 'import json,glob; c=json.load(open(glob.glob("demo/cassettes/*.json")[0])); r=c.get("response", c); print(r.get("text", ""), end="")' 2>/dev/null)
+[ -n "$reply" ] && pass || fail "the cassette has no response text"
+expect_contains "$reply" "$(head -3 demo/k8s/generated/app.yaml 2>/dev/null)" "the manifest written is the cassette's reply"
+git_status=$(cd "$SLUICE_SOURCE_DIR" && git status --porcelain examples/ai-deploy 2>/dev/null)
+expect_eq "$git_status" "" "the test leaves the example in the source tree untouched"
+
+finish
