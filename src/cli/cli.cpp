@@ -113,6 +113,7 @@ int run(int argc, char** argv) {
   // Command families; each file owns its subcommands.
   add_init_command(app, ctx);
   add_pipeline_commands(app, ctx);
+  add_review_commands(app, ctx);
   add_tokens_command(app, ctx);
   add_secrets_commands(app, ctx);
   add_validate_command(app, ctx);

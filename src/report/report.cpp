@@ -210,7 +210,9 @@ std::string to_junit(const RunReport& r,
   int failures = 0, skipped = 0;
   for (const auto& s : r.stages) {
     if (s.status == StageStatus::failed) ++failures;
-    if (s.status == StageStatus::skipped || s.status == StageStatus::cancelled) ++skipped;
+    if (s.status == StageStatus::skipped || s.status == StageStatus::cancelled ||
+        s.status == StageStatus::awaiting_approval)
+      ++skipped;
   }
   auto secs = [](int64_t ms) { return fmt::format("{:.3f}", static_cast<double>(ms) / 1000.0); };
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -230,6 +232,19 @@ std::string to_junit(const RunReport& r,
     }
     out += ">\n";
     std::string reason = s.reason.value_or(std::string(store::to_string(s.status)));
+    // An advisory failure does not fail the run: a passing case that says so; a gate that
+    // awaits approval is neither a pass nor a failure: skipped, with the approve command.
+    if (s.status == StageStatus::failed_advisory || s.status == StageStatus::awaiting_approval) {
+      out += fmt::format("      <properties><property name=\"sluice.status\" value=\"{}\"/></properties>\n",
+                         store::to_string(s.status));
+      if (s.status == StageStatus::awaiting_approval) {
+        out += fmt::format("      <skipped message=\"awaiting_approval: {}\"/>\n", xml_escape(reason));
+      } else {
+        out += fmt::format("      <system-err>failed_advisory: {}</system-err>\n", xml_escape(reason));
+      }
+      out += "    </testcase>\n";
+      continue;
+    }
     if (s.status == StageStatus::failed) {
       out += fmt::format("      <failure message=\"{}\" type=\"{}\">", xml_escape(reason),
                          s.exit_code ? fmt::format("exit {}", *s.exit_code) : "failed");

@@ -163,7 +163,7 @@ CREATE TABLE review_events (
   prev_hash     TEXT NOT NULL,           -- row_hash of the row before (64 zeros for the first)
   row_hash      TEXT NOT NULL            -- SHA-256 over this row's fields and prev_hash
 );
-CREATE INDEX review_events_decision ON review_events(stage, hash, kind);
+CREATE INDEX review_events_decision ON review_events(hash, kind);
 CREATE TABLE review_chain_head (
   one           INTEGER PRIMARY KEY CHECK (one = 1),
   last_id       INTEGER NOT NULL,

@@ -216,11 +216,11 @@ Expected<std::optional<ReviewRequest>> ReviewStore::last_approved_other(const st
   return std::optional<ReviewRequest>(std::move(rows->front()));
 }
 
-Expected<void> ReviewStore::set_state(const std::string& stage, const std::string& hash, ReviewState s) {
+Expected<void> ReviewStore::set_state(const std::string& hash, ReviewState s) {
   return in_transaction(m_db, [&]() -> Expected<void> {
-    auto st = m_db.prepare("UPDATE review_requests SET state = ? WHERE stage = ? AND hash = ?");
+    auto st = m_db.prepare("UPDATE review_requests SET state = ? WHERE hash = ? AND state <> 'outdated'");
     SLUICE_TRY(st);
-    st->bind(1, to_string(s)).bind(2, stage).bind(3, hash);
+    st->bind(1, to_string(s)).bind(2, hash);
     return st->run();
   });
 }
@@ -260,12 +260,12 @@ Expected<std::vector<ReviewEvent>> ReviewStore::events(const std::string& run_id
   return read_events(*st);
 }
 
-Expected<std::vector<ReviewEvent>> ReviewStore::decisions(const std::string& stage, const std::string& hash) {
-  auto st = m_db.prepare(fmt::format("SELECT {} FROM review_events WHERE stage = ? AND hash = ? AND "
+Expected<std::vector<ReviewEvent>> ReviewStore::decisions(const std::string& hash) {
+  auto st = m_db.prepare(fmt::format("SELECT {} FROM review_events WHERE hash = ? AND "
                                      "kind IN ('approved', 'rejected', 'timed_out') ORDER BY id",
                                      k_event_columns));
   SLUICE_TRY(st);
-  st->bind(1, stage).bind(2, hash);
+  st->bind(1, hash);
   return read_events(*st);
 }
 

@@ -79,16 +79,17 @@ class ReviewStore {
   // The newest approved request of `stage` whose hash is not `hash` (what a reviewer saw last).
   [[nodiscard]] Expected<std::optional<ReviewRequest>> last_approved_other(const std::string& stage,
                                                                           const std::string& hash);
-  // Sets the state of every request of (stage, hash): an approval or rejection holds for the
-  // content, whichever run produced it.
-  [[nodiscard]] Expected<void> set_state(const std::string& stage, const std::string& hash, ReviewState s);
+  // Sets the state of every pending or approved request of a content hash: a decision holds for
+  // the content, whichever run and gate produced it. Outdated requests stay outdated.
+  [[nodiscard]] Expected<void> set_state(const std::string& hash, ReviewState s);
 
   // Appends one event in its own IMMEDIATE transaction (the chain link needs the last row).
   [[nodiscard]] Expected<ReviewEvent> append_event(ReviewEvent e);
   // In id order; `run_id` empty: all.
   [[nodiscard]] Expected<std::vector<ReviewEvent>> events(const std::string& run_id);
-  // The approved and rejected events of (stage, hash), in id order.
-  [[nodiscard]] Expected<std::vector<ReviewEvent>> decisions(const std::string& stage, const std::string& hash);
+  // The approved, rejected and timed_out events of a content hash, in id order: a decision is
+  // about the content, so it holds for every gate over the same bytes.
+  [[nodiscard]] Expected<std::vector<ReviewEvent>> decisions(const std::string& hash);
   [[nodiscard]] Expected<std::optional<std::pair<int64_t, std::string>>> chain_head();
 
   [[nodiscard]] Expected<void> put_blob(const std::string& sha256, std::string_view content);
