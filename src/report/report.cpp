@@ -270,14 +270,16 @@ std::string to_text(const RunReport& r) {
                      fmt_ms(r.run.duration_ms.value_or(0)), when(r.run.started_ms));
   size_t w = 5;
   for (const auto& s : r.stages) w = std::max(w, s.name.size());
-  out += fmt::format("  {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", "stage", w, "status", "duration", "attempts",
+  size_t sw = 9;  // the status column: failed_advisory and awaiting_approval are wider
+  for (const auto& s : r.stages) sw = std::max(sw, store::to_string(s.status).size());
+  out += fmt::format("  {:<{}}  {:<{}}  {:>9}  {:>8}  {:>5}  {}\n", "stage", w, "status", sw, "duration", "attempts",
                      "cache", "note");
   std::vector<std::string> crit(r.critical_path);
   for (const auto& s : r.stages) {
     bool on_path = std::find(crit.begin(), crit.end(), s.name) != crit.end();
     std::string note = s.reason.value_or("");
     if (s.exit_code && *s.exit_code != 0 && note.empty()) note = fmt::format("exit code {}", *s.exit_code);
-    out += fmt::format("{} {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", on_path ? "*" : " ", s.name, w, store::to_string(s.status),
+    out += fmt::format("{} {:<{}}  {:<{}}  {:>9}  {:>8}  {:>5}  {}\n", on_path ? "*" : " ", s.name, w, store::to_string(s.status), sw,
                        fmt_ms(dur(s)), s.attempts, s.cache_hit ? "hit" : "-", note);
   }
   out += fmt::format("\ncritical path (*): {} = {}\n", base::join(r.critical_path, " -> "), fmt_ms(r.critical_path_ms));
