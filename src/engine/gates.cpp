@@ -158,6 +158,21 @@ GateDecision decide(const std::string& hash, const std::vector<store::ReviewEven
   return d;
 }
 
+// Decisions count only from an intact event chain: an approval written into the database by
+// hand (or a rejection deleted) must not open a gate.
+Expected<void> check_chain(store::ReviewStore& rs) {
+  auto all = rs.events("");
+  SLUICE_TRY(all);
+  auto head = rs.chain_head();
+  SLUICE_TRY(head);
+  auto problems = store::verify_chain(*all, *head);
+  if (problems.empty()) return {};
+  return make_error(ErrorCode::integrity,
+                    fmt::format("the review event chain is broken (review_events row {}: {}); no decision counts "
+                                "until it is repaired: see `sluice approvals --verify`",
+                                problems.front().id, problems.front().what));
+}
+
 }  // namespace
 
 Expected<GateDecision> GateKeeper::open(int stage, store::Database& db, int64_t now_ms) {
@@ -183,6 +198,7 @@ Expected<GateDecision> GateKeeper::open(int stage, store::Database& db, int64_t 
   const std::string text = review::canonical_text(m);
   const std::string hash = base::sha256_hex(text);
   const std::string& name = m_pipeline.stages[static_cast<size_t>(stage)].name;
+  SLUICE_TRY(check_chain(rs));
   auto events = rs.decisions(hash);
   SLUICE_TRY(events);
   GateDecision d = decide(hash, *events, *m_setup.spec, m_setup.env, m_setup.workspace);
@@ -223,6 +239,7 @@ Expected<GateDecision> GateKeeper::open(int stage, store::Database& db, int64_t 
 
 Expected<GateDecision> GateKeeper::recheck(const std::string& hash, store::Database& db) {
   store::ReviewStore rs(db);
+  SLUICE_TRY(check_chain(rs));
   auto events = rs.decisions(hash);
   SLUICE_TRY(events);
   return decide(hash, *events, *m_setup.spec, m_setup.env, m_setup.workspace);

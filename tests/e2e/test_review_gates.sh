@@ -236,9 +236,19 @@ expect_rc 0 "a signature by the actor's key is accepted"
 expect_contains "$OUT" "(signed)" "the approval is signed"
 run_sluice run -j 2
 expect_rc 0 "the signed approval opens the gate"
-sqlite3 .sluice/state.db "UPDATE review_events SET signature = replace(signature, 'A', 'B') WHERE kind = 'approved' AND hash LIKE '$H8%'"
+# Every run verifies again: once bob's listed key is another one, his approval no longer counts.
+echo "bob@example.com namespaces=\"sluice-approval\" $(cat eve_key.pub)" > allowed_signers
 run_sluice run -j 2
-expect_rc 3 "a forged signature in the database no longer opens the gate"
+expect_rc 3 "an approval whose signature no longer verifies does not open the gate"
+expect_contains "$OUT" "does not verify against" "the run says why the approval was ignored"
+echo "bob@example.com namespaces=\"sluice-approval\" $(cat bob_key.pub)" > allowed_signers
+# An approval row written into the database by hand breaks the chain: no decision counts.
+sqlite3 .sluice/state.db ".backup state2.bak"
+sqlite3 .sluice/state.db "INSERT INTO review_events (at_ms, kind, run_id, stage, hash, actor, prev_hash, row_hash) SELECT 1, 'approved', run_id, stage, hash, 'mallory@example.com', row_hash, 'x' FROM review_events ORDER BY id DESC LIMIT 1"
+run_sluice run -j 2
+expect_rc 1 "a hand-written approval row fails the gate"
+expect_contains "$OUT" "the review event chain is broken" "the run names the broken chain"
+cp state2.bak .sluice/state.db; rm -f .sluice/state.db-wal .sluice/state.db-shm
 
 # 12. Bad input: unknown keys, bad patterns (sluice.yml and CODEOWNERS, with file:line), exit 2.
 pipeline "  min_aprovals: 2"
