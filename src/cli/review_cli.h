@@ -19,11 +19,12 @@ namespace sluice::cli {
 // `on_pending` as written; unset: fail when CI=true or stdin/stdout is not a terminal, else wait.
 [[nodiscard]] pipeline::OnPending resolve_on_pending(const pipeline::ReviewSpec& spec);
 // The gates of the pipeline, or nullopt after printing each bad pattern as file:line:col.
-[[nodiscard]] std::optional<engine::ReviewPlan> plan_review_or_report(const pipeline::Pipeline& p,
-                                                                      const engine::LlmSections& llm,
-                                                                      const std::filesystem::path& workspace);
+[[nodiscard]] std::optional<engine::ReviewPlan> plan_review_or_report(
+    const pipeline::Pipeline& p, const engine::LlmSections& llm,
+    const std::filesystem::path& workspace);
 // After a run: one block per gate of `run_id` that awaits approval (its hash, the review and
 // the exact approve command), on `out`.
-void print_awaiting(const std::filesystem::path& state_dir, const std::string& run_id, std::FILE* out);
+void print_awaiting(const std::filesystem::path& state_dir, const std::string& run_id,
+                    std::FILE* out);
 
 }  // namespace sluice::cli

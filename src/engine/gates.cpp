@@ -1,10 +1,10 @@
 #include "engine/gates.h"
 
-#include <algorithm>
-#include <set>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/duration.h"
 #include "base/files.h"
@@ -24,7 +24,8 @@ bool ReviewPlan::any() const {
   return std::any_of(gates.begin(), gates.end(), [](const auto& g) { return g.has_value(); });
 }
 
-std::string approve_command(const std::string& run_id, const std::string& stage, const std::string& hash) {
+std::string approve_command(const std::string& run_id, const std::string& stage,
+                            const std::string& hash) {
   return fmt::format("sluice approve {} {} --hash {}", run_id, stage, hash.substr(0, 16));
 }
 
@@ -35,7 +36,8 @@ std::string normal_path(std::string p) {
   return p;
 }
 
-review::CriticalPaths compile_paths(const pipeline::Pipeline& p, const fs::path& workspace, base::Diagnostics& diags) {
+review::CriticalPaths compile_paths(const pipeline::Pipeline& p, const fs::path& workspace,
+                                    base::Diagnostics& diags) {
   const auto& r = p.review;
   std::vector<review::OwnerRule> inline_rules;
   for (const auto& c : r.critical_paths) {
@@ -47,10 +49,11 @@ review::CriticalPaths compile_paths(const pipeline::Pipeline& p, const fs::path&
     auto text = base::read_file(workspace / r.critical_paths_file);
     if (!text) {
       diags.push_back({p.file, r.critical_paths_file_mark.line, r.critical_paths_file_mark.column,
-                       fmt::format("critical_paths_file {}: cannot read it: {}", quote(r.critical_paths_file),
-                                   text.error().message)});
+                       fmt::format("critical_paths_file {}: cannot read it: {}",
+                                   quote(r.critical_paths_file), text.error().message)});
     } else {
-      file_set = review::RuleSet(review::parse_codeowners(*text, r.critical_paths_file, diags), diags);
+      file_set =
+          review::RuleSet(review::parse_codeowners(*text, r.critical_paths_file, diags), diags);
     }
   }
   return review::CriticalPaths(std::move(inline_set), std::move(file_set));
@@ -58,12 +61,12 @@ review::CriticalPaths compile_paths(const pipeline::Pipeline& p, const fs::path&
 
 }  // namespace
 
-ReviewPlan plan_review(const pipeline::Pipeline& p, const LlmSections& llm, const fs::path& workspace,
-                       base::Diagnostics& diags) {
+ReviewPlan plan_review(const pipeline::Pipeline& p, const LlmSections& llm,
+                       const fs::path& workspace, base::Diagnostics& diags) {
   ReviewPlan plan;
   plan.gates.resize(p.stages.size());
-  const bool any_protected =
-      std::any_of(p.stages.begin(), p.stages.end(), [](const auto& s) { return s.protected_stage; });
+  const bool any_protected = std::any_of(p.stages.begin(), p.stages.end(),
+                                         [](const auto& s) { return s.protected_stage; });
   if (!p.review.present && !any_protected) return plan;
   const review::CriticalPaths paths = compile_paths(p, workspace, diags);
   if (auto text = base::read_file(p.file)) plan.pipeline_hash = base::sha256_hex(*text);
@@ -76,7 +79,8 @@ ReviewPlan plan_review(const pipeline::Pipeline& p, const LlmSections& llm, cons
     if (p.stages[i].kind != pipeline::StageKind::llm) continue;
     is_ai[i] = true;
     const llm::LlmStageSpec* spec = llm.stage(static_cast<int>(i));
-    if (spec && spec->output && !spec->output->path.empty()) writes[i].push_back(normal_path(spec->output->path));
+    if (spec && spec->output && !spec->output->path.empty())
+      writes[i].push_back(normal_path(spec->output->path));
     for (const auto& f : writes[i]) {
       if (paths.critical(f)) critical[i].push_back(f);
     }
@@ -87,7 +91,8 @@ ReviewPlan plan_review(const pipeline::Pipeline& p, const LlmSections& llm, cons
   for (int i : pipeline::topological_order(p)) {
     auto& up = upstream_ai[static_cast<size_t>(i)];
     for (int d : needs[static_cast<size_t>(i)]) {
-      up.insert(upstream_ai[static_cast<size_t>(d)].begin(), upstream_ai[static_cast<size_t>(d)].end());
+      up.insert(upstream_ai[static_cast<size_t>(d)].begin(),
+                upstream_ai[static_cast<size_t>(d)].end());
       if (is_ai[static_cast<size_t>(d)]) up.insert(d);
     }
   }
@@ -100,7 +105,8 @@ ReviewPlan plan_review(const pipeline::Pipeline& p, const LlmSections& llm, cons
       const std::string& ai = p.stages[static_cast<size_t>(a)].name;
       if (!crit.empty()) {
         g.sources.push_back({a, crit});
-        whys.push_back(fmt::format("reads AI stage {}, which writes critical path {}", quote(ai), base::join(crit, ", ")));
+        whys.push_back(fmt::format("reads AI stage {}, which writes critical path {}", quote(ai),
+                                   base::join(crit, ", ")));
       } else if (p.stages[i].protected_stage) {
         g.sources.push_back({a, writes[static_cast<size_t>(a)]});
         whys.push_back(fmt::format("protected: true, downstream of AI stage {}", quote(ai)));
@@ -129,17 +135,22 @@ GateDecision decide(const std::string& hash, const std::vector<store::ReviewEven
     if (e.kind == ReviewEventKind::rejected || e.kind == ReviewEventKind::timed_out) {
       d.kind = GateDecision::Kind::rejected;
       d.text = e.kind == ReviewEventKind::timed_out
-                   ? fmt::format("the wait for an approval of content {} timed out ({}); a timeout is a rejection, "
-                                 "which holds until the content changes",
-                                 hash.substr(0, 16), e.message)
-                   : fmt::format("content {} was rejected by {}: {} (a rejection holds until the content changes)",
-                                 hash.substr(0, 16), e.actor, e.message);
+                   ? fmt::format(
+                         "the wait for an approval of content {} timed out ({}); a timeout is a "
+                         "rejection, "
+                         "which holds until the content changes",
+                         hash.substr(0, 16), e.message)
+                   : fmt::format(
+                         "content {} was rejected by {}: {} (a rejection holds until the content "
+                         "changes)",
+                         hash.substr(0, 16), e.actor, e.message);
       return d;
     }
     if (e.kind != ReviewEventKind::approved) continue;
     if (!spec.allowed_signers.empty()) {
       auto ok = review::ssh_verify((workspace / spec.allowed_signers).string(), e.actor,
-                                   review::approval_payload(e.stage, e.hash, e.actor, "approve"), e.signature, env);
+                                   review::approval_payload(e.stage, e.hash, e.actor, "approve"),
+                                   e.signature, env);
       if (!ok) {
         bad_signatures.push_back(ok.error().message);
         continue;
@@ -153,8 +164,10 @@ GateDecision decide(const std::string& hash, const std::vector<store::ReviewEven
     d.text = fmt::format("content {} approved by {}", hash.substr(0, 16), base::join(names, ", "));
     return d;
   }
-  d.text = fmt::format("{} approval{}, {} needed", approvers.size(), approvers.size() == 1 ? "" : "s", spec.min_approvals);
-  if (!bad_signatures.empty()) d.text += fmt::format("; ignored: {}", base::join(bad_signatures, "; "));
+  d.text = fmt::format("{} approval{}, {} needed", approvers.size(),
+                       approvers.size() == 1 ? "" : "s", spec.min_approvals);
+  if (!bad_signatures.empty())
+    d.text += fmt::format("; ignored: {}", base::join(bad_signatures, "; "));
   return d;
 }
 
@@ -167,10 +180,11 @@ Expected<void> check_chain(store::ReviewStore& rs) {
   SLUICE_TRY(head);
   auto problems = store::verify_chain(*all, *head);
   if (problems.empty()) return {};
-  return make_error(ErrorCode::integrity,
-                    fmt::format("the review event chain is broken (review_events row {}: {}); no decision counts "
-                                "until it is repaired: see `sluice approvals --verify`",
-                                problems.front().id, problems.front().what));
+  return make_error(
+      ErrorCode::integrity,
+      fmt::format("the review event chain is broken (review_events row {}: {}); no decision counts "
+                  "until it is repaired: see `sluice approvals --verify`",
+                  problems.front().id, problems.front().what));
 }
 
 }  // namespace
@@ -190,7 +204,10 @@ Expected<GateDecision> GateKeeper::open(int stage, store::Database& db, int64_t 
       auto entry = review::read_entry(m_setup.workspace, path, &content);
       if (!entry) return tl::unexpected(entry.error());
       if (!entry->deleted()) SLUICE_TRY(rs.put_blob(entry->sha256, content));
-      files.push_back({{"ai_stage", ms.name}, {"path", path}, {"mode", entry->mode}, {"sha256", entry->sha256}});
+      files.push_back({{"ai_stage", ms.name},
+                       {"path", path},
+                       {"mode", entry->mode},
+                       {"sha256", entry->sha256}});
       ms.files.push_back(std::move(*entry));
     }
     m.stages.push_back(std::move(ms));
@@ -230,8 +247,9 @@ Expected<GateDecision> GateKeeper::open(int stage, store::Database& db, int64_t 
     auto before = rs.last_approved_other(name, hash);
     SLUICE_TRY(before);
     if (*before) {
-      d.text += fmt::format("; outdated: the approval of content {} (run {}) does not cover the new content",
-                            (*before)->hash.substr(0, 16), (*before)->run_id);
+      d.text += fmt::format(
+          "; outdated: the approval of content {} (run {}) does not cover the new content",
+          (*before)->hash.substr(0, 16), (*before)->run_id);
     }
   }
   return d;
@@ -245,7 +263,8 @@ Expected<GateDecision> GateKeeper::recheck(const std::string& hash, store::Datab
   return decide(hash, *events, *m_setup.spec, m_setup.env, m_setup.workspace);
 }
 
-Expected<void> GateKeeper::time_out(int stage, const std::string& hash, store::Database& db, int64_t now_ms) {
+Expected<void> GateKeeper::time_out(int stage, const std::string& hash, store::Database& db,
+                                    int64_t now_ms) {
   store::ReviewStore rs(db);
   store::ReviewEvent e;
   e.at_ms = now_ms;
@@ -254,7 +273,8 @@ Expected<void> GateKeeper::time_out(int stage, const std::string& hash, store::D
   e.stage = m_pipeline.stages[static_cast<size_t>(stage)].name;
   e.hash = hash;
   e.actor = m_setup.actor;
-  e.message = fmt::format("wait_timeout {} passed", base::format_duration(m_setup.spec->wait_timeout));
+  e.message =
+      fmt::format("wait_timeout {} passed", base::format_duration(m_setup.spec->wait_timeout));
   SLUICE_TRY(rs.append_event(std::move(e)));
   return rs.set_state(hash, store::ReviewState::rejected);
 }

@@ -37,7 +37,8 @@ struct ReviewPlan {
   std::vector<std::optional<Gate>> gates;  // by stage index
   std::string pipeline_hash;               // SHA-256 of the pipeline file's bytes
   [[nodiscard]] const Gate* gate(int stage) const {
-    return stage >= 0 && static_cast<size_t>(stage) < gates.size() && gates[static_cast<size_t>(stage)]
+    return stage >= 0 && static_cast<size_t>(stage) < gates.size() &&
+                   gates[static_cast<size_t>(stage)]
                ? &*gates[static_cast<size_t>(stage)]
                : nullptr;
   }
@@ -47,7 +48,8 @@ struct ReviewPlan {
 // Compiles `review:` (critical_paths, critical_paths_file relative to `workspace`) and finds the
 // gates. Bad patterns and an unreadable critical_paths_file are appended to `diags`.
 [[nodiscard]] ReviewPlan plan_review(const pipeline::Pipeline& p, const LlmSections& llm,
-                                     const std::filesystem::path& workspace, base::Diagnostics& diags);
+                                     const std::filesystem::path& workspace,
+                                     base::Diagnostics& diags);
 
 struct GateDecision {
   enum class Kind { approved, rejected, pending };
@@ -59,8 +61,8 @@ struct GateDecision {
 struct GateSetup {
   std::filesystem::path workspace;
   std::string run_id;
-  std::string actor;                  // who started the run
-  std::vector<std::string> env;       // for ssh-keygen ("KEY=value")
+  std::string actor;             // who started the run
+  std::vector<std::string> env;  // for ssh-keygen ("KEY=value")
   const pipeline::ReviewSpec* spec = nullptr;
 };
 
@@ -75,7 +77,8 @@ class GateKeeper {
   // Decides again from the events (a gate that waits).
   [[nodiscard]] Expected<GateDecision> recheck(const std::string& hash, store::Database& db);
   // `wait_timeout` passed: records it as a rejection.
-  [[nodiscard]] Expected<void> time_out(int stage, const std::string& hash, store::Database& db, int64_t now_ms);
+  [[nodiscard]] Expected<void> time_out(int stage, const std::string& hash, store::Database& db,
+                                        int64_t now_ms);
 
  private:
   const pipeline::Pipeline& m_pipeline;
@@ -84,6 +87,7 @@ class GateKeeper {
 };
 
 // The approve line a run prints for a gate that waits (exact; `--hash` takes a prefix).
-[[nodiscard]] std::string approve_command(const std::string& run_id, const std::string& stage, const std::string& hash);
+[[nodiscard]] std::string approve_command(const std::string& run_id, const std::string& stage,
+                                          const std::string& hash);
 
 }  // namespace sluice::engine

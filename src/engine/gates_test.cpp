@@ -61,14 +61,17 @@ TEST(Gates, ProtectedStageDownstreamOfAiIsGatedWithoutAReviewSection) {
 }
 
 TEST(Gates, BadPatternsAreDiagnosedAtTheirPosition) {
-  auto g = plan_of(k_head + "review:\n  critical_paths: [\"ok/\", \"!k8s/\"]\nstages:\n  a: { run: \"true\" }\n");
+  auto g =
+      plan_of(k_head +
+              "review:\n  critical_paths: [\"ok/\", \"!k8s/\"]\nstages:\n  a: { run: \"true\" }\n");
   ASSERT_EQ(g.diags.size(), 1u);
   EXPECT_EQ(g.diags[0].to_string().rfind("sluice.yml:6:", 0), 0u) << g.diags[0].to_string();
 }
 
 TEST(Gates, AdvisoryIsTriState) {
-  auto g = plan_of(k_head + "stages:\n  a: { run: \"true\", advisory: true }\n  b: { run: \"true\" }\n"
-                            "  c: { run: \"true\", advisory: false }\n");
+  auto g = plan_of(k_head +
+                   "stages:\n  a: { run: \"true\", advisory: true }\n  b: { run: \"true\" }\n"
+                   "  c: { run: \"true\", advisory: false }\n");
   EXPECT_TRUE(g.p.stages[0].is_advisory());
   EXPECT_FALSE(g.p.stages[1].advisory.has_value());  // unset: a kind may default it (verdict: true)
   ASSERT_TRUE(g.p.stages[2].advisory.has_value());

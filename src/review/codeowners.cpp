@@ -15,17 +15,21 @@ std::string regex_escape(char c) {
 // The problem with a pattern CODEOWNERS does not accept, or "".
 std::string pattern_problem(std::string_view p) {
   if (p.empty()) return "empty pattern";
-  if (p[0] == '!') return "negation (\"!\") is not supported in CODEOWNERS patterns: list the critical paths instead";
+  if (p[0] == '!')
+    return "negation (\"!\") is not supported in CODEOWNERS patterns: list the critical paths "
+           "instead";
   for (size_t i = 0; i < p.size(); ++i) {
     if (p[i] == '\\') {
       ++i;
       continue;
     }
     if (p[i] == '[' || p[i] == ']') {
-      return "character ranges (\"[ ]\") are not supported in CODEOWNERS patterns: escape them as \\[ and \\]";
+      return "character ranges (\"[ ]\") are not supported in CODEOWNERS patterns: escape them as "
+             "\\[ and \\]";
     }
   }
-  if (p.find("***") != std::string_view::npos) return "a pattern cannot contain three consecutive asterisks";
+  if (p.find("***") != std::string_view::npos)
+    return "a pattern cannot contain three consecutive asterisks";
   return "";
 }
 
@@ -104,7 +108,8 @@ bool CompiledPattern::matches(std::string_view path) const {
   return std::regex_match(path.begin(), path.end(), m_re);
 }
 
-std::vector<OwnerRule> parse_codeowners(std::string_view text, const std::string& file, base::Diagnostics& diags) {
+std::vector<OwnerRule> parse_codeowners(std::string_view text, const std::string& file,
+                                        base::Diagnostics& diags) {
   std::vector<OwnerRule> out;
   int line_no = 0;
   for (auto raw : base::split(text, '\n')) {
@@ -130,7 +135,8 @@ std::vector<OwnerRule> parse_codeowners(std::string_view text, const std::string
       size_t b = line.find_first_not_of(" \t", i);
       if (b == std::string_view::npos || line[b] == '#') break;
       i = line.find_first_of(" \t", b);
-      owners.emplace_back(line.substr(b, i == std::string_view::npos ? std::string_view::npos : i - b));
+      owners.emplace_back(
+          line.substr(b, i == std::string_view::npos ? std::string_view::npos : i - b));
       if (i == std::string_view::npos) break;
     }
     const bool owned = !owners.empty();
@@ -145,7 +151,8 @@ RuleSet::RuleSet(std::vector<OwnerRule> rules, base::Diagnostics& diags) {
     std::string error;
     auto c = CompiledPattern::compile(r.pattern, error);
     if (!error.empty()) {
-      diags.push_back({r.file, r.line, r.column, fmt::format("{}: {}", base::quote(r.pattern), error)});
+      diags.push_back(
+          {r.file, r.line, r.column, fmt::format("{}: {}", base::quote(r.pattern), error)});
       continue;
     }
     m_rules.push_back(std::move(r));

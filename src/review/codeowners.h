@@ -20,7 +20,7 @@ namespace sluice::review {
 
 struct OwnerRule {
   std::string pattern;
-  bool owned = true;  // false: a line with no owners (the path is then not critical)
+  bool owned = true;                // false: a line with no owners (the path is then not critical)
   std::vector<std::string> owners;  // as written (CODEOWNERS files)
   std::string file;
   int line = 0;
@@ -39,7 +39,8 @@ class CompiledPattern {
 
 // Parses a CODEOWNERS file: "pattern owner...", `#` comments, blank lines, `\#` and `\ `
 // escapes. Bad patterns are appended to `diags` as "file:line:col: ...".
-[[nodiscard]] std::vector<OwnerRule> parse_codeowners(std::string_view text, const std::string& file,
+[[nodiscard]] std::vector<OwnerRule> parse_codeowners(std::string_view text,
+                                                      const std::string& file,
                                                       base::Diagnostics& diags);
 
 // One ordered rule list (last match wins).
@@ -69,7 +70,9 @@ class CriticalPaths {
   CriticalPaths(RuleSet inline_rules, RuleSet file_rules)
       : m_inline(std::move(inline_rules)), m_file(std::move(file_rules)) {}
   // `path`: relative to the workspace, '/' separated, no leading "./".
-  [[nodiscard]] bool critical(std::string_view path) const { return m_inline.owned(path) || m_file.owned(path); }
+  [[nodiscard]] bool critical(std::string_view path) const {
+    return m_inline.owned(path) || m_file.owned(path);
+  }
   [[nodiscard]] bool empty() const { return m_inline.empty() && m_file.empty(); }
 
  private:

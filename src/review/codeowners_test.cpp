@@ -63,7 +63,7 @@ TEST(CodeOwners, GitHubDocumentedExample) {
   EXPECT_EQ(owners("README.md"), "@global-owner1 @global-owner2");
   EXPECT_EQ(owners("src/app.js"), "@js-owner");
   EXPECT_EQ(owners("main.go"), "docs@example.com");
-  EXPECT_EQ(owners("build/logs/a/b.log"), "@octocat");  // **/logs is later than /build/logs/
+  EXPECT_EQ(owners("build/logs/a/b.log"), "@octocat");        // **/logs is later than /build/logs/
   EXPECT_EQ(owners("docs/getting-started.md"), "@doctocat");  // /docs/ comes later than docs/*
   EXPECT_EQ(owners("deeply/nested/logs/x"), "@octocat");
   EXPECT_EQ(owners("apps/web/index.html"), "@octocat");
@@ -74,7 +74,8 @@ TEST(CodeOwners, GitHubDocumentedExample) {
 
 TEST(CodeOwners, LastMatchingLineWins) {
   base::Diagnostics diags;
-  RuleSet rules(parse_codeowners("k8s/ @ops\nk8s/dev/\nk8s/dev/secrets.yaml @sec\n", "C", diags), diags);
+  RuleSet rules(parse_codeowners("k8s/ @ops\nk8s/dev/\nk8s/dev/secrets.yaml @sec\n", "C", diags),
+                diags);
   EXPECT_TRUE(rules.owned("k8s/prod/app.yaml"));
   EXPECT_FALSE(rules.owned("k8s/dev/app.yaml"));
   EXPECT_TRUE(rules.owned("k8s/dev/secrets.yaml"));
@@ -83,11 +84,15 @@ TEST(CodeOwners, LastMatchingLineWins) {
 
 TEST(CodeOwners, NegationAndRangesRejectedWithPosition) {
   base::Diagnostics diags;
-  RuleSet rules(parse_codeowners("# c\n!k8s/ @a\n  deploy/[ab].yaml @b\nok/ @c\nf\\[x\\] @d\n", ".github/CODEOWNERS", diags),
+  RuleSet rules(parse_codeowners("# c\n!k8s/ @a\n  deploy/[ab].yaml @b\nok/ @c\nf\\[x\\] @d\n",
+                                 ".github/CODEOWNERS", diags),
                 diags);
   ASSERT_EQ(diags.size(), 2u);
-  EXPECT_EQ(diags[0].to_string().rfind(".github/CODEOWNERS:2:1: \"!k8s/\": negation", 0), 0u) << diags[0].to_string();
-  EXPECT_EQ(diags[1].to_string().rfind(".github/CODEOWNERS:3:3: \"deploy/[ab].yaml\": character ranges", 0), 0u)
+  EXPECT_EQ(diags[0].to_string().rfind(".github/CODEOWNERS:2:1: \"!k8s/\": negation", 0), 0u)
+      << diags[0].to_string();
+  EXPECT_EQ(diags[1].to_string().rfind(
+                ".github/CODEOWNERS:3:3: \"deploy/[ab].yaml\": character ranges", 0),
+            0u)
       << diags[1].to_string();
   EXPECT_TRUE(rules.owned("ok/x"));
   EXPECT_TRUE(rules.owned("f[x]"));  // escaped brackets are literal

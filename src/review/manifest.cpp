@@ -1,5 +1,6 @@
 #include "review/manifest.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,19 +8,18 @@
 #include <cerrno>
 #include <cstring>
 
-#include <fmt/format.h>
-
 #include "base/files.h"
 #include "base/hash.h"
 
 namespace sluice::review {
 namespace fs = std::filesystem;
 
-Expected<ManifestFile> read_entry(const fs::path& workspace, const std::string& path, std::string* content) {
+Expected<ManifestFile> read_entry(const fs::path& workspace, const std::string& path,
+                                  std::string* content) {
   ManifestFile f;
   f.path = path;
   const fs::path full = workspace / path;
-  struct stat st{};
+  struct stat st {};
   if (::lstat(full.c_str(), &st) != 0) {
     if (errno != ENOENT && errno != ENOTDIR) {
       return make_error(ErrorCode::io, fmt::format("{}: {}", path, std::strerror(errno)));
@@ -40,8 +40,9 @@ Expected<ManifestFile> read_entry(const fs::path& workspace, const std::string& 
     bytes = std::move(*text);
     f.mode = (st.st_mode & S_IXUSR) ? "100755" : "100644";
   } else {
-    return make_error(ErrorCode::invalid_input,
-                      fmt::format("{}: not a regular file; a reviewed output must be a file", path));
+    return make_error(
+        ErrorCode::invalid_input,
+        fmt::format("{}: not a regular file; a reviewed output must be a file", path));
   }
   f.sha256 = base::sha256_hex(bytes);
   if (content) *content = std::move(bytes);
@@ -52,22 +53,28 @@ namespace {
 std::string escape_path(const std::string& p) {
   std::string out;
   for (char c : p) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
 }  // namespace
 
 std::string canonical_text(Manifest m) {
-  std::sort(m.stages.begin(), m.stages.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(m.stages.begin(), m.stages.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   std::string out = "sluice review manifest v1\n";
   out += fmt::format("pipeline {}\n", m.pipeline_hash);
   for (auto& s : m.stages) {
-    std::sort(s.files.begin(), s.files.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    std::sort(s.files.begin(), s.files.end(),
+              [](const auto& a, const auto& b) { return a.path < b.path; });
     out += fmt::format("stage {}\n", s.name);
-    for (const auto& f : s.files) out += fmt::format("file {} {} {}\n", f.mode, f.sha256, escape_path(f.path));
+    for (const auto& f : s.files)
+      out += fmt::format("file {} {} {}\n", f.mode, f.sha256, escape_path(f.path));
   }
   return out;
 }

@@ -23,8 +23,8 @@
 namespace sluice::review {
 
 struct ManifestFile {
-  std::string path;  // relative to the workspace, '/' separated
-  std::string mode;  // "100644", "100755", "120000"; "000000" when deleted
+  std::string path;    // relative to the workspace, '/' separated
+  std::string mode;    // "100644", "100755", "120000"; "000000" when deleted
   std::string sha256;  // "deleted" when deleted
   [[nodiscard]] bool deleted() const { return mode == "000000"; }
 };
@@ -41,8 +41,8 @@ struct Manifest {
 
 // The file's entry as it is on disk now (a missing file is a deletion). `content` receives its
 // bytes (empty when deleted) for the review diff.
-[[nodiscard]] Expected<ManifestFile> read_entry(const std::filesystem::path& workspace, const std::string& path,
-                                                std::string* content);
+[[nodiscard]] Expected<ManifestFile> read_entry(const std::filesystem::path& workspace,
+                                                const std::string& path, std::string* content);
 
 // Sorts and writes the canonical text.
 [[nodiscard]] std::string canonical_text(Manifest m);

@@ -24,8 +24,9 @@ inline constexpr const char* k_signature_namespace = "sluice-approval";
 
 // Verifies `signature` over `payload` for `principal` against an allowed_signers file.
 // An error names why (ssh-keygen's own words).
-[[nodiscard]] Expected<void> ssh_verify(const std::string& allowed_signers, const std::string& principal,
-                                        const std::string& payload, const std::string& signature,
+[[nodiscard]] Expected<void> ssh_verify(const std::string& allowed_signers,
+                                        const std::string& principal, const std::string& payload,
+                                        const std::string& signature,
                                         const std::vector<std::string>& env);
 
 }  // namespace sluice::review

@@ -1,9 +1,9 @@
 #include "store/review_store.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "base/hash.h"
 
@@ -81,7 +81,8 @@ Expected<std::vector<ReviewEvent>> read_events(Statement& st) {
     e.signature = st.column_text(8);
     e.prev_hash = st.column_text(9);
     e.row_hash = st.column_text(10);
-    if (!review_event_kind_from(st.column_text(2))) e.row_hash = "unknown kind " + st.column_text(2);
+    if (!review_event_kind_from(st.column_text(2)))
+      e.row_hash = "unknown kind " + st.column_text(2);
     out.push_back(std::move(e));
   }
   return out;
@@ -138,10 +139,13 @@ std::vector<ChainProblem> verify_chain(const std::vector<ReviewEvent>& events,
   for (const auto& e : events) {
     // AUTOINCREMENT never reuses an id: a gap is a deleted row.
     if (e.id != prev_id + 1) {
-      out.push_back({prev_id + 1, fmt::format("rows {}..{} are missing (deleted)", prev_id + 1, e.id - 1)});
+      out.push_back(
+          {prev_id + 1, fmt::format("rows {}..{} are missing (deleted)", prev_id + 1, e.id - 1)});
     }
     if (e.prev_hash != prev) {
-      out.push_back({e.id, "its prev_hash does not match the row before it (a row before it was edited or deleted)"});
+      out.push_back({e.id,
+                     "its prev_hash does not match the row before it (a row before it was edited "
+                     "or deleted)"});
     }
     if (event_row_hash(e) != e.row_hash) {
       out.push_back({e.id, "its contents do not match its row_hash (the row was edited)"});
@@ -151,9 +155,10 @@ std::vector<ChainProblem> verify_chain(const std::vector<ReviewEvent>& events,
   }
   if (head) {
     if (head->first != prev_id) {
-      out.push_back({head->first, fmt::format("the chain head names row {} but the last row is {} (rows were "
-                                              "deleted or the head was edited)",
-                                              head->first, prev_id)});
+      out.push_back(
+          {head->first, fmt::format("the chain head names row {} but the last row is {} (rows were "
+                                    "deleted or the head was edited)",
+                                    head->first, prev_id)});
     } else if (head->second != prev) {
       out.push_back({prev_id, "the chain head's hash does not match the last row"});
     }
@@ -166,14 +171,20 @@ std::vector<ChainProblem> verify_chain(const std::vector<ReviewEvent>& events,
 Expected<int> ReviewStore::put_request(const ReviewRequest& r) {
   int marked = 0;
   auto body = [&]() -> Expected<void> {
-    auto ins = m_db.prepare(fmt::format("INSERT OR REPLACE INTO review_requests ({}) VALUES (?,?,?,?,?,?,?,?,?)",
-                                        k_request_columns));
+    auto ins = m_db.prepare(
+        fmt::format("INSERT OR REPLACE INTO review_requests ({}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    k_request_columns));
     SLUICE_TRY(ins);
-    ins->bind(1, r.run_id).bind(2, r.stage).bind(3, r.hash).bind(4, r.manifest).bind(5, r.files_json);
+    ins->bind(1, r.run_id)
+        .bind(2, r.stage)
+        .bind(3, r.hash)
+        .bind(4, r.manifest)
+        .bind(5, r.files_json);
     ins->bind(6, r.why).bind(7, r.requested_by).bind(8, to_string(r.state)).bind(9, r.created_ms);
     SLUICE_TRY(ins->run());
     auto up = m_db.prepare(
-        "UPDATE review_requests SET state = 'outdated' WHERE stage = ? AND hash <> ? AND state = 'pending'");
+        "UPDATE review_requests SET state = 'outdated' WHERE stage = ? AND hash <> ? AND state = "
+        "'pending'");
     SLUICE_TRY(up);
     up->bind(1, r.stage).bind(2, r.hash);
     SLUICE_TRY(up->run());
@@ -184,8 +195,10 @@ Expected<int> ReviewStore::put_request(const ReviewRequest& r) {
   return marked;
 }
 
-Expected<std::optional<ReviewRequest>> ReviewStore::request(const std::string& run_id, const std::string& stage) {
-  auto st = m_db.prepare(fmt::format("SELECT {} FROM review_requests WHERE run_id = ? AND stage = ?", k_request_columns));
+Expected<std::optional<ReviewRequest>> ReviewStore::request(const std::string& run_id,
+                                                            const std::string& stage) {
+  auto st = m_db.prepare(fmt::format(
+      "SELECT {} FROM review_requests WHERE run_id = ? AND stage = ?", k_request_columns));
   SLUICE_TRY(st);
   st->bind(1, run_id).bind(2, stage);
   auto rows = read_requests(*st);
@@ -195,19 +208,21 @@ Expected<std::optional<ReviewRequest>> ReviewStore::request(const std::string& r
 }
 
 Expected<std::vector<ReviewRequest>> ReviewStore::requests(const std::string& run_id) {
-  auto st = m_db.prepare(fmt::format("SELECT {} FROM review_requests WHERE (?1 = '' OR run_id = ?1) "
-                                     "ORDER BY created_ms DESC, run_id DESC, stage",
-                                     k_request_columns));
+  auto st =
+      m_db.prepare(fmt::format("SELECT {} FROM review_requests WHERE (?1 = '' OR run_id = ?1) "
+                               "ORDER BY created_ms DESC, run_id DESC, stage",
+                               k_request_columns));
   SLUICE_TRY(st);
   st->bind(1, run_id);
   return read_requests(*st);
 }
 
 Expected<std::optional<ReviewRequest>> ReviewStore::last_approved_other(const std::string& stage,
-                                                                       const std::string& hash) {
-  auto st = m_db.prepare(fmt::format("SELECT {} FROM review_requests WHERE stage = ? AND hash <> ? AND "
-                                     "state = 'approved' ORDER BY created_ms DESC LIMIT 1",
-                                     k_request_columns));
+                                                                        const std::string& hash) {
+  auto st =
+      m_db.prepare(fmt::format("SELECT {} FROM review_requests WHERE stage = ? AND hash <> ? AND "
+                               "state = 'approved' ORDER BY created_ms DESC LIMIT 1",
+                               k_request_columns));
   SLUICE_TRY(st);
   st->bind(1, stage).bind(2, hash);
   auto rows = read_requests(*st);
@@ -218,7 +233,8 @@ Expected<std::optional<ReviewRequest>> ReviewStore::last_approved_other(const st
 
 Expected<void> ReviewStore::set_state(const std::string& hash, ReviewState s) {
   return in_transaction(m_db, [&]() -> Expected<void> {
-    auto st = m_db.prepare("UPDATE review_requests SET state = ? WHERE hash = ? AND state <> 'outdated'");
+    auto st =
+        m_db.prepare("UPDATE review_requests SET state = ? WHERE hash = ? AND state <> 'outdated'");
     SLUICE_TRY(st);
     st->bind(1, to_string(s)).bind(2, hash);
     return st->run();
@@ -230,20 +246,31 @@ Expected<ReviewEvent> ReviewStore::append_event(ReviewEvent e) {
     auto head = chain_head();
     SLUICE_TRY(head);
     // The next id is AUTOINCREMENT's; read it so the hash can cover it before the insert.
-    auto seq = m_db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'review_events'), 0)");
+    auto seq = m_db.prepare(
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'review_events'), 0)");
     SLUICE_TRY(seq);
     auto row = seq->step();
     SLUICE_TRY(row);
     e.id = seq->column_int(0) + 1;
     e.prev_hash = *head ? (*head)->second : k_genesis;
     e.row_hash = event_row_hash(e);
-    auto ins = m_db.prepare(fmt::format("INSERT INTO review_events ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", k_event_columns));
+    auto ins = m_db.prepare(fmt::format(
+        "INSERT INTO review_events ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", k_event_columns));
     SLUICE_TRY(ins);
-    ins->bind(1, e.id).bind(2, e.at_ms).bind(3, to_string(e.kind)).bind(4, e.run_id).bind(5, e.stage);
-    ins->bind(6, e.hash).bind(7, e.actor).bind(8, e.message).bind(9, e.signature).bind(10, e.prev_hash);
+    ins->bind(1, e.id)
+        .bind(2, e.at_ms)
+        .bind(3, to_string(e.kind))
+        .bind(4, e.run_id)
+        .bind(5, e.stage);
+    ins->bind(6, e.hash)
+        .bind(7, e.actor)
+        .bind(8, e.message)
+        .bind(9, e.signature)
+        .bind(10, e.prev_hash);
     ins->bind(11, e.row_hash);
     SLUICE_TRY(ins->run());
-    auto h = m_db.prepare("INSERT OR REPLACE INTO review_chain_head (one, last_id, last_hash) VALUES (1, ?, ?)");
+    auto h = m_db.prepare(
+        "INSERT OR REPLACE INTO review_chain_head (one, last_id, last_hash) VALUES (1, ?, ?)");
     SLUICE_TRY(h);
     h->bind(1, e.id).bind(2, e.row_hash);
     return h->run();
@@ -253,17 +280,18 @@ Expected<ReviewEvent> ReviewStore::append_event(ReviewEvent e) {
 }
 
 Expected<std::vector<ReviewEvent>> ReviewStore::events(const std::string& run_id) {
-  auto st = m_db.prepare(
-      fmt::format("SELECT {} FROM review_events WHERE (?1 = '' OR run_id = ?1) ORDER BY id", k_event_columns));
+  auto st = m_db.prepare(fmt::format(
+      "SELECT {} FROM review_events WHERE (?1 = '' OR run_id = ?1) ORDER BY id", k_event_columns));
   SLUICE_TRY(st);
   st->bind(1, run_id);
   return read_events(*st);
 }
 
 Expected<std::vector<ReviewEvent>> ReviewStore::decisions(const std::string& hash) {
-  auto st = m_db.prepare(fmt::format("SELECT {} FROM review_events WHERE hash = ? AND "
-                                     "kind IN ('approved', 'rejected', 'timed_out') ORDER BY id",
-                                     k_event_columns));
+  auto st =
+      m_db.prepare(fmt::format("SELECT {} FROM review_events WHERE hash = ? AND "
+                               "kind IN ('approved', 'rejected', 'timed_out') ORDER BY id",
+                               k_event_columns));
   SLUICE_TRY(st);
   st->bind(1, hash);
   return read_events(*st);

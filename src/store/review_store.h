@@ -62,8 +62,8 @@ struct ChainProblem {
   std::string what;
 };
 // Problems of a chain read in id order (`events`) against the recorded head; empty when intact.
-[[nodiscard]] std::vector<ChainProblem> verify_chain(const std::vector<ReviewEvent>& events,
-                                                     std::optional<std::pair<int64_t, std::string>> head);
+[[nodiscard]] std::vector<ChainProblem> verify_chain(
+    const std::vector<ReviewEvent>& events, std::optional<std::pair<int64_t, std::string>> head);
 
 class ReviewStore {
  public:
@@ -73,12 +73,13 @@ class ReviewStore {
   // stage in other runs with another hash `outdated` (they can no longer be approved). Returns
   // how many it marked.
   [[nodiscard]] Expected<int> put_request(const ReviewRequest& r);
-  [[nodiscard]] Expected<std::optional<ReviewRequest>> request(const std::string& run_id, const std::string& stage);
+  [[nodiscard]] Expected<std::optional<ReviewRequest>> request(const std::string& run_id,
+                                                               const std::string& stage);
   // Newest first; `run_id` empty: every run.
   [[nodiscard]] Expected<std::vector<ReviewRequest>> requests(const std::string& run_id);
   // The newest approved request of `stage` whose hash is not `hash` (what a reviewer saw last).
   [[nodiscard]] Expected<std::optional<ReviewRequest>> last_approved_other(const std::string& stage,
-                                                                          const std::string& hash);
+                                                                           const std::string& hash);
   // Sets the state of every pending or approved request of a content hash: a decision holds for
   // the content, whichever run and gate produced it. Outdated requests stay outdated.
   [[nodiscard]] Expected<void> set_state(const std::string& hash, ReviewState s);

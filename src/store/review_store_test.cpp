@@ -26,7 +26,8 @@ TEST(ReviewStore, ChainDetectsEditedDeletedAndTruncatedRows) {
   auto st = StateStore::open(dir.path() / ".sluice");
   ASSERT_TRUE(st) << st.error().message;
   ReviewStore rs((*st)->db());
-  for (auto* a : {"a@x", "b@x", "c@x"}) ASSERT_TRUE(rs.append_event(ev(ReviewEventKind::approved, a)));
+  for (auto* a : {"a@x", "b@x", "c@x"})
+    ASSERT_TRUE(rs.append_event(ev(ReviewEventKind::approved, a)));
   auto head = rs.chain_head();
   ASSERT_TRUE(head && *head);
   auto all = rs.events("");
