@@ -304,8 +304,11 @@ std::string plan_text(const pipeline::Stage& s, const engine::PlannedStage& ps) 
 }
 
 int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no_cache) {
-  auto p = load_or_report(a.file);
+  std::shared_ptr<const engine::LlmSections> llm;
+  auto p = load_or_report(a.file, &llm);
   if (!p) return k_exit_usage;
+  auto review = plan_review_or_report(*p, *llm, workspace_of(a.file));
+  if (!review) return k_exit_usage;
   auto selected = engine::select_stages(*p, only);
   if (!selected) {
     std::fprintf(stderr, "sluice: %s\n", selected.error().message.c_str());
@@ -330,6 +333,7 @@ int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no
     std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), s.name.c_str(),
                 std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(),
                 plan_text(s, ps).c_str());
+    if (const auto* g = review->gate(ps.stage)) std::printf("%-*s  review gate: %s\n", static_cast<int>(w), "", g->why.c_str());
   }
   std::printf("\n%d to run, %d cached; nothing was run\n", runs, cached);
   return k_exit_ok;

@@ -291,6 +291,8 @@ stages:
 YML
 mkdir -p .github
 printf 'k8s/ @ops\nk8s/dev/\n' > .github/CODEOWNERS
+run_sluice plan
+expect_contains "$OUT" 'review gate: reads AI stage "prod_manifest", which writes critical path k8s/prod/app.yaml' "sluice plan shows the gates"
 run_sluice run -j 2
 expect_rc 3 "CODEOWNERS-critical output is gated"
 expect_contains "$OUT" "[ok] apply_dev" "a path un-owned by a later ownerless line is not critical"
