@@ -164,6 +164,12 @@ CREATE TABLE review_events (
   row_hash      TEXT NOT NULL            -- SHA-256 over this row's fields and prev_hash
 );
 CREATE INDEX review_events_decision ON review_events(hash, kind);
+-- Append-only: sluice never updates or deletes an event; these refuse it by accident too (a
+-- deliberate edit drops them first, and the chain then shows it).
+CREATE TRIGGER review_events_no_update BEFORE UPDATE ON review_events
+  BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
+CREATE TRIGGER review_events_no_delete BEFORE DELETE ON review_events
+  BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
 CREATE TABLE review_chain_head (
   one           INTEGER PRIMARY KEY CHECK (one = 1),
   last_id       INTEGER NOT NULL,

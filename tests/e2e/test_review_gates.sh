@@ -183,6 +183,7 @@ wait "$WAIT_PID"; RC=$?
 OUT=$(cat wait.out)
 expect_rc 0 "the waiting run goes on after the approval"
 expect_contains "$OUT" "deploying name: six" "the gated stage ran after the approval"
+expect_contains "$OUT" "[ok] unit" "an unrelated stage ran while the gate waited"
 
 # 8. Ctrl-C while waiting: exit 130, the gated stage cancelled, nothing left running.
 sed -i 's/    run: echo unit ok/    run: sleep 31.25/' sluice.yml
@@ -203,6 +204,11 @@ if pgrep -f "sleep 31.25" >/dev/null; then fail "a stage process outlived the in
 run_sluice approvals --verify
 expect_rc 0 "the untouched chain verifies"
 expect_contains "$OUT" "review event chain intact" "--verify says intact"
+if sqlite3 .sluice/state.db "UPDATE review_events SET actor = 'x' WHERE id = 2" 2>/dev/null; then
+  fail "review_events accepted an UPDATE"
+else pass; fi
+# Someone determined drops the append-only triggers first; the chain still shows the edit.
+sqlite3 .sluice/state.db "DROP TRIGGER review_events_no_update; DROP TRIGGER review_events_no_delete"
 sqlite3 .sluice/state.db ".backup state.bak"
 sqlite3 .sluice/state.db "UPDATE review_events SET actor = 'mallory@example.com' WHERE id = 2"
 run_sluice approvals --verify
