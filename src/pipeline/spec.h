@@ -64,8 +64,9 @@ struct Stage {
   std::shared_ptr<const base::yaml::Node> llm;  // the stage's `llm:` block (a mapping), as written
   std::optional<ValidateSpec> validate;
   bool protected_stage = false;  // `protected: true`: gated when downstream of an AI stage (docs/review.md)
-  std::optional<bool> advisory;  // `advisory:` as written; unset: the kind's default (advisory())
+  std::optional<bool> advisory;  // `advisory:` as written (true/false/unset), so a kind can default it
   // A failure is reported (failed_advisory) but neither fails the run nor skips dependents.
+  // Unset: not advisory (an LLM verdict stage defaults it to true where it is parsed).
   [[nodiscard]] bool is_advisory() const { return advisory.value_or(false); }
 };
 
