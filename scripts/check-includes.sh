@@ -15,13 +15,14 @@ allowed() {
     store) echo "base" ;;
     tokenize|secrets|k8s|refs|llm|report|notify) echo "base store" ;;  # engines: never each other
     pipeline) echo "base" ;;                                # pure data: no engine, no store
+    review) echo "base" ;;                                  # review gates: CODEOWNERS matcher, manifest, signatures
     scaffold) echo "base" ;;                                # sluice init: reads a project, returns text
-    engine) echo "base store tokenize secrets k8s refs llm report pipeline" ;;
-    cli) echo "base store tokenize secrets k8s refs llm report notify scaffold pipeline engine" ;;
+    engine) echo "base store tokenize secrets k8s refs llm report review pipeline" ;;
+    cli) echo "base store tokenize secrets k8s refs llm report notify review scaffold pipeline engine" ;;
     *) echo "?" ;;
   esac
 }
-modules=" base store tokenize secrets k8s refs llm report notify scaffold pipeline engine cli "
+modules=" base store tokenize secrets k8s refs llm report notify review scaffold pipeline engine cli "
 
 bad=0
 while IFS= read -r -d '' file; do

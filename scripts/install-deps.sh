@@ -12,6 +12,7 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev dpkg-dev fakeroot
   unicode-data ripgrep hyperfine sqlite3 bc python3 python3-yaml python3-jsonschema nodejs npm
   chromium
+  openssh-client diffutils  # review gates: ssh-keygen -Y sign/verify, sluice review's diff
 )
 
 missing=()

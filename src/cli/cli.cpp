@@ -55,6 +55,7 @@ std::string overview(CLI::App& app) {
       {"Pipelines", {"graph", "runs", "prune"}},
       {"Checks", {"scan", "redact", "secrets", "validate", "check"}},
       {"LLM stages", {"tokens", "cache"}},
+      {"Review gates", {"review", "approve", "reject", "approvals"}},
   };
   std::string out = fmt::format("{}\n\nusage: sluice [-C DIR] COMMAND [ARGS...]\n", app.get_description());
   std::vector<std::string> listed;
@@ -78,7 +79,7 @@ std::string overview(CLI::App& app) {
   }
   if (!other.empty()) out += fmt::format("\nOther:\n{}", other);
   out += "\nsluice COMMAND --help shows a command's options; sluice --help the global ones.\n"
-         "Pipelines: docs/pipeline.md. Exit codes: 0 ok, 1 a stage or check failed, 2 usage error.\n";
+         "Pipelines: docs/pipeline.md. Exit codes: 0 ok, 1 a stage or check failed, 2 usage error, 3 awaiting approval.\n";
   return out;
 }
 
@@ -113,6 +114,7 @@ int run(int argc, char** argv) {
   // Command families; each file owns its subcommands.
   add_init_command(app, ctx);
   add_pipeline_commands(app, ctx);
+  add_review_commands(app, ctx);
   add_tokens_command(app, ctx);
   add_secrets_commands(app, ctx);
   add_validate_command(app, ctx);

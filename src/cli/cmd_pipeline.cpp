@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/prune.h"
 #include "cli/run_outputs.h"
+#include "cli/review_cli.h"
 #include "cli/run_view.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
@@ -185,6 +186,8 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     std::fprintf(stderr, "sluice: %s\n", selected.error().message.c_str());
     return k_exit_usage;
   }
+  auto review = plan_review_or_report(*p, *llm, workspace_of(a.p.file));
+  if (!review) return k_exit_usage;
   OutputMode mode = a.output == "stream" ? OutputMode::stream : a.output == "quiet" ? OutputMode::quiet : OutputMode::block;
 
   // Signals become events on a file descriptor the scheduler polls; children get a clean mask.
@@ -216,6 +219,9 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   fs::path self = fs::read_symlink("/proc/self/exe", self_ec);
   if (!self_ec) opts.base_env.push_back("SLUICE_BIN=" + self.string());
   opts.interrupt_fd = sfd;
+  opts.review = &*review;
+  opts.on_pending = resolve_on_pending(p->review);
+  if (review->any()) opts.actor = resolve_actor(opts.workspace);
   opts.options_text = fmt::format("-j {}{}{}{}", opts.jobs, a.keep_going ? " --keep-going" : "",
                                   a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
 
@@ -283,16 +289,22 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   wrote = write_out(a.junit_path, [&] { return report::to_junit(rep, read_log); }) && wrote;
   write_ci_outputs(term, *p, rep, read_log, a.junit_path);
 
-  int ok = 0, failed = 0, skipped = 0;
+  int ok = 0, failed = 0, skipped = 0, advisory = 0, awaiting = 0;
   for (const auto& s : result->stages) {
     if (s.status == store::StageStatus::success) ++ok;
     else if (s.status == store::StageStatus::failed) ++failed;
+    else if (s.status == store::StageStatus::failed_advisory) ++advisory;
+    else if (s.status == store::StageStatus::awaiting_approval) ++awaiting;
     else ++skipped;
   }
-  std::printf("sluice: %s in %s: %d succeeded (%d cached), %d failed, %d skipped or cancelled; critical path %s\n",
+  std::printf("sluice: %s in %s: %d succeeded (%d cached), %d failed%s%s, %d skipped or cancelled; critical path %s\n",
               std::string(store::to_string(result->run.status)).c_str(),
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
-              rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
+              rep.cache_hits, failed,
+              advisory > 0 ? fmt::format(", {} failed (advisory)", advisory).c_str() : "",
+              awaiting > 0 ? fmt::format(", {} awaiting approval", awaiting).c_str() : "", skipped,
+              base::join(rep.critical_path, " -> ").c_str());
+  if (awaiting > 0) print_awaiting(opts.state_dir, result->run.id, stdout);
   std::fflush(stdout);
   // A slow or dead receiver costs the run the flush bound at most, never its result.
   if (sender || a.files.any_file()) {
@@ -306,6 +318,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, p->cache, stderr);
   if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
+  if (result->run.status == store::RunStatus::awaiting_approval) return k_exit_awaiting_approval;
   if (result->run.status != store::RunStatus::success) return k_exit_failed;
   return wrote ? k_exit_ok : k_exit_usage;
 }
@@ -330,8 +343,11 @@ std::string plan_text(const pipeline::Stage& s, const engine::PlannedStage& ps) 
 }
 
 int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no_cache) {
-  auto p = load_or_report(a.file);
+  std::shared_ptr<const engine::LlmSections> llm;
+  auto p = load_or_report(a.file, &llm);
   if (!p) return k_exit_usage;
+  auto review = plan_review_or_report(*p, *llm, workspace_of(a.file));
+  if (!review) return k_exit_usage;
   auto selected = engine::select_stages(*p, only);
   if (!selected) {
     std::fprintf(stderr, "sluice: %s\n", selected.error().message.c_str());
@@ -356,6 +372,7 @@ int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no
     std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), s.name.c_str(),
                 std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(),
                 plan_text(s, ps).c_str());
+    if (const auto* g = review->gate(ps.stage)) std::printf("%-*s  review gate: %s\n", static_cast<int>(w), "", g->why.c_str());
   }
   std::printf("\n%d to run, %d cached; nothing was run\n", runs, cached);
   return k_exit_ok;

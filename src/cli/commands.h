@@ -18,6 +18,7 @@ struct Context {
 inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failed = 1;
 inline constexpr int k_exit_usage = 2;
+inline constexpr int k_exit_awaiting_approval = 3;  // a review gate holds a stage (docs/review.md)
 inline constexpr int k_exit_interrupted = 130;
 
 void add_tokens_command(CLI::App& app, Context& ctx);    // cmd_tokens.cpp
@@ -28,6 +29,7 @@ void add_cache_commands(CLI::App& app, Context& ctx);    // cmd_cache.cpp
 void add_prune_command(CLI::App& app, Context& ctx);     // cmd_prune.cpp
 void add_refs_commands(CLI::App& app, Context& ctx);     // cmd_refs.cpp: check refs
 void add_init_command(CLI::App& app, Context& ctx);      // cmd_init.cpp
+void add_review_commands(CLI::App& app, Context& ctx);   // cmd_review.cpp: review, approve, reject, approvals
 void add_completion_commands(CLI::App& app, Context& ctx); // cmd_completion.cpp: completion, __man
 
 }  // namespace sluice::cli

@@ -43,6 +43,9 @@ void RunView::draw_status() {
   std::string running;
   for (const auto& r : m_running) running += (running.empty() ? "" : ", ") + r;
   std::string s = fmt::format("[{}/{}] {} running: {}", m_done, m_total, base::format_duration(elapsed), running);
+  std::string waiting;
+  for (const auto& w : m_waiting) waiting += (waiting.empty() ? "" : ", ") + w;
+  if (!waiting.empty()) s += fmt::format("; awaiting approval: {}", waiting);
   if (static_cast<int>(s.size()) > m_term.width - 1) s = s.substr(0, static_cast<size_t>(std::max(10, m_term.width - 4))) + "...";
   std::fputs(("\r\033[K" + s).c_str(), m_out);
   m_status_shown = true;
@@ -66,6 +69,7 @@ void RunView::run_started(const store::RunRecord& run, const std::vector<int>& s
 
 void RunView::stage_started(const pipeline::Stage& stage, int attempt) {
   std::lock_guard lock(m_mu);
+  m_waiting.erase(stage.name);
   m_running.insert(stage.name);
   if (!m_live) line(fmt::format("[start] {}{}", stage.name, attempt > 1 ? fmt::format(" (attempt {})", attempt) : ""));
   else draw_status();
@@ -97,6 +101,18 @@ void RunView::stage_output(const pipeline::Stage& stage, std::string_view chunk)
 void RunView::stage_warning(const pipeline::Stage& stage, std::string_view text) {
   std::lock_guard lock(m_mu);
   line(paint(fmt::format("[warning] {}: {}", stage.name, text), "33"));
+}
+
+void RunView::stage_waiting(const pipeline::Stage& stage, std::string_view text) {
+  std::lock_guard lock(m_mu);
+  m_waiting.insert(stage.name);
+  line(paint(fmt::format("[awaiting approval] {}: {}", stage.name, text), "35"));
+}
+
+void RunView::stage_gate_passed(const pipeline::Stage& stage, std::string_view text) {
+  std::lock_guard lock(m_mu);
+  m_waiting.erase(stage.name);
+  line(paint(fmt::format("[gate] {}: {}", stage.name, text), "36"));
 }
 
 // Prints a stage's output indented under its result line; an unterminated last line gets one.
@@ -149,6 +165,7 @@ void RunView::stage_retrying(const pipeline::Stage& stage, int next_attempt, std
 void RunView::stage_finished(const pipeline::Stage& stage, const store::StageRecord& r) {
   std::lock_guard lock(m_mu);
   m_running.erase(stage.name);
+  m_waiting.erase(stage.name);
   ++m_done;
   std::string took = base::format_duration(std::chrono::milliseconds(r.duration_ms.value_or(0)));
   std::string text;

@@ -28,6 +28,8 @@ class RunView final : public engine::EventSink {
   void stage_retrying(const pipeline::Stage& stage, int next_attempt, std::string_view why) override;
   void stage_finished(const pipeline::Stage& stage, const store::StageRecord& record) override;
   void stage_warning(const pipeline::Stage& stage, std::string_view text) override;
+  void stage_waiting(const pipeline::Stage& stage, std::string_view text) override;
+  void stage_gate_passed(const pipeline::Stage& stage, std::string_view text) override;
   // Redraws the live status line (call periodically on a TTY).
   void tick();
   void clear_status();
@@ -46,6 +48,7 @@ class RunView final : public engine::EventSink {
   bool m_status_shown = false;
   size_t m_total = 0, m_done = 0;
   std::set<std::string> m_running;
+  std::set<std::string> m_waiting;  // stages a review gate holds (on_pending: wait)
   void print_block(const std::string& text);
   void print_log_block(const std::string& log_path);
 

@@ -42,6 +42,11 @@ class EventSink {
   // Something the user should know that does not change the stage's result (a damaged cache
   // entry that made it run again, say). `text` is redacted.
   virtual void stage_warning(const pipeline::Stage& /*stage*/, std::string_view /*text*/) {}
+  // A review gate let the stage through (`text`: whose approval of which content).
+  virtual void stage_gate_passed(const pipeline::Stage& /*stage*/, std::string_view /*text*/) {}
+  // A review gate holds the stage while the run waits for a decision (on_pending: wait); `text`
+  // says what is awaited and the approve command. Its end comes as stage_started/finished.
+  virtual void stage_waiting(const pipeline::Stage& /*stage*/, std::string_view /*text*/) {}
 };
 
 }  // namespace sluice::engine

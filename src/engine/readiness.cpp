@@ -40,9 +40,10 @@ std::optional<int> Readiness::next_ready(int from) const {
 
 std::string Readiness::blocked_reason(int need) const {
   const StageStatus s = m_status[idx(need)];
-  std::string what = s == StageStatus::failed    ? "failed"
-                     : s == StageStatus::skipped ? "was skipped"
-                                                 : "was " + std::string(store::to_string(s));
+  std::string what = s == StageStatus::failed              ? "failed"
+                     : s == StageStatus::skipped           ? "was skipped"
+                     : s == StageStatus::awaiting_approval ? "awaits approval"
+                                                           : "was " + std::string(store::to_string(s));
   return fmt::format("needs \"{}\" which {}", m_pipeline.stages[idx(need)].name, what);
 }
 
@@ -66,7 +67,7 @@ void Readiness::started(int i) {
 
 bool Readiness::succeeded(int i) const {
   const StageStatus s = m_status[idx(i)];
-  return s == StageStatus::success ||
+  return s == StageStatus::success || s == StageStatus::failed_advisory ||
          (s == StageStatus::failed && m_pipeline.stages[idx(i)].continue_on_error);
 }
 

@@ -43,6 +43,12 @@ class Readiness {
   [[nodiscard]] LockResult take_locks(int i);
   // The stage left the ready set and runs.
   void started(int i);
+  // A review gate holds a ready stage (it leaves the ready set but takes no job slot), and
+  // gives it back once approved. A held stage still counts as not started at the end.
+  void hold(int i) { m_ready.erase(i); }
+  void release(int i) {
+    if (m_phase[idx(i)] == Phase::pending) m_ready.insert(i);
+  }
 
   struct Skip {
     int stage = 0;
@@ -67,7 +73,7 @@ class Readiness {
   [[nodiscard]] bool interrupted() const { return m_interrupted; }
   [[nodiscard]] int running() const { return m_running; }
   [[nodiscard]] store::StageStatus status(int i) const { return m_status[idx(i)]; }
-  // Success, or a failure the stage was allowed (continue_on_error).
+  // Success, or a failure the stage was allowed (continue_on_error, advisory).
   [[nodiscard]] bool succeeded(int i) const;
   // Whether every selected stage succeeded.
   [[nodiscard]] bool all_succeeded() const;

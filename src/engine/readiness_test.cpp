@@ -202,3 +202,43 @@ stages:
   EXPECT_EQ(r.next_ready(0), std::nullopt);
   EXPECT_TRUE(r.finish_unstarted().empty());
 }
+
+TEST(Readiness, AHeldStageTakesNoSlotAndIsCancelledWhenInterrupted) {
+  auto p = parse(R"(version: 1
+stages:
+  gated: { run: x }
+  other: { run: x }
+)");
+  Readiness r(p, all_of(p), {.jobs = 1}, nullptr);
+  r.hold(0);
+  EXPECT_EQ(r.next_ready(0), 1);  // the held stage is not offered
+  EXPECT_TRUE(r.may_start());     // and holds no job slot
+  r.started(1);
+  (void)r.finished(1, StageStatus::success);
+  r.release(0);
+  EXPECT_EQ(r.next_ready(0), 0);
+  r.hold(0);
+  r.interrupt();
+  auto u = r.finish_unstarted();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].status, StageStatus::cancelled);
+}
+
+TEST(Readiness, AnAdvisoryFailureDoesNotStopItsDependents) {
+  auto p = parse(R"(version: 1
+stages:
+  lint: { run: x, advisory: true }
+  after: { run: x, needs: [lint] }
+  gate: { run: x }
+  deploy: { run: x, needs: [gate] }
+)");
+  Readiness r(p, all_of(p), {.jobs = 4}, nullptr);
+  r.started(0);
+  EXPECT_TRUE(r.finished(0, StageStatus::failed_advisory).empty());
+  EXPECT_EQ(r.next_ready(0), 1);
+  EXPECT_TRUE(r.succeeded(0));
+  // A stage awaiting approval: its dependents are skipped, naming it.
+  auto skips = r.finished(2, StageStatus::awaiting_approval);
+  ASSERT_EQ(skips.size(), 1u);
+  EXPECT_EQ(names(p, skips)[0], "deploy: needs \"gate\" which awaits approval");
+}

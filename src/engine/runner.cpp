@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 
+#include "base/duration.h"
 #include "base/strings.h"
 #include "engine/attempt_driver.h"
 #include "engine/readiness.h"
@@ -99,8 +100,10 @@ class Scheduler final : public AttemptEvents {
       schedule();
       if (m_driver->worker_running()) m_recorder->commit();  // a worker stage may write now
     }
-    // Also loops, with nothing running, while a ready stage waits for another sluice's lock.
-    while (m_readiness->running() > 0 || (m_lock_retry_at && !m_readiness->stopping())) {
+    // Also loops, with nothing running, while a ready stage waits for another sluice's lock or
+    // a review gate waits for a decision.
+    while (m_readiness->running() > 0 ||
+           ((m_lock_retry_at || !m_waiting.empty()) && !m_readiness->stopping())) {
       if (!wait_once()) break;
     }
     m_recorder->commit();
@@ -109,11 +112,20 @@ class Scheduler final : public AttemptEvents {
 
  private:
   enum class Tried { passed, changed, no_slot };
+  enum class GateOutcome { open, held, closed };
+  // A gate that waits for a decision (on_pending: wait).
+  struct Waiting {
+    int stage = 0;
+    std::string hash;
+    SteadyClock::time_point deadline;
+  };
 
   Expected<void> open();
   bool wait_once();
   void schedule();
   Tried try_start(int i);
+  GateOutcome pass_gate(int i);
+  bool recheck_gates(SteadyClock::time_point now);
   bool restore_from_cache(int i);
   void start_stage(int i);
   void keep_outputs(int i, StageStatus& status, std::string& reason);
@@ -157,6 +169,10 @@ class Scheduler final : public AttemptEvents {
   // Set while a ready stage waits for a lock another sluice holds: when to try again.
   std::optional<SteadyClock::time_point> m_lock_retry_at;
   std::vector<pollfd> m_fds;
+  std::optional<GateKeeper> m_gates;
+  std::vector<bool> m_gate_open;  // by stage: its gate has passed in this run
+  std::vector<Waiting> m_waiting;
+  SteadyClock::time_point m_next_gate_check;
 };
 
 // Records the run and a pending row per selected stage, and assembles the parts.
@@ -192,6 +208,11 @@ Expected<void> Scheduler::open() {
                       ReadinessOptions{m_opts.jobs, m_opts.keep_going, m_opts.cancel_on_failure},
                       std::make_unique<FileLocks>(layout.locks()));
   m_driver.emplace(DriverSetup{m_pipeline, m_opts.workspace, m_run.id, m_opts.jobs, m_filters, m_sink, *this});
+  m_gate_open.assign(m_pipeline.stages.size(), false);
+  if (m_opts.review && m_opts.review->any()) {
+    m_gates.emplace(m_pipeline, *m_opts.review,
+                    GateSetup{m_opts.workspace, m_run.id, m_opts.actor, m_opts.base_env, &m_pipeline.review});
+  }
   return {};
 }
 
@@ -205,6 +226,7 @@ bool Scheduler::wait_once() {
   m_fds.push_back({m_readiness->interrupted() ? -1 : m_opts.interrupt_fd, POLLIN, 0});
   auto wake = earliest(m_driver->add_poll_fds(m_fds), m_recorder->wake_at());
   if (m_lock_retry_at) wake = earliest(wake, *m_lock_retry_at);
+  if (!m_waiting.empty()) wake = earliest(wake, m_next_gate_check);
   int rc = ::poll(m_fds.data(), static_cast<nfds_t>(m_fds.size()), poll_timeout_ms(wake, SteadyClock::now()));
   if (rc < 0) return errno == EINTR;
   const auto now = SteadyClock::now();
@@ -216,6 +238,9 @@ bool Scheduler::wait_once() {
   m_recorder->heartbeat_if_due(now);
   bool changed = m_driver->advance(m_fds, now);  // polled attempts first, in start order
   if (m_fds[0].revents & POLLIN) changed = m_driver->deliver() || changed;
+  if (!m_waiting.empty() && !m_readiness->interrupted() && now >= m_next_gate_check) {
+    changed = recheck_gates(now) || changed;
+  }
   if (changed || (m_lock_retry_at && now >= *m_lock_retry_at)) schedule();
   // While a worker-kind stage runs (llm, validate: they write their own rows from another
   // connection) every wake-up commits, so they never wait on us.
@@ -251,6 +276,17 @@ Scheduler::Tried Scheduler::try_start(int i) {
     finish_stage(i, StageStatus::skipped, m_readiness->blocked_reason(*b));
     return Tried::changed;
   }
+  // A gate needs no job slot: it is decided (and may hold the stage) before one is taken.
+  if (m_gates && !m_gate_open[static_cast<size_t>(i)] && m_opts.review->gate(i) && !m_readiness->stopping()) {
+    switch (pass_gate(i)) {
+      case GateOutcome::open:
+        break;
+      case GateOutcome::held:
+        return Tried::passed;
+      case GateOutcome::closed:
+        return Tried::changed;
+    }
+  }
   if (!m_readiness->may_start()) return Tried::no_slot;
   if (auto l = m_readiness->take_locks(i); l != LockResult::acquired) {
     if (l == LockResult::held_elsewhere) m_lock_retry_at = SteadyClock::now() + k_lock_retry;
@@ -267,6 +303,92 @@ Scheduler::Tried Scheduler::try_start(int i) {
   start_stage(i);
   // One that could not even start has ended: what it unblocked is ready now.
   return store::is_finished(m_readiness->status(i)) ? Tried::changed : Tried::passed;
+}
+
+// Decides the review gate of stage `i`: open (approved), closed (rejected, or awaiting approval
+// with on_pending: fail; the stage has ended), or held (the run waits for a decision).
+Scheduler::GateOutcome Scheduler::pass_gate(int i) {
+  auto d = m_gates->open(i, m_store->db(), wall_ms());
+  if (!d) {
+    finish_stage(i, StageStatus::failed, fmt::format("review gate: {}", d.error().message));
+    if (!stage(i).is_advisory() && m_readiness->stage_failed(i)) cancel_all();
+    return GateOutcome::closed;
+  }
+  const std::string command = approve_command(m_run.id, stage(i).name, d->hash);
+  switch (d->kind) {
+    case GateDecision::Kind::approved:
+      m_gate_open[static_cast<size_t>(i)] = true;
+      m_sink.stage_gate_passed(stage(i), d->text);
+      return GateOutcome::open;
+    case GateDecision::Kind::rejected:
+      finish_stage(i, StageStatus::failed, fmt::format("review gate: {}", d->text));
+      if (m_readiness->stage_failed(i)) cancel_all();
+      return GateOutcome::closed;
+    case GateDecision::Kind::pending:
+      break;
+  }
+  const Gate* gate = m_opts.review->gate(i);
+  const std::string why = gate ? gate->why : std::string();
+  if (m_opts.on_pending == pipeline::OnPending::fail) {
+    auto& r = m_recorder->stage(i);
+    r.attempts = 0;
+    finish_stage(i, StageStatus::awaiting_approval,
+                 fmt::format("awaiting approval of content {} ({}; {}): {}", d->hash.substr(0, 16), why, d->text, command));
+    return GateOutcome::closed;
+  }
+  m_readiness->hold(i);
+  const auto wait = m_pipeline.review.wait_timeout;
+  m_waiting.push_back({i, d->hash, SteadyClock::now() + wait});
+  m_next_gate_check = SteadyClock::now();
+  auto& r = m_recorder->stage(i);
+  r.status = StageStatus::awaiting_approval;
+  r.reason = fmt::format("waiting up to {} for approval of content {} ({})", base::format_duration(wait),
+                         d->hash.substr(0, 16), why);
+  m_recorder->changed(i);
+  m_sink.stage_waiting(stage(i), fmt::format("awaiting approval ({}; waiting up to {}): {}", d->text,
+                                             base::format_duration(wait), command));
+  return GateOutcome::held;
+}
+
+// Looks again at the gates that wait: an approval releases the stage, a rejection or the
+// wait_timeout fails it. True when something changed.
+bool Scheduler::recheck_gates(SteadyClock::time_point now) {
+  constexpr auto k_gate_poll = std::chrono::milliseconds(250);
+  m_next_gate_check = now + k_gate_poll;
+  bool changed = false;
+  for (size_t w = 0; w < m_waiting.size();) {
+    const Waiting g = m_waiting[w];
+    auto d = m_gates->recheck(g.hash, m_store->db());
+    std::optional<std::string> failure;
+    if (!d) {
+      failure = fmt::format("review gate: {}", d.error().message);
+    } else if (d->kind == GateDecision::Kind::approved) {
+      m_gate_open[static_cast<size_t>(g.stage)] = true;
+      m_recorder->stage(g.stage).reason.reset();
+      m_sink.stage_gate_passed(stage(g.stage), d->text);
+      m_readiness->release(g.stage);
+    } else if (d->kind == GateDecision::Kind::rejected) {
+      failure = fmt::format("review gate: {}", d->text);
+    } else if (now >= g.deadline) {
+      if (auto t = m_gates->time_out(g.stage, g.hash, m_store->db(), wall_ms()); !t) {
+        failure = fmt::format("review gate: {}", t.error().message);
+      } else {
+        failure = fmt::format("review gate: no approval of content {} within wait_timeout {}; a timeout is a "
+                              "rejection",
+                              g.hash.substr(0, 16), base::format_duration(m_pipeline.review.wait_timeout));
+      }
+    } else {
+      ++w;
+      continue;
+    }
+    m_waiting.erase(m_waiting.begin() + static_cast<std::ptrdiff_t>(w));
+    changed = true;
+    if (failure) {
+      finish_stage(g.stage, StageStatus::failed, *failure);
+      if (m_readiness->stage_failed(g.stage)) cancel_all();
+    }
+  }
+  return changed;
 }
 
 // On a hit, restores the stage's outputs and records it as a cached success.
@@ -323,8 +445,13 @@ void Scheduler::stage_ended(int i, AttemptsEnded ended) {
   StageStatus status = status_of(ended.outcome.status);
   std::string reason = std::move(ended.outcome.reason);
   if (status == StageStatus::success) keep_outputs(i, status, reason);
-  const bool allowed = stage(i).continue_on_error;
-  if (status == StageStatus::failed && allowed) reason += " (continue_on_error: the run goes on)";
+  const bool allowed = stage(i).continue_on_error || stage(i).is_advisory();
+  if (status == StageStatus::failed && stage(i).is_advisory()) {
+    status = StageStatus::failed_advisory;
+    reason += " (advisory: reported; the run and its dependents go on)";
+  } else if (status == StageStatus::failed && allowed) {
+    reason += " (continue_on_error: the run goes on)";
+  }
   finish_stage(i, status, reason);
   if (status == StageStatus::failed && !allowed && m_readiness->stage_failed(i)) cancel_all();
 }
@@ -371,8 +498,16 @@ Expected<RunResult> Scheduler::finish_run() {
   RunResult result;
   result.run = m_run;
   result.interrupted = m_readiness->interrupted();
+  // Awaiting approval when nothing failed and a gate holds a stage (exit 3, not 1).
+  bool awaiting = false, failed = false;
+  for (int i : m_selected) {
+    const StageStatus s = m_readiness->status(i);
+    if (s == StageStatus::awaiting_approval) awaiting = true;
+    else if (s != StageStatus::skipped && !m_readiness->succeeded(i)) failed = true;
+  }
   result.run.status = result.interrupted             ? store::RunStatus::interrupted
                       : m_readiness->all_succeeded() ? store::RunStatus::success
+                      : awaiting && !failed          ? store::RunStatus::awaiting_approval
                                                      : store::RunStatus::failed;
   const int64_t duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - m_run_start).count();

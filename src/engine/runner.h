@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "engine/events.h"
+#include "engine/gates.h"
 #include "engine/stage_executor.h"
 #include "pipeline/spec.h"
 #include "store/state_store.h"
@@ -29,6 +30,10 @@ struct RunOptions {
   std::vector<std::string> base_env;  // the environment stages inherit, "KEY=value"
   int interrupt_fd = -1;  // readable when the user asked to stop (Ctrl-C/SIGTERM)
   std::string options_text;  // how sluice was invoked, for the record
+  // Review gates (docs/review.md): null or without gates, none. `actor` started the run.
+  const ReviewPlan* review = nullptr;
+  pipeline::OnPending on_pending = pipeline::OnPending::fail;
+  std::string actor;
 };
 
 struct RunResult {

@@ -41,7 +41,7 @@ int Pipeline::index_of(std::string_view name) const {
 }
 
 const std::vector<std::string_view>& top_level_keys() {
-  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache", "notify"};
+  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache", "notify", "review"};
   return k;
 }
 
@@ -49,7 +49,7 @@ const std::vector<std::string_view>& stage_keys() {
   static const std::vector<std::string_view> k{
       "run",     "llm",     "validate", "needs",   "locks",    "inputs",           "outputs",
       "timeout", "retries", "retry_on", "env",     "shell",    "continue_on_error", "cache",
-      "working_directory", "description"};
+      "working_directory", "description", "protected", "advisory"};
   return k;
 }
 
@@ -203,6 +203,55 @@ class Loader {
     }
   }
 
+  void load_review(const yaml::Node& n, ReviewSpec& r) {
+    r.present = true;
+    if (!n.is_map()) {
+      error(n, "\"review\" must be a mapping such as { critical_paths: [\"k8s/**\"], min_approvals: 1 }");
+      return;
+    }
+    static const std::vector<std::string_view> k_keys{"critical_paths", "critical_paths_file", "min_approvals",
+                                                      "prevent_self_approval", "on_pending", "wait_timeout",
+                                                      "allowed_signers"};
+    check_keys(n, k_keys, "review");
+    if (const auto* x = n.find("critical_paths")) {
+      (void)string_list(*x, "critical_paths");  // reports wrong types
+      if (x->is_seq()) {
+        for (const auto& item : x->items) {
+          if (item.is_scalar() && !item.is_null()) r.critical_paths.push_back({item.scalar, item.mark});
+        }
+      } else if (x->is_scalar() && !x->is_null()) {
+        r.critical_paths.push_back({x->scalar, x->mark});
+      }
+    }
+    if (const auto* x = n.find("critical_paths_file")) {
+      r.critical_paths_file = string_value(*x, "critical_paths_file").value_or("");
+      r.critical_paths_file_mark = x->mark;
+      check_inside_workspace(*x, "critical_paths_file");
+    }
+    if (const auto* x = n.find("min_approvals")) {
+      if (auto v = m_check.integer(*x, "min_approvals", 1)) {
+        if (*v > 100) error(*x, "\"min_approvals\" must be at most 100");
+        else r.min_approvals = static_cast<int>(*v);
+      }
+    }
+    if (const auto* x = n.find("prevent_self_approval")) {
+      r.prevent_self_approval = bool_value(*x, "prevent_self_approval").value_or(false);
+    }
+    if (const auto* x = n.find("on_pending")) {
+      auto v = string_value(*x, "on_pending");
+      if (v == "fail") r.on_pending = OnPending::fail;
+      else if (v == "wait") r.on_pending = OnPending::wait;
+      else if (v) error(*x, fmt::format("\"on_pending\" must be fail or wait, not {}", quote(*v)));
+    }
+    if (const auto* x = n.find("wait_timeout")) {
+      if (auto v = duration_value(*x, "wait_timeout")) r.wait_timeout = *v;
+    }
+    if (const auto* x = n.find("allowed_signers")) {
+      r.allowed_signers = string_value(*x, "allowed_signers").value_or("");
+      check_inside_workspace(*x, "allowed_signers");
+    }
+  }
+
   std::optional<ValidateSpec> load_validate(const yaml::Node& n) {
     if (!n.is_map()) {
       error(n, "\"validate\" must be a mapping such as { kubernetes: k8s/, schema_location: ... }");
@@ -326,6 +375,8 @@ class Loader {
       }
     }
     if (const auto* x = n.find("description")) (void)string_value(*x, "description");
+    if (const auto* x = n.find("protected")) st.protected_stage = bool_value(*x, "protected").value_or(false);
+    if (const auto* x = n.find("advisory")) st.advisory = bool_value(*x, "advisory");
   }
 
   void check_graph(Pipeline& p, const yaml::Node& stages_node) {
@@ -440,6 +491,7 @@ class Loader {
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
     if (const auto* c = root.find("cache")) load_cache(*c, p.cache);
     if (const auto* n = root.find("notify")) p.notify = std::make_shared<const yaml::Node>(*n);
+    if (const auto* r = root.find("review")) load_review(*r, p.review);
     if (const auto* l = root.find("llm")) {
       // Kept whatever it is (the llm module reads a mapping): a stage then knows it exists.
       p.llm = std::make_shared<const yaml::Node>(*l);

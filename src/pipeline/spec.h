@@ -63,6 +63,11 @@ struct Stage {
   std::string working_directory;
   std::shared_ptr<const base::yaml::Node> llm;  // the stage's `llm:` block (a mapping), as written
   std::optional<ValidateSpec> validate;
+  bool protected_stage = false;  // `protected: true`: gated when downstream of an AI stage (docs/review.md)
+  std::optional<bool> advisory;  // `advisory:` as written (true/false/unset), so a kind can default it
+  // A failure is reported (failed_advisory) but neither fails the run nor skips dependents.
+  // Unset: not advisory (an LLM verdict stage defaults it to true where it is parsed).
+  [[nodiscard]] bool is_advisory() const { return advisory.value_or(false); }
 };
 
 struct Defaults {
@@ -85,6 +90,25 @@ struct CacheLimits {
   [[nodiscard]] bool any() const { return max_bytes || max_age; }
 };
 
+// The top-level `review:` section (docs/review.md). The patterns stay text here; the review
+// module compiles and checks them (engine/gates.h).
+enum class OnPending { fail, wait };
+struct ReviewSpec {
+  struct Pattern {
+    std::string text;
+    base::yaml::Mark mark;
+  };
+  bool present = false;  // the section is written
+  std::vector<Pattern> critical_paths;
+  std::string critical_paths_file;  // relative to the workspace; "" none
+  base::yaml::Mark critical_paths_file_mark;
+  int min_approvals = 1;
+  bool prevent_self_approval = false;
+  std::optional<OnPending> on_pending;  // unset: fail in CI or without a terminal, else wait
+  std::chrono::milliseconds wait_timeout{std::chrono::minutes(30)};
+  std::string allowed_signers;  // "" none; else signatures are mandatory and verified
+};
+
 struct Pipeline {
   std::string file;  // as given on the command line, for messages
   int version = 1;
@@ -95,6 +119,7 @@ struct Pipeline {
   std::shared_ptr<const base::yaml::Node> llm;  // the top-level `llm:` section as written, if any
   CacheLimits cache;  // the top-level `cache:` section; none set: no automatic pruning
   std::shared_ptr<const base::yaml::Node> notify;  // the top-level `notify:` section as written (notify module reads it)
+  ReviewSpec review;  // the top-level `review:` section
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent

@@ -250,7 +250,9 @@ std::string to_junit(const RunReport& r,
   int failures = 0, skipped = 0;
   for (const auto& s : r.stages) {
     if (s.status == StageStatus::failed) ++failures;
-    if (s.status == StageStatus::skipped || s.status == StageStatus::cancelled) ++skipped;
+    if (s.status == StageStatus::skipped || s.status == StageStatus::cancelled ||
+        s.status == StageStatus::awaiting_approval)
+      ++skipped;
   }
   auto secs = [](int64_t ms) { return fmt::format("{:.3f}", static_cast<double>(ms) / 1000.0); };
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -270,6 +272,19 @@ std::string to_junit(const RunReport& r,
     }
     out += ">\n";
     std::string reason = s.reason.value_or(std::string(store::to_string(s.status)));
+    // An advisory failure does not fail the run: a passing case that says so; a gate that
+    // awaits approval is neither a pass nor a failure: skipped, with the approve command.
+    if (s.status == StageStatus::failed_advisory || s.status == StageStatus::awaiting_approval) {
+      out += fmt::format("      <properties><property name=\"sluice.status\" value=\"{}\"/></properties>\n",
+                         store::to_string(s.status));
+      if (s.status == StageStatus::awaiting_approval) {
+        out += fmt::format("      <skipped message=\"awaiting_approval: {}\"/>\n", xml_escape(reason));
+      } else {
+        out += fmt::format("      <system-err>failed_advisory: {}</system-err>\n", xml_escape(reason));
+      }
+      out += "    </testcase>\n";
+      continue;
+    }
     if (s.status == StageStatus::failed) {
       out += fmt::format("      <failure message=\"{}\" type=\"{}\">", xml_escape(reason),
                          s.exit_code ? fmt::format("exit {}", *s.exit_code) : "failed");
@@ -295,14 +310,16 @@ std::string to_text(const RunReport& r) {
                      fmt_ms(r.run.duration_ms.value_or(0)), when(r.run.started_ms));
   size_t w = 5;
   for (const auto& s : r.stages) w = std::max(w, s.name.size());
-  out += fmt::format("  {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", "stage", w, "status", "duration", "attempts",
+  size_t sw = 9;  // the status column: failed_advisory and awaiting_approval are wider
+  for (const auto& s : r.stages) sw = std::max(sw, store::to_string(s.status).size());
+  out += fmt::format("  {:<{}}  {:<{}}  {:>9}  {:>8}  {:>5}  {}\n", "stage", w, "status", sw, "duration", "attempts",
                      "cache", "note");
   std::vector<std::string> crit(r.critical_path);
   for (const auto& s : r.stages) {
     bool on_path = std::find(crit.begin(), crit.end(), s.name) != crit.end();
     std::string note = s.reason.value_or("");
     if (s.exit_code && *s.exit_code != 0 && note.empty()) note = fmt::format("exit code {}", *s.exit_code);
-    out += fmt::format("{} {:<{}}  {:<9}  {:>9}  {:>8}  {:>5}  {}\n", on_path ? "*" : " ", s.name, w, store::to_string(s.status),
+    out += fmt::format("{} {:<{}}  {:<{}}  {:>9}  {:>8}  {:>5}  {}\n", on_path ? "*" : " ", s.name, w, store::to_string(s.status), sw,
                        fmt_ms(dur(s)), s.attempts, s.cache_hit ? "hit" : "-", note);
   }
   out += fmt::format("\ncritical path (*): {} = {}\n", base::join(r.critical_path, " -> "), fmt_ms(r.critical_path_ms));

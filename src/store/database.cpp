@@ -132,6 +132,8 @@ Expected<Statement> Database::prepare(std::string_view sql) {
   return Statement(m_db, stmt);
 }
 
+bool Database::in_transaction() const { return sqlite3_get_autocommit(m_db) == 0; }
+
 Expected<void> Database::transaction(const std::function<Expected<void>()>& body) {
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
   auto r = body();

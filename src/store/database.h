@@ -79,6 +79,8 @@ class Database {
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK when it returns an error).
   [[nodiscard]] Expected<void> transaction(const std::function<Expected<void>()>& body);
   [[nodiscard]] int64_t last_insert_rowid() const;
+  // Whether a transaction is open on this connection (the scheduler's group commit, say).
+  [[nodiscard]] bool in_transaction() const;
   [[nodiscard]] int changes() const;
   [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
 

@@ -145,6 +145,56 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_run ON notifications(run_id);
 )sql";
+
+// v5: review gates (docs/review.md). A request per gated stage of a run, bound to a content
+// hash; the bytes of the files it covers (for `sluice review`'s diff against what was approved
+// before); and the append-only event chain: each row carries the hash of the row before it and
+// its own, and review_chain_head the last id and hash, so an edited, deleted or truncated row
+// is found by `sluice approvals --verify` (store/review_store.h).
+constexpr const char* k_v5_review = R"sql(
+CREATE TABLE review_requests (
+  run_id        TEXT NOT NULL,
+  stage         TEXT NOT NULL,           -- the gated stage
+  hash          TEXT NOT NULL,           -- SHA-256 of the canonical manifest
+  manifest      TEXT NOT NULL,           -- the canonical manifest itself
+  files         TEXT NOT NULL,           -- JSON [{"ai_stage","path","mode","sha256"}]
+  why           TEXT NOT NULL,           -- why the stage is gated, in words
+  requested_by  TEXT NOT NULL,           -- the actor who started the run
+  state         TEXT NOT NULL,           -- pending | approved | rejected | outdated
+  created_ms    INTEGER NOT NULL,
+  PRIMARY KEY (run_id, stage)
+) WITHOUT ROWID;
+CREATE INDEX review_requests_hash ON review_requests(stage, hash);
+CREATE TABLE review_blobs (
+  sha256        TEXT PRIMARY KEY,
+  content       BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE review_events (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms         INTEGER NOT NULL,
+  kind          TEXT NOT NULL,           -- requested | approved | rejected | outdated | timed_out
+  run_id        TEXT NOT NULL,
+  stage         TEXT NOT NULL,
+  hash          TEXT NOT NULL,
+  actor         TEXT NOT NULL,
+  message       TEXT NOT NULL DEFAULT '',
+  signature     TEXT NOT NULL DEFAULT '',-- ssh-keygen -Y sign output (namespace sluice-approval)
+  prev_hash     TEXT NOT NULL,           -- row_hash of the row before (64 zeros for the first)
+  row_hash      TEXT NOT NULL            -- SHA-256 over this row's fields and prev_hash
+);
+CREATE INDEX review_events_decision ON review_events(hash, kind);
+-- Append-only: sluice never updates or deletes an event; these refuse it by accident too (a
+-- deliberate edit drops them first, and the chain then shows it).
+CREATE TRIGGER review_events_no_update BEFORE UPDATE ON review_events
+  BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
+CREATE TRIGGER review_events_no_delete BEFORE DELETE ON review_events
+  BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
+CREATE TABLE review_chain_head (
+  one           INTEGER PRIMARY KEY CHECK (one = 1),
+  last_id       INTEGER NOT NULL,
+  last_hash     TEXT NOT NULL
+);
+)sql";
 }  // namespace
 
 const std::vector<Migration>& all_migrations() {
@@ -153,6 +203,7 @@ const std::vector<Migration>& all_migrations() {
       {2, k_v2_llm},
       {3, k_v3_process_identity},
       {4, k_v4_notifications},
+      {5, k_v5_review},
   };
   return k_all;
 }

@@ -9,8 +9,12 @@
 namespace sluice::store {
 
 // `interrupted`: the stage was running when its sluice was killed (marked by a later run).
-enum class StageStatus { pending, running, success, failed, skipped, cancelled, interrupted };
-enum class RunStatus { running, success, failed, interrupted };
+// `awaiting_approval`: a review gate (docs/review.md) holds the stage until its content is
+// approved. `failed_advisory`: an `advisory: true` stage failed; reported, but it neither fails
+// the run nor stops its dependents.
+enum class StageStatus { pending, running, success, failed, skipped, cancelled, interrupted, awaiting_approval, failed_advisory };
+// `awaiting_approval`: nothing failed, but a gated stage waits for an approval (exit 3).
+enum class RunStatus { running, success, failed, interrupted, awaiting_approval };
 
 [[nodiscard]] std::string_view to_string(StageStatus s);
 [[nodiscard]] std::string_view to_string(RunStatus s);

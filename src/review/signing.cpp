@@ -1,0 +1,115 @@
+#include "review/signing.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+
+#include "base/files.h"
+#include "base/process.h"
+#include "base/strings.h"
+
+namespace sluice::review {
+namespace {
+
+struct Ran {
+  int code = 0;
+  std::string output;
+};
+
+// Runs argv with a 30 s limit; its merged stdout and stderr.
+Expected<Ran> run_tool(std::vector<std::string> argv, const std::vector<std::string>& env) {
+  base::SpawnOptions opts;
+  opts.argv = std::move(argv);
+  opts.env = env;
+  auto child = base::spawn(opts);
+  if (!child) return tl::unexpected(child.error());
+  Ran r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  char buf[8192];
+  while (child->output_fd() >= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      child->signal_group(SIGKILL);
+      break;
+    }
+    pollfd p{child->output_fd(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    const ssize_t n = ::read(child->output_fd(), buf, sizeof buf);
+    if (n > 0) {
+      r.output.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      child->close_output();
+    }
+  }
+  r.code = child->wait();
+  return r;
+}
+
+std::string first_line(const std::string& s) {
+  auto t = base::trim(s);
+  auto nl = t.find('\n');
+  return std::string(nl == std::string_view::npos ? t : t.substr(0, nl));
+}
+
+}  // namespace
+
+std::string approval_payload(const std::string& stage, const std::string& hash,
+                             const std::string& actor, const std::string& decision) {
+  return fmt::format("sluice approval v1\nstage {}\nhash {}\nactor {}\ndecision {}\n", stage, hash,
+                     actor, decision);
+}
+
+Expected<std::string> ssh_sign(const std::string& key, const std::string& payload,
+                               const std::vector<std::string>& env) {
+  base::TempDir dir("sluice-sign");
+  const auto data = dir.path() / "approval";
+  SLUICE_TRY(base::atomic_write(data, payload));
+  auto r = run_tool(
+      {"ssh-keygen", "-q", "-Y", "sign", "-f", key, "-n", k_signature_namespace, data.string()},
+      env);
+  if (!r)
+    return make_error(ErrorCode::io,
+                      fmt::format("--sign: cannot run ssh-keygen: {}", r.error().message));
+  if (r->code != 0) {
+    return make_error(
+        ErrorCode::invalid_input,
+        fmt::format("--sign {}: ssh-keygen -Y sign failed: {}", key, first_line(r->output)));
+  }
+  auto sig = base::read_file(data.string() + ".sig");
+  if (!sig) return tl::unexpected(sig.error());
+  return *sig;
+}
+
+Expected<void> ssh_verify(const std::string& allowed_signers, const std::string& principal,
+                          const std::string& payload, const std::string& signature,
+                          const std::vector<std::string>& env) {
+  if (signature.empty()) {
+    return make_error(ErrorCode::integrity,
+                      fmt::format("the approval by {} is not signed", principal));
+  }
+  base::TempDir dir("sluice-verify");
+  const auto data = dir.path() / "approval";
+  const auto sig = dir.path() / "approval.sig";
+  SLUICE_TRY(base::atomic_write(data, payload));
+  SLUICE_TRY(base::atomic_write(sig, signature));
+  // ssh-keygen reads the signed data from stdin; spawn() gives children /dev/null there.
+  auto r = run_tool(
+      {"sh", "-c", "exec ssh-keygen -Y verify -f \"$1\" -I \"$2\" -n \"$3\" -s \"$4\" < \"$5\"",
+       "sh", allowed_signers, principal, k_signature_namespace, sig.string(), data.string()},
+      env);
+  if (!r)
+    return make_error(ErrorCode::io, fmt::format("cannot run ssh-keygen: {}", r.error().message));
+  if (r->code != 0) {
+    return make_error(ErrorCode::integrity,
+                      fmt::format("the signature of {} does not verify against {}: {}", principal,
+                                  allowed_signers, first_line(r->output)));
+  }
+  return {};
+}
+
+}  // namespace sluice::review
