@@ -4,6 +4,7 @@
 
 #include "base/files.h"
 #include "base/hash.h"
+#include "base/strings.h"
 #include "notify/payload.h"
 #include "notify/signing.h"
 
@@ -88,6 +89,16 @@ std::vector<notify::Delivery> run_notifications(const std::vector<notify::Rule>&
   std::vector<std::pair<Event, std::string>> events;  // event, detail
   if (r.run.status == store::RunStatus::success) events.emplace_back(Event::success, "");
   if (r.run.status == store::RunStatus::failed) events.emplace_back(Event::failure, "");
+  if (r.run.status == store::RunStatus::awaiting_approval) {
+    std::vector<std::string> held;
+    for (const auto& s : r.stages) {
+      if (s.status == store::StageStatus::awaiting_approval) held.push_back(s.name);
+    }
+    events.emplace_back(Event::awaiting_approval,
+                        fmt::format("{} held by a review gate; `sluice review {}` shows the content and the approve "
+                                    "command",
+                                    base::join(held, ", "), r.run.id));
+  }
   for (const auto& s : r.stages) {
     if (budget == BudgetEvent::include && over_budget(s)) {
       events.emplace_back(Event::budget_exceeded, fmt::format("{}: {}", s.name, *s.reason));
