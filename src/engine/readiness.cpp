@@ -19,7 +19,8 @@ Readiness::Readiness(const pipeline::Pipeline& p, const std::vector<int>& select
       m_unmet(p.stages.size(), 0),
       m_dependents(p.stages.size()),
       m_blocker(p.stages.size()),
-      m_holds_locks(p.stages.size(), false) {
+      m_holds_locks(p.stages.size(), false),
+      m_condition_false(p.stages.size(), false) {
   for (int i : selected) m_phase[idx(i)] = Phase::pending;
   const auto needs = pipeline::need_indices(p);
   for (int i : selected) {
@@ -43,6 +44,7 @@ std::string Readiness::blocked_reason(int need) const {
   std::string what = s == StageStatus::failed    ? "failed"
                      : s == StageStatus::skipped ? "was skipped"
                                                  : "was " + std::string(store::to_string(s));
+  if (m_condition_false[idx(need)]) what += " (condition false)";
   return fmt::format("needs \"{}\" which {}", m_pipeline.stages[idx(need)].name, what);
 }
 
@@ -62,6 +64,15 @@ void Readiness::started(int i) {
   m_ready.erase(i);
   m_phase[idx(i)] = Phase::running;
   ++m_running;
+  const auto& s = m_pipeline.stages[idx(i)];
+  if (s.max_parallel > 0) ++m_group_running[s.matrix_of];
+}
+
+bool Readiness::group_full(int i) const {
+  const auto& s = m_pipeline.stages[idx(i)];
+  if (s.max_parallel <= 0) return false;
+  auto it = m_group_running.find(s.matrix_of);
+  return it != m_group_running.end() && it->second >= s.max_parallel;
 }
 
 bool Readiness::succeeded(int i) const {
@@ -78,7 +89,11 @@ bool Readiness::all_succeeded() const {
 }
 
 void Readiness::mark_done(int i, StageStatus status) {
-  if (m_phase[idx(i)] == Phase::running) --m_running;
+  if (m_phase[idx(i)] == Phase::running) {
+    --m_running;
+    const auto& s = m_pipeline.stages[idx(i)];
+    if (s.max_parallel > 0) --m_group_running[s.matrix_of];
+  }
   m_phase[idx(i)] = Phase::done;
   m_status[idx(i)] = status;
   m_ready.erase(i);
@@ -88,7 +103,8 @@ void Readiness::mark_done(int i, StageStatus status) {
   }
   const bool ok = succeeded(i);
   for (int d : m_dependents[idx(i)]) {
-    if (!ok && !m_blocker[idx(d)]) m_blocker[idx(d)] = i;
+    // `if: always()` runs whatever its needs ended with.
+    if (!ok && !m_blocker[idx(d)] && !m_pipeline.stages[idx(d)].always) m_blocker[idx(d)] = i;
     // A dependent already skipped (its other need failed first) must not become ready again
     // when this last need ends: it would be skipped, and printed, a second time.
     if (--m_unmet[idx(d)] == 0 && m_phase[idx(d)] == Phase::pending) m_ready.insert(d);
@@ -110,7 +126,7 @@ std::vector<Readiness::Skip> Readiness::finished(int i, StageStatus status) {
   while (!todo.empty()) {
     auto [d, need] = todo.back();
     todo.pop_back();
-    if (m_phase[idx(d)] != Phase::pending) continue;
+    if (m_phase[idx(d)] != Phase::pending || m_pipeline.stages[idx(d)].always) continue;
     skips.push_back({d, blocked_reason(need)});
     mark_done(d, StageStatus::skipped);
     push_dependents(d);

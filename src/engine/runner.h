@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "engine/conditions.h"
 #include "engine/events.h"
 #include "engine/stage_executor.h"
 #include "pipeline/spec.h"
@@ -29,6 +30,7 @@ struct RunOptions {
   std::vector<std::string> base_env;  // the environment stages inherit, "KEY=value"
   int interrupt_fd = -1;  // readable when the user asked to stop (Ctrl-C/SIGTERM)
   std::string options_text;  // how sluice was invoked, for the record
+  RunFacts facts;  // what `if:` and `changes:` read (git, environment, changed files)
 };
 
 struct RunResult {
