@@ -83,7 +83,8 @@ bool Readiness::succeeded(int i) const {
 
 bool Readiness::all_succeeded() const {
   for (int i : m_selected) {
-    if (!succeeded(i)) return false;
+    // A stage skipped because a condition was false (its own or a need's) is no failure.
+    if (!succeeded(i) && !m_condition_false[idx(i)]) return false;
   }
   return true;
 }
@@ -112,6 +113,9 @@ void Readiness::mark_done(int i, StageStatus status) {
 }
 
 std::vector<Readiness::Skip> Readiness::finished(int i, StageStatus status) {
+  if (status == StageStatus::skipped && m_blocker[idx(i)] && m_condition_false[idx(*m_blocker[idx(i)])]) {
+    m_condition_false[idx(i)] = true;
+  }
   mark_done(i, status);
   std::vector<Skip> skips;
   // A stage whose need did not succeed can never run: say so now, not when its other needs
@@ -128,6 +132,7 @@ std::vector<Readiness::Skip> Readiness::finished(int i, StageStatus status) {
     todo.pop_back();
     if (m_phase[idx(d)] != Phase::pending || m_pipeline.stages[idx(d)].always) continue;
     skips.push_back({d, blocked_reason(need)});
+    if (m_condition_false[idx(need)]) m_condition_false[idx(d)] = true;
     mark_done(d, StageStatus::skipped);
     push_dependents(d);
   }
