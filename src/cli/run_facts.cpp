@@ -12,13 +12,12 @@
 #include "base/process.h"
 #include "base/strings.h"
 #include "engine/stage_env.h"
+#include "store/state_layout.h"
 
 namespace sluice::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view k_last_success = "last-success-commit";
 
 // git's stdout (stderr merged), or nullopt when it cannot run or exits non-zero.
 std::optional<std::string> git(const fs::path& ws, const std::vector<std::string>& env, std::vector<std::string> args) {
@@ -105,7 +104,7 @@ Expected<engine::RunFacts> gather_run_facts(const pipeline::Pipeline& p, const f
     const std::string remote = "origin/" + ref;
     range = (git(ws, env, {"rev-parse", "--verify", "--quiet", remote + "^{commit}"}) ? remote : ref) + "...HEAD";
     f.changes_base = "the pull request's base " + ref;
-  } else if (auto last = base::read_file(state_dir / k_last_success)) {
+  } else if (auto last = base::read_file(store::StateLayout(state_dir).last_success_commit())) {
     std::string sha = first_line(*last);
     if (!sha.empty() && git(ws, env, {"rev-parse", "--verify", "--quiet", sha + "^{commit}"})) {
       range = sha + "..HEAD";
@@ -134,7 +133,7 @@ void record_success_commit(const fs::path& ws, const std::vector<std::string>& e
   if (!fs::is_directory(state_dir, ec)) return;
   auto head = git(ws, env, {"rev-parse", "--verify", "--quiet", "HEAD"});
   if (!head) return;
-  (void)base::atomic_write(state_dir / k_last_success, first_line(*head) + "\n");
+  (void)base::atomic_write(store::StateLayout(state_dir).last_success_commit(), first_line(*head) + "\n");
 }
 
 Expected<std::vector<std::pair<std::string, std::string>>> parse_param_flags(const std::vector<std::string>& flags) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -144,7 +145,7 @@ class Expander {
     if (const auto* e = root.find("env")) m_out->envs.emplace_back(file == m_main ? "" : file, e);
     if (const auto* s = root.find("stages"); s != nullptr && s->is_map()) {
       for (const auto& e : s->entries) {
-        auto [it, fresh] = m_stage_files.emplace(e.key.scalar, file);
+        auto [it, fresh] = m_stage_files.emplace(e.key.scalar, m_files.emplace(file).first->c_str());
         if (!fresh) {
           error(file, e.key.mark, fmt::format("stage {} is defined twice (also in {})", quote(e.key.scalar), it->second));
           continue;
@@ -409,15 +410,13 @@ class Expander {
       }
       const yaml::Node& at = n;
       std::string replaced = expr::substitute(n.scalar, *ph, [&](const expr::Placeholder& p) -> std::optional<std::string> {
-        auto e = expr::parse(p.inner);
-        if (!e) {
-          error(file, mark_in_scalar(at, p.begin + 3 + e.error().offset), e.error().message);
+        const Parsed* e = parsed(p.inner);
+        if (!e->expr) {
+          error(file, mark_in_scalar(at, p.begin + 3 + e->error.offset), e->error.message);
           return std::nullopt;
         }
-        std::vector<std::vector<std::string>> names;
-        expr::collect_names(*(*e)->root, names);
         bool load_time = true;
-        for (const auto& path : names) {
+        for (const auto& path : e->names) {
           if (path[0] != "matrix" && path[0] != "params") {
             load_time = false;
             continue;
@@ -430,7 +429,7 @@ class Expander {
           }
         }
         if (!load_time) return std::nullopt;
-        return expr::evaluate(*(*e)->root, scope).text();
+        return expr::evaluate(*e->expr->root, scope).text();
       });
       n.scalar = std::move(replaced);
       return;
@@ -452,7 +451,8 @@ class Expander {
     const std::string& name = entry.key.scalar;
     const bool extends = n.is_map() && n.find("extends") != nullptr;
     const yaml::Node* matrix = n.is_map() ? n.find("matrix") : nullptr;
-    if (!n.is_map() || (!extends && matrix == nullptr && !has_placeholder(n))) {
+    const bool placeholders = n.is_map() && has_placeholder(n);
+    if (!n.is_map() || (!extends && matrix == nullptr && !placeholders)) {
       push(file, &entry, name, {}, "");
       return;
     }
@@ -468,6 +468,7 @@ class Expander {
       yaml::MapEntry& e = m_out->owned.emplace_back(yaml::MapEntry{entry.key, std::move(body)});
       substitute_all(e.value, LoadScope(nullptr, m_params), file);
       push(file, &e, name, {}, "");
+      m_out->stages.back().placeholders = true;
       return;
     }
     if (!matrix->is_map()) {
@@ -497,15 +498,37 @@ class Expander {
       substitute_all(e.value, LoadScope(&combo, m_params), file);
       names.push_back(full);
       push(file, &e, full, std::move(combo), name);
+      m_out->stages.back().placeholders = true;
     }
+  }
+
+  // A matrix repeats each `${{ }}` once per combination: each text is parsed once.
+  struct Parsed {
+    std::shared_ptr<const expr::Expr> expr;
+    expr::ParseError error;
+    std::vector<std::vector<std::string>> names;
+  };
+  const Parsed* parsed(std::string_view inner) {
+    auto it = m_parsed.find(inner);
+    if (it != m_parsed.end()) return &it->second;
+    Parsed p;
+    if (auto e = expr::parse(inner)) {
+      p.expr = *e;
+      expr::collect_names(*p.expr->root, p.names);
+    } else {
+      p.error = e.error();
+    }
+    return &m_parsed.emplace(std::string(inner), std::move(p)).first->second;
   }
 
   std::string m_main;
   const EnvList& m_params;
+  std::map<std::string, Parsed, std::less<>> m_parsed;
   base::Diagnostics& m_diags;
   std::unique_ptr<Expansion> m_out;
   std::map<std::string, Template> m_templates;
-  std::map<std::string, std::string> m_stage_files;
+  std::set<std::string> m_files;
+  std::unordered_map<std::string_view, const char*> m_stage_files;  // views into the YAML
   std::vector<std::pair<std::string, const yaml::MapEntry*>> m_stage_entries;
   std::vector<std::string> m_read;
 };

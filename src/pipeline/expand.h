@@ -25,6 +25,7 @@ struct ExpandedStage {
   std::string file;                             // the file it is written in; empty: the main file
   EnvList matrix;
   std::string matrix_of;  // name as written, when a matrix expanded it
+  bool placeholders = false;  // some string of it (outside `if`) holds "${{"
 };
 
 struct Expansion {

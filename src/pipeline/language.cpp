@@ -191,12 +191,11 @@ void check_runtime_scalar(const yaml::Node& n, Stage& st, const Pipeline& p, std
 
 }  // namespace
 
-void check_expressions(Pipeline& p, const std::vector<const yaml::MapEntry*>& entries, yaml::Checker& check,
-                       const std::string& main_file) {
-  for (size_t i = 0; i < p.stages.size() && i < entries.size(); ++i) {
+void check_expressions(Pipeline& p, const Expansion& ex, yaml::Checker& check, const std::string& main_file) {
+  for (size_t i = 0; i < p.stages.size() && i < ex.stages.size(); ++i) {
     Stage& st = p.stages[i];
-    const yaml::Node& n = entries[i]->value;
-    if (!n.is_map()) continue;
+    const yaml::Node& n = ex.stages[i].entry->value;
+    if (!n.is_map() || (!st.condition && !ex.stages[i].placeholders)) continue;
     check.set_file(st.source_file.empty() ? main_file : st.source_file);
     if (st.condition) {
       const yaml::Node* at = n.find("if");
@@ -204,7 +203,7 @@ void check_expressions(Pipeline& p, const std::vector<const yaml::MapEntry*>& en
     }
     for (const auto& e : n.entries) {
       const std::string& key = e.key.scalar;
-      if (key == "if" || key == "llm") continue;  // an llm prompt has its own templating
+      if (key == "if" || key == "llm" || !ex.stages[i].placeholders) continue;  // an llm prompt has its own templating
       check_runtime_scalar(e.value, st, p, key, key == "run" || key == "env", check);
     }
   }

@@ -28,7 +28,6 @@ void expand_matrix_needs(Pipeline& p, const Expansion& ex);
 // Checks the names each stage's `if` and `${{ }}` read (in `run` and `env`; elsewhere only
 // matrix and params may be used) and records which stages' outputs it reads. Runs after the
 // needs are known; `entries` are the stages' YAML, parallel to p.stages.
-void check_expressions(Pipeline& p, const std::vector<const base::yaml::MapEntry*>& entries,
-                       base::yaml::Checker& check, const std::string& main_file);
+void check_expressions(Pipeline& p, const Expansion& ex, base::yaml::Checker& check, const std::string& main_file);
 
 }  // namespace sluice::pipeline

@@ -250,7 +250,7 @@ class Loader {
     st.source_file = ex.file;
     st.matrix = ex.matrix;
     st.matrix_of = ex.matrix_of;
-    m_check.set_file(ex.file.empty() ? m_file : ex.file);
+    if (!ex.file.empty() || m_check.file() != m_file) m_check.set_file(ex.file.empty() ? m_file : ex.file);
     if (!valid_name(ex.matrix_of.empty() ? st.name : ex.matrix_of)) {
       error(entry.key, fmt::format("invalid stage name {}: use letters, digits, '_', '-' and '.'", quote(st.name)));
     }
@@ -356,7 +356,9 @@ class Loader {
     };
     for (size_t i = 0; i < p.stages.size(); ++i) {
       Stage& s = p.stages[i];
-      m_check.set_file(s.source_file.empty() ? m_file : s.source_file);
+      if (!s.source_file.empty() || m_check.file() != m_file) {
+        m_check.set_file(s.source_file.empty() ? m_file : s.source_file);
+      }
       std::set<std::string> seen;
       for (const auto& need : s.needs) {
         if (!seen.insert(need).second) {
@@ -495,7 +497,7 @@ class Loader {
       m_check.set_file(m_file);
       expand_matrix_needs(p, *expansion);
       check_graph(p, entries);
-      check_expressions(p, entries, m_check, m_file);
+      check_expressions(p, *expansion, m_check, m_file);
     }
     out.diagnostics = std::move(m_check.diagnostics());
     std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(), [](const auto& a, const auto& b) {
