@@ -37,6 +37,12 @@ Expected<std::vector<int>> select_stages(const pipeline::Pipeline& p,
   for (const auto& name : only) {
     int i = p.index_of(name);
     if (i < 0) {
+      // A matrix's name as written: every combination.
+      const size_t before = roots.size();
+      for (size_t k = 0; k < p.stages.size(); ++k) {
+        if (p.stages[k].matrix_of == name) roots.push_back(static_cast<int>(k));
+      }
+      if (roots.size() > before) continue;
       auto hint = base::closest_match(name, std::span<const std::string>(names));
       return make_error(
           ErrorCode::invalid_input,
