@@ -333,8 +333,8 @@ void Scheduler::start_stage(int i) {
     resolved = m_resolved[static_cast<size_t>(i)].get();
   }
   auto env = m_env->for_stage(resolved != nullptr ? *resolved : stage(i));
-  // Each run starts with an empty file: what a stage writes there is what its dependents read.
-  (void)base::atomic_write(output_file(i), "");
+  // Created by the stage's first write (each run has its own directory): a stage that writes
+  // nothing leaves no file. Retries append to the same file; a key's last value wins.
   set_env(env, "SLUICE_OUTPUT", output_file(i).string());
   m_driver->start(i, exec == m_executors.end() ? nullptr : exec->second, std::move(env), std::move(log_path),
                   resolved);
