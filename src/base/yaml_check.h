@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,8 @@ class Checker {
   [[nodiscard]] base::Diagnostics take() { return std::move(m_diags); }
   [[nodiscard]] bool ok() const { return m_diags.empty(); }
   [[nodiscard]] const std::string& file() const { return m_file; }
+  // Later diagnostics name `file` (a pipeline's `include:`d files are read with one checker).
+  void set_file(std::string file) { m_file = std::move(file); }
 
   // Keys of `map` outside `allowed`: `unknown key "x" (did you mean "y"?)`, or without a close
   // match `unknown key "x" in WHERE (allowed: a, b)`; a key that is no string is an error too.

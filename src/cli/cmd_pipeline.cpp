@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -20,6 +21,7 @@
 #include "cli/prune.h"
 #include "cli/run_outputs.h"
 #include "cli/review_cli.h"
+#include "cli/run_facts.h"
 #include "cli/run_view.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
@@ -57,7 +59,15 @@ fs::path workspace_of(const std::string& file) {
 // file order; nullopt means exit 2. `llm` and `notify_rules` (optional) receive the parsed sections.
 std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
                                                  std::shared_ptr<const engine::LlmSections>* llm = nullptr,
-                                                 std::vector<notify::Rule>* notify_rules = nullptr) {
+                                                 std::vector<notify::Rule>* notify_rules = nullptr,
+                                                 const std::vector<std::string>& param_flags = {}) {
+  pipeline::LoadOptions lo;
+  if (auto flags = parse_param_flags(param_flags)) {
+    lo.params = std::move(*flags);
+  } else {
+    std::fprintf(stderr, "sluice: %s\n", flags.error().message.c_str());
+    return std::nullopt;
+  }
   // The first thing a newcomer meets: say what to do, not only that open() failed.
   std::error_code ec;
   if (!fs::exists(file, ec)) {
@@ -70,12 +80,12 @@ std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
                  fs::path(file).filename().c_str(), where.c_str());
     return std::nullopt;
   }
-  auto r = pipeline::load_pipeline(file);
+  auto r = pipeline::load_pipeline(file, lo);
   auto sections = std::make_shared<engine::LlmSections>(engine::parse_llm_sections(r.pipeline, r.diagnostics));
   auto rules = r.pipeline.notify ? notify::parse_rules(*r.pipeline.notify, file, r.diagnostics) : std::vector<notify::Rule>{};
   if (notify_rules) *notify_rules = std::move(rules);
   std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const auto& a, const auto& b) {
-    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
   });
   if (llm) *llm = std::move(sections);
   if (!r.ok()) {
@@ -162,6 +172,8 @@ struct RunArgs {
   StageKindArgs kinds;
   ReportFiles files;
   std::string notify_flush = "2s";
+  std::vector<std::string> params;  // -p NAME=VALUE
+  std::string since;                // --since REF: the base `changes:` compares HEAD with
 };
 
 int do_run(const RunArgs& a, int argc_jobs_default) {
@@ -174,7 +186,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   std::shared_ptr<const engine::LlmSections> llm;
   std::vector<notify::Rule> notify_rules;
-  auto p = load_or_report(a.p.file, &llm, &notify_rules);
+  auto p = load_or_report(a.p.file, &llm, &notify_rules, a.params);
   if (!p) return k_exit_usage;
   auto notify_flush = base::parse_duration(a.notify_flush);
   if (!notify_flush) {
@@ -215,6 +227,12 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   opts.no_cache = a.no_cache;
   opts.only = a.only;
   opts.base_env = current_env();
+  auto facts = gather_run_facts(*p, opts.workspace, opts.base_env, a.since, opts.state_dir);
+  if (!facts) {
+    std::fprintf(stderr, "sluice: %s\n", facts.error().message.c_str());
+    return k_exit_usage;
+  }
+  opts.facts = std::move(*facts);
   std::error_code self_ec;
   fs::path self = fs::read_symlink("/proc/self/exe", self_ec);
   if (!self_ec) opts.base_env.push_back("SLUICE_BIN=" + self.string());
@@ -316,6 +334,10 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   }
   // After the summary, so pruning never delays the run's result; an interrupted run prunes nothing.
   if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, p->cache, stderr);
+  // The base of the next run's `changes:` when neither --since nor the CI gives one.
+  if (result->run.status == store::RunStatus::success && opts.only.empty()) {
+    record_success_commit(opts.workspace, opts.base_env, opts.state_dir);
+  }
   if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
   if (result->run.status == store::RunStatus::awaiting_approval) return k_exit_awaiting_approval;
@@ -338,13 +360,28 @@ std::string plan_text(const pipeline::Stage& s, const engine::PlannedStage& ps) 
       return fmt::format("run unless \"{}\" reproduces its outputs (key depends on it)", ps.upstream);
     case Action::miss:
       break;
+    case Action::condition_false:
+      return fmt::format("skip (condition false: {})", ps.why);
+    case Action::need_skipped:
+      return fmt::format("skip (needs \"{}\", which is skipped; if: always() would run it)", ps.upstream);
   }
   return fmt::format("run (no cache entry for {})", ps.key.substr(0, 12));
 }
 
-int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no_cache) {
+struct PlanArgs {
+  PipelineArgs p;
+  std::vector<std::string> only;
+  bool no_cache = false;
+  std::vector<std::string> params;
+  std::string since;
+};
+
+int do_plan(const PlanArgs& pa) {
+  const PipelineArgs& a = pa.p;
+  const auto& only = pa.only;
+  const bool no_cache = pa.no_cache;
   std::shared_ptr<const engine::LlmSections> llm;
-  auto p = load_or_report(a.file, &llm);
+  auto p = load_or_report(a.file, &llm, nullptr, pa.params);
   if (!p) return k_exit_usage;
   auto review = plan_review_or_report(*p, *llm, workspace_of(a.file));
   if (!review) return k_exit_usage;
@@ -362,19 +399,51 @@ int do_plan(const PipelineArgs& a, const std::vector<std::string>& only, bool no
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
   }
+  auto facts = gather_run_facts(*p, ws, current_env(), pa.since, layout.dir());
+  if (!facts) {
+    std::fprintf(stderr, "sluice: %s\n", facts.error().message.c_str());
+    return k_exit_usage;
+  }
+  // What the conditions read, once, above the table.
+  if (!p->param_values.empty()) {
+    std::vector<std::string> kv;
+    for (const auto& [k, v] : p->param_values) kv.push_back(k + "=" + v);
+    std::printf("params: %s\n", base::join(kv, ", ").c_str());
+  }
+  bool conditional = false;
+  size_t matrices = 0;
+  std::string last_group;
+  for (const auto& s : p->stages) {
+    conditional = conditional || s.condition || !s.changes.empty();
+    if (!s.matrix_of.empty() && s.matrix_of != last_group) ++matrices;
+    last_group = s.matrix_of;
+  }
+  if (matrices > 0) std::printf("matrix: %zu stage%s expanded into one stage per combination\n", matrices, matrices == 1 ? "" : "s");
+  if (conditional) {
+    std::printf("git: branch %s, tag %s, event %s; changes since %s\n", facts->branch.empty() ? "-" : facts->branch.c_str(),
+                facts->tag.empty() ? "-" : facts->tag.c_str(), facts->event.empty() ? "-" : facts->event.c_str(),
+                facts->changes_base.c_str());
+  }
+  if (!p->param_values.empty() || matrices > 0 || conditional) std::printf("\n");
   size_t w = 5;
   for (const auto& s : p->stages) w = std::max(w, s.name.size());
   std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), "stage", "kind", "needs", "plan");
-  int runs = 0, cached = 0;
-  for (const auto& ps : engine::plan_run(*p, *selected, cache, no_cache)) {
+  int runs = 0, cached = 0, skips = 0;
+  for (const auto& ps : engine::plan_run(*p, *selected, cache, no_cache, *facts)) {
     const auto& s = p->stages[static_cast<size_t>(ps.stage)];
-    ps.runs() ? ++runs : ++cached;
+    using Action = engine::PlannedStage::Action;
+    const bool skip = ps.action == Action::condition_false || ps.action == Action::need_skipped;
+    skip ? ++skips : ps.runs() ? ++runs : ++cached;
+    std::string text = plan_text(s, ps);
+    if (!skip && !ps.why.empty()) text += "; " + ps.why;
+    std::string needs = base::join(s.needs, ",");
+    if (needs.size() > 24) needs = fmt::format("{} stages", s.needs.size());
     std::printf("%-*s  %-8s  %-24s  %s\n", static_cast<int>(w), s.name.c_str(),
-                std::string(pipeline::to_string(s.kind)).c_str(), base::join(s.needs, ",").c_str(),
-                plan_text(s, ps).c_str());
+                std::string(pipeline::to_string(s.kind)).c_str(), needs.c_str(), text.c_str());
     if (const auto* g = review->gate(ps.stage)) std::printf("%-*s  review gate: %s\n", static_cast<int>(w), "", g->why.c_str());
   }
-  std::printf("\n%d to run, %d cached; nothing was run\n", runs, cached);
+  std::printf("\n%d to run, %d cached%s; nothing was run\n", runs, cached,
+              skips > 0 ? fmt::format(", {} skipped", skips).c_str() : "");
   return k_exit_ok;
 }
 
@@ -485,11 +554,6 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
   return k_exit_ok;
 }
 
-struct PlanArgs {
-  PipelineArgs p;
-  std::vector<std::string> only;
-  bool no_cache = false;
-};
 struct GraphArgs {
   PipelineArgs p;
   bool dot = false;
@@ -530,6 +594,9 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   run->add_option("--notify-flush", ra->notify_flush,
                   "How long the run's end waits for notifications still in flight (then abandons them)")
       ->capture_default_str();
+  run->add_option("-p,--param", ra->params, "Set a pipeline param: -p NAME=VALUE (repeatable)");
+  run->add_option("--since", ra->since, "Base commit or branch for changes: and changed() (default: the CI's base, "
+                                        "else the last successful run's commit)");
   run->callback([&ctx, cores, ra] { ctx.command = [=] { return do_run(*ra, cores); }; });
 
   auto pa = std::make_shared<PlanArgs>();
@@ -537,7 +604,9 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   add_file_option(plan, pa->p);
   plan->add_option("--only", pa->only, "Plan only these stages (and what they need)");
   plan->add_flag("--no-cache", pa->no_cache, "Plan as if the step cache were off");
-  plan->callback([&ctx, pa] { ctx.command = [=] { return do_plan(pa->p, pa->only, pa->no_cache); }; });
+  plan->add_option("-p,--param", pa->params, "Set a pipeline param: -p NAME=VALUE (repeatable)");
+  plan->add_option("--since", pa->since, "Base commit or branch for changes: and changed()");
+  plan->callback([&ctx, pa] { ctx.command = [=] { return do_plan(*pa); }; });
 
   auto ga = std::make_shared<GraphArgs>();
   auto* graph = app.add_subcommand("graph", "Print the stage graph (Graphviz with --dot)");

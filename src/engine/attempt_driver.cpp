@@ -46,6 +46,7 @@ struct AttemptDriver::Active {
   int attempt = 1;
   std::unique_ptr<StageOutput> output;
   std::unique_ptr<StageAttempt> running;  // the polled attempt in progress
+  const pipeline::Stage* resolved = nullptr;
 };
 
 AttemptDriver::AttemptDriver(DriverSetup setup)
@@ -61,7 +62,7 @@ AttemptDriver::AttemptDriver(DriverSetup setup)
 AttemptDriver::~AttemptDriver() = default;
 
 StageContext AttemptDriver::context_of(int i, Active& a) {
-  const auto& stage = m_pipeline.stages[static_cast<size_t>(i)];
+  const auto& stage = a.resolved != nullptr ? *a.resolved : m_pipeline.stages[static_cast<size_t>(i)];
   const auto& env = a.env;
   return StageContext{m_pipeline,
                       stage,
@@ -76,8 +77,10 @@ StageContext AttemptDriver::context_of(int i, Active& a) {
                       [&env](std::string_view name) { return env_lookup(env, name); }};
 }
 
-void AttemptDriver::start(int i, StageExecutor* exec, std::vector<std::string> env, std::filesystem::path log_path) {
+void AttemptDriver::start(int i, StageExecutor* exec, std::vector<std::string> env, std::filesystem::path log_path,
+                          const pipeline::Stage* resolved) {
   auto a = std::make_unique<Active>();
+  a->resolved = resolved;
   a->exec = exec;
   a->polled = exec != nullptr && exec->pollable();
   a->env = std::move(env);

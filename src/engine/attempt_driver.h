@@ -78,8 +78,11 @@ class AttemptDriver {
 
   // Starts attempt 1 of stage `i` with `exec` (null: this sluice has no executor for the kind;
   // the stage then fails, without retries). Output goes to `log_path` (created on first byte).
-  // An attempt that cannot start ends at once (the policy may retry it).
-  void start(int i, StageExecutor* exec, std::vector<std::string> env, std::filesystem::path log_path);
+  // An attempt that cannot start ends at once (the policy may retry it). `resolved` (may be null)
+  // replaces the pipeline's stage for the executor: its `${{ }}` filled in at start (kept alive
+  // by the caller until the stage ends).
+  void start(int i, StageExecutor* exec, std::vector<std::string> env, std::filesystem::path log_path,
+             const pipeline::Stage* resolved = nullptr);
 
   // Appends the descriptors of every polled attempt to `fds`; returns the earliest deadline.
   [[nodiscard]] std::optional<Clock::time_point> add_poll_fds(std::vector<pollfd>& fds);

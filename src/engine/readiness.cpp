@@ -19,7 +19,8 @@ Readiness::Readiness(const pipeline::Pipeline& p, const std::vector<int>& select
       m_unmet(p.stages.size(), 0),
       m_dependents(p.stages.size()),
       m_blocker(p.stages.size()),
-      m_holds_locks(p.stages.size(), false) {
+      m_holds_locks(p.stages.size(), false),
+      m_condition_false(p.stages.size(), false) {
   for (int i : selected) m_phase[idx(i)] = Phase::pending;
   const auto needs = pipeline::need_indices(p);
   for (int i : selected) {
@@ -44,6 +45,7 @@ std::string Readiness::blocked_reason(int need) const {
                      : s == StageStatus::skipped           ? "was skipped"
                      : s == StageStatus::awaiting_approval ? "awaits approval"
                                                            : "was " + std::string(store::to_string(s));
+  if (m_condition_false[idx(need)]) what += " (condition false)";
   return fmt::format("needs \"{}\" which {}", m_pipeline.stages[idx(need)].name, what);
 }
 
@@ -63,6 +65,15 @@ void Readiness::started(int i) {
   m_ready.erase(i);
   m_phase[idx(i)] = Phase::running;
   ++m_running;
+  const auto& s = m_pipeline.stages[idx(i)];
+  if (s.max_parallel > 0) ++m_group_running[s.matrix_of];
+}
+
+bool Readiness::group_full(int i) const {
+  const auto& s = m_pipeline.stages[idx(i)];
+  if (s.max_parallel <= 0) return false;
+  auto it = m_group_running.find(s.matrix_of);
+  return it != m_group_running.end() && it->second >= s.max_parallel;
 }
 
 bool Readiness::succeeded(int i) const {
@@ -73,13 +84,18 @@ bool Readiness::succeeded(int i) const {
 
 bool Readiness::all_succeeded() const {
   for (int i : m_selected) {
-    if (!succeeded(i)) return false;
+    // A stage skipped because a condition was false (its own or a need's) is no failure.
+    if (!succeeded(i) && !m_condition_false[idx(i)]) return false;
   }
   return true;
 }
 
 void Readiness::mark_done(int i, StageStatus status) {
-  if (m_phase[idx(i)] == Phase::running) --m_running;
+  if (m_phase[idx(i)] == Phase::running) {
+    --m_running;
+    const auto& s = m_pipeline.stages[idx(i)];
+    if (s.max_parallel > 0) --m_group_running[s.matrix_of];
+  }
   m_phase[idx(i)] = Phase::done;
   m_status[idx(i)] = status;
   m_ready.erase(i);
@@ -89,7 +105,8 @@ void Readiness::mark_done(int i, StageStatus status) {
   }
   const bool ok = succeeded(i);
   for (int d : m_dependents[idx(i)]) {
-    if (!ok && !m_blocker[idx(d)]) m_blocker[idx(d)] = i;
+    // `if: always()` runs whatever its needs ended with.
+    if (!ok && !m_blocker[idx(d)] && !m_pipeline.stages[idx(d)].always) m_blocker[idx(d)] = i;
     // A dependent already skipped (its other need failed first) must not become ready again
     // when this last need ends: it would be skipped, and printed, a second time.
     if (--m_unmet[idx(d)] == 0 && m_phase[idx(d)] == Phase::pending) m_ready.insert(d);
@@ -97,6 +114,9 @@ void Readiness::mark_done(int i, StageStatus status) {
 }
 
 std::vector<Readiness::Skip> Readiness::finished(int i, StageStatus status) {
+  if (status == StageStatus::skipped && m_blocker[idx(i)] && m_condition_false[idx(*m_blocker[idx(i)])]) {
+    m_condition_false[idx(i)] = true;
+  }
   mark_done(i, status);
   std::vector<Skip> skips;
   // A stage whose need did not succeed can never run: say so now, not when its other needs
@@ -111,8 +131,9 @@ std::vector<Readiness::Skip> Readiness::finished(int i, StageStatus status) {
   while (!todo.empty()) {
     auto [d, need] = todo.back();
     todo.pop_back();
-    if (m_phase[idx(d)] != Phase::pending) continue;
+    if (m_phase[idx(d)] != Phase::pending || m_pipeline.stages[idx(d)].always) continue;
     skips.push_back({d, blocked_reason(need)});
+    if (m_condition_false[idx(need)]) m_condition_false[idx(d)] = true;
     mark_done(d, StageStatus::skipped);
     push_dependents(d);
   }

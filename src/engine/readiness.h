@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +50,11 @@ class Readiness {
   void release(int i) {
     if (m_phase[idx(i)] == Phase::pending) m_ready.insert(i);
   }
+  // Its matrix expansion already runs `max_parallel` stages (pipeline language).
+  [[nodiscard]] bool group_full(int i) const;
+  // The stage is about to be finished as skipped because its `if`/`changes` is false: its
+  // dependents' reasons say so.
+  void condition_false(int i) { m_condition_false[idx(i)] = true; }
 
   struct Skip {
     int stage = 0;
@@ -103,6 +109,8 @@ class Readiness {
   std::vector<std::vector<int>> m_dependents;
   std::vector<std::optional<int>> m_blocker;
   std::vector<bool> m_holds_locks;
+  std::vector<bool> m_condition_false;
+  std::map<std::string, int> m_group_running;  // matrix name as written -> its stages running
   std::set<int> m_ready;
   int m_running = 0;
   bool m_stopping = false;

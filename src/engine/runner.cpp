@@ -1,6 +1,7 @@
 #include "engine/runner.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <optional>
 
 #include "base/duration.h"
+#include "base/files.h"
 #include "base/strings.h"
 #include "engine/attempt_driver.h"
 #include "engine/readiness.h"
@@ -36,6 +38,12 @@ Expected<std::vector<int>> select_stages(const pipeline::Pipeline& p,
   for (const auto& name : only) {
     int i = p.index_of(name);
     if (i < 0) {
+      // A matrix's name as written: every combination.
+      const size_t before = roots.size();
+      for (size_t k = 0; k < p.stages.size(); ++k) {
+        if (p.stages[k].matrix_of == name) roots.push_back(static_cast<int>(k));
+      }
+      if (roots.size() > before) continue;
       auto hint = base::closest_match(name, std::span<const std::string>(names));
       return make_error(
           ErrorCode::invalid_input,
@@ -88,7 +96,9 @@ class Scheduler final : public AttemptEvents {
         m_filters(r.m_filters),
         m_sink(r.m_sink),
         m_selected(std::move(selected)),
-        m_started(r.m_pipeline.stages.size()) {}
+        m_started(r.m_pipeline.stages.size()),
+        m_values(r.m_pipeline.stages.size()),
+        m_resolved(r.m_pipeline.stages.size()) {}
 
   Expected<RunResult> run() {
     SLUICE_TRY(open());
@@ -129,6 +139,11 @@ class Scheduler final : public AttemptEvents {
   bool restore_from_cache(int i);
   void start_stage(int i);
   void keep_outputs(int i, StageStatus& status, std::string& reason);
+  bool skip_on_condition(int i);
+  void read_stage_outputs(int i, StageStatus& status, std::string& reason);
+  void outputs_known(int i, const std::string& files_digest);
+  [[nodiscard]] const pipeline::EnvList* values_of(std::string_view name) const;
+  [[nodiscard]] fs::path output_file(int i) const;
   void finish_stage(int i, StageStatus status, const std::string& reason);
   void record_end(int i, StageStatus status, const std::string& reason);
   void cancel_all() { m_driver->cancel_all(SteadyClock::now()); }
@@ -156,6 +171,8 @@ class Scheduler final : public AttemptEvents {
   EventSink& m_sink;
   std::vector<int> m_selected;
   std::vector<SteadyClock::time_point> m_started;
+  std::vector<std::optional<pipeline::EnvList>> m_values;  // $SLUICE_OUTPUT of stages that succeeded
+  std::vector<std::unique_ptr<Stage>> m_resolved;  // stages with `${{ }}` filled in when they started
   SteadyClock::time_point m_run_start = SteadyClock::now();
   store::RunRecord m_run;
   fs::path m_log_dir;
@@ -276,6 +293,7 @@ Scheduler::Tried Scheduler::try_start(int i) {
     finish_stage(i, StageStatus::skipped, m_readiness->blocked_reason(*b));
     return Tried::changed;
   }
+  if (skip_on_condition(i)) return Tried::changed;
   // A gate needs no job slot: it is decided (and may hold the stage) before one is taken.
   if (m_gates && !m_gate_open[static_cast<size_t>(i)] && m_opts.review->gate(i) && !m_readiness->stopping()) {
     switch (pass_gate(i)) {
@@ -288,6 +306,7 @@ Scheduler::Tried Scheduler::try_start(int i) {
     }
   }
   if (!m_readiness->may_start()) return Tried::no_slot;
+  if (m_readiness->group_full(i)) return Tried::passed;  // its matrix's max_parallel
   if (auto l = m_readiness->take_locks(i); l != LockResult::acquired) {
     if (l == LockResult::held_elsewhere) m_lock_retry_at = SteadyClock::now() + k_lock_retry;
     return Tried::passed;
@@ -401,7 +420,8 @@ bool Scheduler::restore_from_cache(int i) {
                                                       hit.problem)));
   }
   if (hit.result != StepCache::Restored::Result::hit) return false;
-  m_keys->outputs_are(i, hit.outputs_digest);
+  m_values[static_cast<size_t>(i)] = std::move(hit.values);
+  outputs_known(i, hit.outputs_digest);
   const int64_t now = wall_ms();
   auto& r = m_recorder->stage(i);
   r.cache_hit = true;
@@ -428,8 +448,74 @@ void Scheduler::start_stage(int i) {
   m_recorder->changed(i);
   m_sink.stage_started(stage(i), 1);
   auto exec = m_executors.find(stage(i).kind);
-  m_driver->start(i, exec == m_executors.end() ? nullptr : exec->second, m_env->for_stage(stage(i)),
-                  std::move(log_path));
+  const Stage* resolved = nullptr;
+  if (stage(i).has_runtime_placeholders) {
+    m_resolved[static_cast<size_t>(i)] = std::make_unique<Stage>(resolve_stage(
+        m_pipeline, stage(i), m_opts.facts, [this](std::string_view n) { return values_of(n); }));
+    resolved = m_resolved[static_cast<size_t>(i)].get();
+  }
+  auto env = m_env->for_stage(resolved != nullptr ? *resolved : stage(i));
+  // Created by the stage's first write (each run has its own directory): a stage that writes
+  // nothing leaves no file. Retries append to the same file; a key's last value wins.
+  set_env(env, "SLUICE_OUTPUT", output_file(i).string());
+  m_driver->start(i, exec == m_executors.end() ? nullptr : exec->second, std::move(env), std::move(log_path),
+                  resolved);
+}
+
+fs::path Scheduler::output_file(int i) const {
+  std::string name = log_file_name(stage(i).name);
+  name.resize(name.size() - 4);  // ".log"
+  return m_log_dir / (name + ".outputs");
+}
+
+const pipeline::EnvList* Scheduler::values_of(std::string_view name) const {
+  int n = m_pipeline.index_of(name);
+  if (n < 0) return nullptr;
+  const auto& v = m_values[static_cast<size_t>(n)];
+  if (v) return &*v;
+  // A need that ended without running (skipped) has no outputs: they read as empty.
+  static const pipeline::EnvList k_none;
+  return store::is_finished(m_readiness->status(n)) ? &k_none : nullptr;
+}
+
+// A stage whose `changes:`/`if:` is false is skipped (not a failure); its dependents skip too
+// unless they say `if: always()`.
+bool Scheduler::skip_on_condition(int i) {
+  const Stage& s = stage(i);
+  if (!s.condition && s.changes.empty()) return false;
+  Decision d = decide(m_pipeline, s, m_opts.facts, [this](std::string_view n) { return values_of(n); });
+  if (d.run) return false;
+  m_readiness->condition_false(i);
+  m_recorder->stage(i).attempts = 0;
+  finish_stage(i, StageStatus::skipped, fmt::format("condition false ({})", d.why));
+  return true;
+}
+
+// After a success: reads the key=value lines the stage wrote to $SLUICE_OUTPUT (a malformed
+// file fails the stage) and shows them, redacted, in --json.
+void Scheduler::read_stage_outputs(int i, StageStatus& status, std::string& reason) {
+  auto text = base::read_file(output_file(i));
+  auto values = parse_stage_outputs(text ? *text : std::string());
+  if (!values) {
+    status = StageStatus::failed;
+    reason = values.error().message;
+    return;
+  }
+  m_values[static_cast<size_t>(i)] = std::move(*values);
+}
+
+// What dependents see of stage `i`: its key with the digest of its files and of its values.
+void Scheduler::outputs_known(int i, const std::string& files_digest) {
+  const auto& values = m_values[static_cast<size_t>(i)];
+  std::string vd = values ? outputs_values_digest(*values) : std::string();
+  if (!vd.empty()) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [k, v] : *values) o[k] = redact(v);
+    auto& r = m_recorder->stage(i);
+    if (!r.details) r.details = nlohmann::json{{"outputs", o}}.dump();
+  }
+  if (files_digest.empty() && vd.empty()) return;
+  m_keys->outputs_are(i, vd.empty() ? files_digest : files_digest + ":" + vd);
 }
 
 void Scheduler::stage_ended(int i, AttemptsEnded ended) {
@@ -444,6 +530,7 @@ void Scheduler::stage_ended(int i, AttemptsEnded ended) {
   if (ended.outcome.details) r.details = redact(*ended.outcome.details);
   StageStatus status = status_of(ended.outcome.status);
   std::string reason = std::move(ended.outcome.reason);
+  if (status == StageStatus::success) read_stage_outputs(i, status, reason);
   if (status == StageStatus::success) keep_outputs(i, status, reason);
   const bool allowed = stage(i).continue_on_error || stage(i).is_advisory();
   if (status == StageStatus::failed && stage(i).is_advisory()) {
@@ -460,18 +547,22 @@ void Scheduler::stage_ended(int i, AttemptsEnded ended) {
 // or follows the outputs of one that is not cached, so its dependents' keys change with them.
 void Scheduler::keep_outputs(int i, StageStatus& status, std::string& reason) {
   const Stage& s = stage(i);
+  const auto& values = m_values[static_cast<size_t>(i)];
   if (is_cacheable(s) && !m_opts.no_cache) {
-    auto digest = m_cache->save(m_keys->key(i), s, *m_recorder->stage(i).duration_ms, wall_ms());
+    auto digest = m_cache->save(m_keys->key(i), s, *m_recorder->stage(i).duration_ms, wall_ms(),
+                                values ? *values : pipeline::EnvList{});
     if (!digest) {
       status = StageStatus::failed;
       reason = digest.error().message;
     } else {
-      m_keys->outputs_are(i, *digest);
+      outputs_known(i, *digest);
     }
   } else if (!s.outputs.empty()) {
     // Outputs it did not produce leave nothing to follow: its dependents then cannot hit.
     auto digest = m_cache->outputs_digest(s);
-    m_keys->outputs_are(i, digest ? *digest : "unhashable:" + m_run.id);
+    outputs_known(i, digest ? *digest : "unhashable:" + m_run.id);
+  } else {
+    outputs_known(i, "");
   }
 }
 

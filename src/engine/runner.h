@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "engine/conditions.h"
 #include "engine/events.h"
 #include "engine/gates.h"
 #include "engine/stage_executor.h"
@@ -34,6 +35,7 @@ struct RunOptions {
   const ReviewPlan* review = nullptr;
   pipeline::OnPending on_pending = pipeline::OnPending::fail;
   std::string actor;
+  RunFacts facts;  // what `if:` and `changes:` read (git, environment, changed files)
 };
 
 struct RunResult {

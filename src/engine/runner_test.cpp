@@ -461,3 +461,98 @@ stages:
   EXPECT_EQ(status_of(*r, "other"), "success");
   EXPECT_EQ(ws.read("other-ran"), "");
 }
+
+// The pipeline language at run time (docs/pipeline.md): conditions, always(), max_parallel and
+// stage outputs handed to dependents, through the cache too.
+TEST(Runner, FalseConditionSkipsWithReasonAndAlwaysStillRuns) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"Y(version: 1
+defaults: { shell: sh }
+stages:
+  deploy: { run: "echo deployed > d.txt", if: "git.branch == 'main'" }
+  notify: { run: "echo n > n.txt", needs: [deploy] }
+  report: { run: "echo r > r.txt", needs: [deploy], if: "always()" }
+)Y"));
+  RunOptions o;
+  o.facts.branch = "feature";
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->run.status, store::RunStatus::success);  // a false condition is no failure
+  EXPECT_EQ(status_of(*r, "deploy"), "skipped");
+  EXPECT_EQ(*record_of(*r, "deploy").reason, "condition false (if: git.branch == 'main' is false)");
+  EXPECT_EQ(*record_of(*r, "notify").reason, "needs \"deploy\" which was skipped (condition false)");
+  EXPECT_EQ(status_of(*r, "report"), "success");
+  EXPECT_EQ(ws.read("r.txt"), "r\n");
+  o.facts.branch = "main";
+  r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(ws.read("d.txt"), "deployed\n");
+  EXPECT_EQ(status_of(*r, "notify"), "success");
+}
+
+TEST(Runner, StageOutputsReachDependentsAndTheirKeys) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"Y(version: 1
+defaults: { shell: sh }
+stages:
+  build:
+    run: |
+      echo "version=$(cat VERSION)" >> "$SLUICE_OUTPUT"
+      printf 'notes<<END\na\nb\nEND\n' >> "$SLUICE_OUTPUT"
+    inputs: [VERSION]
+  use:
+    needs: [build]
+    if: stages.build.outputs.version != '0'
+    env: { V: "${{ stages.build.outputs.version }}" }
+    run: echo "$V ${{ stages.build.outputs.notes }}" | tr '\n' ' ' > used.txt
+    cache: true
+    outputs: [used.txt]
+)Y"));
+  ws.write("VERSION", "1");
+  auto r = ws.run({});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(status_of(*r, "use"), "success");
+  EXPECT_EQ(ws.read("used.txt"), "1 a b ");
+  EXPECT_EQ(*record_of(*r, "build").details, R"({"outputs":{"notes":"a\nb","version":"1"}})");
+  r = ws.run({});  // both hit: the cached build hands on the same values
+  EXPECT_TRUE(record_of(*r, "build").cache_hit);
+  EXPECT_TRUE(record_of(*r, "use").cache_hit);
+  ws.write("VERSION", "2");
+  r = ws.run({});
+  EXPECT_FALSE(record_of(*r, "use").cache_hit);  // a new value changed its key
+  EXPECT_EQ(ws.read("used.txt"), "2 a b ");
+  ws.write("VERSION", "0");
+  r = ws.run({});
+  EXPECT_EQ(status_of(*r, "use"), "skipped");  // its `if` read the output
+}
+
+TEST(Runner, MalformedOutputFileFailsTheStage) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load("version: 1\ndefaults: { shell: sh }\nstages:\n  a: { run: 'echo nonsense >> \"$SLUICE_OUTPUT\"' }\n"));
+  auto r = ws.run({});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(status_of(*r, "a"), "failed");
+  EXPECT_EQ(*record_of(*r, "a").reason, "$SLUICE_OUTPUT line 1: write NAME=value or NAME<<DELIMITER");
+}
+
+TEST(Runner, MaxParallelBoundsAMatrix) {
+  Workspace ws;
+  ASSERT_TRUE(ws.load(R"Y(version: 1
+defaults: { shell: sh }
+stages:
+  t:
+    matrix: { n: [1, 2, 3] }
+    max_parallel: 1
+    run: "mkdir held && sleep 0.15 && rmdir held"
+  other: { run: "sleep 0.1" }
+)Y"));
+  RunOptions o;
+  o.jobs = 4;
+  auto r = ws.run(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->run.status, store::RunStatus::success);  // never two in "held" at once
+  EXPECT_LT(*record_of(*r, "other").started_ms, *record_of(*r, "t[n=1]").ended_ms);  // -j still used
+  auto sel = select_stages(ws.pipeline, {"t"});  // --only a matrix's name: all of it
+  ASSERT_TRUE(sel.has_value()) << sel.error().message;
+  EXPECT_EQ(sel->size(), 3u);
+}

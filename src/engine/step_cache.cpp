@@ -190,7 +190,7 @@ Expected<std::string> StepCache::outputs_digest(const pipeline::Stage& stage) {
 }
 
 Expected<std::string> StepCache::save(const std::string& key, const pipeline::Stage& stage,
-                                      int64_t duration_ms, int64_t now_ms) {
+                                      int64_t duration_ms, int64_t now_ms, const pipeline::EnvList& values) {
   nlohmann::json outputs = nlohmann::json::array();
   OutputsDigest d;
   for (const auto& pattern : stage.outputs) {
@@ -206,7 +206,14 @@ Expected<std::string> StepCache::save(const std::string& key, const pipeline::St
       d.add(f, *blob);
     }
   }
-  if (auto put = m_store.cache_put({key, stage.name, outputs.dump(), now_ms, now_ms, duration_ms}); !put) {
+  nlohmann::json record = outputs;
+  if (!values.empty()) {
+    // One element that is no file: the stage's $SLUICE_OUTPUT values, in order.
+    nlohmann::json v = nlohmann::json::array();
+    for (const auto& [k, val] : values) v.push_back({k, val});
+    record.push_back({{"values", v}});
+  }
+  if (auto put = m_store.cache_put({key, stage.name, record.dump(), now_ms, now_ms, duration_ms}); !put) {
     return tl::unexpected(put.error());
   }
   // A concurrent `sluice prune` unlinks only blobs no row references, holding the write lock:
@@ -222,18 +229,28 @@ Expected<std::string> StepCache::save(const std::string& key, const pipeline::St
   return stage.outputs.empty() ? std::string() : d.finish();
 }
 
-std::optional<std::string> StepCache::peek(const std::string& key) {
+std::optional<std::string> StepCache::peek(const std::string& key, pipeline::EnvList* values) {
   auto entry = m_store.cache_lookup(key, 0);
   if (!entry || !*entry) return std::nullopt;
   nlohmann::json outputs = nlohmann::json::parse((*entry)->outputs_json, nullptr, false);
   if (outputs.is_discarded() || !outputs.is_array()) return std::nullopt;
   OutputsDigest d;
+  size_t files = 0;
   for (const auto& o : outputs) {
+    if (o.is_object() && o.contains("values")) {
+      for (const auto& kv : o["values"]) {
+        if (values != nullptr && kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string()) {
+          values->emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+        }
+      }
+      continue;
+    }
+    ++files;
     std::string blob = o.value("blob", "");
     if (blob.size() != 64 || !fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2))) return std::nullopt;
     d.add(o.value("path", ""), blob);
   }
-  return outputs.empty() ? std::string() : d.finish();
+  return files == 0 ? std::string() : d.finish();
 }
 
 bool StepCache::pruned_meanwhile(const std::string& key) {
@@ -243,14 +260,23 @@ bool StepCache::pruned_meanwhile(const std::string& key) {
 
 StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
   using R = Restored::Result;
-  auto damaged = [](std::string why) { return Restored{R::damaged, {}, std::move(why)}; };
+  auto damaged = [](std::string why) { return Restored{R::damaged, {}, std::move(why), {}}; };
   auto entry = m_store.cache_lookup(key, now_ms);
   if (!entry) return damaged(entry.error().message);
   if (!*entry) return {};
   nlohmann::json outputs = nlohmann::json::parse((*entry)->outputs_json, nullptr, false);
   if (outputs.is_discarded() || !outputs.is_array()) return damaged("its record of outputs is unreadable");
   // Check every blob first so a half-restored state is impossible when the CAS lost a file.
+  pipeline::EnvList values;
   for (const auto& o : outputs) {
+    if (o.is_object() && o.contains("values")) {
+      for (const auto& kv : o["values"]) {
+        if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string()) {
+          values.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+        }
+      }
+      continue;
+    }
     std::string blob = o.value("blob", "");
     std::string rel = o.value("path", "");
     if (blob.size() != 64 || rel.empty()) return damaged("its record of outputs is unreadable");
@@ -261,7 +287,10 @@ StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
     }
   }
   OutputsDigest d;
+  size_t files = 0;
   for (const auto& o : outputs) {
+    if (o.is_object() && o.contains("values")) continue;
+    ++files;
     std::string rel = o.value("path", "");
     std::string blob = o.value("blob", "");
     d.add(rel, blob);
@@ -283,7 +312,7 @@ StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
     auto w = base::write_beneath(m_workspace, rel, *content, static_cast<mode_t>(o.value("mode", 0644)));
     if (!w) return damaged(w.error().message);
   }
-  return {R::hit, outputs.empty() ? std::string() : d.finish(), {}};
+  return {R::hit, files == 0 ? std::string() : d.finish(), {}, std::move(values)};
 }
 
 }  // namespace sluice::engine

@@ -37,6 +37,7 @@ class StepCache {
     enum class Result { miss, hit, damaged } result = Result::miss;
     std::string outputs_digest;  // hit: see outputs_digest()
     std::string problem;         // damaged: what was wrong with the entry, for the user
+    pipeline::EnvList values;    // hit: what the stage wrote to $SLUICE_OUTPUT
   };
   // On a hit, restores the stage's outputs. An entry whose blobs are missing or corrupted is
   // `damaged`: nothing is restored, a corrupted blob is deleted (so the next save stores it
@@ -44,11 +45,13 @@ class StepCache {
   // entry meanwhile (rows go before blobs) is a plain miss.
   [[nodiscard]] Restored restore(const std::string& key, int64_t now_ms);
   // Stores the stage's outputs under `key` after a successful run; returns their digest.
+  // `values` (what it wrote to $SLUICE_OUTPUT) are stored with the entry and restored on a hit.
   [[nodiscard]] Expected<std::string> save(const std::string& key, const pipeline::Stage& stage,
-                                           int64_t duration_ms, int64_t now_ms);
+                                           int64_t duration_ms, int64_t now_ms, const pipeline::EnvList& values = {});
   // What a hit of `key` would give as its outputs digest, restoring nothing; nullopt on a miss
   // or a damaged entry. For `sluice plan`.
-  [[nodiscard]] std::optional<std::string> peek(const std::string& key);
+  // `values`, when given, receives the entry's $SLUICE_OUTPUT values.
+  [[nodiscard]] std::optional<std::string> peek(const std::string& key, pipeline::EnvList* values = nullptr);
   // A digest of the files a stage's `outputs` match now (paths and contents), for a stage that
   // is not cached. save() and a hit of restore() return the same digest for the same files.
   [[nodiscard]] Expected<std::string> outputs_digest(const pipeline::Stage& stage);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -12,6 +13,8 @@
 #include "base/files.h"
 #include "base/strings.h"
 #include "base/yaml_check.h"
+#include "pipeline/expand.h"
+#include "pipeline/language.h"
 
 namespace sluice::pipeline {
 namespace yaml = base::yaml;
@@ -41,7 +44,8 @@ int Pipeline::index_of(std::string_view name) const {
 }
 
 const std::vector<std::string_view>& top_level_keys() {
-  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache", "notify", "review"};
+  static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache",
+                                                   "notify", "review", "params", "templates", "include"};
   return k;
 }
 
@@ -49,7 +53,9 @@ const std::vector<std::string_view>& stage_keys() {
   static const std::vector<std::string_view> k{
       "run",     "llm",     "validate", "needs",   "locks",    "inputs",           "outputs",
       "timeout", "retries", "retry_on", "env",     "shell",    "continue_on_error", "cache",
-      "working_directory", "description", "protected", "advisory"};
+      "working_directory", "description", "protected", "advisory",
+      // the pipeline language (language.cpp, expand.cpp)
+      "if", "changes", "matrix", "extends", "max_parallel"};
   return k;
 }
 
@@ -79,7 +85,7 @@ bool valid_name(std::string_view n) {
 
 class Loader {
  public:
-  explicit Loader(std::string_view file) : m_file(file), m_check(file) {}
+  Loader(std::string_view file, const LoadOptions& opts) : m_file(file), m_check(file), m_opts(opts) {}
 
   // Every key and type check goes through the one YAML checker (base/yaml_check.h), which the
   // llm module's sections use too, so a mistake reads the same wherever it is made.
@@ -283,13 +289,18 @@ class Loader {
     return v;
   }
 
-  void load_stage(const yaml::MapEntry& entry, int index, Stage& st, const Defaults& defaults) {
-    st.name = entry.key.scalar;
+  void load_stage(const ExpandedStage& ex, int index, Stage& st, const Defaults& defaults) {
+    const yaml::MapEntry& entry = *ex.entry;
+    st.name = ex.name;
     st.index = index;
     st.mark = entry.key.mark;
     st.shell = defaults.shell;
     st.timeout = defaults.timeout;
-    if (!valid_name(st.name)) {
+    st.source_file = ex.file;
+    st.matrix = ex.matrix;
+    st.matrix_of = ex.matrix_of;
+    if (!ex.file.empty() || m_check.file() != m_file) m_check.set_file(ex.file.empty() ? m_file : ex.file);
+    if (!valid_name(ex.matrix_of.empty() ? st.name : ex.matrix_of)) {
       error(entry.key, fmt::format("invalid stage name {}: use letters, digits, '_', '-' and '.'", quote(st.name)));
     }
     const yaml::Node& n = entry.value;
@@ -377,9 +388,10 @@ class Loader {
     if (const auto* x = n.find("description")) (void)string_value(*x, "description");
     if (const auto* x = n.find("protected")) st.protected_stage = bool_value(*x, "protected").value_or(false);
     if (const auto* x = n.find("advisory")) st.advisory = bool_value(*x, "advisory");
+    load_language_keys(n, st, m_check);
   }
 
-  void check_graph(Pipeline& p, const yaml::Node& stages_node) {
+  void check_graph(Pipeline& p, const std::vector<const yaml::MapEntry*>& entries) {
     std::vector<std::string> names;
     std::unordered_map<std::string_view, int> index;  // a linear index_of per need is O(n^2)
     for (const auto& s : p.stages) names.push_back(s.name);
@@ -389,12 +401,15 @@ class Loader {
       return it == index.end() ? -1 : it->second;
     };
     auto needs_node = [&](size_t i) -> const yaml::Node& {
-      const yaml::Node& sn = stages_node.entries[i].value;
+      const yaml::Node& sn = entries[i]->value;
       const yaml::Node* nn = sn.find("needs");
-      return nn ? *nn : stages_node.entries[i].key;
+      return nn ? *nn : entries[i]->key;
     };
     for (size_t i = 0; i < p.stages.size(); ++i) {
       Stage& s = p.stages[i];
+      if (!s.source_file.empty() || m_check.file() != m_file) {
+        m_check.set_file(s.source_file.empty() ? m_file : s.source_file);
+      }
       std::set<std::string> seen;
       for (const auto& need : s.needs) {
         if (!seen.insert(need).second) {
@@ -430,7 +445,10 @@ class Loader {
             std::string path;
             for (int c : cycle) path += p.stages[static_cast<size_t>(c)].name + " -> ";
             path += p.stages[static_cast<size_t>(cycle.front())].name;
-            error(stages_node.entries[static_cast<size_t>(cycle.front())].key,
+            m_check.set_file(p.stages[static_cast<size_t>(cycle.front())].source_file.empty()
+                                 ? m_file
+                                 : p.stages[static_cast<size_t>(cycle.front())].source_file);
+            error(entries[static_cast<size_t>(cycle.front())]->key,
                   fmt::format("dependency cycle: {} (each stage needs the next)", path));
           }
         } else if (color[static_cast<size_t>(w)] == Color::white) {
@@ -443,6 +461,7 @@ class Loader {
     for (size_t i = 0; i < p.stages.size(); ++i) {
       if (color[i] == Color::white) visit(static_cast<int>(i));
     }
+    m_check.set_file(m_file);
   }
 
   LoadResult load(std::string_view text) {
@@ -486,7 +505,19 @@ class Loader {
     } else {
       error(root, "missing \"version: 1\"");
     }
-    if (const auto* e = root.find("env")) p.env = env_value(*e, "\"env\"");
+    load_params(root.find("params"), m_opts.params, p, m_check);
+    // include:, templates:/extends:, matrix: and ${{ matrix/params }} (expand.cpp).
+    auto expansion = expand_pipeline(root, m_file, p.param_values, m_check.diagnostics());
+    p.included = expansion->included;
+    for (const auto& [file, env] : expansion->envs) {
+      m_check.set_file(file.empty() ? m_file : file);
+      for (auto& [k, v] : env_value(*env, "\"env\"")) {
+        auto it = std::find_if(p.env.begin(), p.env.end(), [&](const auto& x) { return x.first == k; });
+        if (it == p.env.end()) p.env.emplace_back(k, std::move(v));
+        else it->second = std::move(v);
+      }
+    }
+    m_check.set_file(m_file);
     if (const auto* s = root.find("secrets")) p.secrets = secret_names(*s);
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
     if (const auto* c = root.find("cache")) load_cache(*c, p.cache);
@@ -498,24 +529,32 @@ class Loader {
       if (!l->is_map()) error(*l, "\"llm\" must be a mapping with providers, budget and max_concurrency");
     }
     const yaml::Node* stages = root.find("stages");
-    if (stages == nullptr) {
+    const bool included_stages = !expansion->stages.empty() && (stages == nullptr || stages->is_map());
+    if (stages == nullptr && !included_stages) {
       error(root, "missing \"stages\": a mapping of stage name to stage");
-    } else if (!stages->is_map()) {
+    } else if (stages != nullptr && !stages->is_map()) {
       error(*stages, "\"stages\" must be a mapping of stage name to stage");
-    } else if (stages->entries.empty()) {
+    } else if (!included_stages) {
       error(*stages, "\"stages\" is empty");
     } else {
       int index = 0;
-      for (const auto& entry : stages->entries) {
+      std::vector<const yaml::MapEntry*> entries;
+      entries.reserve(expansion->stages.size());
+      p.stages.reserve(expansion->stages.size());
+      for (const auto& ex : expansion->stages) {
         Stage st;
-        load_stage(entry, index++, st, p.defaults);
+        load_stage(ex, index++, st, p.defaults);
         p.stages.push_back(std::move(st));
+        entries.push_back(ex.entry);
       }
-      check_graph(p, *stages);
+      m_check.set_file(m_file);
+      expand_matrix_needs(p, *expansion);
+      check_graph(p, entries);
+      check_expressions(p, *expansion, m_check, m_file);
     }
     out.diagnostics = std::move(m_check.diagnostics());
     std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(), [](const auto& a, const auto& b) {
-      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+      return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
     });
     return out;
   }
@@ -523,16 +562,17 @@ class Loader {
  private:
   std::string m_file;
   yaml::Checker m_check;
+  const LoadOptions& m_opts;
 };
 
 }  // namespace
 
-LoadResult parse_pipeline(std::string_view text, std::string_view filename) {
-  Loader loader(filename);
+LoadResult parse_pipeline(std::string_view text, std::string_view filename, const LoadOptions& opts) {
+  Loader loader(filename, opts);
   return loader.load(text);
 }
 
-LoadResult load_pipeline(const std::filesystem::path& path) {
+LoadResult load_pipeline(const std::filesystem::path& path, const LoadOptions& opts) {
   auto text = base::read_file(path);
   if (!text) {
     LoadResult r;
@@ -540,7 +580,7 @@ LoadResult load_pipeline(const std::filesystem::path& path) {
     r.diagnostics.back().file.clear();
     return r;
   }
-  return parse_pipeline(*text, path.string());
+  return parse_pipeline(*text, path.string(), opts);
 }
 
 }  // namespace sluice::pipeline

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/yaml.h"
+#include "pipeline/expr.h"
 
 namespace sluice::pipeline {
 
@@ -68,6 +69,18 @@ struct Stage {
   // A failure is reported (failed_advisory) but neither fails the run nor skips dependents.
   // Unset: not advisory (an LLM verdict stage defaults it to true where it is parsed).
   [[nodiscard]] bool is_advisory() const { return advisory.value_or(false); }
+
+  // The pipeline language (docs/pipeline.md; pipeline/expand.cpp, pipeline/expr.h).
+  std::string source_file;  // the `include:`d file that defines it; empty: the pipeline file
+  EnvList matrix;           // this combination's values, in the matrix's key order
+  std::string matrix_of;    // the stage's name as written when a matrix expanded it; else empty
+  int max_parallel = 0;     // of a matrix expansion: at most this many at once; 0: no bound
+  std::shared_ptr<const expr::Expr> condition;  // `if:`; null: none
+  std::vector<std::string> changes;             // `changes:` globs (changed(...) ANDed with `if`)
+  bool always = false;  // its `if` calls always(): it runs even when a need failed or was skipped
+  // `${{ ... }}` left in `run` or `env` values for run time (env, git, stages' outputs).
+  bool has_runtime_placeholders = false;
+  std::vector<std::string> output_needs;  // stages whose outputs it reads, in first-use order
 };
 
 struct Defaults {
@@ -109,6 +122,14 @@ struct ReviewSpec {
   std::string allowed_signers;  // "" none; else signatures are mandatory and verified
 };
 
+// `params:` entry: a value a run may set with `sluice run -p NAME=VALUE`.
+struct Param {
+  std::string name;
+  std::string default_value;
+  std::vector<std::string> values;  // allowed values; empty: any
+  base::yaml::Mark mark;
+};
+
 struct Pipeline {
   std::string file;  // as given on the command line, for messages
   int version = 1;
@@ -120,6 +141,9 @@ struct Pipeline {
   CacheLimits cache;  // the top-level `cache:` section; none set: no automatic pruning
   std::shared_ptr<const base::yaml::Node> notify;  // the top-level `notify:` section as written (notify module reads it)
   ReviewSpec review;  // the top-level `review:` section
+  std::vector<Param> params;  // declared `params:`, file order
+  EnvList param_values;       // each declared param's value for this run (default or -p)
+  std::vector<std::string> included;  // files read through `include:`, as resolved
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent

@@ -177,7 +177,9 @@ std::string to_json(const RunReport& r) {
     if (s.ended_ms) j["ended_ms"] = *s.ended_ms;
     if (s.details) {
       json d = json::parse(*s.details, nullptr, false);
-      if (!d.is_discarded()) j[s.kind == "llm" ? "llm" : s.kind] = d;
+      // A run stage's details are the values it wrote to $SLUICE_OUTPUT (redacted).
+      if (!d.is_discarded() && s.kind == "run" && d.contains("outputs")) j["outputs"] = d["outputs"];
+      else if (!d.is_discarded()) j[s.kind == "llm" ? "llm" : s.kind] = d;
     }
     stages.push_back(std::move(j));
   }

@@ -4,6 +4,8 @@
 //   <workspace>/.sluice/cas/ab/cdef...      content-addressed blobs of the step cache
 //   <workspace>/.sluice/runs/<run-id>/      redacted stage logs
 //   <workspace>/.sluice/locks/<name>.lock   cross-process stage locks
+//   <workspace>/.sluice/last-success-commit the HEAD of the last successful full run (the base
+//                                           of `changes:` when neither --since nor the CI gives one)
 // Plain paths; nothing is created here.
 
 #include <filesystem>
@@ -28,6 +30,7 @@ class StateLayout {
   [[nodiscard]] std::filesystem::path runs() const { return m_dir / "runs"; }
   [[nodiscard]] std::filesystem::path run_logs(const std::string& run_id) const { return runs() / run_id; }
   [[nodiscard]] std::filesystem::path locks() const { return m_dir / "locks"; }
+  [[nodiscard]] std::filesystem::path last_success_commit() const { return m_dir / "last-success-commit"; }
 
  private:
   std::filesystem::path m_dir;
