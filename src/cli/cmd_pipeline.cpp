@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/prune.h"
 #include "cli/run_view.h"
+#include "cli/shared_state.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
 #include "engine/leftovers.h"
@@ -208,6 +209,13 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
   if (fs::exists(store::StateLayout(opts.state_dir).database())) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
 
+  bool remote_bad = false;
+  auto remote = opts.no_cache ? nullptr : open_remote_cache(*p, stderr, remote_bad);
+  if (remote_bad) {
+    ::close(sfd);
+    return k_exit_usage;
+  }
+  opts.remote_cache = remote.get();
   auto kinds = make_stage_kinds(*p, llm, a.kinds, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
     ::close(sfd);
@@ -263,6 +271,8 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed, skipped, base::join(rep.critical_path, " -> ").c_str());
   std::fflush(stdout);
+  // Uploads went on in the background during the run; what is left gets a bounded wait.
+  if (remote) finish_remote_cache(*remote, stderr);
   // After the summary, so pruning never delays the run's result; an interrupted run prunes nothing.
   if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, p->cache, stderr);
   if (output_closed) return k_exit_output_closed;

@@ -14,6 +14,7 @@
 #include "engine/events.h"
 #include "engine/stage_executor.h"
 #include "pipeline/spec.h"
+#include "store/remote_cache.h"
 #include "store/state_store.h"
 
 namespace sluice::engine {
@@ -29,6 +30,9 @@ struct RunOptions {
   std::vector<std::string> base_env;  // the environment stages inherit, "KEY=value"
   int interrupt_fd = -1;  // readable when the user asked to stop (Ctrl-C/SIGTERM)
   std::string options_text;  // how sluice was invoked, for the record
+  // The remote step cache (not owned; null: none). Consulted after a local miss; fed after a
+  // stage ran when it is writable. The caller flushes it after the run.
+  store::RemoteCache* remote_cache = nullptr;
 };
 
 struct RunResult {

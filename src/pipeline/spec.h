@@ -85,6 +85,14 @@ struct CacheLimits {
   [[nodiscard]] bool any() const { return max_bytes || max_age; }
 };
 
+// `cache: { remote: URL, remote_write: true }`: the remote step cache (Bazel HTTP protocol,
+// docs/scale-out.md). Empty url: none. Written only when remote_write (or SLUICE_CACHE_WRITE=1).
+struct RemoteCacheSpec {
+  std::string url;
+  bool write = false;
+  base::yaml::Mark mark;
+};
+
 struct Pipeline {
   std::string file;  // as given on the command line, for messages
   int version = 1;
@@ -94,6 +102,8 @@ struct Pipeline {
   std::vector<Stage> stages;  // file order
   std::shared_ptr<const base::yaml::Node> llm;  // the top-level `llm:` section as written, if any
   CacheLimits cache;  // the top-level `cache:` section; none set: no automatic pruning
+  RemoteCacheSpec remote_cache;  // `cache.remote` / `cache.remote_write`
+  std::string state;  // `state:` "sqlite" (default, also when empty) or a postgres:// URL
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent
