@@ -154,6 +154,7 @@ struct RunArgs {
   std::string json_path, junit_path;
   std::string output = "block";
   StageKindArgs kinds;
+  std::string state;  // --state URL
 };
 
 int do_run(const RunArgs& a, int argc_jobs_default) {
@@ -216,7 +217,14 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     return k_exit_usage;
   }
   opts.remote_cache = remote.get();
-  auto kinds = make_stage_kinds(*p, llm, a.kinds, opts.workspace, opts.state_dir, stderr);
+  StageKindArgs kind_args = a.kinds;
+  auto state_url = resolve_shared_state(*p, a.state, stderr);
+  if (!state_url) {
+    ::close(sfd);
+    return k_exit_usage;
+  }
+  kind_args.state_url = *state_url;
+  auto kinds = make_stage_kinds(*p, llm, kind_args, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
     ::close(sfd);
     return k_exit_usage;
@@ -463,6 +471,9 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"block", "stream", "quiet"}))
       ->capture_default_str();
   add_stage_kind_options(run, ra->kinds);
+  run->add_option("--state", ra->state,
+                  "Shared state: a postgres:// URL (the LLM budget ledger shared by every runner; default: "
+                  "$SLUICE_STATE_URL, then the pipeline's state:), or sqlite");
   run->callback([&ctx, cores, ra] { ctx.command = [=] { return do_run(*ra, cores); }; });
 
   auto pa = std::make_shared<PlanArgs>();

@@ -1,6 +1,7 @@
 #include "cli/shared_state.h"
 
 #include <chrono>
+#include <cctype>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -44,10 +45,69 @@ void finish_remote_cache(store::RemoteCache& remote, std::FILE* err) {
   std::fprintf(err, "%s\n", line.c_str());
 }
 
-std::string resolve_state_url(const pipeline::Pipeline& p, const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (std::string env = env_or("SLUICE_STATE_URL"); !env.empty()) return env;
-  return p.state;
+namespace {
+// The password part of a URL's userinfo, or "" when none.
+std::string url_password(std::string_view url) {
+  const size_t start = url.find("://");
+  if (start == std::string_view::npos) return {};
+  const size_t end = url.find('/', start + 3);
+  const std::string_view authority = url.substr(start + 3, end == std::string_view::npos ? url.npos : end - start - 3);
+  const size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return {};
+  const size_t colon = authority.substr(0, at).find(':');
+  return colon == std::string_view::npos ? std::string() : std::string(authority.substr(colon + 1, at - colon - 1));
+}
+}  // namespace
+
+std::optional<std::string> resolve_shared_state(const pipeline::Pipeline& p, const std::string& flag, std::FILE* err) {
+  std::string url = flag;
+  std::string from = "--state";
+  if (url.empty()) {
+    url = env_or("SLUICE_STATE_URL");
+    from = "SLUICE_STATE_URL";
+  }
+  if (url.empty()) {
+    url = p.state;
+    from = p.file + ": state";
+    const std::string pw = url_password(url);
+    if (!pw.empty() && pw.find("${") == std::string::npos) {
+      std::fprintf(err,
+                   "sluice: %s: a password written in sluice.yml would be committed with it; use PGPASSWORD, "
+                   "~/.pgpass, or ${NAME} (an environment variable) in the URL: %s\n",
+                   from.c_str(), store::mask_url(url).c_str());
+      return std::nullopt;
+    }
+  }
+  if (url.empty() || url == "sqlite") return std::string();
+  if (url.rfind("postgres://", 0) != 0 && url.rfind("postgresql://", 0) != 0) {
+    std::fprintf(err, "sluice: %s: \"%s\" is neither sqlite nor a postgres:// URL\n", from.c_str(),
+                 store::mask_url(url).c_str());
+    return std::nullopt;
+  }
+  // ${NAME} references are expanded here, so the secret itself is never in a file.
+  std::string out;
+  for (size_t i = 0; i < url.size();) {
+    if (url.compare(i, 2, "${") == 0) {
+      const size_t close = url.find('}', i);
+      if (close != std::string::npos) {
+        const std::string name = url.substr(i + 2, close - i - 2);
+        const char* v = std::getenv(name.c_str());
+        if (v == nullptr) {
+          std::fprintf(err, "sluice: %s: ${%s} is not set in the environment\n", from.c_str(), name.c_str());
+          return std::nullopt;
+        }
+        // Percent-encoded, so a password with '@', ':' or '/' cannot change the URL's shape.
+        for (const unsigned char c : std::string(v)) {
+          if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
+          else out += fmt::format("%{:02X}", c);
+        }
+        i = close + 1;
+        continue;
+      }
+    }
+    out += url[i++];
+  }
+  return out;
 }
 
 }  // namespace sluice::cli

@@ -25,8 +25,12 @@ namespace sluice::cli {
 // one line of what the remote cache did on `err`.
 void finish_remote_cache(store::RemoteCache& remote, std::FILE* err);
 
-// The state backend URL: --state, else SLUICE_STATE_URL, else the pipeline's `state:`; empty
-// or "sqlite" means the workspace's SQLite database.
-[[nodiscard]] std::string resolve_state_url(const pipeline::Pipeline& p, const std::string& flag);
+// The state backend URL: --state, else SLUICE_STATE_URL, else the pipeline's `state:`. Returns
+// "" for the workspace's SQLite database ("sqlite" or nothing set), the postgres:// URL with
+// any ${NAME} in it expanded from the environment, or nullopt (after printing why on `err`)
+// for a URL that is neither, a reference to an unset variable, or a password written literally
+// in sluice.yml (it would be committed: use PGPASSWORD, ~/.pgpass or ${NAME}).
+[[nodiscard]] std::optional<std::string> resolve_shared_state(const pipeline::Pipeline& p, const std::string& flag,
+                                                              std::FILE* err);
 
 }  // namespace sluice::cli

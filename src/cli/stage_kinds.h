@@ -23,6 +23,7 @@ namespace sluice::cli {
 struct StageKindArgs {
   std::string provider;   // --provider: overrides every LLM stage's provider
   bool record = false;    // --record: store the provider's exchanges as cassettes
+  std::string state_url;  // resolved --state / SLUICE_STATE_URL / `state:` (postgres://); empty: SQLite
 };
 
 void add_stage_kind_options(CLI::App* cmd, StageKindArgs& args);

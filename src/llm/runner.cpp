@@ -7,6 +7,7 @@
 #include "base/files.h"
 #include "base/strings.h"
 #include "llm/budget.h"
+#include "llm/budget_pg.h"
 #include "llm/prices.h"
 #include "llm/provider.h"
 #include "llm/response_cache.h"
@@ -246,7 +247,14 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   auto db = store::Database::open(ctx.state_db, store::all_migrations());
   if (!db) return tl::unexpected(db.error());
   ResponseCache cache(**db);
-  Ledger ledger(**db);
+  Ledger local_ledger(**db);
+  std::unique_ptr<BudgetLedger> shared_ledger;
+  if (!ctx.state_url.empty()) {
+    auto pg = PgBudgetLedger::connect(ctx.state_url);
+    if (!pg) return tl::unexpected(pg.error());
+    shared_ledger = std::move(*pg);
+  }
+  BudgetLedger& ledger = shared_ledger ? *shared_ledger : static_cast<BudgetLedger&>(local_ledger);
 
   // Guard, write and record; shared by hits and calls.
   bool guard_failed = false;  // finish()'s error came from the output guard (a repair may help)
@@ -342,6 +350,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
         reserve_usd = std::max(reserve_usd, cost_usd(*p_price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
       ReserveRequest rr{ctx.run_id, ctx.stage, p.name, p.model, reserve_usd,
                         reserve_in, spec.max_output_tokens, clock.wall_ms()};
+      // A call never outlives its stage's timeout (queue, retries, transfer): past that and a
+      // grace, a reservation still unsettled belongs to a dead runner.
+      rr.lease_ms = spec.timeout.count() + 60'000;
       auto reservation = ledger.reserve(rr, config.budget);
       r.phases.budget_ms += ms_since(clock, t);
       // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must

@@ -29,6 +29,9 @@ struct LlmStageContext {
   std::string run_id;
   std::string stage;
   std::filesystem::path state_db;   // .sluice/state.db (all_migrations() applied on open)
+  // A postgres:// URL: the budget ledger is the shared one there (llm/budget_pg.h), so every
+  // runner on that database shares the limits. Empty: the ledger in state_db.
+  std::string state_url;
   const TokenCounter* counter = nullptr;  // required; see ApproximateTokenCounter
   const Redactor* redactor = nullptr;     // required
   EnvLookup env;                          // API keys (api_key_env) and {{ env.NAME }}

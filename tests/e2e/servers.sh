@@ -138,3 +138,9 @@ start_postgres() {
   cat "$PG_DIR/server.log" >&2
   server_unavailable "PostgreSQL did not start"
 }
+
+# pg_createdb NAME: another database in the cluster; sets PG_DB_URL to it (socket).
+pg_createdb() {
+  pg_as_owner "$PG_BIN/createdb" -h "$PG_DIR/sock" -p "$PG_PORT" -U sluice "$1" || fail "createdb $1"
+  PG_DB_URL="postgresql://sluice@/$1?host=$PG_DIR/sock&port=$PG_PORT"
+}
