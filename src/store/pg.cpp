@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "store/remote_cache.h"
@@ -87,9 +88,27 @@ Expected<PgRows> PgConnection::query(const std::string& sql, const std::vector<P
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   m_sqlstate.clear();
   // Without parameters the simple protocol, which also runs several statements (migrations).
-  PGresult* r = params.empty() ? PQexec(m_conn, sql.c_str())
+  return result(params.empty() ? PQexec(m_conn, sql.c_str())
                                : PQexecParams(m_conn, sql.c_str(), static_cast<int>(params.size()), nullptr,
-                                              values.data(), nullptr, nullptr, 0);
+                                              values.data(), nullptr, nullptr, 0));
+}
+
+Expected<PgRows> PgConnection::query_prepared(const std::string& name, const std::string& sql,
+                                              const std::vector<PgParam>& params) {
+  if (std::find(m_prepared.begin(), m_prepared.end(), name) == m_prepared.end()) {
+    auto prepared = result(PQprepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr));
+    if (!prepared) return prepared;
+    m_prepared.push_back(name);
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  m_sqlstate.clear();
+  return result(PQexecPrepared(m_conn, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
+                               nullptr, 0));
+}
+
+Expected<PgRows> PgConnection::result(PGresult* r) {
   const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     std::string msg = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(m_conn);

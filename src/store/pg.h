@@ -14,6 +14,7 @@
 #include "base/error.h"
 
 struct pg_conn;
+struct pg_result;
 
 namespace sluice::store {
 
@@ -41,6 +42,10 @@ class PgConnection {
 
   // Runs one statement with $1..$n bound to `params`; returns its rows (empty for none).
   [[nodiscard]] Expected<PgRows> query(const std::string& sql, const std::vector<PgParam>& params = {});
+  // As query(), through a statement prepared once per connection under `name` (planned once:
+  // the budget statements are run for every LLM call).
+  [[nodiscard]] Expected<PgRows> query_prepared(const std::string& name, const std::string& sql,
+                                                const std::vector<PgParam>& params);
   [[nodiscard]] Expected<void> exec(const std::string& sql) {
     auto r = query(sql);
     if (!r) return tl::unexpected(r.error());
@@ -58,6 +63,8 @@ class PgConnection {
   [[nodiscard]] Expected<void> migrate();
   pg_conn* m_conn;
   std::string m_display;
+  [[nodiscard]] Expected<PgRows> result(pg_result* r);
+  std::vector<std::string> m_prepared;
   std::string m_sqlstate;
   std::string m_secret;  // the password, only to scrub it from libpq's messages
 };

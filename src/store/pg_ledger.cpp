@@ -18,10 +18,20 @@ std::string num(int64_t v) { return std::to_string(v); }
 // serialisation failures are retried; PostgreSQL has already rolled the loser back.
 bool retryable(const PgConnection& c) { return c.last_sqlstate().rfind("40", 0) == 0; }
 
+// One statement, committed on its own: the day's row is updated only when the day's cap and
+// (as read at the statement's start) the run's limits allow; the run's row only when the day's
+// update matched and, re-checked on its newest version, the run's limits still allow; the
+// ledger row only when both matched. The rare case where the run's row changed in between
+// (two stages of one run racing) is undone by the caller: a reservation briefly held on the
+// day that way can only refuse someone else, never admit too much.
 constexpr const char* k_reserve = R"sql(
 WITH d AS (
   UPDATE llm_budget SET reserved_nusd = reserved_nusd + $1
   WHERE scope = $2 AND ($3::bigint IS NULL OR spent_nusd + reserved_nusd + $1 <= $3::bigint)
+    AND EXISTS (SELECT 1 FROM llm_budget x WHERE x.scope = $4
+                AND ($6::bigint IS NULL OR x.spent_nusd + x.reserved_nusd + $1 <= $6::bigint)
+                AND ($7::bigint IS NULL OR x.calls + 1 <= $7::bigint)
+                AND ($8::bigint IS NULL OR x.tokens + $5 <= $8::bigint))
   RETURNING 1),
 r AS (
   UPDATE llm_budget SET reserved_nusd = reserved_nusd + $1, calls = calls + 1, tokens = tokens + $5
@@ -35,7 +45,8 @@ ins AS (
                           created_ms, lease_until_ms)
   SELECT $9, $10, $11, $12, 'reserved', $1, $5, $13, $14, $15 WHERE EXISTS (SELECT 1 FROM r)
   RETURNING id)
-SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM r), (SELECT id FROM ins)
+SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM r), (SELECT id FROM ins),
+       (SELECT count(*) FROM llm_budget WHERE scope IN ($2, $4))
 )sql";
 
 constexpr const char* k_reap = R"sql(
@@ -57,7 +68,7 @@ SELECT (SELECT count(*) FROM dead)
 }  // namespace
 
 Expected<int64_t> PgLedger::release_expired(int64_t now_ms) {
-  auto r = m_c.query(k_reap, {num(now_ms)});
+  auto r = m_c.query_prepared("sluice_reap", k_reap, {num(now_ms)});
   SLUICE_TRY(r);
   return r->integer(0, 0);
 }
@@ -74,8 +85,6 @@ Expected<PgReserved> PgLedger::reserve(const PgReserve& q) {
   // Best effort: a failure here (a deadlock with another reaper) only delays the release.
   for (int i = 0; i < 3; ++i)
     if (auto reaped = release_expired(q.now_ms); reaped || !retryable(m_c)) break;
-  SLUICE_TRY(m_c.query("INSERT INTO llm_budget (scope) VALUES ($1), ($2) ON CONFLICT (scope) DO NOTHING",
-                       {day_scope, run_scope}));
   const int64_t x = to_nusd(q.usd);
   const std::vector<PgParam> params{num(x),
                                     day_scope,
@@ -93,36 +102,46 @@ Expected<PgReserved> PgLedger::reserve(const PgReserve& q) {
                                     num(q.now_ms),
                                     num(q.now_ms + q.lease_ms)};
   for (int attempt = 0;; ++attempt) {
-    SLUICE_TRY(m_c.exec("BEGIN"));
-    auto r = m_c.query(k_reserve, params);
+    auto r = m_c.query_prepared("sluice_reserve", k_reserve, params);
     if (!r) {
-      const bool again = retryable(m_c) && attempt < 20;
-      (void)m_c.exec("ROLLBACK");
-      if (again) continue;
+      if (retryable(m_c) && attempt < 20) continue;
       return tl::unexpected(r.error());
     }
     PgReserved out;
     if (!r->is_null(0, 2)) {
-      SLUICE_TRY(m_c.exec("COMMIT"));
       out.id = r->integer(0, 2);
       return out;
     }
-    // Refused: undo the day's part when the run's limits refused, then say which limit.
-    SLUICE_TRY(m_c.exec("ROLLBACK"));
+    if (r->integer(0, 3) < 2 && attempt == 0) {
+      // The first call of a day or a run: create its rows, then try again.
+      SLUICE_TRY(m_c.query("INSERT INTO llm_budget (scope) VALUES ($1), ($2) ON CONFLICT (scope) DO NOTHING",
+                           {day_scope, run_scope}));
+      continue;
+    }
+    if (r->integer(0, 0) == 1) {
+      // The day's row matched but the run's refused on its newest version: undo the day's part.
+      SLUICE_TRY(m_c.query("UPDATE llm_budget SET reserved_nusd = reserved_nusd - $1 WHERE scope = $2",
+                           {num(x), day_scope}));
+    }
     auto day = spend(day_scope);
     SLUICE_TRY(day);
     auto run = spend(run_scope);
     SLUICE_TRY(run);
     out.day = *day;
     out.run = *run;
-    if (r->integer(0, 0) == 0) {
+    const bool day_ok = !q.per_day_usd || to_nusd(day->usd) + x <= to_nusd(*q.per_day_usd);
+    if (!day_ok) {
       out.limit = "per_day_usd";
     } else if (q.per_run_usd && to_nusd(run->usd) + x > to_nusd(*q.per_run_usd)) {
       out.limit = "per_run_usd";
     } else if (q.max_calls_per_run && run->calls + 1 > *q.max_calls_per_run) {
       out.limit = "max_calls_per_run";
-    } else {
+    } else if (q.max_tokens_per_run && run->tokens + q.tokens > *q.max_tokens_per_run) {
       out.limit = "max_tokens_per_run";
+    } else if (attempt < 20) {
+      continue;  // refused by a state that has changed since: ask again
+    } else {
+      out.limit = "per_day_usd";
     }
     return out;
   }
@@ -206,6 +225,10 @@ Expected<bool> PgLedger::reserve_check_then_update(const std::string& day, doubl
   if (to_nusd(now->usd) + to_nusd(usd) > to_nusd(cap)) return false;
   SLUICE_TRY(m_c.query("UPDATE llm_budget SET reserved_nusd = reserved_nusd + $2 WHERE scope = $1",
                        {scope, num(to_nusd(usd))}));
+  SLUICE_TRY(m_c.query("INSERT INTO llm_ledger (run_id, stage, provider, model, state, reserved_nusd, reserved_tokens, "
+                       "day, created_ms, lease_until_ms) VALUES ('naive', 's', 'p', 'm', 'reserved', $1, 0, $2, 0, "
+                       "9223372036854775807)",
+                       {num(to_nusd(usd)), day}));
   return true;
 }
 

@@ -1,13 +1,16 @@
 #pragma once
 // The LLM budget ledger on PostgreSQL, shared by every runner (docs/scale-out.md).
 //
-// A reservation is ONE conditional statement: the day's row and the run's row of llm_budget
-// are each updated only `WHERE spent + reserved + x <= cap` (and the run's call and token
-// limits), the ledger row is inserted only when both updates matched, all in one statement
-// whose row locks PostgreSQL holds to the end; when a run limit refuses after the day's
-// matched, the transaction around it rolls back. Concurrent reservations therefore never
-// admit more than the cap, in any number of processes and machines: the conditional UPDATE
-// re-checks its condition on the newest row version after waiting for a concurrent writer.
+// A reservation is ONE conditional statement, committed on its own (no transaction held
+// across round trips): the day's row of llm_budget is updated only `WHERE spent + reserved + x
+// <= cap`, the run's row only when the day's matched and the run's limits (USD, calls,
+// tokens) allow, and the ledger row is inserted only when both matched. PostgreSQL re-checks
+// a conditional UPDATE's WHERE on the newest row version after waiting for a concurrent
+// writer, so concurrent reservations never admit more than the cap, in any number of
+// processes and machines. When the run's row changed between the two updates (two stages of
+// one run racing for a run limit), the day's part is undone by a second statement: until then
+// the day holds a reservation no call uses, which can only refuse another call, never admit
+// one too many.
 //
 // Every reservation carries a lease (`lease_until_ms`: the call's own deadline plus a grace).
 // A runner that dies holding one (SIGKILL, a lost machine) never settles it; the next reserve
