@@ -224,6 +224,10 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     return k_exit_usage;
   }
   kind_args.state_url = *state_url;
+  kind_args.remote_cache = remote.get();
+  if (llm && llm->config && llm->config->shared_cache && !remote)
+    std::fprintf(stderr, "sluice: warning: llm.cache is shared but no remote cache is configured (cache.remote); "
+                         "LLM responses are cached in this workspace only\n");
   auto kinds = make_stage_kinds(*p, llm, kind_args, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
     ::close(sfd);

@@ -146,7 +146,36 @@ expect_contains "$ERR" "remote cache $CACHE_URL/mid" "the summary names the cach
 elapsed=$(( $(date +%s) - start ))
 [ "$elapsed" -lt 20 ] && pass || fail "a stopped server slowed the run to ${elapsed}s"
 
-# 6. Bad configuration is an error before anything runs; a password in the URL is masked.
+# 6. llm: { cache: shared }: a second runner with the same prompt does not call the provider.
+start_nginx_cache  # the previous one was stopped above
+python3 "$SLUICE_SOURCE_DIR/tests/e2e/llm_server.py" "$E2E_TMP/llm-port" script "$E2E_TMP/reply.json" &
+SERVER_PIDS+=("$!")
+echo '{"text": "shared answer", "stream": false}' >"$E2E_TMP/reply.json"
+for _ in $(seq 100); do [ -s "$E2E_TMP/llm-port" ] && break; sleep 0.05; done
+for w in l1 l2; do
+  mkdir -p "$E2E_TMP/$w"
+  cat >"$E2E_TMP/$w/sluice.yml" <<EOF
+version: 1
+cache: { remote: $CACHE_URL/llm }
+llm:
+  cache: shared
+  providers:
+    default: { kind: openai, base_url: "http://127.0.0.1:$(cat "$E2E_TMP/llm-port")/v1", model: gpt-4o-mini }
+stages:
+  ask: { llm: { prompt: "name one colour", max_output_tokens: 10, output: { path: answer.txt } } }
+EOF
+done
+SLUICE_CACHE_WRITE=1 run_sluice -C "$E2E_TMP/l1" run
+expect_rc 0 "llm runner 1"
+run_sluice -C "$E2E_TMP/l2" run
+expect_rc 0 "llm runner 2"
+expect_eq "$(wc -l <"$E2E_TMP/llm-port.requests")" 1 "the second runner's identical call came from the shared cache"
+expect_eq "$(cat "$E2E_TMP/l2/answer.txt" 2>/dev/null)" "shared answer" "the shared reply was written"
+sed -i 's/name one colour/name two colours/' "$E2E_TMP/l2/sluice.yml"
+run_sluice -C "$E2E_TMP/l2" run
+expect_eq "$(wc -l <"$E2E_TMP/llm-port.requests")" 2 "another prompt is another call"
+
+# 7. Bad configuration is an error before anything runs; a password in the URL is masked.
 make_ws "$E2E_TMP/w7" "ftp://user:hunter2@127.0.0.1:1"
 run_sluice -C "$E2E_TMP/w7" run
 expect_rc 2 "ftp:// is refused"
