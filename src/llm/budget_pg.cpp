@@ -12,6 +12,19 @@ Expected<std::unique_ptr<PgBudgetLedger>> PgBudgetLedger::connect(const std::str
   return std::unique_ptr<PgBudgetLedger>(new PgBudgetLedger(std::move(*c)));
 }
 
+std::unique_ptr<PgBudgetLedger> PgBudgetLedger::lazy(std::string url) {
+  return std::unique_ptr<PgBudgetLedger>(new PgBudgetLedger(std::move(url)));
+}
+
+Expected<store::PgConnection*> PgBudgetLedger::conn() {
+  if (!m_conn) {
+    auto c = store::PgConnection::connect(m_url);
+    if (!c) return tl::unexpected(c.error());
+    m_conn = std::move(*c);
+  }
+  return m_conn.get();
+}
+
 Expected<int64_t> PgBudgetLedger::reserve(const ReserveRequest& r, const BudgetConfig& b) {
   store::PgReserve q;
   q.run_id = r.run_id;
@@ -27,14 +40,16 @@ Expected<int64_t> PgBudgetLedger::reserve(const ReserveRequest& r, const BudgetC
   q.per_run_usd = b.per_run_usd;
   q.max_calls_per_run = b.max_calls_per_run;
   q.max_tokens_per_run = b.max_tokens_per_run;
-  store::PgLedger ledger(*m_conn);
+  auto c = conn();
+  if (!c) return tl::unexpected(c.error());
+  store::PgLedger ledger(**c);
   auto got = ledger.reserve(q);
   if (!got) return tl::unexpected(got.error());
   if (got->id) return *got->id;
   const std::string needs = fmt::format("this call needs up to ${:.4f} ({} input + {} max output tokens of {})", r.usd,
                                         r.tokens_in, r.tokens_out, r.model);
   const std::string shared = fmt::format("settled plus reserved by calls in flight, every runner sharing {}",
-                                         m_conn->display());
+                                         (*c)->display());
   if (got->limit == "per_day_usd")
     return make_error(ErrorCode::budget, fmt::format("over budget: llm.budget.per_day_usd is ${:.4f}, {} (UTC) has "
                                                      "spent ${:.4f} ({}); {}",
@@ -55,11 +70,15 @@ Expected<int64_t> PgBudgetLedger::reserve(const ReserveRequest& r, const BudgetC
 
 Expected<void> PgBudgetLedger::settle(int64_t id, int64_t tokens_in, int64_t tokens_out, double cost_usd,
                                       int64_t now_ms) {
-  return store::PgLedger(*m_conn).settle(id, tokens_in, tokens_out, cost_usd, now_ms);
+  auto c = conn();
+  if (!c) return tl::unexpected(c.error());
+  return store::PgLedger(**c).settle(id, tokens_in, tokens_out, cost_usd, now_ms);
 }
 
 Expected<void> PgBudgetLedger::release(int64_t id, int64_t now_ms) {
-  return store::PgLedger(*m_conn).release(id, now_ms);
+  auto c = conn();
+  if (!c) return tl::unexpected(c.error());
+  return store::PgLedger(**c).release(id, now_ms);
 }
 
 }  // namespace sluice::llm

@@ -284,11 +284,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   ResponseCache cache(**db);
   Ledger local_ledger(**db);
   std::unique_ptr<BudgetLedger> shared_ledger;
-  if (!ctx.state_url.empty()) {
-    auto pg = PgBudgetLedger::connect(ctx.state_url);
-    if (!pg) return tl::unexpected(pg.error());
-    shared_ledger = std::move(*pg);
-  }
+  if (!ctx.state_url.empty()) shared_ledger = PgBudgetLedger::lazy(ctx.state_url);
   BudgetLedger& ledger = shared_ledger ? *shared_ledger : static_cast<BudgetLedger&>(local_ledger);
 
   // Guard, write and record; shared by hits and calls.
