@@ -1,10 +1,19 @@
 #include "llm/budget_pg.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include "store/pg_ledger.h"
 
 namespace sluice::llm {
+namespace {
+int64_t now_wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 Expected<std::unique_ptr<PgBudgetLedger>> PgBudgetLedger::connect(const std::string& url) {
   auto c = store::PgConnection::connect(url);
@@ -21,6 +30,9 @@ Expected<store::PgConnection*> PgBudgetLedger::conn() {
     auto c = store::PgConnection::connect(m_url);
     if (!c) return tl::unexpected(c.error());
     m_conn = std::move(*c);
+    // A sluice killed on this machine (SIGKILL, OOM) holds reservations until their leases
+    // end; the first touch of the ledger releases them at once. Best effort.
+    (void)store::PgLedger(*m_conn).release_dead_holders(store::this_host(now_wall_ms()));
   }
   return m_conn.get();
 }
@@ -40,6 +52,7 @@ Expected<int64_t> PgBudgetLedger::reserve(const ReserveRequest& r, const BudgetC
   q.per_run_usd = b.per_run_usd;
   q.max_calls_per_run = b.max_calls_per_run;
   q.max_tokens_per_run = b.max_tokens_per_run;
+  q.holder = store::lease_of_process(::getpid(), r.now_ms);
   auto c = conn();
   if (!c) return tl::unexpected(c.error());
   store::PgLedger ledger(**c);

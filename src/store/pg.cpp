@@ -50,6 +50,12 @@ CREATE TABLE llm_ledger (
 );
 CREATE INDEX llm_ledger_live ON llm_ledger (lease_until_ms) WHERE state = 'reserved';
 )sql"},
+      // Who holds a reservation (run_lease.h's identity), so a sluice on the same machine and
+      // PID namespace can release a dead holder's reservations at once, before its lease ends.
+      {2, R"sql(
+ALTER TABLE llm_ledger ADD COLUMN holder_boot text, ADD COLUMN holder_ns text,
+  ADD COLUMN holder_pid bigint, ADD COLUMN holder_start bigint;
+)sql"},
   };
   return k;
 }

@@ -42,8 +42,9 @@ r AS (
   RETURNING 1),
 ins AS (
   INSERT INTO llm_ledger (run_id, stage, provider, model, state, reserved_nusd, reserved_tokens, day,
-                          created_ms, lease_until_ms)
-  SELECT $9, $10, $11, $12, 'reserved', $1, $5, $13, $14, $15 WHERE EXISTS (SELECT 1 FROM r)
+                          created_ms, lease_until_ms, holder_boot, holder_ns, holder_pid, holder_start)
+  SELECT $9, $10, $11, $12, 'reserved', $1, $5, $13, $14, $15, $16, $17, $18::bigint, $19::bigint
+  WHERE EXISTS (SELECT 1 FROM r)
   RETURNING id)
 SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM r), (SELECT id FROM ins),
        (SELECT count(*) FROM llm_budget WHERE scope IN ($2, $4))
@@ -73,6 +74,34 @@ Expected<int64_t> PgLedger::release_expired(int64_t now_ms) {
   return r->integer(0, 0);
 }
 
+Expected<int64_t> PgLedger::release_dead_holders(const HostView& host) {
+  if (host.boot_id.empty() || host.pid_ns.empty()) return 0;
+  auto holders = m_c.query(
+      "SELECT DISTINCT holder_pid, holder_start FROM llm_ledger "
+      "WHERE state = 'reserved' AND holder_boot = $1 AND holder_ns = $2",
+      {host.boot_id, host.pid_ns});
+  SLUICE_TRY(holders);
+  int64_t dead = 0;
+  for (size_t i = 0; i < holders->rows.size(); ++i) {
+    RunLease lease;
+    lease.pid = holders->integer(i, 0);
+    lease.boot_id = host.boot_id;
+    lease.pid_ns = host.pid_ns;
+    if (!holders->is_null(i, 1)) lease.pid_start = holders->integer(i, 1);
+    if (lease_alive(lease, host)) continue;
+    // Its leases end now; the reaper statement releases them like any expired lease.
+    auto ended = m_c.query(
+        "UPDATE llm_ledger SET lease_until_ms = 0 WHERE state = 'reserved' AND holder_boot = $1 AND holder_ns = $2 "
+        "AND holder_pid = $3 AND holder_start IS NOT DISTINCT FROM $4::bigint",
+        {host.boot_id, host.pid_ns, num(lease.pid),
+         lease.pid_start ? PgParam(num(*lease.pid_start)) : std::nullopt});
+    SLUICE_TRY(ended);
+    ++dead;
+  }
+  if (dead == 0) return 0;
+  return release_expired(host.now_ms);
+}
+
 Expected<PgScopeSpend> PgLedger::spend(const std::string& scope) {
   auto r = m_c.query("SELECT spent_nusd + reserved_nusd, calls, tokens FROM llm_budget WHERE scope = $1", {scope});
   SLUICE_TRY(r);
@@ -100,7 +129,11 @@ Expected<PgReserved> PgLedger::reserve(const PgReserve& q) {
                                     q.model,
                                     q.day,
                                     num(q.now_ms),
-                                    num(q.now_ms + q.lease_ms)};
+                                    num(q.now_ms + q.lease_ms),
+                                    q.holder.pid > 0 ? PgParam(q.holder.boot_id) : std::nullopt,
+                                    q.holder.pid > 0 ? PgParam(q.holder.pid_ns) : std::nullopt,
+                                    q.holder.pid > 0 ? PgParam(num(q.holder.pid)) : std::nullopt,
+                                    q.holder.pid_start ? PgParam(num(*q.holder.pid_start)) : std::nullopt};
   for (int attempt = 0;; ++attempt) {
     auto r = m_c.query_prepared("sluice_reserve", k_reserve, params);
     if (!r) {

@@ -25,6 +25,7 @@
 
 #include "base/error.h"
 #include "store/pg.h"
+#include "store/run_lease.h"
 
 namespace sluice::store {
 
@@ -37,6 +38,7 @@ struct PgReserve {
   int64_t lease_ms = 0;     // how long the reservation stays live without a settle
   std::optional<double> per_day_usd, per_run_usd;
   std::optional<int64_t> max_calls_per_run, max_tokens_per_run;
+  RunLease holder;  // the reserving process (lease_of_process); pid 0: not recorded
 };
 
 // What a scope has spent and reserved (settled plus live), for messages and reports.
@@ -63,6 +65,10 @@ class PgLedger {
   [[nodiscard]] Expected<void> release(int64_t id, int64_t now_ms);
   // Releases reservations whose lease has passed; returns how many.
   [[nodiscard]] Expected<int64_t> release_expired(int64_t now_ms);
+  // Releases the live reservations of processes that `host` can judge (same boot and PID
+  // namespace) and finds dead (run_lease.h: PID gone or reused); returns how many. Holders on
+  // other machines or namespaces are left to their leases.
+  [[nodiscard]] Expected<int64_t> release_dead_holders(const HostView& host);
   [[nodiscard]] Expected<PgScopeSpend> spend(const std::string& scope);
   // The naive way (for the benchmark only): read the spend, compare in the client, then add.
   // Two statements with a gap between them: concurrent clients overshoot.

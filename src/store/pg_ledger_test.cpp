@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <random>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace sluice::store {
@@ -47,7 +48,8 @@ class PgLedgerTest : public ::testing::Test {
                      .per_day_usd = 1.0,
                      .per_run_usd = std::nullopt,
                      .max_calls_per_run = std::nullopt,
-                     .max_tokens_per_run = std::nullopt};
+                     .max_tokens_per_run = std::nullopt,
+                     .holder = RunLease{}};
   }
   std::unique_ptr<PgConnection> m_conn;
   std::string m_day;
@@ -112,6 +114,27 @@ TEST_F(PgLedgerTest, ExpiredLeasesAreReleasedByTheNextRunner) {
   auto s = l.spend(fmt::format("day:{}", m_day));
   ASSERT_TRUE(s);
   EXPECT_NEAR(s->usd, 0.7, 1e-9);
+}
+
+// A holder on this machine whose process is gone loses its reservations at once; a live
+// holder (this process) keeps them.
+TEST_F(PgLedgerTest, DeadHoldersOnThisMachineAreReleasedAtOnce) {
+  PgLedger l(*m_conn);
+  const HostView host = this_host(1000);
+  auto dead_q = req(unique("dead-run"), 0.6, 1000, 3'600'000);
+  dead_q.holder = lease_of_process(::getpid(), 1000);
+  dead_q.holder.pid_start = dead_q.holder.pid_start.value_or(0) + 12345;  // this PID, another process's start
+  auto dead = l.reserve(dead_q);
+  ASSERT_TRUE(dead && dead->id);
+  auto live_q = req(unique("live-run"), 0.3, 1000, 3'600'000);
+  live_q.holder = lease_of_process(::getpid(), 1000);
+  ASSERT_TRUE(l.reserve(live_q)->id);
+  auto released = l.release_dead_holders(host);
+  ASSERT_TRUE(released) << released.error().message;
+  EXPECT_EQ(*released, 1);
+  auto s = l.spend(fmt::format("day:{}", m_day));
+  ASSERT_TRUE(s);
+  EXPECT_NEAR(s->usd, 0.3, 1e-9);  // the live holder's reservation stays
 }
 
 // 16 connections race for a cap that fits exactly 100 reservations of $0.01.

@@ -107,6 +107,7 @@ RemoteCache::~RemoteCache() {
   {
     std::lock_guard lock(m_mu);
     m_stop = true;
+    if (m_busy) m_abort = true;  // never wait out a slow upload's timeout on the way out
   }
   m_cv.notify_all();
   if (m_thread.joinable()) m_thread.join();

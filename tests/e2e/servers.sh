@@ -28,8 +28,10 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Directories the unprivileged server user must reach when the test runs as root.
+# Directories the unprivileged server user must reach when the test runs as root (nginx's
+# workers and PostgreSQL then run as nobody). Nothing is changed for other users.
 open_path_for_others() {
+  [ "$(id -u)" -eq 0 ] || return 0
   local d="$1"
   while [ "$d" != "/" ] && [ -n "$d" ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
 }

@@ -82,7 +82,41 @@ echo "settled spend: $settled nano-USD of a cap of $CAP USD"
 expect_eq "$((served * 30000000))" "$settled" "the server's count times the price is the settled spend"
 expect_eq "$live" 0 "no reservation left live"
 
-# 3. A password never shows, even when the connection fails.
+# 3. A runner killed with SIGKILL in the middle of a call: the next sluice on this machine
+# releases its reservation at once (not after its lease), so the budget it held is free again.
+pg_createdb lease
+echo '{"text": "ok", "stream": false, "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "delay_ms": 30000}' \
+  >"$E2E_TMP/reply.json"
+lease_ws() { # lease_ws DIR CAP
+  mkdir -p "$1"
+  cat >"$1/sluice.yml" <<YML
+version: 1
+llm:
+  providers:
+    default: { kind: openai, base_url: "http://127.0.0.1:$PORT/v1", model: gpt-4o-mini,
+               price: { input_per_mtok: 1000, output_per_mtok: 1000 } }
+  budget: { per_day_usd: $2 }
+stages:
+  one: { llm: { prompt: "the killed runner's call", max_output_tokens: 20, cache: off, timeout: 10m } }
+YML
+}
+lease_ws "$E2E_TMP/k1" 100
+before=$(wc -l <"$E2E_TMP/port.requests")
+SLUICE_STATE_URL="$PG_DB_URL" "$SLUICE" -C "$E2E_TMP/k1" run >"$E2E_TMP/k1.out" 2>&1 &
+victim=$!
+for _ in $(seq 100); do [ "$(wc -l <"$E2E_TMP/port.requests")" -gt "$before" ] && break; sleep 0.1; done
+held=$(psql "$PG_DB_URL" -Atc "SELECT reserved_nusd FROM llm_ledger WHERE state = 'reserved'")
+kill -KILL "$victim"; wait "$victim" 2>/dev/null
+[ -n "$held" ] && pass || fail "the victim's reservation is not in the ledger"
+echo '{"text": "ok", "stream": false, "usage": {"prompt_tokens": 1, "completion_tokens": 1}}' >"$E2E_TMP/reply.json"
+# A cap that fits one such reservation, not two: only a released one leaves room.
+lease_ws "$E2E_TMP/k2" "$(python3 -c "print(${held:-0} * 1.5 / 1e9)")"
+SLUICE_STATE_URL="$PG_DB_URL" run_sluice -C "$E2E_TMP/k2" run
+expect_rc 0 "the next runner gets the budget the killed one held"
+expect_eq "$(psql "$PG_DB_URL" -Atc "SELECT state FROM llm_ledger ORDER BY id LIMIT 1")" "expired" \
+  "the killed runner's reservation was released"
+
+# 4. A password never shows, even when the connection fails.
 mkdir -p "$E2E_TMP/pw"
 cat >"$E2E_TMP/pw/sluice.yml" <<YML
 version: 1
