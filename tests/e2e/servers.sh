@@ -77,7 +77,7 @@ EOF
     NGINX_PID=$!
     SERVER_PIDS+=("$NGINX_PID")
     for _ in $(seq 50); do
-      if curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/"; then
+      if (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null; then
         CACHE_URL="http://127.0.0.1:$NGINX_PORT"
         return 0
       fi
