@@ -245,11 +245,20 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
       }
     });
   }
-  engine::Runner runner(*p, opts, kinds->executors(), kinds->filters(), view);
+  // With the shared ledger the run is also recorded there, with a heartbeat (docs/scale-out.md).
+  std::optional<SharedRunSink> shared_run;
+  if (!state_url->empty()) shared_run.emplace(view, *state_url, p->file);
+  engine::EventSink& sink = shared_run ? static_cast<engine::EventSink&>(*shared_run) : view;
+  engine::Runner runner(*p, opts, kinds->executors(), kinds->filters(), sink);
   auto result = runner.run();
+  std::optional<std::string> shared_problem;
+  if (shared_run)
+    shared_problem = shared_run->finish(result ? std::string(store::to_string(result->run.status)) : "failed");
   done = true;
   if (ticker.joinable()) ticker.join();
   view.clear_status();
+  if (shared_problem)
+    std::fprintf(stderr, "sluice: warning: the run's record in the shared state: %s\n", shared_problem->c_str());
   int killed = base::kill_remaining_children();
   const bool output_closed = result && result->interrupted && pending_signal_was(sfd, SIGPIPE);
   ::close(sfd);

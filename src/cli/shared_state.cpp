@@ -1,5 +1,7 @@
 #include "cli/shared_state.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cctype>
 #include <cstdlib>
@@ -7,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/terminal.h"
+#include "store/pg_runs.h"
 
 namespace sluice::cli {
 
@@ -108,6 +111,57 @@ std::optional<std::string> resolve_shared_state(const pipeline::Pipeline& p, con
     out += url[i++];
   }
   return out;
+}
+
+SharedRunSink::SharedRunSink(engine::EventSink& inner, std::string url, std::string pipeline)
+    : m_inner(inner), m_url(std::move(url)), m_pipeline(std::move(pipeline)) {}
+
+SharedRunSink::~SharedRunSink() { (void)finish("interrupted"); }
+
+void SharedRunSink::run_started(const store::RunRecord& run, const std::vector<int>& selected) {
+  m_inner.run_started(run, selected);
+  if (!m_thread.joinable()) m_thread = std::thread([this, id = run.id] { beat(id); });
+}
+
+void SharedRunSink::beat(std::string run_id) {
+  auto fail = [&](const Error& e) {
+    std::lock_guard lock(m_mu);
+    if (!m_error) m_error = e.message;
+  };
+  auto conn = store::PgConnection::connect(m_url);
+  if (!conn) return fail(conn.error());
+  store::PgRuns runs(**conn);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (auto dead = runs.mark_dead_interrupted(now_ms); !dead) fail(dead.error());
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  if (auto b = runs.begin(run_id, m_pipeline, host); !b) return fail(b.error());
+  std::unique_lock lock(m_mu);
+  for (;;) {
+    if (m_cv.wait_for(lock, std::chrono::seconds(5), [&] { return m_stop; })) break;
+    lock.unlock();
+    auto h = runs.heartbeat(run_id);
+    lock.lock();
+    if (!h && !m_error) m_error = h.error().message;
+  }
+  const std::string status = m_status;
+  lock.unlock();
+  if (auto f = runs.finish(run_id, status); !f) fail(f.error());
+}
+
+std::optional<std::string> SharedRunSink::finish(const std::string& status) {
+  {
+    std::lock_guard lock(m_mu);
+    if (m_stop) return m_error;
+    m_stop = true;
+    m_status = status;
+  }
+  m_cv.notify_all();
+  if (m_thread.joinable()) m_thread.join();
+  std::lock_guard lock(m_mu);
+  return m_error;
 }
 
 }  // namespace sluice::cli

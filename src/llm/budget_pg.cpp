@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "store/pg_ledger.h"
+#include "store/pg_runs.h"
 
 namespace sluice::llm {
 namespace {
@@ -33,6 +34,8 @@ Expected<store::PgConnection*> PgBudgetLedger::conn() {
     // A sluice killed on this machine (SIGKILL, OOM) holds reservations until their leases
     // end; the first touch of the ledger releases them at once. Best effort.
     (void)store::PgLedger(*m_conn).release_dead_holders(store::this_host(now_wall_ms()));
+    // Elsewhere (another machine or namespace): runs whose heartbeat went stale.
+    (void)store::PgRuns(*m_conn).mark_dead_interrupted(now_wall_ms());
   }
   return m_conn.get();
 }

@@ -56,6 +56,15 @@ CREATE INDEX llm_ledger_live ON llm_ledger (lease_until_ms) WHERE state = 'reser
 ALTER TABLE llm_ledger ADD COLUMN holder_boot text, ADD COLUMN holder_ns text,
   ADD COLUMN holder_pid bigint, ADD COLUMN holder_start bigint;
 )sql"},
+      // Runs using the shared ledger and their heartbeats (store/pg_runs.h); times are the
+      // server's clock.
+      {3, R"sql(
+CREATE TABLE sluice_runs (
+  run_id text PRIMARY KEY, pipeline text NOT NULL, host text NOT NULL,
+  status text NOT NULL, started_ms bigint NOT NULL, ended_ms bigint, heartbeat_ms bigint NOT NULL
+);
+CREATE INDEX sluice_runs_running ON sluice_runs (heartbeat_ms) WHERE status = 'running';
+)sql"},
   };
   return k;
 }

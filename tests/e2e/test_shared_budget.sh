@@ -116,6 +116,32 @@ expect_rc 0 "the next runner gets the budget the killed one held"
 expect_eq "$(psql "$PG_DB_URL" -Atc "SELECT state FROM llm_ledger ORDER BY id LIMIT 1")" "expired" \
   "the killed runner's reservation was released"
 
+# 3b. The same on another machine (a PID namespace this sluice cannot judge): the killed run's
+# heartbeat goes stale, and the next sluice marks it interrupted and releases its reservation.
+pg_createdb heartbeat
+PG_DB_URL_HB="$PG_DB_URL"
+echo '{"text": "ok", "stream": false, "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "delay_ms": 30000}' \
+  >"$E2E_TMP/reply.json"
+lease_ws "$E2E_TMP/h1" 100
+before=$(wc -l <"$E2E_TMP/port.requests")
+SLUICE_STATE_URL="$PG_DB_URL_HB" "$SLUICE" -C "$E2E_TMP/h1" run >"$E2E_TMP/h1.out" 2>&1 &
+victim=$!
+for _ in $(seq 100); do [ "$(wc -l <"$E2E_TMP/port.requests")" -gt "$before" ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ -n "$(psql "$PG_DB_URL_HB" -Atc "SELECT run_id FROM sluice_runs" 2>/dev/null)" ] && break; sleep 0.1; done
+expect_eq "$(psql "$PG_DB_URL_HB" -Atc "SELECT status FROM sluice_runs")" "running" "the live run is recorded as running"
+kill -KILL "$victim"; wait "$victim" 2>/dev/null
+held=$(psql "$PG_DB_URL_HB" -Atc "SELECT reserved_nusd FROM llm_ledger WHERE state = 'reserved'")
+# As if it ran elsewhere and stopped beating a minute ago.
+psql "$PG_DB_URL_HB" -qc "UPDATE llm_ledger SET holder_ns = 'pid:[elsewhere]'; UPDATE sluice_runs SET heartbeat_ms = heartbeat_ms - 60000"
+echo '{"text": "ok", "stream": false, "usage": {"prompt_tokens": 1, "completion_tokens": 1}}' >"$E2E_TMP/reply.json"
+lease_ws "$E2E_TMP/h2" "$(python3 -c "print(${held:-0} * 1.5 / 1e9)")"
+SLUICE_STATE_URL="$PG_DB_URL_HB" run_sluice -C "$E2E_TMP/h2" run
+expect_rc 0 "the next runner gets the budget of the run whose heartbeat went stale"
+expect_eq "$(psql "$PG_DB_URL_HB" -Atc "SELECT status FROM sluice_runs ORDER BY started_ms LIMIT 1")" "interrupted" \
+  "the dead run is marked interrupted"
+expect_eq "$(psql "$PG_DB_URL_HB" -Atc "SELECT status FROM sluice_runs ORDER BY started_ms DESC LIMIT 1")" "success" \
+  "the new run is recorded with its result"
+
 # 4. A password never shows, even when the connection fails.
 mkdir -p "$E2E_TMP/pw"
 cat >"$E2E_TMP/pw/sluice.yml" <<YML
