@@ -71,7 +71,11 @@ CREATE INDEX sluice_runs_running ON sluice_runs (heartbeat_ms) WHERE status = 'r
 }  // namespace
 
 Expected<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& url) {
-  PGconn* c = PQconnectdb(url.c_str());
+  // An unreachable server must not hold a run (or its end) for TCP's minutes-long timeout.
+  std::string full = url;
+  if (full.find("connect_timeout=") == std::string::npos)
+    full += (full.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=5");
+  PGconn* c = PQconnectdb(full.c_str());
   std::string secret;
   if (c != nullptr && PQpass(c) != nullptr) secret = PQpass(c);
   auto conn = std::unique_ptr<PgConnection>(new PgConnection(c, mask_url(url), secret));

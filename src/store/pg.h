@@ -33,7 +33,8 @@ struct PgRows {
 
 class PgConnection {
  public:
-  // Connects (libpq: the password from the URL, PGPASSWORD or ~/.pgpass) and applies the
+  // Connects (libpq: the password from the URL, PGPASSWORD or ~/.pgpass; connect_timeout=5
+  // unless the URL sets one) and applies the
   // PostgreSQL migrations not yet applied (serialised across clients by an advisory lock).
   [[nodiscard]] static Expected<std::unique_ptr<PgConnection>> connect(const std::string& url);
   ~PgConnection();
