@@ -267,9 +267,14 @@ StepCache::Restored StepCache::fetch_remote(const std::string& key, int64_t now_
   nlohmann::json value = nlohmann::json::parse(action.data, nullptr, false);
   if (value.is_discarded() || !value.is_object() || !value.contains("outputs") || !value["outputs"].is_array())
     return {};  // not ours, or a format this sluice does not read: a miss
-  const nlohmann::json& outputs = value["outputs"];
-  for (const auto& o : outputs) {
-    if (!o.is_object()) return {};
+  nlohmann::json& outputs = value["outputs"];
+  for (auto& o : outputs) {
+    // Written elsewhere: anything malformed is a miss (value() would throw on a wrong type).
+    if (!o.is_object() || !o.contains("blob") || !o["blob"].is_string() || !o.contains("path") ||
+        !o["path"].is_string())
+      return {};
+    // Permission bits only: an entry from elsewhere never makes a setuid or setgid file.
+    o["mode"] = o.contains("mode") && o["mode"].is_number_integer() ? o["mode"].get<int>() & 0777 : 0644;
     const std::string blob = o.value("blob", "");
     const std::string rel = o.value("path", "");
     if (blob.size() != 64 || rel.empty()) return {};
@@ -282,7 +287,10 @@ StepCache::Restored StepCache::fetch_remote(const std::string& key, int64_t now_
     if (got.got != store::RemoteCache::Got::hit) return {};
     if (!base::atomic_write(dst, got.data)) return {};
   }
-  if (!m_store.cache_put({key, value.value("stage", ""), outputs.dump(), now_ms, now_ms, value.value("duration_ms", 0)}))
+  const std::string stage = value.contains("stage") && value["stage"].is_string() ? value["stage"].get<std::string>() : "";
+  const int64_t duration =
+      value.contains("duration_ms") && value["duration_ms"].is_number_integer() ? value["duration_ms"].get<int64_t>() : 0;
+  if (!m_store.cache_put({key, stage, outputs.dump(), now_ms, now_ms, duration}))
     return {};
   return {R::hit, {}, {}};
 }

@@ -66,16 +66,20 @@ std::optional<CachedResponse> fetch_shared_response(store::RemoteCache& remote, 
   auto got = remote.get_action(shared_response_key(cache_key));
   if (got.got != store::RemoteCache::Got::hit) return std::nullopt;
   auto j = nlohmann::json::parse(got.data, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("sluice", "") != "llm-response-v1" || !j.contains("text") ||
+  if (j.is_discarded() || !j.is_object() || !j.contains("sluice") || j["sluice"] != "llm-response-v1" || !j.contains("text") ||
       !j["text"].is_string())
     return std::nullopt;
   CachedResponse c;
-  c.text = j["text"].get<std::string>();
-  c.model = j.value("model", "");
-  c.finish_reason = j.value("finish_reason", "");
-  c.tokens_in = j.value("tokens_in", int64_t{0});
-  c.tokens_out = j.value("tokens_out", int64_t{0});
-  c.cost_usd = j.value("cost_usd", 0.0);
+  try {  // written elsewhere: a field of the wrong type is a miss, not a crash
+    c.text = j["text"].get<std::string>();
+    c.model = j.value("model", "");
+    c.finish_reason = j.value("finish_reason", "");
+    c.tokens_in = j.value("tokens_in", int64_t{0});
+    c.tokens_out = j.value("tokens_out", int64_t{0});
+    c.cost_usd = j.value("cost_usd", 0.0);
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
   return c;
 }
 

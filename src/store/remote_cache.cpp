@@ -192,7 +192,8 @@ RemoteCache::Fetched RemoteCache::get_action(const std::string& key) {
   std::lock_guard lock(m_mu);
   if (r.status != 200) {
     ++m_stats.misses;
-    if (r.status >= 500) ++m_stats.errors;
+    // A refusal (bad credentials) is reported like a server error, so it does not pass for misses.
+    if (r.status >= 500 || r.status == 401 || r.status == 403) ++m_stats.errors;
     return f;
   }
   m_stats.bytes_down += static_cast<int64_t>(r.body.size());

@@ -175,7 +175,32 @@ sed -i 's/name one colour/name two colours/' "$E2E_TMP/l2/sluice.yml"
 run_sluice -C "$E2E_TMP/l2" run
 expect_eq "$(wc -l <"$E2E_TMP/llm-port.requests")" 2 "another prompt is another call"
 
-# 7. Bad configuration is an error before anything runs; a password in the URL is masked.
+# 7. Entries written elsewhere are not trusted: no setuid bit, malformed ones are misses.
+make_ws "$E2E_TMP/m1" "$CACHE_URL/modes"
+SLUICE_CACHE_WRITE=1 run_sluice -C "$E2E_TMP/m1" run
+expect_rc 0 "mode writer"
+python3 - "$NGINX_DIR/data/modes/ac" <<'PY'
+import json, os, sys
+for name in os.listdir(sys.argv[1]):
+    path = os.path.join(sys.argv[1], name)
+    entry = json.load(open(path))
+    for o in entry["outputs"]:
+        o["mode"] = 0o4777
+    json.dump(entry, open(path, "w"))
+PY
+make_ws "$E2E_TMP/m2" "$CACHE_URL/modes"
+run_sluice -C "$E2E_TMP/m2" run
+expect_rc 0 "mode reader"
+expect_contains "$OUT" "(2 cached)" "the tampered-mode entries still restore"
+expect_eq "$(stat -c %a "$E2E_TMP/m2/out/bin.sh")" "777" "a remote entry cannot make a setuid file"
+for f in "$NGINX_DIR"/data/modes/ac/*; do echo '{"outputs": [{"blob": 1, "path": ["x"], "mode": "rwx"}]}' >"$f"; done
+before=$(runs)
+make_ws "$E2E_TMP/m3" "$CACHE_URL/modes"
+run_sluice -C "$E2E_TMP/m3" run
+expect_rc 0 "malformed entries are misses"
+expect_eq "$(runs)" $((before + 2)) "malformed entries: the stages ran"
+
+# 8. Bad configuration is an error before anything runs; a password in the URL is masked.
 make_ws "$E2E_TMP/w7" "ftp://user:hunter2@127.0.0.1:1"
 run_sluice -C "$E2E_TMP/w7" run
 expect_rc 2 "ftp:// is refused"
