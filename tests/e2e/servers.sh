@@ -37,13 +37,16 @@ open_path_for_others() {
 }
 
 # start_nginx_cache: sets NGINX_DIR, NGINX_PORT, NGINX_PID, CACHE_URL (http://127.0.0.1:PORT).
-# Blobs land under $NGINX_DIR/data/{ac,cas}/.
+# Blobs land under $NGINX_DIR/data/{ac,cas}/. Under /private/ the server asks for HTTP basic
+# auth: user "sluice", password "cache-pw".
 start_nginx_cache() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || server_unavailable "nginx is not installed"
   local nginx_bin; nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
   NGINX_DIR="$E2E_TMP/nginx"
   mkdir -p "$NGINX_DIR/data" "$NGINX_DIR/tmp" "$NGINX_DIR/logs"
   chmod 0777 "$NGINX_DIR/data" "$NGINX_DIR/tmp"
+  printf 'sluice:%s\n' "$(openssl passwd -apr1 cache-pw 2>/dev/null)" >"$NGINX_DIR/htpasswd"
+  chmod 0644 "$NGINX_DIR/htpasswd"
   open_path_for_others "$NGINX_DIR"
   local tries
   for tries in 1 2 3; do
@@ -66,6 +69,13 @@ http {
     listen 127.0.0.1:$NGINX_PORT;
     root $NGINX_DIR/data;
     location / {
+      dav_methods PUT DELETE;
+      create_full_put_path on;
+      dav_access user:rw group:rw all:rw;
+    }
+    location /private/ {
+      auth_basic "sluice cache";
+      auth_basic_user_file $NGINX_DIR/htpasswd;
       dav_methods PUT DELETE;
       create_full_put_path on;
       dav_access user:rw group:rw all:rw;

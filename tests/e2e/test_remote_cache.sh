@@ -200,7 +200,22 @@ run_sluice -C "$E2E_TMP/m3" run
 expect_rc 0 "malformed entries are misses"
 expect_eq "$(runs)" $((before + 2)) "malformed entries: the stages ran"
 
-# 8. Bad configuration is an error before anything runs; a password in the URL is masked.
+# 8. Basic auth from the environment; without it every request is refused and says so.
+make_ws "$E2E_TMP/a1" "$CACHE_URL/private"
+SLUICE_CACHE_WRITE=1 SLUICE_CACHE_USER=sluice SLUICE_CACHE_PASSWORD=cache-pw run_sluice -C "$E2E_TMP/a1" run
+expect_rc 0 "authenticated writer"
+expect_contains "$ERR" "5 uploaded" "authenticated uploads"
+before=$(runs)
+make_ws "$E2E_TMP/a2" "$CACHE_URL/private"
+SLUICE_CACHE_USER=sluice SLUICE_CACHE_PASSWORD=cache-pw run_sluice -C "$E2E_TMP/a2" run
+expect_eq "$(runs)" "$before" "authenticated reader restores everything"
+expect_not_contains "$OUT$ERR" "cache-pw" "the password never shows"
+make_ws "$E2E_TMP/a3" "$CACHE_URL/private"
+run_sluice -C "$E2E_TMP/a3" run
+expect_rc 0 "a refused reader still runs"
+expect_contains "$ERR" "failed request" "refusals are reported, not passed off as misses"
+
+# 9. Bad configuration is an error before anything runs; a password in the URL is masked.
 make_ws "$E2E_TMP/w7" "ftp://user:hunter2@127.0.0.1:1"
 run_sluice -C "$E2E_TMP/w7" run
 expect_rc 2 "ftp:// is refused"
