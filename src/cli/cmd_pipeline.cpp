@@ -31,6 +31,7 @@
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
 #include "report/report.h"
+#include "store/pg_ledger.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
 
@@ -271,6 +272,14 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
 
   report::RunReport rep = report::build_report(result->run, result->stages);
   if (auto st = store::StateStore::open(opts.state_dir)) (void)report::add_ledger_spend(rep, (*st)->db());
+  // With the shared ledger the spend against the limits is PostgreSQL's, every runner's.
+  if (!state_url->empty() && rep.llm.stages > 0) {
+    if (auto c = store::PgConnection::connect(*state_url)) {
+      store::PgLedger ledger(**c);
+      if (auto v = ledger.settled("run:" + result->run.id)) rep.llm.run_spent_usd = *v;
+      if (auto v = ledger.settled("day:" + rep.llm.day)) rep.llm.day_spent_usd = *v;
+    }
+  }
   // Built only when asked for (JUnit reads every stage's log).
   auto write_out = [&](const std::string& path, const std::function<std::string()>& text) {
     if (path.empty()) return true;

@@ -109,6 +109,12 @@ Expected<PgScopeSpend> PgLedger::spend(const std::string& scope) {
   return PgScopeSpend{to_usd(r->integer(0, 0)), r->integer(0, 1), r->integer(0, 2)};
 }
 
+Expected<double> PgLedger::settled(const std::string& scope) {
+  auto r = m_c.query("SELECT spent_nusd FROM llm_budget WHERE scope = $1", {scope});
+  SLUICE_TRY(r);
+  return r->empty() ? 0.0 : to_usd(r->integer(0, 0));
+}
+
 Expected<PgReserved> PgLedger::reserve(const PgReserve& q) {
   const std::string day_scope = "day:" + q.day, run_scope = "run:" + q.run_id;
   // Best effort: a failure here (a deadlock with another reaper) only delays the release.

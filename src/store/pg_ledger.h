@@ -70,6 +70,8 @@ class PgLedger {
   // other machines or namespaces are left to their leases.
   [[nodiscard]] Expected<int64_t> release_dead_holders(const HostView& host);
   [[nodiscard]] Expected<PgScopeSpend> spend(const std::string& scope);
+  // Settled spend only, in USD ("day:<UTC day>" or "run:<id>"), for reports.
+  [[nodiscard]] Expected<double> settled(const std::string& scope);
   // The naive way (for the benchmark only): read the spend, compare in the client, then add.
   // Two statements with a gap between them: concurrent clients overshoot.
   [[nodiscard]] Expected<bool> reserve_check_then_update(const std::string& day, double usd, double cap);

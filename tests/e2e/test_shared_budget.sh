@@ -135,8 +135,11 @@ held=$(psql "$PG_DB_URL_HB" -Atc "SELECT reserved_nusd FROM llm_ledger WHERE sta
 psql "$PG_DB_URL_HB" -qc "UPDATE llm_ledger SET holder_ns = 'pid:[elsewhere]'; UPDATE sluice_runs SET heartbeat_ms = heartbeat_ms - 60000"
 echo '{"text": "ok", "stream": false, "usage": {"prompt_tokens": 1, "completion_tokens": 1}}' >"$E2E_TMP/reply.json"
 lease_ws "$E2E_TMP/h2" "$(python3 -c "print(${held:-0} * 1.5 / 1e9)")"
-SLUICE_STATE_URL="$PG_DB_URL_HB" run_sluice -C "$E2E_TMP/h2" run
+SLUICE_STATE_URL="$PG_DB_URL_HB" run_sluice -C "$E2E_TMP/h2" run --json "$E2E_TMP/h2.json"
 expect_rc 0 "the next runner gets the budget of the run whose heartbeat went stale"
+# The report's spend against the limits is the shared ledger's: this run's call, $0.002.
+expect_eq "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["llm"]["budget"]["spent"]["day_usd"], 6))' "$E2E_TMP/h2.json" 2>&1)" \
+  "0.002" "the JSON report shows the day's spend from PostgreSQL"
 expect_eq "$(psql "$PG_DB_URL_HB" -Atc "SELECT status FROM sluice_runs ORDER BY started_ms LIMIT 1")" "interrupted" \
   "the dead run is marked interrupted"
 expect_eq "$(psql "$PG_DB_URL_HB" -Atc "SELECT status FROM sluice_runs ORDER BY started_ms DESC LIMIT 1")" "success" \
