@@ -13,6 +13,7 @@ packages=(
   unicode-data ripgrep hyperfine sqlite3 bc python3 python3-yaml python3-jsonschema nodejs npm
   chromium
   openssh-client diffutils  # review gates: ssh-keygen -Y sign/verify, sluice review's diff
+  postgresql-15 libpq-dev nginx libnginx-mod-http-dav-ext openssl
 )
 
 missing=()

@@ -23,6 +23,7 @@
 #include "cli/review_cli.h"
 #include "cli/run_facts.h"
 #include "cli/run_view.h"
+#include "cli/shared_state.h"
 #include "cli/stage_kinds.h"
 #include "cli/terminal.h"
 #include "engine/leftovers.h"
@@ -35,6 +36,7 @@
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
 #include "report/report.h"
+#include "store/pg_ledger.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
 
@@ -174,6 +176,7 @@ struct RunArgs {
   std::string notify_flush = "2s";
   std::vector<std::string> params;  // -p NAME=VALUE
   std::string since;                // --since REF: the base `changes:` compares HEAD with
+  std::string state;  // --state URL
 };
 
 int do_run(const RunArgs& a, int argc_jobs_default) {
@@ -246,7 +249,25 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
   if (fs::exists(store::StateLayout(opts.state_dir).database())) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
 
-  auto kinds = make_stage_kinds(*p, llm, a.kinds, opts.workspace, opts.state_dir, stderr);
+  bool remote_bad = false;
+  auto remote = opts.no_cache ? nullptr : open_remote_cache(*p, stderr, remote_bad);
+  if (remote_bad) {
+    ::close(sfd);
+    return k_exit_usage;
+  }
+  opts.remote_cache = remote.get();
+  StageKindArgs kind_args = a.kinds;
+  auto state_url = resolve_shared_state(*p, a.state, stderr);
+  if (!state_url) {
+    ::close(sfd);
+    return k_exit_usage;
+  }
+  kind_args.state_url = *state_url;
+  kind_args.remote_cache = remote.get();
+  if (llm && llm->config && llm->config->shared_cache && !remote)
+    std::fprintf(stderr, "sluice: warning: llm.cache is shared but no remote cache is configured (cache.remote); "
+                         "LLM responses are cached in this workspace only\n");
+  auto kinds = make_stage_kinds(*p, llm, kind_args, opts.workspace, opts.state_dir, stderr);
   if (!kinds) {
     ::close(sfd);
     return k_exit_usage;
@@ -264,18 +285,27 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
       }
     });
   }
+  // With the shared ledger the run is also recorded there, with a heartbeat (docs/scale-out.md).
+  std::optional<SharedRunSink> shared_run;
+  if (!state_url->empty()) shared_run.emplace(view, *state_url, p->file);
+  engine::EventSink& sink = shared_run ? static_cast<engine::EventSink&>(*shared_run) : view;
   // Notifications and the OTLP export leave from a background queue; budget_exceeded during the run.
   std::optional<notify::Sender> sender;
   if (!notify_rules.empty() || !a.files.otlp_endpoint.empty()) sender.emplace();
   auto redact = [&](std::string_view t) { return kinds->redact(t); };
   std::optional<NotifyingSink> notifying;
-  if (sender) notifying.emplace(view, notify_rules, *sender, redact);
+  if (sender) notifying.emplace(sink, notify_rules, *sender, redact);
   engine::Runner runner(*p, opts, kinds->executors(), kinds->filters(),
-                        notifying ? static_cast<engine::EventSink&>(*notifying) : view);
+                        notifying ? static_cast<engine::EventSink&>(*notifying) : sink);
   auto result = runner.run();
+  std::optional<std::string> shared_problem;
+  if (shared_run)
+    shared_problem = shared_run->finish(result ? std::string(store::to_string(result->run.status)) : "failed");
   done = true;
   if (ticker.joinable()) ticker.join();
   view.clear_status();
+  if (shared_problem)
+    std::fprintf(stderr, "sluice: warning: the run's record in the shared state: %s\n", shared_problem->c_str());
   int killed = base::kill_remaining_children();
   const bool output_closed = result && result->interrupted && pending_signal_was(sfd, SIGPIPE);
   ::close(sfd);
@@ -288,6 +318,14 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
 
   report::RunReport rep = report::build_report(result->run, result->stages);
   if (auto st = store::StateStore::open(opts.state_dir)) (void)report::add_ledger_spend(rep, (*st)->db());
+  // With the shared ledger the spend against the limits is PostgreSQL's, every runner's.
+  if (!state_url->empty() && rep.llm.stages > 0) {
+    if (auto c = store::PgConnection::connect(*state_url)) {
+      store::PgLedger ledger(**c);
+      if (auto v = ledger.settled("run:" + result->run.id)) rep.llm.run_spent_usd = *v;
+      if (auto v = ledger.settled("day:" + rep.llm.day)) rep.llm.day_spent_usd = *v;
+    }
+  }
   // Built only when asked for (JUnit reads every stage's log).
   auto write_out = [&](const std::string& path, const std::function<std::string()>& text) {
     if (path.empty()) return true;
@@ -332,6 +370,8 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     auto prev = st && !a.files.html.empty() ? previous_report(*st, rep) : std::nullopt;
     wrote = write_report_files(a.files, rep, prev ? &*prev : nullptr, read_log) && wrote;
   }
+  // Uploads went on in the background during the run; what is left gets a bounded wait.
+  if (remote) finish_remote_cache(*remote, stderr);
   // After the summary, so pruning never delays the run's result; an interrupted run prunes nothing.
   if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, p->cache, stderr);
   // The base of the next run's `changes:` when neither --since nor the CI gives one.
@@ -597,6 +637,9 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   run->add_option("-p,--param", ra->params, "Set a pipeline param: -p NAME=VALUE (repeatable)");
   run->add_option("--since", ra->since, "Base commit or branch for changes: and changed() (default: the CI's base, "
                                         "else the last successful run's commit)");
+  run->add_option("--state", ra->state,
+                  "Shared state: a postgres:// URL (the LLM budget ledger shared by every runner; default: "
+                  "$SLUICE_STATE_URL, then the pipeline's state:), or sqlite");
   run->callback([&ctx, cores, ra] { ctx.command = [=] { return do_run(*ra, cores); }; });
 
   auto pa = std::make_shared<PlanArgs>();

@@ -33,6 +33,8 @@ class Kinds final : public StageKinds {
       const llm::LlmConfig& config = *sections->config;
       engine::LlmStageOptions o;
       o.state_db = store::StateLayout(state_dir).database();
+      o.state_url = args.state_url;
+      o.remote_cache = args.remote_cache;
       o.counter_for = [this](std::string_view model) -> const llm::TokenCounter& {
         return m_counters.for_model(model);
       };

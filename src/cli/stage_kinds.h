@@ -23,6 +23,8 @@ namespace sluice::cli {
 struct StageKindArgs {
   std::string provider;   // --provider: overrides every LLM stage's provider
   bool record = false;    // --record: store the provider's exchanges as cassettes
+  store::RemoteCache* remote_cache = nullptr;  // the run's remote cache, for llm.cache: shared
+  std::string state_url;  // resolved --state / SLUICE_STATE_URL / `state:` (postgres://); empty: SQLite
 };
 
 void add_stage_kind_options(CLI::App* cmd, StageKindArgs& args);

@@ -23,6 +23,8 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
   lc.run_id = ctx.run_id;
   lc.stage = ctx.stage.name;
   lc.state_db = m_options.state_db;
+  lc.state_url = m_options.state_url;
+  lc.remote_cache = m_options.remote_cache;
   // The provider is chosen once here (an override from --provider/SLUICE_PROVIDER wins) and
   // handed to the llm engine as chosen; an unknown name is the engine's error to word.
   const std::string& provider = m_options.provider_override.empty() ? spec.provider : m_options.provider_override;

@@ -16,11 +16,14 @@
 #include "llm/gate.h"
 #include "llm/pacer.h"
 #include "llm/interfaces.h"
+#include "store/remote_cache.h"
 
 namespace sluice::engine {
 
 struct LlmStageOptions {
   std::filesystem::path state_db;         // the run's .sluice/state.db (already created)
+  std::string state_url;                  // postgres:// URL of the shared ledger; empty: state_db's
+  store::RemoteCache* remote_cache = nullptr;  // for `llm.cache: shared` (borrowed; may be null)
   // The token counter for a model (borrowed; must outlive the run and be thread-safe).
   std::function<const llm::TokenCounter&(std::string_view model)> counter_for;
   const llm::Redactor* redactor = nullptr;     // the secret redactor (borrowed)

@@ -200,6 +200,7 @@ Expected<void> Scheduler::open() {
   const store::StateLayout layout(m_opts.state_dir);
   m_cache.emplace(*m_store, m_opts.workspace, layout.cas());
   SLUICE_TRY(m_cache->load());
+  m_cache->set_remote(m_opts.remote_cache);
   auto run = m_store->begin_run(m_pipeline.file, m_opts.jobs, ::getpid(), wall_ms(), m_opts.options_text);
   SLUICE_TRY(run);
   m_run = std::move(*run);

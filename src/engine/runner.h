@@ -16,6 +16,7 @@
 #include "engine/gates.h"
 #include "engine/stage_executor.h"
 #include "pipeline/spec.h"
+#include "store/remote_cache.h"
 #include "store/state_store.h"
 
 namespace sluice::engine {
@@ -36,6 +37,9 @@ struct RunOptions {
   pipeline::OnPending on_pending = pipeline::OnPending::fail;
   std::string actor;
   RunFacts facts;  // what `if:` and `changes:` read (git, environment, changed files)
+  // The remote step cache (not owned; null: none). Consulted after a local miss; fed after a
+  // stage ran when it is writable. The caller flushes it after the run.
+  store::RemoteCache* remote_cache = nullptr;
 };
 
 struct RunResult {

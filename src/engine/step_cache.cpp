@@ -226,6 +226,16 @@ Expected<std::string> StepCache::save(const std::string& key, const pipeline::St
     auto again = put_blob(m_workspace / o["path"].get<std::string>());
     if (!again) return tl::unexpected(again.error());
   }
+  if (m_remote != nullptr && m_remote->writable()) {
+    // Off the critical path: the queue uploads in the background, blobs before the entry that
+    // names them, so a reader never finds an entry whose blobs are not there yet.
+    for (const auto& o : outputs) {
+      const std::string blob = o["blob"].get<std::string>();
+      m_remote->put_blob_file(blob, m_cas / blob.substr(0, 2) / blob.substr(2));
+    }
+    nlohmann::json value{{"sluice", "step-v1"}, {"stage", stage.name}, {"duration_ms", duration_ms}, {"outputs", outputs}};
+    m_remote->put_action(remote_key(key), value.dump());
+  }
   return stage.outputs.empty() ? std::string() : d.finish();
 }
 
@@ -258,11 +268,63 @@ bool StepCache::pruned_meanwhile(const std::string& key) {
   return again && !again->has_value();
 }
 
+std::string StepCache::remote_key(const std::string& key) {
+  base::Sha256 h;
+  h.update_field("sluice-remote-step-v1");
+  h.update_field(store::platform_tag());
+  h.update_field(key);
+  return h.hex_digest();
+}
+
+StepCache::Restored StepCache::fetch_remote(const std::string& key, int64_t now_ms) {
+  using R = Restored::Result;
+  auto action = m_remote->get_action(remote_key(key));
+  if (action.got == store::RemoteCache::Got::corrupted) return {R::damaged, {}, action.problem};
+  if (action.got != store::RemoteCache::Got::hit) return {};
+  nlohmann::json value = nlohmann::json::parse(action.data, nullptr, false);
+  if (value.is_discarded() || !value.is_object() || !value.contains("outputs") || !value["outputs"].is_array())
+    return {};  // not ours, or a format this sluice does not read: a miss
+  nlohmann::json& outputs = value["outputs"];
+  for (auto& o : outputs) {
+    // Written elsewhere: anything malformed is a miss (value() would throw on a wrong type).
+    if (!o.is_object() || !o.contains("blob") || !o["blob"].is_string() || !o.contains("path") ||
+        !o["path"].is_string())
+      return {};
+    // Permission bits only: an entry from elsewhere never makes a setuid or setgid file.
+    o["mode"] = o.contains("mode") && o["mode"].is_number_integer() ? o["mode"].get<int>() & 0777 : 0644;
+    const std::string blob = o.value("blob", "");
+    const std::string rel = o.value("path", "");
+    if (blob.size() != 64 || rel.empty()) return {};
+    const fs::path dst = m_cas / blob.substr(0, 2) / blob.substr(2);
+    std::error_code ec;
+    if (fs::exists(dst, ec)) continue;
+    auto got = m_remote->get_blob(blob);
+    if (got.got == store::RemoteCache::Got::corrupted)
+      return {R::damaged, {}, fmt::format("{} (for {}); it was not used", got.problem, rel)};
+    if (got.got != store::RemoteCache::Got::hit) return {};
+    if (!base::atomic_write(dst, got.data)) return {};
+  }
+  const std::string stage = value.contains("stage") && value["stage"].is_string() ? value["stage"].get<std::string>() : "";
+  const int64_t duration =
+      value.contains("duration_ms") && value["duration_ms"].is_number_integer() ? value["duration_ms"].get<int64_t>() : 0;
+  if (!m_store.cache_put({key, stage, outputs.dump(), now_ms, now_ms, duration}))
+    return {};
+  return {R::hit, {}, {}};
+}
+
 StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
   using R = Restored::Result;
   auto damaged = [](std::string why) { return Restored{R::damaged, {}, std::move(why), {}}; };
   auto entry = m_store.cache_lookup(key, now_ms);
   if (!entry) return damaged(entry.error().message);
+  if (!*entry && m_remote != nullptr) {
+    // Local CAS first, then the remote; a remote hit lands in the local CAS and index and is
+    // restored from there like any local entry.
+    auto fetched = fetch_remote(key, now_ms);
+    if (fetched.result != R::hit) return fetched;
+    entry = m_store.cache_lookup(key, now_ms);
+    if (!entry) return damaged(entry.error().message);
+  }
   if (!*entry) return {};
   nlohmann::json outputs = nlohmann::json::parse((*entry)->outputs_json, nullptr, false);
   if (outputs.is_discarded() || !outputs.is_array()) return damaged("its record of outputs is unreadable");

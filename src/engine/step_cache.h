@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "pipeline/spec.h"
+#include "store/remote_cache.h"
 #include "store/state_store.h"
 
 namespace sluice::engine {
@@ -59,6 +60,11 @@ class StepCache {
   // digest of what it left there. A need that ran again and changed its outputs (one that is not
   // cached, say) thereby changes its dependents' keys, so they cannot hit a stale entry.
   [[nodiscard]] static std::string key_for_dependents(const std::string& key, const std::string& outputs_digest);
+  // Consults and feeds a remote cache (Bazel HTTP protocol; not owned, may be null): restore()
+  // asks it after a local miss, save() queues the outputs and the entry for upload when it is
+  // writable. Remote keys are remote_key(key): the local key extended with the platform.
+  void set_remote(store::RemoteCache* remote) { m_remote = remote; }
+  [[nodiscard]] static std::string remote_key(const std::string& key);
   // Persists the stat fast-path entries learned during the run.
   [[nodiscard]] Expected<void> flush();
 
@@ -67,6 +73,9 @@ class StepCache {
 
  private:
   [[nodiscard]] Expected<std::string> put_blob(const std::filesystem::path& file);
+  // After a local miss: downloads the remote entry and its blobs (each verified) into the local
+  // CAS and index. A miss or failure leaves nothing behind; a corrupted blob is `damaged`.
+  [[nodiscard]] Restored fetch_remote(const std::string& key, int64_t now_ms);
   // True when the entry `key` is gone from the index (a prune deleted it after we read it).
   [[nodiscard]] bool pruned_meanwhile(const std::string& key);
   store::StateStore& m_store;
@@ -77,6 +86,7 @@ class StepCache {
   // Blobs known to be in the store: many outputs share content (an empty file is one blob).
   // A blob removed by another process meanwhile only costs a cache miss: restore checks first.
   std::unordered_set<std::string> m_stored_blobs;
+  store::RemoteCache* m_remote = nullptr;
 };
 
 // Whether a stage takes part in step caching at all.

@@ -26,6 +26,9 @@ struct ReserveRequest {
   int64_t tokens_in = 0;   // counted input
   int64_t tokens_out = 0;  // max_output_tokens
   int64_t now_ms = 0;      // wall clock (the UTC day is derived from it)
+  // How long the reservation may stay unsettled before any runner may release it (shared
+  // ledger only: the call's own deadline plus a grace). 0: the backend's default.
+  int64_t lease_ms = 0;
 };
 
 struct Spend {
@@ -35,15 +38,26 @@ struct Spend {
   int64_t run_tokens = 0;
 };
 
-class Ledger {
+// What an LLM call books its spend in: the workspace's SQLite ledger (Ledger) or the shared
+// PostgreSQL one (PgBudgetLedger, llm/budget_pg.h). One per connection, one thread at a time.
+class BudgetLedger {
  public:
-  explicit Ledger(store::Database& db) : m_db(db) {}
+  virtual ~BudgetLedger() = default;
   // Returns the reservation id, or a budget error naming the limit, the spend so far and what
   // this call needs.
-  [[nodiscard]] Expected<int64_t> reserve(const ReserveRequest& request, const BudgetConfig& budget);
+  [[nodiscard]] virtual Expected<int64_t> reserve(const ReserveRequest& request, const BudgetConfig& budget) = 0;
+  [[nodiscard]] virtual Expected<void> settle(int64_t id, int64_t tokens_in, int64_t tokens_out, double cost_usd,
+                                              int64_t now_ms) = 0;
+  [[nodiscard]] virtual Expected<void> release(int64_t id, int64_t now_ms) = 0;
+};
+
+class Ledger final : public BudgetLedger {
+ public:
+  explicit Ledger(store::Database& db) : m_db(db) {}
+  [[nodiscard]] Expected<int64_t> reserve(const ReserveRequest& request, const BudgetConfig& budget) override;
   [[nodiscard]] Expected<void> settle(int64_t id, int64_t tokens_in, int64_t tokens_out, double cost_usd,
-                                      int64_t now_ms);
-  [[nodiscard]] Expected<void> release(int64_t id, int64_t now_ms);
+                                      int64_t now_ms) override;
+  [[nodiscard]] Expected<void> release(int64_t id, int64_t now_ms) override;
   // What a run (and its UTC day) has spent and reserved.
   [[nodiscard]] Expected<Spend> spent(const std::string& run_id, int64_t now_ms);
 

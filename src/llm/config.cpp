@@ -46,7 +46,7 @@ std::optional<std::chrono::milliseconds> positive_duration(Checker& c, const yam
   return d;
 }
 
-constexpr std::array<std::string_view, 3> k_top_keys = {"providers", "budget", "max_concurrency"};
+constexpr std::array<std::string_view, 4> k_top_keys = {"providers", "budget", "max_concurrency", "cache"};
 constexpr std::array<std::string_view, 7> k_provider_keys = {"kind", "base_url", "api_key_env", "model",
                                                              "price", "cassettes", "description"};
 constexpr std::array<std::string_view, 4> k_price_keys = {"input_per_mtok", "output_per_mtok",
@@ -155,6 +155,10 @@ Parsed<LlmConfig> parse_llm_config(const yaml::Node& section, std::string_view f
   }
   if (const auto* v = section.find("max_concurrency")) {
     if (auto i = c.integer(*v, "max_concurrency", 1)) cfg.max_concurrency = static_cast<int>(std::min<int64_t>(*i, 1024));
+  }
+  if (const auto* v = section.find("cache")) {
+    if (v->is_scalar() && (v->scalar == "shared" || v->scalar == "local")) cfg.shared_cache = v->scalar == "shared";
+    else c.error(v->mark, "llm.cache must be \"local\" (the default) or \"shared\" (also the remote cache, cache.remote)");
   }
   if (!c.ok()) return tl::unexpected(c.take());
   return cfg;

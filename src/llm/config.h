@@ -55,6 +55,10 @@ struct LlmConfig {
   std::vector<ProviderConfig> providers;  // file order
   BudgetConfig budget;
   int max_concurrency = 4;
+  // `cache: shared`: response-cache entries also go to (and come from) the remote cache
+  // (`cache.remote`, docs/scale-out.md), so another runner with the same redacted prompt does
+  // not pay again. `local` (default): the workspace's state database only.
+  bool shared_cache = false;
 
   // nullptr when absent.
   [[nodiscard]] const ProviderConfig* find_provider(std::string_view name) const;

@@ -5,8 +5,10 @@
 
 #include "base/beneath.h"
 #include "base/files.h"
+#include "base/hash.h"
 #include "base/strings.h"
 #include "llm/budget.h"
+#include "llm/budget_pg.h"
 #include "llm/prices.h"
 #include "llm/provider.h"
 #include "llm/response_cache.h"
@@ -51,6 +53,44 @@ Expected<std::unique_ptr<LlmProvider>> make_provider(const ProviderConfig& p, Ll
 }
 
 // Records the call in llm_calls; a failure to record does not fail the stage.
+// The remote key of a response-cache entry (the Bazel cache's /ac/ namespace is shared with
+// step-cache entries and other tools: the prefix keeps them apart).
+std::string shared_response_key(const std::string& cache_key) {
+  base::Sha256 h;
+  h.update_field("sluice-llm-response-v1");
+  h.update_field(cache_key);
+  return h.hex_digest();
+}
+
+std::optional<CachedResponse> fetch_shared_response(store::RemoteCache& remote, const std::string& cache_key) {
+  auto got = remote.get_action(shared_response_key(cache_key));
+  if (got.got != store::RemoteCache::Got::hit) return std::nullopt;
+  auto j = nlohmann::json::parse(got.data, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("sluice") || j["sluice"] != "llm-response-v1" || !j.contains("text") ||
+      !j["text"].is_string())
+    return std::nullopt;
+  CachedResponse c;
+  try {  // written elsewhere: a field of the wrong type is a miss, not a crash
+    c.text = j["text"].get<std::string>();
+    c.model = j.value("model", "");
+    c.finish_reason = j.value("finish_reason", "");
+    c.tokens_in = j.value("tokens_in", int64_t{0});
+    c.tokens_out = j.value("tokens_out", int64_t{0});
+    c.cost_usd = j.value("cost_usd", 0.0);
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+void share_response(store::RemoteCache& remote, const std::string& cache_key, const CachedResponse& c) {
+  if (!remote.writable()) return;
+  nlohmann::json j{{"sluice", "llm-response-v1"}, {"text", c.text},         {"model", c.model},
+                   {"finish_reason", c.finish_reason}, {"tokens_in", c.tokens_in}, {"tokens_out", c.tokens_out},
+                   {"cost_usd", c.cost_usd}};
+  remote.put_action(shared_response_key(cache_key), j.dump());
+}
+
 void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStageResult& r, const std::string& error) {
   auto q = db.prepare(
       "INSERT INTO llm_calls (run_id, stage, provider, provider_kind, model, status, error, cache_hit, tokens_in, "
@@ -247,7 +287,10 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   auto db = store::Database::open(ctx.state_db, store::all_migrations());
   if (!db) return tl::unexpected(db.error());
   ResponseCache cache(**db);
-  Ledger ledger(**db);
+  Ledger local_ledger(**db);
+  std::unique_ptr<BudgetLedger> shared_ledger;
+  if (!ctx.state_url.empty()) shared_ledger = PgBudgetLedger::lazy(ctx.state_url);
+  BudgetLedger& ledger = shared_ledger ? *shared_ledger : static_cast<BudgetLedger&>(local_ledger);
 
   // Guard, write and record; shared by hits and calls.
   bool guard_failed = false;  // finish()'s error came from the output guard (a repair may help)
@@ -283,6 +326,14 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   if (use_cache && !ctx.record_dir) {
     t = clock.now();
     auto hit = cache.lookup(r.cache_key, clock.wall_ms());
+    if (hit && !*hit && config.shared_cache && ctx.remote_cache != nullptr) {
+      // Another runner may have paid for this exact (redacted) request: its entry lands in
+      // the local cache and is used as a local hit.
+      if (auto shared = fetch_shared_response(*ctx.remote_cache, r.cache_key)) {
+        (void)cache.put(r.cache_key, pc->kind, pc->base_url, *shared, clock.wall_ms());
+        hit = cache.lookup(r.cache_key, clock.wall_ms());
+      }
+    }
     r.phases.cache_ms = ms_since(clock, t);
     if (!hit) return tl::unexpected(hit.error());
     if (*hit) {
@@ -343,6 +394,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
         reserve_usd = std::max(reserve_usd, cost_usd(*p_price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
       ReserveRequest rr{ctx.run_id, ctx.stage, p.name, p.model, reserve_usd,
                         reserve_in, spec.max_output_tokens, clock.wall_ms()};
+      // A call never outlives its stage's timeout (queue, retries, transfer): past that and a
+      // grace, a reservation still unsettled belongs to a dead runner.
+      rr.lease_ms = spec.timeout.count() + 60'000;
       auto reservation = ledger.reserve(rr, config.budget);
       r.phases.budget_ms += ms_since(clock, t);
       // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
@@ -448,8 +502,9 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
     // nor one from a fallback (the key is the stage's own provider's: the next run asks it again).
     if (result && use_cache && !r.truncated && r.provider_used == r.provider) {
       t = clock.now();
-      auto put = cache.put(r.cache_key, pc->kind, pc->base_url,
-                           {resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd}, clock.wall_ms());
+      const CachedResponse entry{resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd};
+      auto put = cache.put(r.cache_key, pc->kind, pc->base_url, entry, clock.wall_ms());
+      if (put && config.shared_cache && ctx.remote_cache != nullptr) share_response(*ctx.remote_cache, r.cache_key, entry);
       result->phases.cache_ms += ms_since(clock, t);
       if (!put) return tl::unexpected(put.error());
     }

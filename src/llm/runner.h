@@ -21,6 +21,7 @@
 #include "llm/interfaces.h"
 #include "llm/pacer.h"
 #include "llm/workspace.h"
+#include "store/remote_cache.h"
 
 namespace sluice::llm {
 
@@ -29,6 +30,12 @@ struct LlmStageContext {
   std::string run_id;
   std::string stage;
   std::filesystem::path state_db;   // .sluice/state.db (all_migrations() applied on open)
+  // A postgres:// URL: the budget ledger is the shared one there (llm/budget_pg.h), so every
+  // runner on that database shares the limits. Empty: the ledger in state_db.
+  std::string state_url;
+  // The remote cache (borrowed, thread-safe; null: none). With `llm.cache: shared` a local
+  // response-cache miss asks it, and a cached reply is also uploaded when it is writable.
+  store::RemoteCache* remote_cache = nullptr;
   const TokenCounter* counter = nullptr;  // required; see ApproximateTokenCounter
   const Redactor* redactor = nullptr;     // required
   EnvLookup env;                          // API keys (api_key_env) and {{ env.NAME }}

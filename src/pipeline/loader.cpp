@@ -45,7 +45,7 @@ int Pipeline::index_of(std::string_view name) const {
 
 const std::vector<std::string_view>& top_level_keys() {
   static const std::vector<std::string_view> k{"version", "env", "secrets", "defaults", "stages", "llm", "cache",
-                                                   "notify", "review", "params", "templates", "include"};
+                                                   "state", "notify", "review", "params", "templates", "include"};
   return k;
 }
 
@@ -192,12 +192,12 @@ class Loader {
     }
   }
 
-  void load_cache(const yaml::Node& n, CacheLimits& c) {
+  void load_cache(const yaml::Node& n, CacheLimits& c, RemoteCacheSpec& remote) {
     if (!n.is_map()) {
       error(n, "\"cache\" must be a mapping such as { max_size: 5G, max_age: 30d }");
       return;
     }
-    static const std::vector<std::string_view> k_keys{"max_size", "max_age"};
+    static const std::vector<std::string_view> k_keys{"max_size", "max_age", "remote", "remote_write"};
     check_keys(n, k_keys, "cache");
     if (const auto* x = n.find("max_size")) {
       auto v = base::parse_byte_size(x->is_scalar() ? x->scalar : std::string());
@@ -207,6 +207,15 @@ class Loader {
     if (const auto* x = n.find("max_age")) {
       if (auto v = duration_value(*x, "max_age")) c.max_age = *v;
     }
+    if (const auto* x = n.find("remote")) {
+      if (auto v = string_value(*x, "remote")) {
+        remote.url = *v;
+        remote.mark = x->mark;
+        if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+          error(*x, "remote: must be an http:// or https:// URL of a Bazel HTTP cache (bazel-remote, nginx WebDAV, ...)");
+      }
+    }
+    if (const auto* x = n.find("remote_write")) remote.write = bool_value(*x, "remote_write").value_or(false);
   }
 
   void load_review(const yaml::Node& n, ReviewSpec& r) {
@@ -520,9 +529,16 @@ class Loader {
     m_check.set_file(m_file);
     if (const auto* s = root.find("secrets")) p.secrets = secret_names(*s);
     if (const auto* d = root.find("defaults")) load_defaults(*d, p.defaults);
-    if (const auto* c = root.find("cache")) load_cache(*c, p.cache);
+    if (const auto* c = root.find("cache")) load_cache(*c, p.cache, p.remote_cache);
     if (const auto* n = root.find("notify")) p.notify = std::make_shared<const yaml::Node>(*n);
     if (const auto* r = root.find("review")) load_review(*r, p.review);
+    if (const auto* st = root.find("state")) {
+      if (auto v = string_value(*st, "state")) {
+        p.state = *v;
+        if (*v != "sqlite" && v->rfind("postgres://", 0) != 0 && v->rfind("postgresql://", 0) != 0)
+          error(*st, "state: must be \"sqlite\" or a postgres:// URL");
+      }
+    }
     if (const auto* l = root.find("llm")) {
       // Kept whatever it is (the llm module reads a mapping): a stage then knows it exists.
       p.llm = std::make_shared<const yaml::Node>(*l);

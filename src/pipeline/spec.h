@@ -130,6 +130,14 @@ struct Param {
   base::yaml::Mark mark;
 };
 
+// `cache: { remote: URL, remote_write: true }`: the remote step cache (Bazel HTTP protocol,
+// docs/scale-out.md). Empty url: none. Written only when remote_write (or SLUICE_CACHE_WRITE=1).
+struct RemoteCacheSpec {
+  std::string url;
+  bool write = false;
+  base::yaml::Mark mark;
+};
+
 struct Pipeline {
   std::string file;  // as given on the command line, for messages
   int version = 1;
@@ -144,6 +152,8 @@ struct Pipeline {
   std::vector<Param> params;  // declared `params:`, file order
   EnvList param_values;       // each declared param's value for this run (default or -p)
   std::vector<std::string> included;  // files read through `include:`, as resolved
+  RemoteCacheSpec remote_cache;  // `cache.remote` / `cache.remote_write`
+  std::string state;  // `state:` "sqlite" (default, also when empty) or a postgres:// URL
 
   [[nodiscard]] const Stage* find(std::string_view name) const;
   [[nodiscard]] int index_of(std::string_view name) const;  // -1 when absent

@@ -259,6 +259,8 @@ TEST(Report, NotificationsComeFromTheStateDatabase) {
   std::string html = to_html(r, nullptr, {});
   EXPECT_NE(html.find("title=\"bad &lt;json&gt;\">failed</span>"), std::string::npos);
   EXPECT_NE(html.find("<td class=\"n\">6.0</td>"), std::string::npos);
+}
+
 // Regression (issue 20): a stage whose model has no known price records cost_usd null; the run's
 // cost is then unknown (null, "unpriced"), never a partial sum shown as the total, and reading
 // the record must not throw.

@@ -18,7 +18,8 @@ Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completion
                request that quotes a guard's rejection)}. Also serves POST /v1/messages in
                Anthropic's format. With "rate_limit": N, at most N requests are accepted in any
                second and the others get HTTP 429 (with "retry_after": S, a Retry-After: S
-               header); accepted ones are appended to PORT_FILE.ok.
+               header); accepted ones are appended to PORT_FILE.ok. With "delay_ms": N every
+               reply waits N ms first (so concurrent calls overlap).
 Each request's body is appended to PORT_FILE.requests, one JSON document per line.
 """
 import http.server
@@ -120,6 +121,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return
                 with open(PORT_FILE + ".ok", "a") as f:
                     f.write("ok\n")
+            if "delay_ms" in limit:
+                time.sleep(limit["delay_ms"] / 1000.0)
             ctype, out = self.scripted(req)
             out = out.encode()
             self.send_response(200)
