@@ -207,12 +207,10 @@ Expected<std::string> StepCache::save(const std::string& key, const pipeline::St
     }
   }
   nlohmann::json record = outputs;
-  if (!values.empty()) {
-    // One element that is no file: the stage's $SLUICE_OUTPUT values, in order.
-    nlohmann::json v = nlohmann::json::array();
-    for (const auto& [k, val] : values) v.push_back({k, val});
-    record.push_back({{"values", v}});
-  }
+  nlohmann::json values_json = nlohmann::json::array();
+  for (const auto& [k, val] : values) values_json.push_back({k, val});
+  // One element that is no file: the stage's $SLUICE_OUTPUT values, in order.
+  if (!values.empty()) record.push_back({{"values", values_json}});
   if (auto put = m_store.cache_put({key, stage.name, record.dump(), now_ms, now_ms, duration_ms}); !put) {
     return tl::unexpected(put.error());
   }
@@ -234,6 +232,7 @@ Expected<std::string> StepCache::save(const std::string& key, const pipeline::St
       m_remote->put_blob_file(blob, m_cas / blob.substr(0, 2) / blob.substr(2));
     }
     nlohmann::json value{{"sluice", "step-v1"}, {"stage", stage.name}, {"duration_ms", duration_ms}, {"outputs", outputs}};
+    if (!values.empty()) value["values"] = values_json;  // $SLUICE_OUTPUT, as stored locally
     m_remote->put_action(remote_key(key), value.dump());
   }
   return stage.outputs.empty() ? std::string() : d.finish();
@@ -279,7 +278,7 @@ std::string StepCache::remote_key(const std::string& key) {
 StepCache::Restored StepCache::fetch_remote(const std::string& key, int64_t now_ms) {
   using R = Restored::Result;
   auto action = m_remote->get_action(remote_key(key));
-  if (action.got == store::RemoteCache::Got::corrupted) return {R::damaged, {}, action.problem};
+  if (action.got == store::RemoteCache::Got::corrupted) return {R::damaged, {}, action.problem, {}};
   if (action.got != store::RemoteCache::Got::hit) return {};
   nlohmann::json value = nlohmann::json::parse(action.data, nullptr, false);
   if (value.is_discarded() || !value.is_object() || !value.contains("outputs") || !value["outputs"].is_array())
@@ -300,16 +299,29 @@ StepCache::Restored StepCache::fetch_remote(const std::string& key, int64_t now_
     if (fs::exists(dst, ec)) continue;
     auto got = m_remote->get_blob(blob);
     if (got.got == store::RemoteCache::Got::corrupted)
-      return {R::damaged, {}, fmt::format("{} (for {}); it was not used", got.problem, rel)};
+      return {R::damaged, {}, fmt::format("{} (for {}); it was not used", got.problem, rel), {}};
     if (got.got != store::RemoteCache::Got::hit) return {};
     if (!base::atomic_write(dst, got.data)) return {};
   }
   const std::string stage = value.contains("stage") && value["stage"].is_string() ? value["stage"].get<std::string>() : "";
   const int64_t duration =
       value.contains("duration_ms") && value["duration_ms"].is_number_integer() ? value["duration_ms"].get<int64_t>() : 0;
-  if (!m_store.cache_put({key, stage, outputs.dump(), now_ms, now_ms, duration}))
+  // The stage's $SLUICE_OUTPUT values travel with the entry; malformed ones make it a miss.
+  pipeline::EnvList values;
+  nlohmann::json record = outputs;
+  if (auto it = value.find("values"); it != value.end()) {
+    if (!it->is_array()) return {};
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& kv : *it) {
+      if (!kv.is_array() || kv.size() != 2 || !kv.front().is_string() || !kv.back().is_string()) return {};
+      values.emplace_back(kv.front().get<std::string>(), kv.back().get<std::string>());
+      kept.push_back(kv);
+    }
+    if (!values.empty()) record.push_back(nlohmann::json::object({{"values", std::move(kept)}}));
+  }
+  if (!m_store.cache_put({key, stage, record.dump(), now_ms, now_ms, duration}))
     return {};
-  return {R::hit, {}, {}};
+  return {R::hit, {}, {}, std::move(values)};
 }
 
 StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
