@@ -64,6 +64,8 @@ StageStatus status_of(OutcomeStatus o) {
       return StageStatus::success;
     case OutcomeStatus::cancelled:
       return StageStatus::cancelled;
+    case OutcomeStatus::unstable:
+      return StageStatus::unstable;
     default:
       return StageStatus::failed;
   }
@@ -326,7 +328,9 @@ void Scheduler::stage_ended(int i, AttemptsEnded ended) {
   const bool allowed = stage(i).continue_on_error;
   if (status == StageStatus::failed && allowed) reason += " (continue_on_error: the run goes on)";
   finish_stage(i, status, reason);
-  if (status == StageStatus::failed && !allowed && m_readiness->stage_failed(i)) cancel_all();
+  // Unstable stops the run as a failure does (continue_on_error does not make it green).
+  if (((status == StageStatus::failed && !allowed) || status == StageStatus::unstable) && m_readiness->stage_failed(i))
+    cancel_all();
 }
 
 // After a success: stores a cacheable stage's outputs (a failure to store fails the stage),
@@ -371,8 +375,18 @@ Expected<RunResult> Scheduler::finish_run() {
   RunResult result;
   result.run = m_run;
   result.interrupted = m_readiness->interrupted();
+  // Unstable only when nothing failed outright: a failure is the stronger word.
+  bool any_unstable = false;
+  bool any_failed = false;
+  for (int i : m_selected) {
+    const StageStatus s = m_recorder->stage(i).status;
+    any_unstable = any_unstable || s == StageStatus::unstable;
+    any_failed = any_failed || (s == StageStatus::failed && !stage(i).continue_on_error) ||
+                 s == StageStatus::cancelled || s == StageStatus::interrupted;
+  }
   result.run.status = result.interrupted             ? store::RunStatus::interrupted
                       : m_readiness->all_succeeded() ? store::RunStatus::success
+                      : any_unstable && !any_failed  ? store::RunStatus::unstable
                                                      : store::RunStatus::failed;
   const int64_t duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - m_run_start).count();

@@ -62,6 +62,7 @@ struct Stage {
   std::optional<bool> cache;  // explicit `cache:`; unset: cached iff it has inputs
   std::string working_directory;
   std::shared_ptr<const base::yaml::Node> llm;  // the stage's `llm:` block (a mapping), as written
+  bool verdict = false;  // `llm: { verdict: true }`: an AI verdict stage (advisory by default, issue 12)
   std::optional<ValidateSpec> validate;
 };
 

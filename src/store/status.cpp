@@ -6,7 +6,7 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::pair<StageStatus, std::string_view>, 7> k_stage_names{{
+constexpr std::array<std::pair<StageStatus, std::string_view>, 8> k_stage_names{{
     {StageStatus::pending, "pending"},
     {StageStatus::running, "running"},
     {StageStatus::success, "success"},
@@ -14,13 +14,15 @@ constexpr std::array<std::pair<StageStatus, std::string_view>, 7> k_stage_names{
     {StageStatus::skipped, "skipped"},
     {StageStatus::cancelled, "cancelled"},
     {StageStatus::interrupted, "interrupted"},
+    {StageStatus::unstable, "unstable"},
 }};
 
-constexpr std::array<std::pair<RunStatus, std::string_view>, 4> k_run_names{{
+constexpr std::array<std::pair<RunStatus, std::string_view>, 5> k_run_names{{
     {RunStatus::running, "running"},
     {RunStatus::success, "success"},
     {RunStatus::failed, "failed"},
     {RunStatus::interrupted, "interrupted"},
+    {RunStatus::unstable, "unstable"},
 }};
 
 template <typename E, size_t N>

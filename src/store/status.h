@@ -9,8 +9,10 @@
 namespace sluice::store {
 
 // `interrupted`: the stage was running when its sluice was killed (marked by a later run).
-enum class StageStatus { pending, running, success, failed, skipped, cancelled, interrupted };
-enum class RunStatus { running, success, failed, interrupted };
+// `unstable`: an AI verdict stage whose samples did not agree (neither pass nor fail); never a
+// success. A run is `unstable` when such a stage is what kept it from succeeding.
+enum class StageStatus { pending, running, success, failed, skipped, cancelled, interrupted, unstable };
+enum class RunStatus { running, success, failed, interrupted, unstable };
 
 [[nodiscard]] std::string_view to_string(StageStatus s);
 [[nodiscard]] std::string_view to_string(RunStatus s);
