@@ -17,7 +17,9 @@ Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completion
                request that quotes a guard's rejection)}. Also serves POST /v1/messages in
                Anthropic's format. With "rate_limit": N, at most N requests are accepted in any
                second and the others get HTTP 429 (with "retry_after": S, a Retry-After: S
-               header); accepted ones are appended to PORT_FILE.ok.
+               header); accepted ones are appended to PORT_FILE.ok. With "texts": [...], the
+               Nth scripted request (counted from the server's start) gets texts[N % len]
+               instead of "text" (verdict samples that disagree).
 Each request's body is appended to PORT_FILE.requests, one JSON document per line.
 """
 import http.server
@@ -29,6 +31,7 @@ import time
 
 LOCK = threading.Lock()
 ACCEPTED = []
+SCRIPTED = [0]  # scripted requests answered so far
 
 
 def chunk(text, finish=None):
@@ -54,6 +57,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             s = json.load(f)
         model = s.get("model") or req["model"]
         text, stream = s.get("text", ""), s.get("stream", True)
+        if s.get("texts"):
+            with LOCK:
+                text = s["texts"][SCRIPTED[0] % len(s["texts"])]
+                SCRIPTED[0] += 1
         if s.get("repaired_text") and "It was rejected" in json.dumps(req):
             text = s["repaired_text"]  # the answer to a repair request
         anthropic = self.path.endswith("/messages")
