@@ -108,6 +108,15 @@ run_sluice run --json run.json
 expect_rc 0 "a repair turns a malformed verdict into a valid one"
 expect_contains "$(tr -d ' \n' < run.json)" '"attempts":2' "the repair is counted"
 
+# A verdict kept as a file: the verdict JSON is written (fences dropped).
+python3 -c 'import json,sys; print(json.dumps({"text": "```json\n" + sys.argv[1] + "\n```"}))' "$PASS" > script.json
+pipeline default "output: { path: out/verdict.json, format: json }"
+rm -rf .sluice out
+run_sluice run
+expect_rc 0 "a verdict with an output file passes"
+expect_eq "$(python3 -c 'import json; print(json.load(open("out/verdict.json"))["verdict"])' 2>&1)" pass \
+  "the verdict is written as JSON"
+
 # Bad verdict configuration: load errors.
 pipeline default "samples: 3
       agree: 1"
