@@ -76,7 +76,7 @@ void BM_CacheHitStage(benchmark::State& state) {
   LlmStageSpec spec;
   spec.provider = "offline";
   spec.prompt = "Write manifests for:\n{{ file \"k8s/base/app.yaml\" }}";
-  spec.output = OutputSpec{"k8s/generated/app.yaml", OutputFormat::yaml, "", ""};
+  spec.output = OutputSpec{"k8s/generated/app.yaml", OutputFormat::yaml, "", "", true, {}};
   auto counter = make_counter();
   auto redactor = make_redactor();
   base::SystemClock clock;

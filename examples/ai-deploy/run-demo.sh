@@ -7,6 +7,8 @@
 #  2. a reviewer looks at the content (sluice review) and approves exactly those bytes;
 #  3. second run: the gate passes without calling the model again (response and step caches);
 #     the advisory `todos` stage fails and is reported without failing the run.
+#  4. refs-demo.yml: the reference check stops an AI-written file that imports a package that
+#     does not exist.
 set -euo pipefail
 sluice="${1:?usage: run-demo.sh path/to/sluice}"
 cd "$(dirname "$0")"
@@ -42,3 +44,11 @@ echo
 "$sluice" approvals --verify
 # The same run as one self-contained HTML file (timeline, critical path, LLM phases, spend).
 "$sluice" report last --html "$PWD/build/report.html"
+echo "== an AI-written file with a hallucinated import: the reference check stops it (refs-demo.yml)"
+rm -f app/fetch_status.py
+if "$sluice" run -f refs-demo.yml; then
+  echo "demo: the hallucinated import was not caught" >&2
+  exit 1
+fi
+[ ! -e app/fetch_status.py ] || { echo "demo: app/fetch_status.py was written" >&2; exit 1; }
+echo "(expected: the stage failed before app/fetch_status.py was written)"

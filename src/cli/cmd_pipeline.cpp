@@ -169,7 +169,7 @@ struct RunArgs {
   bool cancel_on_failure = false;
   bool no_cache = false;
   std::vector<std::string> only;
-  std::string json_path, junit_path;
+  std::string json_path, junit_path, sarif_path;
   std::string output = "block";
   StageKindArgs kinds;
   ReportFiles files;
@@ -343,21 +343,24 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   }
   bool wrote = write_out(a.json_path, [&] { return report::to_json(rep); });
   wrote = write_out(a.junit_path, [&] { return report::to_junit(rep, read_log); }) && wrote;
+  wrote = write_out(a.sarif_path, [&] { return report::to_sarif(rep); }) && wrote;
   write_ci_outputs(term, *p, rep, read_log, a.junit_path);
 
-  int ok = 0, failed = 0, skipped = 0, advisory = 0, awaiting = 0;
+  int ok = 0, failed = 0, skipped = 0, advisory = 0, awaiting = 0, unstable = 0;
   for (const auto& s : result->stages) {
     if (s.status == store::StageStatus::success) ++ok;
     else if (s.status == store::StageStatus::failed) ++failed;
     else if (s.status == store::StageStatus::failed_advisory) ++advisory;
     else if (s.status == store::StageStatus::awaiting_approval) ++awaiting;
+    else if (s.status == store::StageStatus::unstable) ++unstable;
     else ++skipped;
   }
-  std::printf("sluice: %s in %s: %d succeeded (%d cached), %d failed%s%s, %d skipped or cancelled; critical path %s\n",
+  std::printf("sluice: %s in %s: %d succeeded (%d cached), %d failed%s%s%s, %d skipped or cancelled; critical path %s\n",
               std::string(store::to_string(result->run.status)).c_str(),
               base::format_duration(std::chrono::milliseconds(result->run.duration_ms.value_or(0))).c_str(), ok,
               rep.cache_hits, failed,
               advisory > 0 ? fmt::format(", {} failed (advisory)", advisory).c_str() : "",
+              unstable > 0 ? fmt::format(", {} unstable", unstable).c_str() : "",
               awaiting > 0 ? fmt::format(", {} awaiting approval", awaiting).c_str() : "", skipped,
               base::join(rep.critical_path, " -> ").c_str());
   if (awaiting > 0) print_awaiting(opts.state_dir, result->run.id, stdout);
@@ -380,6 +383,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   }
   if (output_closed) return k_exit_output_closed;
   if (result->interrupted) return k_exit_interrupted;
+  if (result->run.status == store::RunStatus::unstable) return k_exit_unstable;
   if (result->run.status == store::RunStatus::awaiting_approval) return k_exit_awaiting_approval;
   if (result->run.status != store::RunStatus::success) return k_exit_failed;
   return wrote ? k_exit_ok : k_exit_usage;
@@ -626,6 +630,7 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   run->add_option("--only", ra->only, "Run only these stages (and what they need)");
   run->add_option("--json", ra->json_path, "Write a JSON run summary to FILE");
   run->add_option("--junit", ra->junit_path, "Write JUnit XML to FILE");
+  run->add_option("--sarif", ra->sarif_path, "Write the AI verdict stages' findings as SARIF 2.1.0 to FILE");
   run->add_option("--output", ra->output, "Stage output: block (when a stage ends), stream (prefixed lines), quiet")
       ->check(CLI::IsMember({"block", "stream", "quiet"}))
       ->capture_default_str();

@@ -19,6 +19,8 @@ inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failed = 1;
 inline constexpr int k_exit_usage = 2;
 inline constexpr int k_exit_awaiting_approval = 3;  // a review gate holds a stage (docs/review.md)
+// An AI verdict stage's samples did not agree (status unstable) and nothing failed outright.
+inline constexpr int k_exit_unstable = 4;
 inline constexpr int k_exit_interrupted = 130;
 
 void add_tokens_command(CLI::App& app, Context& ctx);    // cmd_tokens.cpp

@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/refs_toolchain.h"
 #include "cli/terminal.h"
+#include "engine/llm_references.h"
 #include "engine/llm_stage.h"
 #include "engine/process_stage.h"
 #include "engine/redaction.h"
@@ -41,6 +43,7 @@ class Kinds final : public StageKinds {
       o.redactor = m_redaction.get();
       o.provider_override = args.provider.empty() ? env_or("SLUICE_PROVIDER") : args.provider;
       o.record = args.record;
+      o.references = &m_references;
       m_llm = std::make_unique<engine::LlmStageExecutor>(sections, o);
       std::vector<std::string> models;
       for (const auto& pc : config.providers) models.push_back(pc.model);
@@ -71,6 +74,8 @@ class Kinds final : public StageKinds {
   engine::ValidateStageExecutor m_validate;
   engine::ModelTokenCounters m_counters;
   std::unique_ptr<engine::SecretRedaction> m_redaction;
+  // Probes this machine's toolchains (python3, node, cc, dpkg) on the first checked output only.
+  engine::RefsReferenceChecker m_references{[] { return probe_refs_toolchain(); }};
   std::unique_ptr<engine::LlmStageExecutor> m_llm;
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.h"
 #include "llm/runner.h"
 
 namespace sluice::engine {
@@ -37,6 +38,7 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
   lc.gate = &m_gate;
   lc.pacers = &m_pacers;
   lc.provider = provider;
+  lc.references = m_options.references;
   if (m_options.record) {
     std::string dir;
     for (const auto& p : m_config->providers) {
@@ -60,6 +62,13 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
     OutcomeStatus st = ctx.cancel.cancelled() ? OutcomeStatus::cancelled : OutcomeStatus::failed;
     return {st, std::nullopt, r.error().message, std::nullopt};
   }
+  if (r->verdict) {
+    // The findings go to the stage's log (and so the terminal) as path:line: severity: message.
+    for (const auto& f : r->verdict->findings) {
+      ctx.output.write(fmt::format("{}{}: {}: {}\n", f.path.empty() ? "(no path)" : f.path,
+                                   f.line > 0 ? fmt::format(":{}", f.line) : "", f.severity, f.message));
+    }
+  }
   ctx.output.write(fmt::format(
       "{} {} via {}: {} tokens in{}{}, {} out, {}{}{}{}{}{}\n", r->model_served.empty() ? r->model : r->model_served,
       r->cache_hit ? "answered from the response cache" : "called",
@@ -77,7 +86,24 @@ StageOutcome LlmStageExecutor::execute(StageContext& ctx) {
       r->output_path ? fmt::format(", wrote {}", *r->output_path) : "",
       r->model_changed_from.empty() ? "" : fmt::format("; the provider served {} last run", r->model_changed_from)));
   // The limits travel with the stage record so that reports can show spend against them.
-  return {OutcomeStatus::success, 0, "", r->to_json(&m_config->budget)};
+  std::string details = r->to_json(&m_config->budget);
+  if (r->verdict && r->verdict->value != llm::VerdictValue::pass) {
+    size_t errors = 0;
+    for (const auto& f : r->verdict->findings) errors += f.severity == "error" ? 1 : 0;
+    const std::string samples =
+        r->sample_verdicts.size() > 1
+            ? fmt::format(" (samples: {}; {} of {} had to agree)", base::join(r->sample_verdicts, ", "), r->agree,
+                          r->sample_verdicts.size())
+            : "";
+    if (r->verdict->value == llm::VerdictValue::unstable)
+      return {OutcomeStatus::unstable, std::nullopt, "AI verdict unstable: the samples did not agree" + samples,
+              std::move(details)};
+    return {OutcomeStatus::failed, std::nullopt,
+            fmt::format("AI verdict: fail, {} finding{} ({} error{}){}", r->verdict->findings.size(),
+                        r->verdict->findings.size() == 1 ? "" : "s", errors, errors == 1 ? "" : "s", samples),
+            std::move(details)};
+  }
+  return {OutcomeStatus::success, 0, "", std::move(details)};
 }
 
 }  // namespace sluice::engine

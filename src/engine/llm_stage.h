@@ -29,6 +29,9 @@ struct LlmStageOptions {
   const llm::Redactor* redactor = nullptr;     // the secret redactor (borrowed)
   std::string provider_override;          // --provider / SLUICE_PROVIDER
   bool record = false;                    // --record: write cassettes
+  // The reference check of stages with check_references (borrowed; thread-safe); null: such a
+  // stage fails when it asks for the check explicitly and skips it when it has it by default.
+  const llm::ReferenceChecker* references = nullptr;
 };
 
 class LlmStageExecutor final : public StageExecutor {

@@ -73,6 +73,8 @@ StageStatus status_of(OutcomeStatus o) {
       return StageStatus::success;
     case OutcomeStatus::cancelled:
       return StageStatus::cancelled;
+    case OutcomeStatus::unstable:
+      return StageStatus::unstable;
     default:
       return StageStatus::failed;
   }
@@ -541,7 +543,9 @@ void Scheduler::stage_ended(int i, AttemptsEnded ended) {
     reason += " (continue_on_error: the run goes on)";
   }
   finish_stage(i, status, reason);
-  if (status == StageStatus::failed && !allowed && m_readiness->stage_failed(i)) cancel_all();
+  // Unstable stops the run as a failure does (continue_on_error does not make it green).
+  if (((status == StageStatus::failed && !allowed) || status == StageStatus::unstable) && m_readiness->stage_failed(i))
+    cancel_all();
 }
 
 // After a success: stores a cacheable stage's outputs (a failure to store fails the stage),
@@ -590,16 +594,20 @@ Expected<RunResult> Scheduler::finish_run() {
   RunResult result;
   result.run = m_run;
   result.interrupted = m_readiness->interrupted();
-  // Awaiting approval when nothing failed and a gate holds a stage (exit 3, not 1).
-  bool awaiting = false, failed = false;
+  // Awaiting approval (exit 3) or unstable (exit 4) only when nothing failed outright: a
+  // failure is the stronger word, and an unstable verdict outranks a gate still waiting.
+  bool awaiting = false, any_unstable = false, failed = false;
   for (int i : m_selected) {
     const StageStatus s = m_readiness->status(i);
     if (s == StageStatus::awaiting_approval) awaiting = true;
+    else if (s == StageStatus::unstable) any_unstable = true;
     else if (s != StageStatus::skipped && !m_readiness->succeeded(i)) failed = true;
   }
   result.run.status = result.interrupted             ? store::RunStatus::interrupted
                       : m_readiness->all_succeeded() ? store::RunStatus::success
-                      : awaiting && !failed          ? store::RunStatus::awaiting_approval
+                      : failed                       ? store::RunStatus::failed
+                      : any_unstable                 ? store::RunStatus::unstable
+                      : awaiting                     ? store::RunStatus::awaiting_approval
                                                      : store::RunStatus::failed;
   const int64_t duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - m_run_start).count();

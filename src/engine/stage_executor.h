@@ -42,7 +42,8 @@ struct StageContext {
   std::function<std::optional<std::string>(std::string_view)> getenv;
 };
 
-enum class OutcomeStatus { success, failed, timeout, cancelled };
+// unstable: an AI verdict whose samples did not agree; a failure that is not a `fail` verdict.
+enum class OutcomeStatus { success, failed, timeout, cancelled, unstable };
 
 struct StageOutcome {
   OutcomeStatus status = OutcomeStatus::failed;

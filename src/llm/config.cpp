@@ -53,11 +53,14 @@ constexpr std::array<std::string_view, 4> k_price_keys = {"input_per_mtok", "out
                                                           "cached_input_per_mtok", "cache_write_per_mtok"};
 constexpr std::array<std::string_view, 4> k_budget_keys = {"per_run_usd", "per_day_usd", "max_calls_per_run",
                                                            "max_tokens_per_run"};
-constexpr std::array<std::string_view, 22> k_stage_keys = {
+constexpr std::array<std::string_view, 27> k_stage_keys = {
     "provider", "system", "prompt", "prompt_file", "context", "max_input_tokens", "truncate_context",
     "max_output_tokens", "temperature", "top_p", "stop", "output", "cache", "timeout", "connect_timeout",
-    "stall_timeout", "retries", "on_truncation", "prompt_cache", "fallback", "repair", "description"};
-constexpr std::array<std::string_view, 3> k_output_keys = {"path", "format", "schema"};
+    "stall_timeout", "retries", "on_truncation", "prompt_cache", "fallback", "repair", "description",
+    "check_references", "references", "verdict", "samples", "agree"};
+constexpr std::array<std::string_view, 2> k_references_keys = {"allow", "images"};
+constexpr std::array<std::string_view, 2> k_images_keys = {"allow", "require_digest"};
+constexpr std::array<std::string_view, 4> k_output_keys = {"path", "format", "schema", "send_schema"};
 
 void parse_provider(Checker& c, const yaml::MapEntry& entry, LlmConfig& cfg) {
   ProviderConfig p;
@@ -223,7 +226,12 @@ Parsed<LlmStageSpec> parse_llm_stage(const yaml::Node& n, std::string_view file)
         else if (f->scalar == "text") o.format = OutputFormat::text;
         else c.error(f->mark, fmt::format("output.format must be yaml, json or text, got {}", base::quote(f->scalar)));
       }
+      if (const auto* ss = v->find("send_schema")) {
+        if (ss->is_bool()) o.send_schema = ss->as_bool();
+        else c.error(ss->mark, fmt::format("output.send_schema must be true or false, got {}", base::quote(ss->scalar)));
+      }
       if (const auto* sc = v->find("schema")) {
+        o.schema_mark = sc->mark;
         if (sc->is_map()) o.schema_json = yaml_to_json(*sc).dump();
         else if (auto str = c.string(*sc, "output.schema")) o.schema_path = *str;
         if (o.format == OutputFormat::text) c.error(sc->mark, "output.schema needs format json or yaml");
@@ -266,8 +274,77 @@ Parsed<LlmStageSpec> parse_llm_stage(const yaml::Node& n, std::string_view file)
     else if (v->scalar == "warn") s.on_truncation = TruncationPolicy::warn;
     else c.error(v->mark, fmt::format("on_truncation must be fail or warn, got {}", base::quote(v->scalar)));
   }
+  if (const auto* v = n.find("check_references")) {
+    if (v->is_bool()) s.check_references = v->as_bool();
+    else c.error(v->mark, fmt::format("check_references must be true or false, got {}", base::quote(v->scalar)));
+  }
+  if (const auto* v = n.find("references")) {
+    if (c.expect_map(*v, "references")) {
+      c.check_keys(*v, k_references_keys, "references");
+      if (const auto* a = v->find("allow")) s.references.allow = c.strings(*a, "references.allow");
+      if (const auto* im = v->find("images")) {
+        if (c.expect_map(*im, "references.images")) {
+          c.check_keys(*im, k_images_keys, "references.images");
+          if (const auto* a = im->find("allow")) s.references.image_allow = c.strings(*a, "references.images.allow");
+          if (const auto* d = im->find("require_digest")) {
+            if (d->is_bool()) s.references.require_digest = d->as_bool();
+            else c.error(d->mark, fmt::format("references.images.require_digest must be true or false, got {}",
+                                              base::quote(d->scalar)));
+          }
+        }
+      }
+    }
+  }
+  if (const auto* v = n.find("verdict")) {
+    if (v->is_bool()) s.verdict = v->as_bool();
+    else c.error(v->mark, fmt::format("verdict must be true or false, got {}", base::quote(v->scalar)));
+    if (s.verdict && s.output && s.output->format != OutputFormat::json)
+      c.error(v->mark, "verdict: true needs output.format json (the verdict is JSON), or no output:");
+  }
+  const auto* samples = n.find("samples");
+  const auto* agree = n.find("agree");
+  if (samples != nullptr) {
+    if (auto i = c.integer(*samples, "samples", 1)) {
+      if (*i > 15) c.error(samples->mark, fmt::format("samples must be between 1 and 15, got {}", *i));
+      else s.samples = static_cast<int>(*i);
+    }
+    if (!s.verdict) c.error(samples->mark, "samples: is only for verdict stages (verdict: true)");
+  }
+  s.agree = s.samples / 2 + 1;  // default: a strict majority
+  if (agree != nullptr) {
+    if (samples == nullptr) c.error(agree->mark, "agree: needs samples:");
+    if (auto i = c.integer(*agree, "agree", 1)) {
+      if (*i > s.samples) c.error(agree->mark, fmt::format("agree must be between 1 and samples ({}), got {}", s.samples, *i));
+      else if (*i * 2 <= s.samples)
+        c.error(agree->mark, fmt::format("agree must be more than half of samples ({}), or both pass and fail could "
+                                         "win; got {}", s.samples, *i));
+      else s.agree = static_cast<int>(*i);
+    }
+  }
   if (!c.ok()) return tl::unexpected(c.take());
   return s;
+}
+
+bool sends_schema(const OutputSpec& output) {
+  return output.format == OutputFormat::json && output.send_schema &&
+         (!output.schema_path.empty() || !output.schema_json.empty());
+}
+
+bool checks_references(const LlmStageSpec& stage) {
+  if (stage.check_references) return *stage.check_references;
+  if (!stage.output || stage.verdict) return false;
+  std::string_view path = stage.output->path;
+  const size_t slash = path.find_last_of('/');
+  std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (name == "Dockerfile" || name.starts_with("Dockerfile.") || name == "Containerfile") return true;
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  std::string ext(name.substr(dot + 1));
+  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  static constexpr std::array<std::string_view, 25> k_code = {
+      "py", "pyi", "pyw", "js", "mjs", "cjs", "jsx", "ts", "tsx", "mts", "cts", "go", "c", "h", "cc",
+      "cpp", "cxx", "hpp", "hh", "hxx", "sh", "bash", "zsh", "ksh", "dockerfile"};
+  return std::find(k_code.begin(), k_code.end(), ext) != k_code.end();
 }
 
 base::Diagnostics validate_llm_stage(const LlmStageSpec& stage, const LlmConfig& config, std::string_view file) {
@@ -280,6 +357,14 @@ base::Diagnostics validate_llm_stage(const LlmStageSpec& stage, const LlmConfig&
     else if (!names.empty()) msg += fmt::format(" (known: {})", base::join(names, ", "));
     const auto& at = stage.provider_mark.line > 0 ? stage.provider_mark : stage.mark;
     out.push_back({std::string(file), at.line, at.column, std::move(msg)});
+  }
+  // An inline schema the providers' strict modes would refuse is refused here, before any call
+  // (a schema file is checked when the stage starts: an earlier stage may write it).
+  if (stage.output && sends_schema(*stage.output) && !stage.output->schema_json.empty()) {
+    auto schema = nlohmann::json::parse(stage.output->schema_json, nullptr, false);
+    for (const auto& p : strict_schema_problems(schema))
+      out.push_back({std::string(file), stage.output->schema_mark.line, stage.output->schema_mark.column,
+                     fmt::format("output.schema: {} (set output.send_schema: false to keep only the local check)", p)});
   }
   for (size_t i = 0; i < stage.fallback.size(); ++i) {
     const std::string& name = stage.fallback[i];

@@ -14,6 +14,7 @@
 
 #include "base/diagnostic.h"
 #include "base/yaml.h"
+#include "llm/interfaces.h"
 
 namespace sluice::llm {
 
@@ -75,7 +76,15 @@ struct OutputSpec {
   OutputFormat format = OutputFormat::text;
   std::string schema_path;  // JSON schema file (workspace-relative), or
   std::string schema_json;  // an inline schema, serialised; both empty: none
+  // format json with a schema: ask the provider for structured output with it (OpenAI
+  // response_format json_schema strict, Anthropic output_config json_schema); false: only the
+  // local check (for a schema the strict modes cannot take).
+  bool send_schema = true;
+  base::yaml::Mark schema_mark;
 };
+
+// Whether the stage sends its output schema to the provider (format json, a schema, send_schema).
+[[nodiscard]] bool sends_schema(const OutputSpec& output);
 
 struct LlmStageSpec {
   std::string provider = "default";
@@ -102,9 +111,24 @@ struct LlmStageSpec {
   std::vector<std::string> fallback;
   std::vector<base::yaml::Mark> fallback_marks;  // Anthropic: cache_control on the system prompt and the context
   TruncationPolicy on_truncation = TruncationPolicy::fail;
+  // Unresolved imports, includes, packages and images in the output fail the stage (run after
+  // the output guard, before the write). Unset: on when output.path has a code extension.
+  std::optional<bool> check_references;
+  ReferencePolicy references;  // the `references:` block
+  // The reply is an AI verdict: JSON {"verdict": "pass"|"fail", "findings": [...]}, checked by
+  // the output guard; "fail" fails the stage. (The loader may default `advisory` from this.)
+  bool verdict = false;
+  // Verdict stages: ask `samples` times (sample index in the cache key); pass or fail only when
+  // `agree` samples say so, else the stage is `unstable`.
+  int samples = 1;
+  int agree = 1;
   base::yaml::Mark mark;           // the block
   base::yaml::Mark provider_mark;  // the provider: value, when given
 };
+
+// Whether the stage's output goes through the reference check: check_references when written,
+// else true when output.path has a code extension (.py, .js/.ts, .go, C/C++, shell, Dockerfile).
+[[nodiscard]] bool checks_references(const LlmStageSpec& stage);
 
 // Parses the top-level `llm:` mapping.
 [[nodiscard]] Parsed<LlmConfig> parse_llm_config(const base::yaml::Node& llm_section, std::string_view file);

@@ -21,7 +21,7 @@ TEST(Guard, StripsFencesAndProseForStructuredFormats) {
 }
 
 TEST(Guard, YamlMustParseAndJsonMustMatchTheSchema) {
-  OutputSpec yaml{"out.yaml", OutputFormat::yaml, "", ""};
+  OutputSpec yaml{"out.yaml", OutputFormat::yaml, "", "", true, {}};
   auto ok = guard_output("```yaml\napiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\n```", yaml, "");
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(*ok, "apiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\n");
@@ -29,7 +29,7 @@ TEST(Guard, YamlMustParseAndJsonMustMatchTheSchema) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("not valid YAML"), std::string::npos);
 
-  OutputSpec json{"out.json", OutputFormat::json, "", ""};
+  OutputSpec json{"out.json", OutputFormat::json, "", "", true, {}};
   const std::string schema = R"({"type":"object","required":["version","notes"],"additionalProperties":false,
     "properties":{"version":{"type":"string","minLength":1},"notes":{"type":"array","items":{"type":"string"}}}})";
   EXPECT_TRUE(guard_output(R"({"version":"1.2.0","notes":["fix"]})", json, schema));

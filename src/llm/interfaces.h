@@ -1,12 +1,16 @@
 #pragma once
-// The two engines llm borrows without including them: a token counter and a secret redactor.
-// The engine adapts sluice's real tokenizer and redactor to these; tests use the stand-ins in
-// llm/standins.h. Implementations must be safe to call from several threads at once (stages
+// The engines llm borrows without including them: a token counter, a secret redactor and a
+// reference checker. The engine adapts sluice's real tokenizer, redactor and refs checker to
+// these; tests use the stand-ins in llm/standins.h. Implementations must be safe to call from several threads at once (stages
 // run in parallel and share one instance).
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "base/error.h"
 
 namespace sluice::llm {
 
@@ -30,6 +34,25 @@ class Redactor {
   // `text` with every secret replaced by a placeholder. Must be deterministic (cache keys and
   // cassette keys hash its output).
   [[nodiscard]] virtual std::string redact(std::string_view text) const = 0;
+};
+
+// A stage's `references:` block: names or globs that resolve as allowed ("requests",
+// "python:internal_*", "image:registry.example.com/*"), and the images policy.
+struct ReferencePolicy {
+  std::vector<std::string> allow;
+  std::vector<std::string> image_allow;  // registry/repo globs an image must match; empty: any
+  bool require_digest = false;           // images must be pinned by @sha256:...
+};
+
+class ReferenceChecker {
+ public:
+  virtual ~ReferenceChecker() = default;
+  // One "path:line:col: message" per import, include, installed package or image in `text` that
+  // does not resolve, `text` being the content the stage is about to write to workspace-relative
+  // `path` (not written yet). An error: the checker could not run (e.g. unreadable workspace).
+  [[nodiscard]] virtual Expected<std::vector<std::string>> check(const std::filesystem::path& workspace,
+                                                                 std::string_view path, std::string_view text,
+                                                                 const ReferencePolicy& policy) const = 0;
 };
 
 // The approximation used for providers whose tokenizer is not public (Anthropic): one token per

@@ -37,6 +37,12 @@ struct LlmRequest {
   // text before the context and the context) with cache_control. OpenAI caches by itself.
   bool prompt_cache = false;
   size_t cache_prefix_bytes = 0;
+  // Verdict samples: which of the stage's N asks this is (0 for the first or only one). Not
+  // sent; part of the cache and cassette keys when above 0, so each sample is its own entry.
+  int sample = 0;
+  // Structured output: the JSON schema the reply must match (serialised; empty: none), sent as
+  // OpenAI response_format json_schema (strict) or Anthropic output_format json_schema.
+  std::string schema_json;
 };
 
 // Limits of one complete() call, retries included.

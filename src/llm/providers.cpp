@@ -37,6 +37,9 @@ class OpenAiProvider final : public LlmProvider {
     if (!r.system.empty()) messages.push_back({{"role", "system"}, {"content", r.system}});
     messages.push_back({{"role", "user"}, {"content", r.prompt}});
     body["messages"] = std::move(messages);
+    if (!r.schema_json.empty())
+      body["response_format"] = {{"type", "json_schema"},
+                                 {"json_schema", {{"name", "output"}, {"schema", json::parse(r.schema_json)}, {"strict", true}}}};
     body["stream"] = true;
     body["stream_options"] = {{"include_usage", true}};
     HttpCall call{m_url, {}, dump(body), WireFormat::openai, r.max_output_tokens};
@@ -75,6 +78,10 @@ class AnthropicProvider final : public LlmProvider {
       if (cut < r.prompt.size()) blocks.push_back({{"type", "text"}, {"text", r.prompt.substr(cut)}});
       body["messages"] = json::array({{{"role", "user"}, {"content", std::move(blocks)}}});
     }
+    // Anthropic's structured output (generally available; no beta header): the reply's text is
+    // JSON matching the schema.
+    if (!r.schema_json.empty())
+      body["output_config"] = {{"format", {{"type", "json_schema"}, {"schema", json::parse(r.schema_json)}}}};
     body["stream"] = true;
     HttpCall call{m_url, {"anthropic-version: 2023-06-01"}, dump(body), WireFormat::anthropic, r.max_output_tokens};
     if (!m_key.empty()) call.headers.push_back("x-api-key: " + m_key);
@@ -92,6 +99,8 @@ json request_json(const LlmRequest& r) {
   json j = request_params(r);
   j["system"] = r.system;
   j["prompt"] = r.prompt;
+  if (r.sample > 0) j["sample"] = r.sample;
+  if (!r.schema_json.empty()) j["schema"] = json::parse(r.schema_json, nullptr, false);
   return j;
 }
 
@@ -195,6 +204,8 @@ std::string cassette_key(const LlmRequest& r) {
   for (const auto& s : r.stop) h.update_field(s);
   // Only when on, so cassettes recorded before the option keep their keys.
   if (r.prompt_cache) h.update_field(fmt::format("prompt_cache:{}", r.cache_prefix_bytes));
+  if (r.sample > 0) h.update_field(fmt::format("sample:{}", r.sample));
+  if (!r.schema_json.empty()) h.update_field("schema:" + base::sha256_hex(r.schema_json));
   return h.hex_digest().substr(0, 32);
 }
 

@@ -19,6 +19,9 @@ std::string response_cache_key(ProviderKind kind, std::string_view base_url, con
   h.update_field(r.top_p ? fmt::format("{}", *r.top_p) : "-");
   h.update_field(std::to_string(r.stop.size()));
   for (const auto& s : r.stop) h.update_field(s);
+  // Only when set, so entries stored before these existed keep their keys.
+  if (r.sample > 0) h.update_field(fmt::format("sample:{}", r.sample));
+  if (!r.schema_json.empty()) h.update_field("schema:" + base::sha256_hex(r.schema_json));
   return h.hex_digest();
 }
 

@@ -12,6 +12,7 @@
 #include "llm/prices.h"
 #include "llm/provider.h"
 #include "llm/response_cache.h"
+#include "llm/schema.h"
 #include "store/database.h"
 
 namespace sluice::llm {
@@ -52,7 +53,6 @@ Expected<std::unique_ptr<LlmProvider>> make_provider(const ProviderConfig& p, Ll
   return provider;
 }
 
-// Records the call in llm_calls; a failure to record does not fail the stage.
 // The remote key of a response-cache entry (the Bazel cache's /ac/ namespace is shared with
 // step-cache entries and other tools: the prefix keeps them apart).
 std::string shared_response_key(const std::string& cache_key) {
@@ -91,6 +91,7 @@ void share_response(store::RemoteCache& remote, const std::string& cache_key, co
   remote.put_action(shared_response_key(cache_key), j.dump());
 }
 
+// Records the call in llm_calls; a failure to record does not fail the stage.
 void record_call(store::Database& db, const LlmStageContext& ctx, const LlmStageResult& r, const std::string& error) {
   auto q = db.prepare(
       "INSERT INTO llm_calls (run_id, stage, provider, provider_kind, model, status, error, cache_hit, tokens_in, "
@@ -159,6 +160,17 @@ std::string LlmStageResult::to_json(const BudgetConfig* limits) const {
                       {"reply_redacted", reply_redacted},
                       {"phases_ms", phases_json(phases)}};
   if (!model_changed_from.empty()) j["model_changed_from"] = model_changed_from;
+  j["references_checked"] = references_checked;
+  j["schema_sent"] = schema_sent;
+  if (verdict) {
+    j["verdict"] = to_string(verdict->value);
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : verdict->findings)
+      findings.push_back({{"path", f.path}, {"line", f.line}, {"severity", f.severity}, {"message", f.message}});
+    j["findings"] = std::move(findings);
+    j["samples"] = sample_verdicts;
+    j["agree"] = agree;
+  }
   j["output"] = output_path ? nlohmann::json(*output_path) : nlohmann::json(nullptr);
   if (limits) {
     nlohmann::json b = nlohmann::json::object();
@@ -277,6 +289,25 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   } else if (spec.output) {
     schema_text = spec.output->schema_json;
   }
+  // Structured output: the schema goes to the provider, and so into the cache and cassette
+  // keys; one the strict modes would refuse fails here, before any call.
+  if (spec.output && sends_schema(*spec.output)) {
+    auto schema = nlohmann::json::parse(schema_text, nullptr, false);
+    if (schema.is_discarded())
+      return make_error(ErrorCode::invalid_input, fmt::format("output.schema {}: not valid JSON",
+                                                              spec.output->schema_path.empty() ? "(inline)" : spec.output->schema_path));
+    auto problems = strict_schema_problems(schema);
+    if (!problems.empty()) {
+      if (problems.size() > 10) problems.resize(10);
+      return make_error(ErrorCode::invalid_input,
+                        fmt::format("output.schema {}: the providers' strict mode cannot take it: {} (set "
+                                    "output.send_schema: false to keep only the local check)",
+                                    spec.output->schema_path.empty() ? "(inline)" : spec.output->schema_path,
+                                    base::join(problems, "; ")));
+    }
+    req.schema_json = schema_to_send(schema).dump();
+    r.schema_sent = true;
+  }
   std::optional<std::filesystem::path> out_path;
   if (spec.output) {
     auto p = resolve_in_workspace(ctx.workspace, spec.output->path, "output.path");
@@ -292,224 +323,303 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   if (!ctx.state_url.empty()) shared_ledger = PgBudgetLedger::lazy(ctx.state_url);
   BudgetLedger& ledger = shared_ledger ? *shared_ledger : static_cast<BudgetLedger&>(local_ledger);
 
-  // Guard, write and record; shared by hits and calls.
+  // Guard, check, write and record; shared by hits and calls. A verdict stage's output (if it
+  // has one) is written once its samples are combined, by write_output.
   bool guard_failed = false;  // finish()'s error came from the output guard (a repair may help)
+  auto write_output = [&](const std::string& text) -> Expected<void> {
+    // An unchanged output (a cache hit on a second run) is not rewritten: no fsync, same mtime.
+    auto existing = base::read_file(*out_path);
+    if (!existing || *existing != text)
+      // Resolved again by the kernel at write time: a symlink planted after the check above
+      // (or by an earlier stage) cannot send AI output outside the workspace.
+      if (auto w = base::write_beneath(ctx.workspace, spec.output->path, text); !w) return tl::unexpected(w.error());
+    r.output_path = spec.output->path;
+    return {};
+  };
   auto finish = [&](const std::string& reply) -> Expected<LlmStageResult> {
     auto pp = clock.now();
-    if (spec.output) {
-      auto text = guard_output(reply, *spec.output, schema_text);
-      if (!text) {
-        guard_failed = true;
-        r.phases.post_process_ms = ms_since(clock, pp);
-        if (r.reply_redacted) text.error().message += " (the reply quoted a secret, which sluice redacted)";
-        record_call(**db, ctx, r, text.error().message);
-        return tl::unexpected(text.error());
-      }
-      // An unchanged output (a cache hit on a second run) is not rewritten: no fsync, same mtime.
-      auto existing = base::read_file(*out_path);
-      if (!existing || *existing != *text)
-        // Resolved again by the kernel at write time: a symlink planted after the check above
-        // (or by an earlier stage) cannot send AI output outside the workspace.
-        if (auto w = base::write_beneath(ctx.workspace, spec.output->path, *text); !w) return tl::unexpected(w.error());
-      r.output = std::move(*text);
-      r.output_path = spec.output->path;
-    } else {
-      r.output = reply;
+    auto refuse = [&](Error e, bool by_guard) -> Expected<LlmStageResult> {
+      guard_failed = by_guard;
+      r.phases.post_process_ms = ms_since(clock, pp);
+      if (r.reply_redacted) e.message += " (the reply quoted a secret, which sluice redacted)";
+      record_call(**db, ctx, r, e.message);
+      return tl::unexpected(std::move(e));
+    };
+    std::string text = reply;
+    if (spec.verdict) {
+      auto v = parse_verdict(reply);
+      if (!v) return refuse(v.error(), true);
+      text = v->text;
+      r.verdict = std::move(*v);
     }
+    if (spec.output) {
+      auto guarded = guard_output(text, *spec.output, schema_text);
+      if (!guarded) return refuse(guarded.error(), true);
+      text = std::move(*guarded);
+      // After the guard, before the write: a hallucinated import never reaches the workspace.
+      if (checks_references(spec) && ctx.references != nullptr) {
+        auto found = ctx.references->check(ctx.workspace, spec.output->path, text, spec.references);
+        if (!found) return refuse(found.error(), false);
+        if (!found->empty())
+          return refuse({ErrorCode::invalid_input,
+                         fmt::format("the reply names {} unresolved reference{}; nothing was written:\n  {}",
+                                     found->size(), found->size() == 1 ? "" : "s", base::join(*found, "\n  "))},
+                        false);
+        r.references_checked = true;
+      } else if (checks_references(spec)) {
+        return refuse({ErrorCode::internal, "check_references: true, but no reference checker was given"}, false);
+      }
+      if (!spec.verdict)
+        if (auto w = write_output(text); !w) return tl::unexpected(w.error());
+    }
+    r.output = std::move(text);
     r.phases.post_process_ms = ms_since(clock, pp);
     record_call(**db, ctx, r, "");
     return r;
   };
 
-  const bool use_cache = spec.cache == CacheMode::on || (spec.cache == CacheMode::automatic && spec.temperature == 0);
-  r.cache_key = response_cache_key(pc->kind, pc->base_url, req);
-  if (use_cache && !ctx.record_dir) {
-    t = clock.now();
-    auto hit = cache.lookup(r.cache_key, clock.wall_ms());
-    if (hit && !*hit && config.shared_cache && ctx.remote_cache != nullptr) {
-      // Another runner may have paid for this exact (redacted) request: its entry lands in
-      // the local cache and is used as a local hit.
-      if (auto shared = fetch_shared_response(*ctx.remote_cache, r.cache_key)) {
-        (void)cache.put(r.cache_key, pc->kind, pc->base_url, *shared, clock.wall_ms());
-        hit = cache.lookup(r.cache_key, clock.wall_ms());
+  // Samples share everything up to here; each is asked (or answered from the cache) on its own.
+  const bool use_cache = spec.cache == CacheMode::on ||
+                         (spec.cache == CacheMode::automatic && (spec.temperature == 0 || spec.samples > 1));
+  const LlmRequest base_req = req;
+  const LlmStageResult base_r = r;
+  const int64_t base_tokens_in = tokens_in;
+  auto ask = [&](int sample) -> Expected<LlmStageResult> {
+    req = base_req;
+    req.sample = sample;
+    r = base_r;
+    tokens_in = base_tokens_in;
+    r.cache_key = response_cache_key(pc->kind, pc->base_url, req);
+    if (use_cache && !ctx.record_dir) {
+      t = clock.now();
+      auto hit = cache.lookup(r.cache_key, clock.wall_ms());
+      if (hit && !*hit && config.shared_cache && ctx.remote_cache != nullptr) {
+        // Another runner may have paid for this exact (redacted) request: its entry lands in
+        // the local cache and is used as a local hit.
+        if (auto shared = fetch_shared_response(*ctx.remote_cache, r.cache_key)) {
+          (void)cache.put(r.cache_key, pc->kind, pc->base_url, *shared, clock.wall_ms());
+          hit = cache.lookup(r.cache_key, clock.wall_ms());
+        }
+      }
+      r.phases.cache_ms = ms_since(clock, t);
+      if (!hit) return tl::unexpected(hit.error());
+      if (*hit) {
+        r.cache_hit = true;
+        r.tokens_in = (*hit)->tokens_in;
+        r.tokens_out = (*hit)->tokens_out;
+        r.finish_reason = (*hit)->finish_reason;
+        r.model_served = ctx.redactor->redact((*hit)->model);
+        r.truncated = cut_at_max_tokens(r.finish_reason);
+        // Entries stored before replies were redacted may hold a secret.
+        return finish(redact_reply(*ctx.redactor, (*hit)->text, r));
       }
     }
-    r.phases.cache_ms = ms_since(clock, t);
-    if (!hit) return tl::unexpected(hit.error());
-    if (*hit) {
-      r.cache_hit = true;
-      r.tokens_in = (*hit)->tokens_in;
-      r.tokens_out = (*hit)->tokens_out;
-      r.finish_reason = (*hit)->finish_reason;
-      r.model_served = ctx.redactor->redact((*hit)->model);
+
+    // Attempts: the call, then up to `repair` re-asks when the guard refuses the reply. Each is a
+    // call of its own through the chain below (reserve, call, settle); the result sums them.
+    const std::string asked = req.prompt;
+    LlmStageResult spent;  // tokens and cost of the attempts before this one
+    for (int attempt = 0;; ++attempt) {
+      r.attempts = attempt + 1;
+      // The stage's provider, then its fallbacks: each reserves before it calls and releases or
+      // settles after, so the budget guarantee holds across the chain.
+      std::vector<const ProviderConfig*> chain{pc};
+      for (const auto& name : spec.fallback)
+        if (const ProviderConfig* f = config.find_provider(name)) chain.push_back(f);
+      std::optional<LlmResponse> resp;
+      std::string failures;  // of providers that fell through, for the final message
+      for (size_t i = 0; i < chain.size() && !resp; ++i) {
+        const ProviderConfig& p = *chain[i];
+        const bool last = i + 1 == chain.size();
+        auto fail = [&](Error e) -> Expected<LlmStageResult> {
+          if (!failures.empty()) e.message = failures + "; then " + e.message;
+          record_call(**db, ctx, r, e.message);
+          return tl::unexpected(std::move(e));
+        };
+        const auto p_price = i == 0 ? price : price_for(p, p.model);
+        if (!p_price && (config.budget.per_run_usd || config.budget.per_day_usd))
+          return fail({ErrorCode::budget, fmt::format("no price known for model {} of fallback provider \"{}\" and a "
+                                                      "USD budget is set", p.model, p.name)});
+        r.provider_used = p.name;
+        r.provider_kind = std::string(to_string(p.kind));
+        r.model = p.model;
+        req.model = p.model;
+        auto provider = make_provider(p, ctx);
+        if (!provider) return fail(provider.error());
+
+        // Reserve the worst case against every limit before any network call.
+        t = clock.now();
+        // An approximate count may fall short of the provider's: reserve a 25% margin on input (on
+        // a fallback always: the count was made for the stage's own model). Providers also bill the
+        // chat format's role and framing tokens, which the text count lacks.
+        const bool exact = i == 0 && r.tokenizer_exact;
+        const int64_t framing = chat_overhead_tokens(p.kind, exact, req.system.empty() ? 1 : 2);
+        // A schema sent for structured output is input too (as the provider's framing of it).
+        const int64_t schema_tokens = static_cast<int64_t>(counter.count(req.schema_json));
+        const int64_t reserve_in = (exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing + schema_tokens;
+        // With prompt_cache every input token may be billed as a cache write (1.25x on Anthropic).
+        double reserve_usd = p_price ? cost_usd(*p_price, reserve_in, spec.max_output_tokens) : 0.0;
+        if (p_price && spec.prompt_cache)
+          reserve_usd =
+              std::max(reserve_usd, cost_usd(*p_price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
+        ReserveRequest rr{ctx.run_id, ctx.stage, p.name, p.model, reserve_usd,
+                          reserve_in, spec.max_output_tokens, clock.wall_ms()};
+        // A call never outlives its stage's timeout (queue, retries, transfer): past that and a
+        // grace, a reservation still unsettled belongs to a dead runner.
+        rr.lease_ms = spec.timeout.count() + 60'000;
+        auto reservation = ledger.reserve(rr, config.budget);
+        r.phases.budget_ms += ms_since(clock, t);
+        // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
+        // not repeat it.
+        if (!reservation) {
+          if (failures.empty()) return tl::unexpected(reservation.error());
+          return fail(reservation.error());
+        }
+
+        t = clock.now();
+        auto slot = ctx.gate->acquire(ctx.cancel, deadline);
+        r.phases.queue_ms += ms_since(clock, t);
+        if (!slot) {
+          (void)ledger.release(*reservation, clock.wall_ms());
+          Error e = slot.error();
+          if (ctx.cancel == nullptr || !ctx.cancel->load())
+            e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
+                                    spec.timeout.count(), e.message);
+          if (failures.empty()) return tl::unexpected(std::move(e));
+          return fail(std::move(e));
+        }
+        CallOptions opts;
+        opts.timeout = spec.timeout;
+        opts.deadline = deadline;
+        opts.connect_timeout = spec.connect_timeout;
+        opts.stall_timeout = spec.stall_timeout;
+        opts.max_retries = spec.retries;
+        opts.cancel = ctx.cancel;
+        opts.backoff_base = ctx.backoff_base;
+        if (ctx.pacers != nullptr) opts.pacer = &ctx.pacers->for_provider(p.name);
+        auto called = (*provider)->complete(req, opts);
+        { auto released = std::move(*slot); }
+        if (!called) {
+          (void)ledger.release(*reservation, clock.wall_ms());
+          Error e = called.error();
+          e.message = fmt::format("provider \"{}\" ({} {}): {}", p.name, r.provider_kind, p.model, e.message);
+          // Only a transient failure whose retries are spent (429, 5xx, connection) moves on to
+          // the next provider; a refusal (other 4xx), a malformed reply or a cancel does not.
+          const bool cancelled = ctx.cancel != nullptr && ctx.cancel->load();
+          if (last || cancelled || e.code != ErrorCode::network) return fail(std::move(e));
+          record_call(**db, ctx, r, e.message);
+          failures += (failures.empty() ? "" : "; ") + e.message;
+          continue;
+        }
+        resp = std::move(*called);
+        // A second net: the reply, and the model name the server sent, are redacted before they
+        // are settled, guarded, written, cached or recorded (a model can quote a secret it saw
+        // elsewhere).
+        resp->text = redact_reply(*ctx.redactor, resp->text, r);
+        resp->model = ctx.redactor->redact(resp->model);
+        r.retries = resp->retries;
+        r.phases.ttft_ms = resp->ttft_ms;
+        r.phases.generation_ms = resp->generation_ms;
+        r.finish_reason = resp->finish_reason;
+        r.model_served = resp->model.empty() ? p.model : resp->model;
+        if (auto prev = previous_model_served(**db, ctx); prev && *prev != r.model_served) r.model_changed_from = *prev;
+        r.usage_from_provider = resp->usage_reported;
+        r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
+        r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
+        if (resp->usage_reported) {
+          r.tokens_cached_in = resp->cached_in;
+          r.tokens_cache_write = resp->cache_write_in;
+        }
+        r.priced = r.priced && p_price.has_value();
+        r.cost_usd = p_price ? cost_usd(*p_price, Usage{r.tokens_in, r.tokens_out, r.tokens_cached_in,
+                                                        r.tokens_cache_write})
+                             : 0.0;
+        t = clock.now();
+        auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
+        r.phases.budget_ms += ms_since(clock, t);
+        if (!settled) return tl::unexpected(settled.error());
+      }
+
+      // A cut-off reply can still parse (half a YAML list is a YAML list): by default it fails,
+      // is not written and not cached; its cost is settled above like any call's.
       r.truncated = cut_at_max_tokens(r.finish_reason);
-      // Entries stored before replies were redacted may hold a secret.
-      return finish(redact_reply(*ctx.redactor, (*hit)->text, r));
-    }
-  }
-
-  // Attempts: the call, then up to `repair` re-asks when the guard refuses the reply. Each is a
-  // call of its own through the chain below (reserve, call, settle); the result sums them.
-  const std::string asked = req.prompt;
-  LlmStageResult spent;  // tokens and cost of the attempts before this one
-  for (int attempt = 0;; ++attempt) {
-    r.attempts = attempt + 1;
-    // The stage's provider, then its fallbacks: each reserves before it calls and releases or
-    // settles after, so the budget guarantee holds across the chain.
-    std::vector<const ProviderConfig*> chain{pc};
-    for (const auto& name : spec.fallback)
-      if (const ProviderConfig* f = config.find_provider(name)) chain.push_back(f);
-    std::optional<LlmResponse> resp;
-    std::string failures;  // of providers that fell through, for the final message
-    for (size_t i = 0; i < chain.size() && !resp; ++i) {
-      const ProviderConfig& p = *chain[i];
-      const bool last = i + 1 == chain.size();
-      auto fail = [&](Error e) -> Expected<LlmStageResult> {
-        if (!failures.empty()) e.message = failures + "; then " + e.message;
-        record_call(**db, ctx, r, e.message);
-        return tl::unexpected(std::move(e));
-      };
-      const auto p_price = i == 0 ? price : price_for(p, p.model);
-      if (!p_price && (config.budget.per_run_usd || config.budget.per_day_usd))
-        return fail({ErrorCode::budget, fmt::format("no price known for model {} of fallback provider \"{}\" and a USD "
-                                                    "budget is set", p.model, p.name)});
-      r.provider_used = p.name;
-      r.provider_kind = std::string(to_string(p.kind));
-      r.model = p.model;
-      req.model = p.model;
-      auto provider = make_provider(p, ctx);
-      if (!provider) return fail(provider.error());
-
-      // Reserve the worst case against every limit before any network call.
-      t = clock.now();
-      // An approximate count may fall short of the provider's: reserve a 25% margin on input (on
-      // a fallback always: the count was made for the stage's own model). Providers also bill the
-      // chat format's role and framing tokens, which the text count lacks.
-      const bool exact = i == 0 && r.tokenizer_exact;
-      const int64_t framing = chat_overhead_tokens(p.kind, exact, req.system.empty() ? 1 : 2);
-      const int64_t reserve_in = (exact ? tokens_in : tokens_in + (tokens_in + 3) / 4) + framing;
-      // With prompt_cache every input token may be billed as a cache write (1.25x on Anthropic).
-      double reserve_usd = p_price ? cost_usd(*p_price, reserve_in, spec.max_output_tokens) : 0.0;
-      if (p_price && spec.prompt_cache)
-        reserve_usd = std::max(reserve_usd, cost_usd(*p_price, Usage{reserve_in, spec.max_output_tokens, 0, reserve_in}));
-      ReserveRequest rr{ctx.run_id, ctx.stage, p.name, p.model, reserve_usd,
-                        reserve_in, spec.max_output_tokens, clock.wall_ms()};
-      // A call never outlives its stage's timeout (queue, retries, transfer): past that and a
-      // grace, a reservation still unsettled belongs to a dead runner.
-      rr.lease_ms = spec.timeout.count() + 60'000;
-      auto reservation = ledger.reserve(rr, config.budget);
-      r.phases.budget_ms += ms_since(clock, t);
-      // The engine prefixes the stage's name ("[FAILED] s07: over budget: ..."); the message must
-      // not repeat it.
-      if (!reservation) {
-        if (failures.empty()) return tl::unexpected(reservation.error());
-        return fail(reservation.error());
+      if (r.truncated && spec.on_truncation == TruncationPolicy::fail) {
+        std::string msg = fmt::format(
+            "the reply was cut at max_output_tokens {} (finish_reason \"{}\"); nothing was written. Raise "
+            "max_output_tokens, or set on_truncation: warn to keep a cut reply",
+            spec.max_output_tokens, r.finish_reason);
+        record_call(**db, ctx, r, msg);
+        return make_error(ErrorCode::invalid_input, std::move(msg));
       }
 
-      t = clock.now();
-      auto slot = ctx.gate->acquire(ctx.cancel, deadline);
-      r.phases.queue_ms += ms_since(clock, t);
-      if (!slot) {
-        (void)ledger.release(*reservation, clock.wall_ms());
-        Error e = slot.error();
-        if (ctx.cancel == nullptr || !ctx.cancel->load())
-          e.message = fmt::format("timed out after {} ms (timeout: the whole stage, queueing and retries included): {}",
-                                  spec.timeout.count(), e.message);
-        if (failures.empty()) return tl::unexpected(std::move(e));
-        return fail(std::move(e));
-      }
-      CallOptions opts;
-      opts.timeout = spec.timeout;
-      opts.deadline = deadline;
-      opts.connect_timeout = spec.connect_timeout;
-      opts.stall_timeout = spec.stall_timeout;
-      opts.max_retries = spec.retries;
-      opts.cancel = ctx.cancel;
-      opts.backoff_base = ctx.backoff_base;
-      if (ctx.pacers != nullptr) opts.pacer = &ctx.pacers->for_provider(p.name);
-      auto called = (*provider)->complete(req, opts);
-      { auto released = std::move(*slot); }
-      if (!called) {
-        (void)ledger.release(*reservation, clock.wall_ms());
-        Error e = called.error();
-        e.message = fmt::format("provider \"{}\" ({} {}): {}", p.name, r.provider_kind, p.model, e.message);
-        // Only a transient failure whose retries are spent (429, 5xx, connection) moves on to
-        // the next provider; a refusal (other 4xx), a malformed reply or a cancel does not.
-        const bool cancelled = ctx.cancel != nullptr && ctx.cancel->load();
-        if (last || cancelled || e.code != ErrorCode::network) return fail(std::move(e));
-        record_call(**db, ctx, r, e.message);
-        failures += (failures.empty() ? "" : "; ") + e.message;
+      r.tokens_in += spent.tokens_in;
+      r.tokens_out += spent.tokens_out;
+      r.cost_usd += spent.cost_usd;
+      guard_failed = false;
+      auto result = finish(resp->text);
+      if (!result && guard_failed && attempt < spec.repair) {
+        // Re-ask once more with the validator's error; the reply and the error are redacted text.
+        spent.tokens_in = r.tokens_in;
+        spent.tokens_out = r.tokens_out;
+        spent.cost_usd = r.cost_usd;
+        req.prompt = fmt::format("{}\n\n---\nYour previous reply was:\n{}\n---\nIt was rejected: {}\nReply again with "
+                                 "only the corrected output.",
+                                 asked, resp->text, result.error().message);
+        tokens_in = static_cast<int64_t>(counter.count(req.system) + counter.count(req.prompt));
         continue;
       }
-      resp = std::move(*called);
-      // A second net: the reply, and the model name the server sent, are redacted before they
-      // are settled, guarded, written, cached or recorded (a model can quote a secret it saw
-      // elsewhere).
-      resp->text = redact_reply(*ctx.redactor, resp->text, r);
-      resp->model = ctx.redactor->redact(resp->model);
-      r.retries = resp->retries;
-      r.phases.ttft_ms = resp->ttft_ms;
-      r.phases.generation_ms = resp->generation_ms;
-      r.finish_reason = resp->finish_reason;
-      r.model_served = resp->model.empty() ? p.model : resp->model;
-      if (auto prev = previous_model_served(**db, ctx); prev && *prev != r.model_served) r.model_changed_from = *prev;
-      r.usage_from_provider = resp->usage_reported;
-      r.tokens_in = resp->usage_reported ? resp->tokens_in : tokens_in;
-      r.tokens_out = resp->usage_reported ? resp->tokens_out : static_cast<int64_t>(counter.count(resp->text));
-      if (resp->usage_reported) {
-        r.tokens_cached_in = resp->cached_in;
-        r.tokens_cache_write = resp->cache_write_in;
+      // Only replies that passed the guard are cached, so a bad answer is asked again next time;
+      // nor a cut one kept by on_truncation: warn (the cache key does not hold the policy);
+      // nor one from a fallback (the key is the stage's own provider's: the next run asks it again).
+      if (result && use_cache && !r.truncated && r.provider_used == r.provider) {
+        t = clock.now();
+        const CachedResponse entry{resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd};
+        auto put = cache.put(r.cache_key, pc->kind, pc->base_url, entry, clock.wall_ms());
+        if (put && config.shared_cache && ctx.remote_cache != nullptr) share_response(*ctx.remote_cache, r.cache_key, entry);
+        result->phases.cache_ms += ms_since(clock, t);
+        if (!put) return tl::unexpected(put.error());
       }
-      r.priced = r.priced && p_price.has_value();
-      r.cost_usd = p_price ? cost_usd(*p_price, Usage{r.tokens_in, r.tokens_out, r.tokens_cached_in, r.tokens_cache_write})
-                           : 0.0;
-      t = clock.now();
-      auto settled = ledger.settle(*reservation, r.tokens_in, r.tokens_out, r.cost_usd, clock.wall_ms());
-      r.phases.budget_ms += ms_since(clock, t);
-      if (!settled) return tl::unexpected(settled.error());
+      return result;
     }
+  };
 
-    // A cut-off reply can still parse (half a YAML list is a YAML list): by default it fails,
-    // is not written and not cached; its cost is settled above like any call's.
-    r.truncated = cut_at_max_tokens(r.finish_reason);
-    if (r.truncated && spec.on_truncation == TruncationPolicy::fail) {
-      std::string msg = fmt::format(
-          "the reply was cut at max_output_tokens {} (finish_reason \"{}\"); nothing was written. Raise "
-          "max_output_tokens, or set on_truncation: warn to keep a cut reply",
-          spec.max_output_tokens, r.finish_reason);
-      record_call(**db, ctx, r, msg);
-      return make_error(ErrorCode::invalid_input, std::move(msg));
-    }
+  if (!spec.verdict) return ask(0);
 
-    r.tokens_in += spent.tokens_in;
-    r.tokens_out += spent.tokens_out;
-    r.cost_usd += spent.cost_usd;
-    guard_failed = false;
-    auto result = finish(resp->text);
-    if (!result && guard_failed && attempt < spec.repair) {
-      // Re-ask once more with the validator's error; the reply and the error are redacted text.
-      spent.tokens_in = r.tokens_in;
-      spent.tokens_out = r.tokens_out;
-      spent.cost_usd = r.cost_usd;
-      req.prompt = fmt::format("{}\n\n---\nYour previous reply was:\n{}\n---\nIt was rejected: {}\nReply again with "
-                               "only the corrected output.",
-                               asked, resp->text, result.error().message);
-      tokens_in = static_cast<int64_t>(counter.count(req.system) + counter.count(req.prompt));
-      continue;
+  // A verdict: every sample is asked (each reserves and settles on its own); the stage's
+  // result sums their tokens, cost and attempts.
+  std::vector<Verdict> verdicts;
+  LlmStageResult total;
+  for (int sample = 0; sample < spec.samples; ++sample) {
+    auto one = ask(sample);
+    if (!one) return one;
+    if (sample == 0) {
+      total = *one;
+    } else {
+      total.tokens_in += one->tokens_in;
+      total.tokens_out += one->tokens_out;
+      total.tokens_cached_in += one->tokens_cached_in;
+      total.tokens_cache_write += one->tokens_cache_write;
+      total.cost_usd += one->cost_usd;
+      total.retries += one->retries;
+      total.attempts += one->attempts;
+      total.cache_hit = total.cache_hit && one->cache_hit;
+      total.reply_redacted = total.reply_redacted || one->reply_redacted;
+      total.phases.cache_ms += one->phases.cache_ms;
+      total.phases.budget_ms += one->phases.budget_ms;
+      total.phases.queue_ms += one->phases.queue_ms;
+      total.phases.generation_ms += one->phases.generation_ms;
+      total.phases.post_process_ms += one->phases.post_process_ms;
     }
-    // Only replies that passed the guard are cached, so a bad answer is asked again next time;
-    // nor a cut one kept by on_truncation: warn (the cache key does not hold the policy);
-    // nor one from a fallback (the key is the stage's own provider's: the next run asks it again).
-    if (result && use_cache && !r.truncated && r.provider_used == r.provider) {
-      t = clock.now();
-      const CachedResponse entry{resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd};
-      auto put = cache.put(r.cache_key, pc->kind, pc->base_url, entry, clock.wall_ms());
-      if (put && config.shared_cache && ctx.remote_cache != nullptr) share_response(*ctx.remote_cache, r.cache_key, entry);
-      result->phases.cache_ms += ms_since(clock, t);
-      if (!put) return tl::unexpected(put.error());
-    }
-    return result;
+    total.sample_verdicts.emplace_back(to_string(one->verdict->value));
+    verdicts.push_back(std::move(*one->verdict));
   }
+  total.agree = spec.agree;
+  total.verdict = combine_samples(verdicts, spec.agree);
+  total.output = total.verdict->text;
+  r = total;
+  if (spec.output && total.verdict->value != VerdictValue::unstable)
+    if (auto w = write_output(total.verdict->text); !w) return tl::unexpected(w.error());
+  return r;
 }
 
 }  // namespace sluice::llm

@@ -20,6 +20,7 @@
 #include "llm/gate.h"
 #include "llm/interfaces.h"
 #include "llm/pacer.h"
+#include "llm/verdict.h"
 #include "llm/workspace.h"
 #include "store/remote_cache.h"
 
@@ -43,6 +44,9 @@ struct LlmStageContext {
   const base::Clock* clock = nullptr;     // required
   ConcurrencyGate* gate = nullptr;        // required; one per run, LlmConfig::max_concurrency slots
   Pacers* pacers = nullptr;               // one per run: a 429 slows every stage on that provider
+  // Checks the output's imports, includes, packages and images (checks_references(spec)); null:
+  // a stage that asks for the check explicitly fails, one that has it by default skips it.
+  const ReferenceChecker* references = nullptr;
   // The provider to call, as the caller resolved it once (--provider / SLUICE_PROVIDER, or the
   // stage's own); empty: the stage's.
   std::string provider;
@@ -83,12 +87,19 @@ struct LlmStageResult {
   bool tokenizer_exact = false;
   bool context_truncated = false;
   std::string finish_reason;
-  bool truncated = false;
-  bool reply_redacted = false;  // the reply quoted a secret; what was written and cached is redacted  // cut at max_output_tokens (kept only with on_truncation: warn)
+  bool truncated = false;  // cut at max_output_tokens (kept only with on_truncation: warn)
+  bool reply_redacted = false;  // the reply quoted a secret; what was written and cached is redacted
   std::string cache_key;
   LlmPhases phases;
   std::optional<std::string> output_path;  // workspace-relative, when written
   std::string output;                      // the guarded text
+  bool references_checked = false;         // the output passed the reference check
+  bool schema_sent = false;                // output.schema went to the provider (structured output)
+  // Verdict stages: the stage's verdict (fail or unstable when run_llm_stage returns it: the
+  // caller fails the stage), each sample's verdict in order, and how many had to agree.
+  std::optional<Verdict> verdict;
+  std::vector<std::string> sample_verdicts;
+  int agree = 0;
 
   // {"provider","model","tokens_in","tokens_out","cost_usd","cache_hit","retries",
   //  "tokenizer","tokenizer_exact","output","phases_ms":{render,redact,tokenize,cache,budget,

@@ -91,7 +91,7 @@ struct RunnerTest : ::testing::Test {
     s.prompt = "Generate a Service. Password: {{ env.DB_PASSWORD }}";
     s.system = "You write Kubernetes manifests.";
     s.max_output_tokens = 100;
-    s.output = OutputSpec{"k8s/generated/app.yaml", OutputFormat::yaml, "", ""};
+    s.output = OutputSpec{"k8s/generated/app.yaml", OutputFormat::yaml, "", "", true, {}};
     s.timeout = 3s;
     s.stall_timeout = 1s;
     s.retries = 1;

@@ -155,3 +155,71 @@ std::vector<std::string> check_schema(const nlohmann::json& value, const nlohman
 }
 
 }  // namespace sluice::llm
+
+namespace sluice::llm {
+
+namespace {
+
+// The keywords both providers' strict modes take (OpenAI structured outputs with strict: true,
+// Anthropic output_config json_schema), and that the local check knows.
+const std::set<std::string, std::less<>> k_strict = {"type",  "properties",  "required", "additionalProperties",
+                                                     "items", "enum",        "const",    "description",
+                                                     "title", "$schema",     "$id"};
+
+void strict(const nlohmann::json& s, const std::string& path, bool root, std::vector<std::string>& out) {
+  if (!s.is_object()) {
+    out.push_back(fmt::format("{}: a schema must be an object", path));
+    return;
+  }
+  for (const auto& [k, v] : s.items()) {
+    if (k_strict.contains(k)) continue;
+    out.push_back(fmt::format("{}.{}: keyword not supported by the providers' strict mode", path, k));
+  }
+  if (!root && (s.contains("$schema") || s.contains("$id")))
+    out.push_back(fmt::format("{}: $schema and $id are only allowed at the root", path));
+  const auto t = s.find("type");
+  const bool object = t != s.end() && ((t->is_string() && *t == "object") ||
+                                       (t->is_array() && std::find(t->begin(), t->end(), "object") != t->end()));
+  if (root && !(t != s.end() && t->is_string() && *t == "object"))
+    out.push_back(fmt::format("{}: strict mode needs an object at the root (type: object)", path));
+  if (t == s.end() && !s.contains("enum") && !s.contains("const"))
+    out.push_back(fmt::format("{}: give a type (strict mode needs one on every schema)", path));
+  if (object) {
+    const auto ap = s.find("additionalProperties");
+    if (ap == s.end() || !ap->is_boolean() || ap->get<bool>())
+      out.push_back(fmt::format("{}: an object needs additionalProperties: false in strict mode", path));
+    std::set<std::string, std::less<>> required;
+    if (auto r = s.find("required"); r != s.end() && r->is_array())
+      for (const auto& x : *r)
+        if (x.is_string()) required.insert(x.get<std::string>());
+    if (auto props = s.find("properties"); props != s.end() && props->is_object()) {
+      for (const auto& [name, sub] : props->items()) {
+        if (!required.contains(name))
+          out.push_back(fmt::format("{}.properties.{}: optional (not in required); strict mode needs every property "
+                                    "required (allow null with type: [T, \"null\"] instead)",
+                                    path, name));
+        strict(sub, path + ".properties." + name, false, out);
+      }
+    }
+  }
+  if (auto items = s.find("items"); items != s.end()) strict(*items, path + ".items", false, out);
+}
+
+}  // namespace
+
+std::vector<std::string> strict_schema_problems(const nlohmann::json& schema) {
+  std::vector<std::string> out;
+  strict(schema, "$", true, out);
+  return out;
+}
+
+nlohmann::json schema_to_send(const nlohmann::json& schema) {
+  nlohmann::json out = schema;
+  if (out.is_object()) {
+    out.erase("$schema");
+    out.erase("$id");
+  }
+  return out;
+}
+
+}  // namespace sluice::llm

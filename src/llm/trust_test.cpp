@@ -146,7 +146,7 @@ struct TrustTest : ::testing::Test {
     LlmStageSpec s;
     s.prompt = "List the items.";
     s.max_output_tokens = 10;
-    s.output = OutputSpec{"out/items.yaml", format, "", ""};
+    s.output = OutputSpec{"out/items.yaml", format, "", "", true, {}};
     s.timeout = 5s;
     s.stall_timeout = 2s;
     s.retries = 1;
@@ -379,7 +379,7 @@ TEST_F(TrustTest, A429SlowsEveryStageOnTheProviderSoTheyDoNotStampede) {
     threads.emplace_back([&, i] {
       auto s = spec();
       s.prompt = fmt::format("List the items of stage {}.", i);  // no response cache hits
-      s.output = OutputSpec{fmt::format("out/{}.yaml", i), OutputFormat::yaml, "", ""};
+      s.output = OutputSpec{fmt::format("out/{}.yaml", i), OutputFormat::yaml, "", "", true, {}};
       s.retries = 20;
       s.timeout = 120s;
       auto ctx = context(fmt::format("s{}", i));

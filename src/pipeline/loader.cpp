@@ -334,6 +334,8 @@ class Loader {
         error(*l, fmt::format("\"llm\" of stage {} must be a mapping", quote(st.name)));
       } else {
         st.llm = std::make_shared<const yaml::Node>(*l);  // the llm module reads it
+        // The llm module validates the value; the pipeline only needs to know it is a verdict.
+        if (const auto* v = l->find("verdict"); v != nullptr && v->is_bool()) st.verdict = v->as_bool();
       }
     }
     if (const auto* v = n.find("validate")) {

@@ -63,12 +63,14 @@ struct Stage {
   std::optional<bool> cache;  // explicit `cache:`; unset: cached iff it has inputs
   std::string working_directory;
   std::shared_ptr<const base::yaml::Node> llm;  // the stage's `llm:` block (a mapping), as written
+  bool verdict = false;  // `llm: { verdict: true }`: an AI verdict stage (advisory by default, issue 12)
   std::optional<ValidateSpec> validate;
   bool protected_stage = false;  // `protected: true`: gated when downstream of an AI stage (docs/review.md)
   std::optional<bool> advisory;  // `advisory:` as written (true/false/unset), so a kind can default it
   // A failure is reported (failed_advisory) but neither fails the run nor skips dependents.
-  // Unset: not advisory (an LLM verdict stage defaults it to true where it is parsed).
-  [[nodiscard]] bool is_advisory() const { return advisory.value_or(false); }
+  // Unset: advisory exactly when it is an AI verdict stage (a model's verdict is advisory unless
+  // the pipeline writes `advisory: false`).
+  [[nodiscard]] bool is_advisory() const { return advisory.value_or(verdict); }
 
   // The pipeline language (docs/pipeline.md; pipeline/expand.cpp, pipeline/expr.h).
   std::string source_file;  // the `include:`d file that defines it; empty: the pipeline file

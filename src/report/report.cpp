@@ -247,11 +247,61 @@ std::string to_json(const RunReport& r) {
   return out.dump(2) + "\n";
 }
 
+namespace {
+// An AI verdict stage's findings, from its recorded details (empty for other stages).
+json verdict_findings(const store::StageRecord& s) {
+  if (s.kind != "llm" || !s.details) return json::array();
+  json d = json::parse(*s.details, nullptr, false);
+  if (d.is_discarded() || !d.is_object() || !d.contains("findings") || !d["findings"].is_array()) return json::array();
+  return d["findings"];
+}
+
+std::string findings_text(const json& findings) {
+  std::string out;
+  for (const auto& f : findings) {
+    const int64_t line = f.value("line", int64_t{0});
+    out += fmt::format("{}{}: {}: {}\n", f.value("path", std::string()), line > 0 ? fmt::format(":{}", line) : "",
+                       f.value("severity", std::string()), f.value("message", std::string()));
+  }
+  return out;
+}
+}  // namespace
+
+std::string to_sarif(const RunReport& r) {
+  json results = json::array();
+  json rules = json::array();
+  for (const auto& s : r.stages) {
+    json findings = verdict_findings(s);
+    if (findings.empty()) continue;
+    const std::string rule = "sluice/ai-verdict/" + s.name;
+    rules.push_back({{"id", rule},
+                     {"name", "AiVerdict"},
+                     {"shortDescription", {{"text", fmt::format("Findings of the AI verdict stage \"{}\"", s.name)}}}});
+    for (const auto& f : findings) {
+      json loc = {{"artifactLocation", {{"uri", f.value("path", std::string())}}}};
+      const int64_t line = f.value("line", int64_t{0});
+      if (line > 0) loc["region"] = {{"startLine", line}};
+      results.push_back({{"ruleId", rule},
+                         {"level", f.value("severity", std::string("warning"))},
+                         {"message", {{"text", f.value("message", std::string())}}},
+                         {"locations", json::array({{{"physicalLocation", loc}}})},
+                         {"properties", {{"stage", s.name}, {"run_id", r.run.id}}}});
+    }
+  }
+  json sarif = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+                {"version", "2.1.0"},
+                {"runs", json::array({{{"tool", {{"driver", {{"name", "sluice"},
+                                                             {"informationUri", "https://github.com/sluice-ci/sluice"},
+                                                             {"rules", rules}}}}},
+                                       {"results", results}}})}};
+  return sarif.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 std::string to_junit(const RunReport& r,
                      const std::function<std::optional<std::string>(const std::string&)>& read_log) {
   int failures = 0, skipped = 0;
   for (const auto& s : r.stages) {
-    if (s.status == StageStatus::failed) ++failures;
+    if (s.status == StageStatus::failed || s.status == StageStatus::unstable) ++failures;
     if (s.status == StageStatus::skipped || s.status == StageStatus::cancelled ||
         s.status == StageStatus::awaiting_approval)
       ++skipped;
@@ -268,8 +318,13 @@ std::string to_junit(const RunReport& r,
   for (const auto& s : r.stages) {
     out += fmt::format("    <testcase name=\"{}\" classname=\"sluice.{}\" time=\"{}\"", xml_escape(s.name),
                        xml_escape(s.kind), secs(dur(s)));
+    const std::string findings = findings_text(verdict_findings(s));
     if (s.status == StageStatus::success) {
-      out += s.cache_hit ? "><system-out>cache hit</system-out></testcase>\n" : "/>\n";
+      if (!findings.empty())
+        out += fmt::format("><system-out>{}{}</system-out></testcase>\n", s.cache_hit ? "cache hit\n" : "",
+                           xml_escape(findings));
+      else
+        out += s.cache_hit ? "><system-out>cache hit</system-out></testcase>\n" : "/>\n";
       continue;
     }
     out += ">\n";
@@ -287,9 +342,12 @@ std::string to_junit(const RunReport& r,
       out += "    </testcase>\n";
       continue;
     }
-    if (s.status == StageStatus::failed) {
+    if (s.status == StageStatus::failed || s.status == StageStatus::unstable) {
       out += fmt::format("      <failure message=\"{}\" type=\"{}\">", xml_escape(reason),
-                         s.exit_code ? fmt::format("exit {}", *s.exit_code) : "failed");
+                         s.status == StageStatus::unstable ? "unstable"
+                         : s.exit_code                     ? fmt::format("exit {}", *s.exit_code)
+                                                           : "failed");
+      if (!findings.empty()) out += xml_escape(findings);
       if (s.log_path) {
         if (auto log = read_log(*s.log_path)) {
           std::string tail = log->size() > 8192 ? "...\n" + log->substr(log->size() - 8192) : *log;

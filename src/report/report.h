@@ -121,6 +121,10 @@ struct WhatIf {
 [[nodiscard]] std::string to_junit(const RunReport& r,
                                    const std::function<std::optional<std::string>(const std::string&)>& read_log);
 
+// SARIF 2.1.0 of the AI verdict stages' findings (`sluice run --sarif FILE`): one result per
+// finding, rule "sluice/ai-verdict/<stage>", level error|warning|note, path and line.
+[[nodiscard]] std::string to_sarif(const RunReport& r);
+
 // The human table printed by `sluice report`.
 [[nodiscard]] std::string to_text(const RunReport& r);
 

@@ -6,7 +6,7 @@
 namespace sluice::store {
 namespace {
 
-constexpr std::array<std::pair<StageStatus, std::string_view>, 9> k_stage_names{{
+constexpr std::array<std::pair<StageStatus, std::string_view>, 10> k_stage_names{{
     {StageStatus::pending, "pending"},
     {StageStatus::running, "running"},
     {StageStatus::success, "success"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<StageStatus, std::string_view>, 9> k_stage_names{
     {StageStatus::interrupted, "interrupted"},
     {StageStatus::awaiting_approval, "awaiting_approval"},
     {StageStatus::failed_advisory, "failed_advisory"},
+    {StageStatus::unstable, "unstable"},
 }};
 
 constexpr std::array<std::pair<RunStatus, std::string_view>, 5> k_run_names{{
@@ -24,6 +25,7 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 5> k_run_names{{
     {RunStatus::failed, "failed"},
     {RunStatus::interrupted, "interrupted"},
     {RunStatus::awaiting_approval, "awaiting_approval"},
+    {RunStatus::unstable, "unstable"},
 }};
 
 template <typename E, size_t N>

@@ -19,7 +19,9 @@ Writes the port it listens on to PORT_FILE, then serves POST /v1/chat/completion
                Anthropic's format. With "rate_limit": N, at most N requests are accepted in any
                second and the others get HTTP 429 (with "retry_after": S, a Retry-After: S
                header); accepted ones are appended to PORT_FILE.ok. With "delay_ms": N every
-               reply waits N ms first (so concurrent calls overlap).
+               reply waits N ms first (so concurrent calls overlap). With "texts": [...], the
+               Nth scripted request (counted from the server's start) gets texts[N % len]
+               instead of "text" (verdict samples that disagree).
 Each request's body is appended to PORT_FILE.requests, one JSON document per line.
 """
 import http.server
@@ -31,6 +33,7 @@ import time
 
 LOCK = threading.Lock()
 ACCEPTED = []
+SCRIPTED = [0]  # scripted requests answered so far
 
 
 def chunk(text, finish=None):
@@ -56,6 +59,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             s = json.load(f)
         model = s.get("model") or req["model"]
         text, stream = s.get("text", ""), s.get("stream", True)
+        if s.get("texts"):
+            with LOCK:
+                text = s["texts"][SCRIPTED[0] % len(s["texts"])]
+                SCRIPTED[0] += 1
         if s.get("repaired_text") and "It was rejected" in json.dumps(req):
             text = s["repaired_text"]  # the answer to a repair request
         anthropic = self.path.endswith("/messages")
