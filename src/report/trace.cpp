@@ -113,7 +113,8 @@ std::string run_result(store::RunStatus s) {
     case store::RunStatus::failed: return "failure";
     case store::RunStatus::interrupted: return "cancellation";
     // Held by a review gate (exit 3): the conventions have no "pending"; CI shows it as not passed.
-    case store::RunStatus::awaiting_approval: return "failure";
+    case store::RunStatus::awaiting_approval:
+    case store::RunStatus::unstable: return "failure";  // never green
     case store::RunStatus::running: break;
   }
   return "error";
@@ -124,7 +125,8 @@ std::string task_result(const store::StageRecord& s) {
     case StageStatus::failed: return s.reason && s.reason->find("timed out") != std::string::npos ? "timeout" : "failure";
     case StageStatus::skipped:
     case StageStatus::awaiting_approval: return "skip";  // not run: a gate holds it
-    case StageStatus::failed_advisory: return "failure";
+    case StageStatus::failed_advisory:
+    case StageStatus::unstable: return "failure";
     case StageStatus::cancelled:
     case StageStatus::interrupted: return "cancellation";
     case StageStatus::pending:

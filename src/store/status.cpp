@@ -19,7 +19,7 @@ constexpr std::array<std::pair<StageStatus, std::string_view>, 10> k_stage_names
     {StageStatus::unstable, "unstable"},
 }};
 
-constexpr std::array<std::pair<RunStatus, std::string_view>, 5> k_run_names{{
+constexpr std::array<std::pair<RunStatus, std::string_view>, 6> k_run_names{{
     {RunStatus::running, "running"},
     {RunStatus::success, "success"},
     {RunStatus::failed, "failed"},
