@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a file under src/ includes a module above its own, or another engine beside it,
 # per the layer table in ARCHITECTURE.md:
-#   cli > engine > {pipeline, engines (tokenize | secrets | k8s | refs | llm | report) > store} > base
+#   cli > engine > {pipeline, engines (tokenize | secrets | k8s | refs | llm | registry | report) > store} > base
 # Engines never include each other; the pipeline (pure data) includes only base. Tests are held
 # to the same rule.
 # usage: scripts/check-includes.sh [src-dir]
@@ -13,15 +13,15 @@ allowed() {
   case "$1" in
     base) echo "" ;;
     store) echo "base" ;;
-    tokenize|secrets|k8s|refs|llm|report) echo "base store" ;;  # engines: never each other
+    tokenize|secrets|k8s|refs|llm|registry|report) echo "base store" ;;  # engines: never each other
     pipeline) echo "base" ;;                                # pure data: no engine, no store
     scaffold) echo "base" ;;                                # sluice init: reads a project, returns text
-    engine) echo "base store tokenize secrets k8s refs llm report pipeline" ;;
-    cli) echo "base store tokenize secrets k8s refs llm report scaffold pipeline engine" ;;
+    engine) echo "base store tokenize secrets k8s refs llm registry report pipeline" ;;
+    cli) echo "base store tokenize secrets k8s refs llm registry report scaffold pipeline engine" ;;
     *) echo "?" ;;
   esac
 }
-modules=" base store tokenize secrets k8s refs llm report scaffold pipeline engine cli "
+modules=" base store tokenize secrets k8s refs llm registry report scaffold pipeline engine cli "
 
 bad=0
 while IFS= read -r -d '' file; do
