@@ -11,6 +11,7 @@ packages=(
   libhyperscan-dev libre2-dev libpcre2-dev libtomlplusplus-dev
   libcurl4-openssl-dev libcpp-httplib-dev dpkg-dev fakeroot
   unicode-data ripgrep hyperfine sqlite3 bc python3 python3-yaml nodejs npm
+  docker-registry curl
 )
 
 missing=()

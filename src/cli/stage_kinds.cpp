@@ -7,6 +7,7 @@
 #include "cli/terminal.h"
 #include "engine/llm_stage.h"
 #include "engine/process_stage.h"
+#include "engine/prune_stage.h"
 #include "engine/redaction.h"
 #include "engine/token_counters.h"
 #include "engine/validate_stage.h"
@@ -48,7 +49,8 @@ class Kinds final : public StageKinds {
   }
   std::map<pipeline::StageKind, engine::StageExecutor*> executors() override {
     std::map<pipeline::StageKind, engine::StageExecutor*> m{{pipeline::StageKind::run, &m_run},
-                                                            {pipeline::StageKind::validate, &m_validate}};
+                                                            {pipeline::StageKind::validate, &m_validate},
+                                                            {pipeline::StageKind::prune, &m_prune}};
     if (m_llm) m[pipeline::StageKind::llm] = m_llm.get();
     return m;
   }
@@ -67,6 +69,7 @@ class Kinds final : public StageKinds {
  private:
   engine::ProcessStageExecutor m_run;
   engine::ValidateStageExecutor m_validate;
+  engine::PruneStageExecutor m_prune;
   engine::ModelTokenCounters m_counters;
   std::unique_ptr<engine::SecretRedaction> m_redaction;
   std::unique_ptr<engine::LlmStageExecutor> m_llm;

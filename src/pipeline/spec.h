@@ -18,7 +18,7 @@ namespace sluice::pipeline {
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;  // ordered, unique keys
 
-enum class StageKind { run, llm, validate };
+enum class StageKind { run, llm, validate, prune };
 
 [[nodiscard]] std::string_view to_string(StageKind k);
 
@@ -43,6 +43,15 @@ struct ValidateSpec {
   std::vector<std::string> apply_units;  // directories applied together, relative to the workspace
 };
 
+// `prune:` stage: retention on container registries with the policy `sluice registry prune`
+// reads (docs/prune.md); the registry module parses the policy file when the stage runs.
+struct PruneSpec {
+  std::string policy;              // a policy file (YAML), relative to the workspace
+  std::string ecr_policy;          // or an AWS ECR lifecycle policy (JSON); exactly one is set
+  std::vector<std::string> repos;  // REGISTRY/REPO
+  bool apply = false;              // false: the stage prints the plan and deletes nothing
+};
+
 struct Stage {
   std::string name;
   int index = 0;  // position in the file
@@ -63,6 +72,7 @@ struct Stage {
   std::string working_directory;
   std::shared_ptr<const base::yaml::Node> llm;  // the stage's `llm:` block (a mapping), as written
   std::optional<ValidateSpec> validate;
+  std::optional<PruneSpec> prune;
 };
 
 struct Defaults {

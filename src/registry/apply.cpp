@@ -1,5 +1,6 @@
 #include "registry/apply.h"
 
+#include <atomic>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -61,9 +62,14 @@ ApplyResult apply_plan(Client& client, const Plan& plan, int workers) {
   (void)parallel_for(work.size(), workers, [&](size_t i) -> Expected<void> {
     const PlannedImage& p = *work[i];
     if (p.action == Action::delete_image) {
-      for (const auto& tag : p.delete_tags) {
-        if (!still_there(tag, p.image.digest).has_value()) return {};
-      }
+      // Every tag the deletion takes must still be on this digest (checked concurrently: an
+      // image may carry thousands of tags).
+      std::atomic<bool> moved{false};
+      (void)parallel_for(p.delete_tags.size(), workers, [&](size_t t) -> Expected<void> {
+        if (!still_there(p.delete_tags[t], p.image.digest).has_value()) moved = true;
+        return {};
+      });
+      if (moved) return {};
       if (auto r = client.delete_manifest(p.image.digest); !r) {
         fail(r.error().message);
         return {};

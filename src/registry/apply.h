@@ -22,7 +22,7 @@ struct ApplyResult {
   std::vector<std::string> errors;   // failed requests (the rest carried on)
 };
 
-[[nodiscard]] ApplyResult apply_plan(Client& client, const Plan& plan, int workers = 8);
+[[nodiscard]] ApplyResult apply_plan(Client& client, const Plan& plan, int workers = 4);
 
 // The placeholder manifest for untagging `tag` (OCI, empty config, no layers). Its config blob
 // is `k_empty_json` ("{}"), which must be in the repository before the manifest is pushed.

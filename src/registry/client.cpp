@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -424,8 +425,15 @@ Expected<std::string> Client::put_manifest(std::string_view ref, std::string_vie
 }
 
 Expected<void> Client::delete_manifest(std::string_view digest) {
-  auto r = request("DELETE", fmt::format("/v2/{}/manifests/{}", m_repo.name, digest));
-  if (!r) return tl::unexpected(r.error());
+  Expected<HttpResponse> r;
+  // docker-registry 2.8 answers 500 when concurrent deletes race over the repository's tags;
+  // deleting is idempotent (a 404 afterwards means done), so try again.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+    r = request("DELETE", fmt::format("/v2/{}/manifests/{}", m_repo.name, digest));
+    if (!r) return tl::unexpected(r.error());
+    if (r->status < 500) break;
+  }
   if (r->status == 202 || r->status == 200 || r->status == 404) return {};
   std::string hint;
   if (r->status == 405) hint = " (the registry does not allow deletes: enable storage.delete)";

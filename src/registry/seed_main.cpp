@@ -5,6 +5,7 @@
 //                "index": [{"architecture": "arm64", "created": "...", "layer": "..."}, ...]}],
 //    "bulk": {"prefix": "bulk-", "count": 1200, "created": "...", "format": "oci"}}
 // Prints "TAG DIGEST" for every tag pushed (bulk ones excepted).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -73,7 +74,21 @@ int main(int argc, char** argv) {
       }
       d = push_index(client, children, tags, base.annotation_created);
     } else {
-      d = push_image(client, base, tags);
+      // Many tags on one image: push it under the first, then the rest in parallel.
+      std::vector<std::string> first(tags.begin(), tags.begin() + std::min<size_t>(tags.size(), 1));
+      d = push_image(client, base, first);
+      if (d && tags.size() > 1) {
+        auto m = client.get_manifest(*d);
+        if (!m) d = tl::unexpected(m.error());
+        else if (auto r = parallel_for(tags.size() - 1, 8, [&](size_t i) -> sluice::Expected<void> {
+                   auto put = client.put_manifest(tags[i + 1], m->media_type, m->body);
+                   if (!put) return tl::unexpected(put.error());
+                   return {};
+                 });
+                 !r) {
+          d = tl::unexpected(r.error());
+        }
+      }
     }
     if (!d) {
       std::fprintf(stderr, "seed: %s\n", d.error().message.c_str());
