@@ -1,7 +1,9 @@
 #include "registry/apply.h"
 
 #include <atomic>
+#include <algorithm>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -59,7 +61,7 @@ ApplyResult apply_plan(Client& client, const Plan& plan, int workers) {
     }
     return true;
   };
-  (void)parallel_for(work.size(), workers, [&](size_t i) -> Expected<void> {
+  (void)parallel_for(work.size(), 1, [&](size_t i) -> Expected<void> {
     const PlannedImage& p = *work[i];
     if (p.action == Action::delete_image) {
       // Every tag the deletion takes must still be on this digest (checked concurrently: an
@@ -101,6 +103,24 @@ ApplyResult apply_plan(Client& client, const Plan& plan, int workers) {
     }
     return {};
   });
+  // What the registry lists now: no tag that went may still be there.
+  std::set<std::string> gone;
+  for (const auto* p : work) gone.insert(p->delete_tags.begin(), p->delete_tags.end());
+  if (!gone.empty()) {
+    auto tags = client.list_tags();
+    if (!tags) {
+      fail("listing the tags after applying: " + tags.error().message);
+    } else {
+      for (const auto& t : *tags) {
+        if (gone.count(t) && std::none_of(result.skipped.begin(), result.skipped.end(), [&](const std::string& s) {
+              return s.find(":" + t + " moved") != std::string::npos;
+            })) {
+          fail(fmt::format("{}:{} is still listed after its deletion (the registry did not remove the tag)",
+                           plan.repo, t));
+        }
+      }
+    }
+  }
   return result;
 }
 

@@ -22,7 +22,12 @@ struct ApplyResult {
   std::vector<std::string> errors;   // failed requests (the rest carried on)
 };
 
-[[nodiscard]] ApplyResult apply_plan(Client& client, const Plan& plan, int workers = 4);
+// Deletions run one at a time: docker-registry 2.8 walks every tag of the repository on each
+// manifest DELETE and fails (500) when another DELETE changes the tags meanwhile, which can
+// leave a tag listed that points at a deleted manifest. Re-resolving runs `workers` HEADs at
+// once. Afterwards the tags are listed again, and a tag that should be gone but is still listed
+// is reported as an error.
+[[nodiscard]] ApplyResult apply_plan(Client& client, const Plan& plan, int workers = 8);
 
 // The placeholder manifest for untagging `tag` (OCI, empty config, no layers). Its config blob
 // is `k_empty_json` ("{}"), which must be in the repository before the manifest is pushed.

@@ -296,11 +296,15 @@ Expected<void> Client::authenticate(const Challenge& c) {
     url += sep + std::string("service=") + escape(s->second);
     sep = '&';
   }
-  // The challenge names the scope the registry wants for this request; without one, ask for
-  // what pruning needs.
-  std::string scope = "repository:" + m_repo.name + ":pull,push,delete";
-  if (auto s = c.params.find("scope"); s != c.params.end() && !s->second.empty()) scope = s->second;
-  url += sep + std::string("scope=") + escape(scope);
+  // The scope the challenge names, and every action pruning needs on the repository, so one
+  // token serves reads, pushes and deletes (requests run concurrently with one token; a token
+  // service grants what the account may, which may be less).
+  const std::string full = "repository:" + m_repo.name + ":pull,push,delete";
+  if (auto s = c.params.find("scope"); s != c.params.end() && !s->second.empty() && s->second != full) {
+    url += sep + std::string("scope=") + escape(s->second);
+    sep = '&';
+  }
+  url += sep + std::string("scope=") + escape(full);
   curl_easy_cleanup(esc);
   std::vector<std::string> headers;
   if (creds) headers.push_back("Authorization: Basic " + base64(creds->username + ":" + creds->password));

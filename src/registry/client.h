@@ -3,7 +3,8 @@
 // (GET, HEAD, PUT, DELETE by digest), blobs (GET, HEAD, monolithic upload). Authentication
 // follows the registry's `WWW-Authenticate` challenge: anonymous first, then Basic with the
 // credentials given, or a Bearer token fetched from the challenge's realm (with the credentials,
-// if any) and cached per scope. Credentials never appear in errors.
+// if any) for the challenge's scope and every action pruning needs on the repository, reused
+// until refused. Credentials never appear in errors.
 // Thread-safe: calls may run concurrently (each borrows its own curl handle from a small pool,
 // which keeps connections open between calls).
 

@@ -70,7 +70,9 @@ TEST(Client, FollowsLinkPaginationBehindBearerAuth) {
   s.server().Get("/token", [&](const httplib::Request& req, httplib::Response& res) {
     ++token_calls;
     EXPECT_EQ(req.get_param_value("service"), "test-registry");
-    EXPECT_EQ(req.get_param_value("scope"), "repository:team/app:pull");
+    ASSERT_EQ(req.get_param_value_count("scope"), 2u);
+    EXPECT_EQ(req.get_param_value("scope", 0), "repository:team/app:pull");
+    EXPECT_EQ(req.get_param_value("scope", 1), "repository:team/app:pull,push,delete");
     EXPECT_EQ(req.get_header_value("Authorization"), "Basic dXNlcjpzM2NyZXQ=");  // user:s3cret
     res.set_content(R"({"token":"tok-123"})", "application/json");
   });

@@ -17,6 +17,14 @@ std::string age_text(const Image& img, int64_t now_ms) {
 
 std::string short_digest(const std::string& d) { return d.size() > 19 ? d.substr(0, 19) : d; }
 
+// At most a few tags in the text (the JSON has them all): an image may carry thousands.
+std::string tag_list(const std::vector<std::string>& tags) {
+  constexpr size_t k_shown = 6;
+  if (tags.size() <= k_shown) return fmt::format("{}", fmt::join(tags, ","));
+  std::vector<std::string> head(tags.begin(), tags.begin() + k_shown);
+  return fmt::format("{},... ({} tags)", fmt::join(head, ","), tags.size());
+}
+
 }  // namespace
 
 std::string plan_text(const RepoOutcome& r, int64_t now_ms) {
@@ -25,11 +33,11 @@ std::string plan_text(const RepoOutcome& r, int64_t now_ms) {
                                 r.applied ? "" : "; dry run, nothing deleted (--apply deletes)");
   for (const auto& pi : p.images) {
     const char* verb = pi.action == Action::delete_image ? "DELETE" : pi.action == Action::untag ? "UNTAG " : "keep  ";
-    std::string tags = pi.image.tags.empty() ? "(untagged)" : fmt::format("{}", fmt::join(pi.image.tags, ","));
+    std::string tags = pi.image.tags.empty() ? "(untagged)" : tag_list(pi.image.tags);
     out += fmt::format("  {} {} {}  {}  {}\n", verb, short_digest(pi.image.digest), tags, age_text(pi.image, now_ms),
                        base::format_byte_size(pi.image.size()));
     if (pi.action == Action::untag) {
-      out += fmt::format("         untag {}: {}; {}\n", fmt::join(pi.delete_tags, ","), pi.rule, pi.note);
+      out += fmt::format("         untag {}: {}; {}\n", tag_list(pi.delete_tags), pi.rule, pi.note);
     } else {
       out += fmt::format("         {}{}\n", pi.rule, pi.note.empty() ? "" : "; " + pi.note);
     }

@@ -49,6 +49,10 @@ start_registry "$E2E_TMP/plain" || { fail "registry did not start"; finish; exit
 bulk_tags=$(python3 -c 'print(", ".join("\"bulk-%04d\"" % i for i in range(1200)))')
 sed "s/BULK/,\n  {\"tags\": [$bulk_tags], \"format\": \"oci\", \"created\": \"$(ago 1)\"}/" spec.json > spec-bulk.json
 if ! "$SEED" spec-bulk.json "$REG/app" > pushed.txt; then fail "seeding the registry"; finish; exit; fi
+# A second repository without the 1,200 tags, for the checks that need no big listing.
+sed 's/BULK//' spec.json > spec-small.json
+"$SEED" spec-small.json "$REG/small" > /dev/null || fail "seeding the small repository"
+small_before=$(registry_tags small)
 digest_of_tag() { awk -v t="$1" '$1 == t { print $2 }' pushed.txt; }
 expect_eq "$(registry_tags app | wc -l)" "1213" "every tag pushed (1,213)"
 before=$(registry_tags app)
@@ -90,10 +94,10 @@ PY
 
 # max_deletions aborts the apply before anything is deleted.
 sed 's/max_deletions: 2000/max_deletions: 4/' policy.yml > capped.yml
-run_sluice registry prune --policy capped.yml --apply "$REG/app"
+run_sluice registry prune --policy capped.yml --apply "$REG/small"
 expect_rc 1 "over max_deletions"
 expect_contains "$ERR" "the plan deletes 5 (images and untagged tags), more than max_deletions 4: nothing was deleted" "the cap says why"
-expect_eq "$(registry_tags app)" "$before" "an apply over the cap deletes nothing"
+expect_eq "$(registry_tags small)" "$small_before" "an apply over the cap deletes nothing"
 
 # --apply leaves exactly the expected tags.
 run_sluice registry prune --policy policy.yml --apply --json applied.json "$REG/app"
@@ -115,7 +119,7 @@ cat > ecr.json <<'JSON'
  {"rulePriority": 2, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 2},
   "action": {"type": "expire"}}]}
 JSON
-run_sluice registry prune --ecr-policy ecr.json --json ecr-plan.json "$REG/app"
+run_sluice registry prune --ecr-policy ecr.json --json ecr-plan.json "$REG/small"
 expect_rc 0 "ECR policy dry run"
 expect_contains "$OUT" "ECR rule priority 2 (ecr.json:" "the ECR rule that decided is named"
 python3 - ecr-plan.json <<'PY' || fail "ecr-plan.json"
@@ -123,11 +127,12 @@ import json, sys
 r = json.load(open(sys.argv[1]))["repos"][0]
 acts = {tag: i["action"] for i in r["images"] for tag in i["tags"]}
 # Unknown ages (pr-9, pr-10) rank newest and fill the count of 2; v1.0 is selected by rule 1.
+assert acts["pr-8"] == "delete" and acts["multi-old"] == "delete", acts
 assert acts["v1.0"] == "keep" and acts["pr-9"] == "keep" and acts["pr-10"] == "keep", acts
 assert acts["stable"] == "delete" and acts["fresh"] == "delete" and acts["multi-new"] == "delete", acts
 assert acts["pr-13"] == "delete", acts  # an expired image goes with all its tags
 PY
-expect_eq "$(registry_tags app | grep -v '^bulk-' | tr '\n' ' ' | sed 's/ $//')" "$EXPECTED_LEFT" "the ECR dry run deleted nothing"
+expect_eq "$(registry_tags small)" "$small_before" "the ECR dry run deleted nothing"
 
 # The prune: stage kind, with the same policy language.
 mkdir -p ws && printf 'delete: [{tags: ["pr-9"]}]\n' > ws/retention.yml
@@ -135,17 +140,16 @@ cat > ws/sluice.yml <<YML
 version: 1
 stages:
   plan-only:
-    prune: { policy: retention.yml, repos: ["$REG/app"] }
+    prune: { policy: retention.yml, repos: ["$REG/small"] }
   clean:
     needs: [plan-only]
-    prune: { policy: retention.yml, repos: ["$REG/app"], apply: true }
+    prune: { policy: retention.yml, repos: ["$REG/small"], apply: true }
 YML
 cd ws; run_sluice run; cd ..
 expect_rc 0 "a pipeline with prune: stages"
 expect_contains "$(cat ws/.sluice/runs/*/plan-only.log)" "dry run, nothing deleted" "the prune: stage logs its plan"
 expect_contains "$(cat ws/.sluice/runs/*/clean.log)" "applied: deleted 1 images" "the applying prune: stage deletes"
-expect_eq "$(registry_tags app | grep -v '^bulk-' | tr '\n' ' ' | sed 's/ $//')" "${EXPECTED_LEFT/ pr-9/}" \
-  "the prune: stage removed pr-9"
+expect_eq "$(registry_tags small)" "$(echo "$small_before" | grep -v '^pr-9$')" "the prune: stage removed pr-9 alone"
 printf 'delete: [{tags: ["pr-9"], older_than: 2x}]\n' > ws/retention.yml
 cd ws; run_sluice run; cd ..
 expect_rc 1 "a prune: stage with a bad policy fails"
@@ -173,7 +177,6 @@ stop_registry
 
 # ---- behind htpasswd Basic auth ----------------------------------------------------------------
 start_registry "$E2E_TMP/auth" alice 's3cret-Pw!' || { fail "auth registry did not start"; finish; exit; }
-sed 's/BULK//' spec.json > spec-small.json
 "$SEED" spec-small.json "$REG/team/app" --user alice --password 's3cret-Pw!' > pushed.txt || fail "seeding with auth"
 auth_before=$(registry_tags team/app 'alice:s3cret-Pw!')
 expect_eq "$(echo "$auth_before" | wc -l)" "13" "every tag pushed behind auth"
