@@ -1,7 +1,9 @@
 // sluice registry prune: applies a retention policy (or an AWS ECR lifecycle policy) to
 // repositories in a container registry over the OCI Distribution API. Dry run unless --apply.
 // docs/prune.md.
+#include <cstdint>
 #include <cstdio>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -30,6 +32,60 @@ std::optional<registry::Credentials> credentials_from_env() {
   std::string user = env_or("SLUICE_REGISTRY_USERNAME");
   if (user.empty()) return std::nullopt;
   return registry::Credentials{user, env_or("SLUICE_REGISTRY_PASSWORD")};
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    int v = value(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += char((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// `docker login`'s credentials: the "auth" (base64 of user:password) of each registry in
+// $DOCKER_CONFIG/config.json or ~/.docker/config.json. Credential helpers are not run.
+std::map<std::string, registry::Credentials> docker_config_credentials() {
+  std::map<std::string, registry::Credentials> out;
+  std::string dir = env_or("DOCKER_CONFIG");
+  if (dir.empty()) {
+    std::string home = env_or("HOME");
+    if (home.empty()) return out;
+    dir = home + "/.docker";
+  }
+  auto text = base::read_file(dir + "/config.json");
+  if (!text) return out;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.contains("auths") || !j["auths"].is_object()) return out;
+  for (const auto& [key, entry] : j["auths"].items()) {
+    if (!entry.is_object() || !entry.contains("auth") || !entry["auth"].is_string()) continue;
+    auto decoded = base64_decode(entry["auth"].get<std::string>());
+    if (!decoded) continue;
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos) continue;
+    std::string host = key;
+    if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
+    if (auto slash = host.find('/'); slash != std::string::npos) host.resize(slash);
+    out[host] = registry::Credentials{decoded->substr(0, colon), decoded->substr(colon + 1)};
+  }
+  return out;
 }
 
 int registry_prune(const RegistryPruneArgs& a) {
@@ -71,6 +127,7 @@ int registry_prune(const RegistryPruneArgs& a) {
   }
   req.apply = a.apply;
   req.client.credentials = credentials_from_env();
+  if (!req.client.credentials) req.credentials_by_host = docker_config_credentials();
   req.now_ms = base::SystemClock().wall_ms();
   auto out = registry::run_prune(req);
   if (!out) {

@@ -12,7 +12,11 @@ Expected<PruneOutcome> run_prune(const PruneRequest& req) {
   std::vector<std::unique_ptr<Client>> clients;
   size_t deletions = 0;
   for (const auto& repo : req.repos) {
-    clients.push_back(std::make_unique<Client>(repo, req.client));
+    ClientOptions options = req.client;
+    if (auto c = req.credentials_by_host.find(repo.host); c != req.credentials_by_host.end()) {
+      options.credentials = c->second;
+    }
+    clients.push_back(std::make_unique<Client>(repo, options));
     InventoryOptions io;
     io.workers = req.workers;
     auto inv = read_inventory(*clients.back(), io);

@@ -2,6 +2,7 @@
 // One `sluice registry prune` (or `prune:` stage): plans every repository, then, with apply,
 // checks max_deletions over all of them before deleting anything, and applies each plan.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ struct PruneRequest {
   std::optional<Policy> policy;   // exactly one of policy and ecr
   std::optional<EcrPolicy> ecr;
   bool apply = false;
-  ClientOptions client;
+  ClientOptions client;  // credentials here are the default for every registry
+  // Credentials by registry host (host[:port]), taking precedence over the default.
+  std::map<std::string, Credentials> credentials_by_host;
   int workers = 16;  // requests in flight per repository while planning
   int64_t now_ms = 0;
 };

@@ -16,6 +16,7 @@ if ! command -v docker-registry >/dev/null; then
 fi
 [ -x "$SEED" ] || { fail "no seed tool at $SEED"; finish; exit; }
 trap 'stop_registry; rm -rf "$E2E_TMP"' EXIT
+export DOCKER_CONFIG="$E2E_TMP/no-docker-config"  # never the developer's docker login
 
 ago() { date -u -d "-$1 days" +%Y-%m-%dT%H:%M:%SZ; }
 EPOCH=1970-01-01T00:00:00Z
@@ -186,6 +187,12 @@ expect_contains "$ERR" "asks for a user name and password (Basic auth); none wer
 SLUICE_REGISTRY_USERNAME=alice SLUICE_REGISTRY_PASSWORD=wrong run_sluice registry prune --policy policy.yml "$REG/team/app"
 expect_rc 1 "wrong password"
 expect_contains "$ERR" "the user name and password were refused" "wrong password refused"
+# docker login's config.json: the "auth" of the registry's host.
+mkdir -p dockercfg
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf '%s' 'alice:s3cret-Pw!' | base64)" > dockercfg/config.json
+DOCKER_CONFIG="$E2E_TMP/dockercfg" run_sluice registry prune --policy policy.yml "$REG/team/app"
+expect_rc 0 "credentials from DOCKER_CONFIG/config.json"
+expect_contains "$OUT" "13 tags on 10 images" "planned with docker login's credentials"
 export SLUICE_REGISTRY_USERNAME=alice SLUICE_REGISTRY_PASSWORD='s3cret-Pw!'
 run_sluice registry prune --policy policy.yml "$REG/team/app"
 expect_rc 0 "dry run with auth"
