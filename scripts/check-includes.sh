@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a file under src/ includes a module above its own, or another engine beside it,
 # per the layer table in ARCHITECTURE.md:
-#   cli > engine > {pipeline, engines (tokenize | secrets | k8s | refs | llm | report | notify) > store} > base
+#   cli > engine > {pipeline, engines (tokenize | secrets | k8s | refs | llm | registry | report | notify) > store} > base
 # Engines never include each other; the pipeline (pure data) includes only base. Tests are held
 # to the same rule.
 # usage: scripts/check-includes.sh [src-dir]
@@ -13,16 +13,16 @@ allowed() {
   case "$1" in
     base) echo "" ;;
     store) echo "base" ;;
-    tokenize|secrets|k8s|refs|llm|report|notify) echo "base store" ;;  # engines: never each other
+    tokenize|secrets|k8s|refs|llm|registry|report|notify) echo "base store" ;;  # engines: never each other
     pipeline) echo "base" ;;                                # pure data: no engine, no store
     review) echo "base" ;;                                  # review gates: CODEOWNERS matcher, manifest, signatures
     scaffold) echo "base" ;;                                # sluice init: reads a project, returns text
-    engine) echo "base store tokenize secrets k8s refs llm report review pipeline" ;;
-    cli) echo "base store tokenize secrets k8s refs llm report notify review scaffold pipeline engine" ;;
+    engine) echo "base store tokenize secrets k8s refs llm registry report review pipeline" ;;
+    cli) echo "base store tokenize secrets k8s refs llm registry report notify review scaffold pipeline engine" ;;
     *) echo "?" ;;
   esac
 }
-modules=" base store tokenize secrets k8s refs llm report notify review scaffold pipeline engine cli "
+modules=" base store tokenize secrets k8s refs llm registry report notify review scaffold pipeline engine cli "
 
 bad=0
 while IFS= read -r -d '' file; do

@@ -14,6 +14,7 @@ packages=(
   chromium
   openssh-client diffutils  # review gates: ssh-keygen -Y sign/verify, sluice review's diff
   postgresql-15 libpq-dev nginx libnginx-mod-http-dav-ext openssl
+  docker-registry curl
 )
 
 missing=()

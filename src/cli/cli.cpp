@@ -120,6 +120,7 @@ int run(int argc, char** argv) {
   add_validate_command(app, ctx);
   add_cache_commands(app, ctx);
   add_prune_command(app, ctx);
+  add_registry_commands(app, ctx);
   add_refs_commands(app, ctx);
   add_completion_commands(app, ctx);
   // Bare `sluice` prints the overview and exits 0, as git, cargo and kubectl do; options

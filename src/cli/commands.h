@@ -29,6 +29,7 @@ void add_validate_command(CLI::App& app, Context& ctx);  // cmd_validate.cpp
 void add_pipeline_commands(CLI::App& app, Context& ctx); // cmd_pipeline.cpp: run, plan, graph, runs, report
 void add_cache_commands(CLI::App& app, Context& ctx);    // cmd_cache.cpp
 void add_prune_command(CLI::App& app, Context& ctx);     // cmd_prune.cpp
+void add_registry_commands(CLI::App& app, Context& ctx); // cmd_registry.cpp: registry prune
 void add_refs_commands(CLI::App& app, Context& ctx);     // cmd_refs.cpp: check refs
 void add_init_command(CLI::App& app, Context& ctx);      // cmd_init.cpp
 void add_review_commands(CLI::App& app, Context& ctx);   // cmd_review.cpp: review, approve, reject, approvals

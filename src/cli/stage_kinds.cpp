@@ -9,6 +9,7 @@
 #include "engine/llm_references.h"
 #include "engine/llm_stage.h"
 #include "engine/process_stage.h"
+#include "engine/prune_stage.h"
 #include "engine/redaction.h"
 #include "engine/token_counters.h"
 #include "engine/validate_stage.h"
@@ -53,7 +54,8 @@ class Kinds final : public StageKinds {
   }
   std::map<pipeline::StageKind, engine::StageExecutor*> executors() override {
     std::map<pipeline::StageKind, engine::StageExecutor*> m{{pipeline::StageKind::run, &m_run},
-                                                            {pipeline::StageKind::validate, &m_validate}};
+                                                            {pipeline::StageKind::validate, &m_validate},
+                                                            {pipeline::StageKind::prune, &m_prune}};
     if (m_llm) m[pipeline::StageKind::llm] = m_llm.get();
     return m;
   }
@@ -72,6 +74,7 @@ class Kinds final : public StageKinds {
  private:
   engine::ProcessStageExecutor m_run;
   engine::ValidateStageExecutor m_validate;
+  engine::PruneStageExecutor m_prune;
   engine::ModelTokenCounters m_counters;
   std::unique_ptr<engine::SecretRedaction> m_redaction;
   // Probes this machine's toolchains (python3, node, cc, dpkg) on the first checked output only.

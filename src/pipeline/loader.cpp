@@ -25,6 +25,7 @@ std::string_view to_string(StageKind k) {
     case StageKind::run: return "run";
     case StageKind::llm: return "llm";
     case StageKind::validate: return "validate";
+    case StageKind::prune: return "prune";
   }
   return "run";
 }
@@ -51,7 +52,7 @@ const std::vector<std::string_view>& top_level_keys() {
 
 const std::vector<std::string_view>& stage_keys() {
   static const std::vector<std::string_view> k{
-      "run",     "llm",     "validate", "needs",   "locks",    "inputs",           "outputs",
+      "run",     "llm",     "validate", "prune",   "needs",   "locks",    "inputs",           "outputs",
       "timeout", "retries", "retry_on", "env",     "shell",    "continue_on_error", "cache",
       "working_directory", "description", "protected", "advisory",
       // the pipeline language (language.cpp, expand.cpp)
@@ -70,6 +71,11 @@ const std::vector<std::string_view>& validate_keys() {
   static const std::vector<std::string_view> k{"kubernetes",  "schema_location", "strict",
                                                "ignore_missing_schemas", "skip", "disable_checks",
                                                "kubernetes_version", "fail_on", "apply_units"};
+  return k;
+}
+
+const std::vector<std::string_view>& prune_keys() {
+  static const std::vector<std::string_view> k{"policy", "ecr_policy", "repos", "apply"};
   return k;
 }
 
@@ -298,6 +304,28 @@ class Loader {
     return v;
   }
 
+  std::optional<PruneSpec> load_prune(const yaml::Node& n) {
+    if (!n.is_map()) {
+      error(n, "\"prune\" must be a mapping such as { policy: retention.yml, repos: [registry:5000/app] }");
+      return std::nullopt;
+    }
+    check_keys(n, prune_keys(), "prune");
+    PruneSpec p;
+    if (const auto* s = n.find("policy")) p.policy = string_value(*s, "policy").value_or("");
+    if (const auto* s = n.find("ecr_policy")) p.ecr_policy = string_value(*s, "ecr_policy").value_or("");
+    if (p.policy.empty() == p.ecr_policy.empty()) {
+      error(n, "\"prune\" needs \"policy\" (a retention policy file) or \"ecr_policy\" (an ECR lifecycle policy), one of them");
+    }
+    if (const auto* s = n.find("repos")) {
+      p.repos = string_list(*s, "repos");
+      if (p.repos.empty()) error(*s, "\"repos\" names no repository");
+    } else {
+      error(n, "\"prune\" needs \"repos\": the REGISTRY/REPO to prune");
+    }
+    if (const auto* s = n.find("apply")) p.apply = bool_value(*s, "apply").value_or(false);
+    return p;
+  }
+
   void load_stage(const ExpandedStage& ex, int index, Stage& st, const Defaults& defaults) {
     const yaml::MapEntry& entry = *ex.entry;
     st.name = ex.name;
@@ -343,10 +371,17 @@ class Loader {
       st.kind = StageKind::validate;
       st.validate = load_validate(*v);
     }
+    if (const auto* v = n.find("prune")) {
+      ++kinds;
+      st.kind = StageKind::prune;
+      st.prune = load_prune(*v);
+    }
     if (kinds == 0) {
-      error(entry.key, fmt::format("stage {} has nothing to do: give it \"run\", \"llm\" or \"validate\"", quote(st.name)));
+      error(entry.key, fmt::format("stage {} has nothing to do: give it \"run\", \"llm\", \"validate\" or \"prune\"",
+                                   quote(st.name)));
     } else if (kinds > 1) {
-      error(entry.key, fmt::format("stage {} has more than one of \"run\", \"llm\" and \"validate\"", quote(st.name)));
+      error(entry.key, fmt::format("stage {} has more than one of \"run\", \"llm\", \"validate\" and \"prune\"",
+                                   quote(st.name)));
     }
     if (const auto* x = n.find("needs")) st.needs = string_list(*x, "needs");
     if (const auto* x = n.find("locks")) st.locks = string_list(*x, "locks");

@@ -160,6 +160,29 @@ stages:
   EXPECT_EQ(r.pipeline.stages[1].validate->kubernetes.at(0), "k8s/generated");
 }
 
+TEST(Loader, PruneKind) {
+  auto r = parse_pipeline(R"(version: 1
+stages:
+  retention:
+    prune: { policy: retention.yml, repos: [127.0.0.1:5000/app], apply: true }
+)", "p.yml");
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.pipeline.stages[0].kind, StageKind::prune);
+  EXPECT_EQ(r.pipeline.stages[0].prune->policy, "retention.yml");
+  EXPECT_EQ(r.pipeline.stages[0].prune->repos, std::vector<std::string>{"127.0.0.1:5000/app"});
+  EXPECT_TRUE(r.pipeline.stages[0].prune->apply);
+  auto bad = parse_pipeline(R"(version: 1
+stages:
+  a:
+    prune: { policy: p.yml, ecr_policy: e.json, repo: [x/y] }
+)", "p.yml");
+  ASSERT_FALSE(bad.ok());
+  std::string s = all(bad);
+  EXPECT_NE(s.find("p.yml:4:49: unknown key \"repo\" (did you mean \"repos\"?)"), std::string::npos) << s;
+  EXPECT_NE(s.find("\"prune\" needs \"policy\""), std::string::npos) << s;
+  EXPECT_NE(s.find("\"prune\" needs \"repos\""), std::string::npos) << s;
+}
+
 TEST(Loader, KeepsLlmBlocksForTheLlmModule) {
   // The pipeline does not read `llm:` blocks (engine/llm_sections_test.cpp checks them); it
   // keeps them, and says when one is not a mapping.

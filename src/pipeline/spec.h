@@ -19,7 +19,7 @@ namespace sluice::pipeline {
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;  // ordered, unique keys
 
-enum class StageKind { run, llm, validate };
+enum class StageKind { run, llm, validate, prune };
 
 [[nodiscard]] std::string_view to_string(StageKind k);
 
@@ -42,6 +42,15 @@ struct ValidateSpec {
   std::string kubernetes_version;
   std::string fail_on;  // "" (errors only) or "warning"
   std::vector<std::string> apply_units;  // directories applied together, relative to the workspace
+};
+
+// `prune:` stage: retention on container registries with the policy `sluice registry prune`
+// reads (docs/prune.md); the registry module parses the policy file when the stage runs.
+struct PruneSpec {
+  std::string policy;              // a policy file (YAML), relative to the workspace
+  std::string ecr_policy;          // or an AWS ECR lifecycle policy (JSON); exactly one is set
+  std::vector<std::string> repos;  // REGISTRY/REPO
+  bool apply = false;              // false: the stage prints the plan and deletes nothing
 };
 
 struct Stage {
@@ -83,6 +92,7 @@ struct Stage {
   // `${{ ... }}` left in `run` or `env` values for run time (env, git, stages' outputs).
   bool has_runtime_placeholders = false;
   std::vector<std::string> output_needs;  // stages whose outputs it reads, in first-use order
+  std::optional<PruneSpec> prune;
 };
 
 struct Defaults {

@@ -184,9 +184,9 @@ run_sluice plan -f "$M/sluice.yml"
 expect_rc 0 "quoted_version_1_is_version_1"
 run_sluice run -C "$M" --output quiet
 expect_rc 0 "dash_C_after_the_subcommand"
-run_sluice registry prune
+run_sluice teleport now
 expect_rc 2 "unknown_command_named"
-expect_contains "$ERR" 'unknown command "registry"' "unknown_command_named: says which"
+expect_contains "$ERR" 'unknown command "teleport"' "unknown_command_named: says which"
 run_sluice rnu
 expect_contains "$ERR" 'did you mean "run"' "unknown_command_named: suggests"
 

@@ -1,0 +1,61 @@
+#include "engine/prune_stage.h"
+
+#include <fmt/format.h>
+
+#include "base/clock.h"
+#include "base/files.h"
+#include "registry/prune.h"
+
+namespace sluice::engine {
+
+namespace {
+StageOutcome failed(StageContext& ctx, std::string why) {
+  ctx.output.write(why + "\n");
+  StageOutcome o;
+  o.status = OutcomeStatus::failed;
+  o.exit_code = 1;
+  o.reason = std::move(why);
+  return o;
+}
+}  // namespace
+
+StageOutcome PruneStageExecutor::execute(StageContext& ctx) {
+  const pipeline::PruneSpec& spec = *ctx.stage.prune;
+  registry::PruneRequest req;
+  const std::string& file = spec.policy.empty() ? spec.ecr_policy : spec.policy;
+  auto text = base::read_file(ctx.workspace / file);
+  if (!text) return failed(ctx, fmt::format("prune: {}", text.error().message));
+  if (!spec.policy.empty()) {
+    auto p = registry::parse_policy(*text, file);
+    if (!p) return failed(ctx, p.error().message);
+    req.policy = std::move(*p);
+  } else {
+    auto p = registry::parse_ecr_policy(*text, file);
+    if (!p) return failed(ctx, p.error().message);
+    req.ecr = std::move(*p);
+  }
+  for (const auto& r : spec.repos) {
+    auto ref = registry::parse_repo_ref(r);
+    if (!ref) return failed(ctx, fmt::format("prune: {}", ref.error().message));
+    req.repos.push_back(std::move(*ref));
+  }
+  if (ctx.getenv) {
+    auto user = ctx.getenv("SLUICE_REGISTRY_USERNAME");
+    if (user && !user->empty()) {
+      req.client.credentials = registry::Credentials{*user, ctx.getenv("SLUICE_REGISTRY_PASSWORD").value_or("")};
+    }
+  }
+  req.apply = spec.apply;
+  req.now_ms = base::SystemClock().wall_ms();
+  auto out = registry::run_prune(req);
+  if (!out) return failed(ctx, fmt::format("prune: {}", out.error().message));
+  for (const auto& r : out->repos) ctx.output.write(registry::plan_text(r, req.now_ms));
+  if (!out->aborted.empty()) return failed(ctx, fmt::format("prune: {}", out->aborted));
+  if (out->failed()) return failed(ctx, "prune: some deletions failed (see above)");
+  StageOutcome o;
+  o.status = OutcomeStatus::success;
+  o.exit_code = 0;
+  return o;
+}
+
+}  // namespace sluice::engine
