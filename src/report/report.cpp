@@ -337,7 +337,8 @@ std::string to_junit(const RunReport& r,
       if (s.status == StageStatus::awaiting_approval) {
         out += fmt::format("      <skipped message=\"awaiting_approval: {}\"/>\n", xml_escape(reason));
       } else {
-        out += fmt::format("      <system-err>failed_advisory: {}</system-err>\n", xml_escape(reason));
+        out += fmt::format("      <system-err>failed_advisory: {}{}{}</system-err>\n", xml_escape(reason),
+                           findings.empty() ? "" : "\n", xml_escape(findings));
       }
       out += "    </testcase>\n";
       continue;

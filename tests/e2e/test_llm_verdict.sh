@@ -25,6 +25,8 @@ trap 'kill "$SERVER_PID" 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
 echo '{"text": "{}"}' > script.json
 start_server
 
+# Most cases write `advisory: false`, so a verdict decides the run; ADVISORY= (empty) leaves the
+# key out, where a verdict stage is advisory by default (issue 12).
 pipeline() { # pipeline PROVIDER EXTRA_STAGE_KEYS
   cat > sluice.yml <<YML
 version: 1
@@ -36,6 +38,7 @@ llm:
   budget: { per_run_usd: 1, max_calls_per_run: 20 }
 stages:
   review:
+    ${ADVISORY-advisory: false}
     llm:
       provider: $1
       prompt: "Review the change. Reply with a verdict."
@@ -86,6 +89,16 @@ PY
   expect_not_contains "$OUT$(cat run.json run.xml run.sarif .sluice/state.db* | tr -d '\0')" "$DB_PASSWORD" \
     "a secret quoted in a finding is redacted everywhere ($provider)"
 done
+
+# Unwritten, `advisory` defaults to true on a verdict stage: a fail is reported (failed_advisory,
+# findings in JUnit) but does not fail the run.
+script_texts "$FAIL"
+ADVISORY= pipeline default ""
+rm -rf .sluice
+run_sluice run --junit run.xml
+expect_rc 0 "a fail verdict is advisory by default"
+expect_contains "$OUT" "[failed_advisory] review: AI verdict: fail" "advisory verdict reported as failed_advisory"
+expect_contains "$(cat run.xml)" "k8s/app.yaml:12: error: image tag is latest" "JUnit carries the advisory finding"
 
 # Malformed verdicts: a clear error naming what is wrong (no repair, so the first reply counts).
 for bad in '{"verdict": "maybe", "findings": []}|"verdict" must be "pass" or "fail", got "maybe"' \
