@@ -29,5 +29,6 @@ void add_prune_command(CLI::App& app, Context& ctx);     // cmd_prune.cpp
 void add_refs_commands(CLI::App& app, Context& ctx);     // cmd_refs.cpp: check refs
 void add_init_command(CLI::App& app, Context& ctx);      // cmd_init.cpp
 void add_completion_commands(CLI::App& app, Context& ctx); // cmd_completion.cpp: completion, __man
+void add_doctor_command(CLI::App& app, Context& ctx);     // cmd_doctor.cpp
 
 }  // namespace sluice::cli
