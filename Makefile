@@ -78,13 +78,17 @@ uninstall:
 $(RELEASE_BUILD)/build.ninja: CMakeLists.txt | deps
 	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSLUICE_RELEASE=ON -DSLUICE_WERROR=ON >/dev/null
 
+# Every date in a release (the .deb's file times, the Debian changelog) is the commit's time, so
+# two builds of one commit give the same bytes (scripts/release-check.sh checks it).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
 release: deps $(RELEASE_BUILD)/build.ninja
-	@cmake --build $(RELEASE_BUILD) -j $(JOBS) --target sluice sluice_docs
+	@SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) cmake --build $(RELEASE_BUILD) -j $(JOBS) --target sluice sluice_docs
 	@sha256sum $(RELEASE_BUILD)/sluice
 
 deb: release
-	@cd $(RELEASE_BUILD) && cpack -G DEB >/dev/null
-	@ls $(RELEASE_BUILD)/sluice_*.deb
+	@cd $(RELEASE_BUILD) && rm -f sluice_*.deb && SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) cpack -G DEB >/dev/null
+	@sha256sum $(RELEASE_BUILD)/sluice_*.deb
 
 release-check: deps
 	@scripts/release-check.sh
