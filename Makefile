@@ -4,7 +4,8 @@
 # Also: make bench, make fuzz, make soak, make format.
 # Shipping: make install [PREFIX=/usr/local] [DESTDIR=...], make uninstall, make release (the
 # reproducible stripped binary and its SHA-256), make deb (sluice_<version>_<arch>.deb from it),
-# make release-check (two release builds must give the same bytes; slow, not in make test).
+# make release-assets (the .deb and SHA256SUMS a GitHub release v<version> holds), make release-check
+# (two release builds must give the same binary and the same .deb; slow, not in make test).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -20,7 +21,7 @@ export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= true
 
 .PHONY: all deps build asan demo test unit-test asan-test bench fuzz soak format clean \
-        install uninstall release deb release-check
+        install uninstall release deb release-assets release-check
 
 all: build
 
@@ -89,6 +90,10 @@ release: deps $(RELEASE_BUILD)/build.ninja
 deb: release
 	@cd $(RELEASE_BUILD) && rm -f sluice_*.deb && SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) cpack -G DEB >/dev/null
 	@sha256sum $(RELEASE_BUILD)/sluice_*.deb
+
+# What a GitHub release v<version> holds (the Action downloads these): the .deb and SHA256SUMS.
+release-assets: deb
+	@scripts/release-assets.sh $(RELEASE_BUILD)/assets $(RELEASE_BUILD)/sluice_*.deb
 
 release-check: deps
 	@scripts/release-check.sh
