@@ -11,6 +11,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 RELEASE_BUILD ?= build-release
+LTO        ?= OFF
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
@@ -77,7 +78,7 @@ uninstall:
 	@cmake --build $(BUILD) --target uninstall
 
 $(RELEASE_BUILD)/build.ninja: CMakeLists.txt | deps
-	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSLUICE_RELEASE=ON -DSLUICE_WERROR=ON >/dev/null
+	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSLUICE_RELEASE=ON -DSLUICE_LTO=$(LTO) -DSLUICE_WERROR=ON >/dev/null
 
 # Every date in a release (the .deb's file times, the Debian changelog) is the commit's time, so
 # two builds of one commit give the same bytes (scripts/release-check.sh checks it).
