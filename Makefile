@@ -89,7 +89,7 @@ release: deps $(RELEASE_BUILD)/build.ninja
 	@sha256sum $(RELEASE_BUILD)/sluice
 
 deb: release
-	@cd $(RELEASE_BUILD) && rm -f sluice_*.deb && SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) cpack -G DEB >/dev/null
+	@cd $(RELEASE_BUILD) && rm -f sluice_*.deb && umask 022 && SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) cpack -G DEB >/dev/null
 	@sha256sum $(RELEASE_BUILD)/sluice_*.deb
 
 # What a GitHub release v<version> holds (the Action downloads these): the .deb and SHA256SUMS.

@@ -21,7 +21,8 @@ for dir in "$work/a" "$work/build-two"; do
     umask "${masks[$i]}"
     cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_RELEASE=ON >/dev/null
     cmake --build "$dir" -j "$jobs" --target sluice sluice_docs >/dev/null
-    cd "$dir" && cpack -G DEB >/dev/null 2>&1
+    # CPack gives the .deb's ar members the mode of its temporary files: the umask decides it.
+    cd "$dir" && umask 022 && cpack -G DEB >/dev/null 2>&1
   )
   bin=$(sha256sum "$dir/sluice" | cut -d' ' -f1)
   deb=$(ls "$dir"/sluice_*.deb)
