@@ -4,12 +4,14 @@
 # Also: make bench, make fuzz, make soak, make format.
 # Shipping: make install [PREFIX=/usr/local] [DESTDIR=...], make uninstall, make release (the
 # reproducible stripped binary and its SHA-256), make deb (sluice_<version>_<arch>.deb from it),
-# make release-check (two release builds must give the same bytes; slow, not in make test).
+# make release-assets (the .deb and SHA256SUMS a GitHub release v<version> holds), make release-check
+# (two release builds must give the same binary and the same .deb; slow, not in make test).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 RELEASE_BUILD ?= build-release
+LTO        ?= OFF
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
@@ -20,7 +22,7 @@ export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= true
 
 .PHONY: all deps build asan demo test unit-test asan-test bench fuzz soak format clean \
-        install uninstall release deb release-check
+        install uninstall release deb release-assets release-check
 
 all: build
 
@@ -76,15 +78,23 @@ uninstall:
 	@cmake --build $(BUILD) --target uninstall
 
 $(RELEASE_BUILD)/build.ninja: CMakeLists.txt | deps
-	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSLUICE_RELEASE=ON -DSLUICE_WERROR=ON >/dev/null
+	@cmake -S . -B $(RELEASE_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DSLUICE_RELEASE=ON -DSLUICE_LTO=$(LTO) -DSLUICE_WERROR=ON >/dev/null
+
+# Every date in a release (the .deb's file times, the Debian changelog) is the commit's time, so
+# two builds of one commit give the same bytes (scripts/release-check.sh checks it).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 release: deps $(RELEASE_BUILD)/build.ninja
-	@cmake --build $(RELEASE_BUILD) -j $(JOBS) --target sluice sluice_docs
+	@SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) cmake --build $(RELEASE_BUILD) -j $(JOBS) --target sluice sluice_docs
 	@sha256sum $(RELEASE_BUILD)/sluice
 
 deb: release
-	@cd $(RELEASE_BUILD) && cpack -G DEB >/dev/null
-	@ls $(RELEASE_BUILD)/sluice_*.deb
+	@cd $(RELEASE_BUILD) && rm -f sluice_*.deb && umask 022 && SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) cpack -G DEB >/dev/null
+	@sha256sum $(RELEASE_BUILD)/sluice_*.deb
+
+# What a GitHub release v<version> holds (the Action downloads these): the .deb and SHA256SUMS.
+release-assets: deb
+	@scripts/release-assets.sh $(RELEASE_BUILD)/assets $(RELEASE_BUILD)/sluice_*.deb
 
 release-check: deps
 	@scripts/release-check.sh

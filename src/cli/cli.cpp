@@ -51,7 +51,7 @@ std::string overview(CLI::App& app) {
     std::vector<std::string> commands;
   };
   const std::vector<Group> groups = {
-      {"Start here", {"init", "plan", "run", "report"}},
+      {"Start here", {"init", "plan", "run", "report", "doctor"}},
       {"Pipelines", {"graph", "runs", "prune"}},
       {"Checks", {"scan", "redact", "secrets", "validate", "check"}},
       {"LLM stages", {"tokens", "cache"}},
@@ -122,6 +122,7 @@ int run(int argc, char** argv) {
   add_prune_command(app, ctx);
   add_registry_commands(app, ctx);
   add_refs_commands(app, ctx);
+  add_doctor_command(app, ctx);
   add_completion_commands(app, ctx);
   // Bare `sluice` prints the overview and exits 0, as git, cargo and kubectl do; options
   // without a command (`sluice -C DIR`) are a usage error: the overview on stderr, exit 2.

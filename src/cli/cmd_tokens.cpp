@@ -132,7 +132,7 @@ void run_action(Action action, const TokensOptions& o, Context& ctx) {
   auto input_file = read_input(o.input);
   if (!input_file) return report(ctx, exit_code_for(input_file.error()), input_file.error().message);
   const std::string_view input = input_file->view();
-  auto enc = tokenize::load_encoding(o.encoding, rank_dir(o));
+  auto enc = tokenize::load_encoding(o.encoding, tokenize::RankDir(rank_dir(o), rank_marker_dir(rank_dir(o))));
   if (!enc) return report(ctx, exit_code_for(enc.error()), enc.error().message);
   const tokenize::AllowedSpecial allowed =
       o.allow_special ? tokenize::AllowedSpecial::all() : tokenize::AllowedSpecial::none();

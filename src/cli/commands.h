@@ -34,5 +34,6 @@ void add_refs_commands(CLI::App& app, Context& ctx);     // cmd_refs.cpp: check 
 void add_init_command(CLI::App& app, Context& ctx);      // cmd_init.cpp
 void add_review_commands(CLI::App& app, Context& ctx);   // cmd_review.cpp: review, approve, reject, approvals
 void add_completion_commands(CLI::App& app, Context& ctx); // cmd_completion.cpp: completion, __man
+void add_doctor_command(CLI::App& app, Context& ctx);     // cmd_doctor.cpp
 
 }  // namespace sluice::cli

@@ -31,7 +31,7 @@ class Kinds final : public StageKinds {
  public:
   Kinds(std::shared_ptr<const engine::LlmSections> sections, const StageKindArgs& args, const fs::path& state_dir,
         std::unique_ptr<engine::SecretRedaction> redaction)
-      : m_validate(user_cache_dir() / "schemas"), m_counters(tiktoken_dir()), m_redaction(std::move(redaction)) {
+      : m_validate(user_cache_dir() / "schemas"), m_counters(tiktoken_dir(), rank_marker_dir(tiktoken_dir())), m_redaction(std::move(redaction)) {
     if (sections && sections->config) {
       const llm::LlmConfig& config = *sections->config;
       engine::LlmStageOptions o;

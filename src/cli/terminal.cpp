@@ -52,6 +52,15 @@ std::filesystem::path tiktoken_dir() {
   return user;
 }
 
+std::filesystem::path rank_marker_dir(const std::filesystem::path& ranks) {
+  const auto installed = installed_data_dir();
+  std::error_code ec;
+  if (!installed.empty() && std::filesystem::equivalent(ranks, installed / "tiktoken", ec)) {
+    return user_cache_dir() / "tiktoken-verified";
+  }
+  return ranks;
+}
+
 TerminalInfo detect_terminal() {
   TerminalInfo t;
   t.stdout_tty = ::isatty(STDOUT_FILENO) == 1;

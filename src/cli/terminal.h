@@ -40,4 +40,9 @@ struct TerminalInfo {
 // files, else <installed data>/tiktoken when that does, else <user cache>/tiktoken.
 [[nodiscard]] std::filesystem::path tiktoken_dir();
 
+// Where the tokenizer keeps the markers of rank files it has verified, for the files in `ranks`:
+// beside them, except in an installed sluice's data directory (the package manager's; a marker
+// written there as root would outlive an uninstall): <user cache>/tiktoken-verified then.
+[[nodiscard]] std::filesystem::path rank_marker_dir(const std::filesystem::path& ranks);
+
 }  // namespace sluice::cli

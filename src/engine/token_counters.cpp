@@ -38,6 +38,7 @@ class EncoderCounter final : public llm::TokenCounter {
 
 struct ModelTokenCounters::Impl {
   std::filesystem::path dir;
+  std::filesystem::path markers;
   mutable std::mutex mu;
   std::map<std::string, std::shared_ptr<const tokenize::Encoder>> encoders;
   std::map<std::string, std::unique_ptr<EncoderCounter>> counters;  // key: encoding + exactness
@@ -45,8 +46,10 @@ struct ModelTokenCounters::Impl {
   std::optional<std::string> error;
 };
 
-ModelTokenCounters::ModelTokenCounters(std::filesystem::path ranks_dir) : m_impl(std::make_unique<Impl>()) {
+ModelTokenCounters::ModelTokenCounters(std::filesystem::path ranks_dir, std::filesystem::path markers_dir)
+    : m_impl(std::make_unique<Impl>()) {
   m_impl->dir = std::move(ranks_dir);
+  m_impl->markers = std::move(markers_dir);
 }
 ModelTokenCounters::~ModelTokenCounters() {
   if (m_prefetch.joinable()) m_prefetch.join();
@@ -68,7 +71,7 @@ const llm::TokenCounter& ModelTokenCounters::for_model(std::string_view model) {
   if (m_impl->error) return m_impl->approximate;
   auto enc_it = m_impl->encoders.find(encoding);
   if (enc_it == m_impl->encoders.end()) {
-    auto loaded = tokenize::load_encoding(encoding, m_impl->dir);
+    auto loaded = tokenize::load_encoding(encoding, tokenize::RankDir(m_impl->dir, m_impl->markers));
     if (!loaded) {
       m_impl->error = loaded.error().message;
       return m_impl->approximate;

@@ -23,7 +23,8 @@ namespace sluice::engine {
 
 class ModelTokenCounters {
  public:
-  explicit ModelTokenCounters(std::filesystem::path ranks_dir);
+  // `markers_dir`: where the rank files' verified-markers go when not beside them (tokenize::RankDir).
+  explicit ModelTokenCounters(std::filesystem::path ranks_dir, std::filesystem::path markers_dir = {});
   ~ModelTokenCounters();
   // Thread-safe; each encoding is loaded once, on first use. The reference lives as long as this.
   [[nodiscard]] const llm::TokenCounter& for_model(std::string_view model);

@@ -434,7 +434,8 @@ Truncated Encoder::truncate(std::string_view text, std::size_t max_tokens, Allow
   return {text.substr(0, 0), 0};
 }
 
-Expected<Encoder> load_encoding(std::string_view name, const std::filesystem::path& dir) {
+Expected<Encoder> load_encoding(std::string_view name, const RankDir& ranks) {
+  const std::filesystem::path& dir = ranks.files;
   const EncodingSpec* spec = find_encoding(name);
   if (spec == nullptr) {
     std::string known;
@@ -472,7 +473,8 @@ Expected<Encoder> load_encoding(std::string_view name, const std::filesystem::pa
       have_stat ? fmt::format("{} {} {} {} {}\n", static_cast<int64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim),
                               static_cast<int64_t>(st.st_ino), spec->sha256)
                 : std::string();
-  const std::filesystem::path marker = dir / (std::string(name) + ".tiktoken.verified");
+  const std::filesystem::path marker =
+      (ranks.markers.empty() ? dir : ranks.markers) / (std::string(name) + ".tiktoken.verified");
   auto previous = have_stat ? base::read_file(marker) : Expected<std::string>(std::string());
   const bool verified = have_stat && previous && *previous == stamp && data.size() == static_cast<size_t>(st.st_size);
   if (!verified) {
@@ -487,6 +489,8 @@ Expected<Encoder> load_encoding(std::string_view name, const std::filesystem::pa
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
     if (have_stat && now_ns - std::max(ns(st.st_mtim), ns(st.st_ctim)) > 1'000'000'000) {
+      std::error_code mkdir_ec;
+      if (!ranks.markers.empty()) std::filesystem::create_directories(ranks.markers, mkdir_ec);
       (void)base::atomic_write(marker, stamp);
     }
   }

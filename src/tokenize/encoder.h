@@ -86,8 +86,18 @@ class Encoder final {
   RankTable m_ranks;
 };
 
+// Where the rank files are, and where load_encoding keeps the markers that spare re-hashing an
+// unchanged file: beside the files, or in `markers` when that directory must not be written
+// (an installed /usr/share/sluice/tiktoken, which the package manager owns).
+struct RankDir {
+  RankDir(std::filesystem::path files_dir, std::filesystem::path markers_dir = {})  // NOLINT: a path is a RankDir
+      : files(std::move(files_dir)), markers(std::move(markers_dir)) {}
+  std::filesystem::path files;
+  std::filesystem::path markers;  // empty: `files`
+};
+
 // Reads <dir>/<name>.tiktoken, checks its sha256 and builds the encoder. Errors name the path,
 // the expected hash and how to fetch the files (scripts/fetch-ranks.sh, `make deps`).
-[[nodiscard]] Expected<Encoder> load_encoding(std::string_view name, const std::filesystem::path& dir);
+[[nodiscard]] Expected<Encoder> load_encoding(std::string_view name, const RankDir& dir);
 
 }  // namespace sluice::tokenize

@@ -219,6 +219,23 @@ TEST(LoadEncoding, CorruptionAfterAVerifiedLoadIsStillCaught) {
   EXPECT_EQ(r.error().code, ErrorCode::integrity);
 }
 
+// An installed sluice's rank directory belongs to the package manager: the marker goes to the
+// directory RankDir names instead (created when missing), and it is used from there.
+TEST(LoadEncoding, MarkersOutsideTheRankDirectory) {
+  base::TempDir dir("tok");
+  auto data = base::read_file(testing::rank_dir() / "cl100k_base.tiktoken");
+  ASSERT_TRUE(data);
+  ASSERT_TRUE(std::filesystem::create_directories(dir.path() / "share"));
+  const auto file = dir.path() / "share" / "cl100k_base.tiktoken";
+  ASSERT_TRUE(base::atomic_write(file, *data));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // old enough to be marked
+  const RankDir ranks(dir.path() / "share", dir.path() / "cache" / "verified");
+  ASSERT_TRUE(load_encoding("cl100k_base", ranks));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "share" / "cl100k_base.tiktoken.verified"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "cache" / "verified" / "cl100k_base.tiktoken.verified"));
+  EXPECT_TRUE(load_encoding("cl100k_base", ranks));
+}
+
 TEST(LoadEncoding, UnknownName) {
   auto r = load_encoding("p50k_base", testing::rank_dir());
   ASSERT_FALSE(r);

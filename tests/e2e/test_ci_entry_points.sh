@@ -20,7 +20,7 @@ load = lambda p: yaml.safe_load(open(f"{src}/{p}"))
 a = load("action.yml")
 check(a["runs"]["using"] == "composite", "action.yml: not a composite action")
 inputs = a["inputs"]
-for name in ["file", "jobs", "json", "junit", "html", "upload-report"]:
+for name in ["file", "jobs", "json", "junit", "html", "upload-report", "version", "release-url", "deb-url"]:
     check(name in inputs and inputs[name].get("description"), f"action.yml: input {name} missing or undocumented")
 steps = a["runs"]["steps"]
 run_step = next((s for s in steps if s.get("id") == "run"), {})
@@ -29,6 +29,10 @@ for flag in ["-f", "-j", "--json", "--junit"]:
     check(f" {flag} " in script or f"({flag} " in script, f"action.yml: run step never passes {flag}")
     check(re.search(rf"(^|[ ,]){re.escape(flag)}[ ,]", run_help) is not None, f"sluice run --help lacks {flag}")
 check("apt-get install" in "".join(s.get("run", "") for s in steps), "action.yml: does not install the .deb")
+install = next((s for s in steps if s.get("name") == "Install sluice"), {})
+check("releases/download" in install.get("run", "") and "SHA256SUMS" in install.get("run", ""),
+      "action.yml: does not download the release's .deb and SHA256SUMS")
+check("placeholder" not in open(f"{src}/action.yml").read().lower(), "action.yml: still has a placeholder")
 up = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
 check(len(up) == 1 and "inputs.json" in up[0]["with"]["path"] and "inputs.junit" in up[0]["with"]["path"],
       "action.yml: the report is not uploaded as an artifact")
@@ -99,6 +103,44 @@ expect_eq "$(cat "$work/out" 2>/dev/null)" "exit-code=0" "action.yml sets the ex
   bash -c "$action_script" >/dev/null 2>&1); RC=$?; OUT=""; ERR=""
 expect_rc 0 "action.yml passes html to sluice run --html"
 grep -q '<svg class="gantt"' "$work/r.html" 2>/dev/null && pass || fail "action.yml html input wrote no HTML report"
+
+# The Action's install step against a release laid out as `make release-assets` lays it out
+# (release-url file://..., GitHub's <base>/<tag>/<asset>): the version from the ref the action is
+# used at (its checkout path), the asset name of the .deb CPack builds, SHA256SUMS checked.
+# sudo and apt-get are stand-ins that record what they were asked (nothing is installed here).
+if [ "${SLUICE_SANITIZED:-0}" != 1 ] && command -v cpack >/dev/null && command -v dpkg-deb >/dev/null; then
+  version=$("$SLUICE" --version | head -1 | cut -d' ' -f2)
+  (cd "${SLUICE_BUILD_DIR:?}" && cpack -G DEB -B "$E2E_TMP/pkg" >"$E2E_TMP/cpack.log" 2>&1) || fail "cpack: $(tail -3 "$E2E_TMP/cpack.log")"
+  "$src/scripts/release-assets.sh" "$E2E_TMP/releases/v$version" "$E2E_TMP"/pkg/sluice_*.deb >/dev/null
+  RC=$?; OUT=""; ERR=""
+  expect_rc 0 "scripts/release-assets.sh"
+  stubs="$E2E_TMP/stubs"; mkdir -p "$stubs"
+  printf '#!/bin/sh\nexec "$@"\n' >"$stubs/sudo"
+  printf '#!/bin/sh\necho "apt-get $*" >>"%s"\n' "$E2E_TMP/apt.log" >"$stubs/apt-get"
+  chmod +x "$stubs/sudo" "$stubs/apt-get"
+  install_script=$(python3 -c 'import sys,yaml; print(next(s for s in yaml.safe_load(open(sys.argv[1]))["runs"]["steps"] if s.get("name")=="Install sluice")["run"])' "$src/action.yml")
+  run_install() { # run_install VERSION_INPUT ACTION_PATH
+    rm -rf "$E2E_TMP/rt" "$E2E_TMP/apt.log"; mkdir -p "$E2E_TMP/rt"
+    OUT=$(PATH="$stubs:$PATH" RUNNER_TEMP="$E2E_TMP/rt" RUNNER_ARCH=X64 SLUICE_VERSION="$1" ACTION_PATH="$2" \
+          ACTION_REF= ACTION_REPOSITORY= SLUICE_RELEASE_URL="file://$E2E_TMP/releases" SLUICE_DEB_URL= \
+          bash -c "$install_script" 2>&1); RC=$?; ERR=""
+  }
+  run_install "" "/home/runner/work/_actions/sluice-ci/sluice/v$version"
+  expect_rc 0 "action.yml install step, version from the ref the action is used at"
+  expect_contains "$OUT" "sluice_${version}_amd64.deb: OK" "the .deb checked against SHA256SUMS"
+  expect_eq "$(grep install "$E2E_TMP/apt.log")" "apt-get install -y -qq $E2E_TMP/rt/sluice_${version}_amd64.deb" "apt-get installs the release's .deb"
+  cmp -s "$E2E_TMP/rt/sluice_${version}_amd64.deb" "$E2E_TMP"/pkg/sluice_*.deb && pass || fail "downloaded .deb differs from the release's"
+  run_install "" "/home/runner/work/_actions/sluice-ci/sluice/main"
+  expect_rc 2 "a branch ref without a version input"
+  expect_contains "$OUT" "set the version input to a release tag such as v0.1.0 (the action is used at 'main')" "says to set version"
+  run_install "v$version" "/home/runner/work/_actions/sluice-ci/sluice/main"
+  expect_rc 0 "the version input wins over the ref"
+  printf 'x' >>"$E2E_TMP/releases/v$version/sluice_${version}_amd64.deb"
+  run_install "v$version" ""
+  expect_rc 1 "a .deb that does not match SHA256SUMS is refused"
+  expect_contains "$OUT" "FAILED" "sha256sum says which file failed"
+  [ ! -e "$E2E_TMP/apt.log" ] && pass || fail "apt-get ran despite the bad checksum"
+fi
 
 # The GitLab template's script, with its variables, in the same workspace.
 rm -rf "$work/rep" "$work/.sluice"

@@ -13,13 +13,28 @@ src="${SLUICE_SOURCE_DIR:?}"
 make -C "$src" --no-print-directory install BUILD="$build" DESTDIR="$root" PREFIX=/opt/sl >"$E2E_TMP/install.log" 2>&1
 RC=$?; OUT=$(tail -5 "$E2E_TMP/install.log"); ERR=""
 expect_rc 0 "make install DESTDIR=... PREFIX=/opt/sl"
-for f in bin/sluice share/man/man1/sluice.1 share/man/man1/sluice-run.1 share/man/man1/sluice-secrets-rules-check.1 \
+for f in bin/sluice share/man/man1/sluice.1.gz share/man/man1/sluice-run.1.gz share/man/man1/sluice-secrets-rules-check.1.gz \
          share/bash-completion/completions/sluice share/zsh/vendor-completions/_sluice \
          share/fish/vendor_completions.d/sluice.fish share/doc/sluice/README.md share/doc/sluice/copyright \
+         share/doc/sluice/changelog.gz \
          share/doc/sluice/docs/pipeline.md share/doc/sluice/examples/ai-deploy/sluice.yml \
          share/sluice/tiktoken/cl100k_base.tiktoken share/sluice/tiktoken/o200k_base.tiktoken; do
   if [ -e "$root/opt/sl/$f" ]; then pass; else fail "not installed: /opt/sl/$f"; fi
 done
+# Man pages compressed as Debian policy says (gzip -9n: maximum compression, no name, no time
+# stamp), one per page __man writes, each the same text.
+"$SLUICE" __man "$E2E_TMP/pages" >/dev/null 2>&1
+for page in "$E2E_TMP"/pages/*.1; do
+  gz="$root/opt/sl/share/man/man1/$(basename "$page").gz"
+  if [ ! -f "$gz" ]; then fail "no $gz"; continue; fi
+  cmp -s <(gzip -dc "$gz") "$page" && pass || fail "$gz is not the page sluice __man writes"
+done
+expect_eq "$(python3 -c 'import sys
+bad = [f for f in sys.argv[1:] if (lambda h: h[:3] != b"\x1f\x8b\x08" or h[3] != 0 or h[4:8] != b"\0\0\0\0" or h[8] != 2)(open(f, "rb").read(10))]
+print(bad)' "$root"/opt/sl/share/man/man1/*.gz "$root/opt/sl/share/doc/sluice/changelog.gz")" "[]" \
+  "every .gz has no name, no time stamp and maximum compression (gzip -9n)"
+expect_eq "$(ls "$root/opt/sl/share/man/man1" | grep -cv '\.gz$')" "0" "no uncompressed page installed"
+
 # Offline after install: an empty HOME, no SLUICE_TIKTOKEN_DIR, the shipped rank files.
 installed="$root/opt/sl/bin/sluice"
 got=$(env -u SLUICE_TIKTOKEN_DIR -u SLUICE_CACHE_DIR -u XDG_CACHE_HOME HOME="$E2E_TMP/home" \
@@ -61,7 +76,7 @@ for dep in $(tr ',|' '\n\n' <<<"$depends" | sed 's/(.*//; s/ //g' | sort -u); do
   else fail "Depends: $dep is not a known Debian 12 package"; fi
 done
 contents=$(dpkg-deb --contents "$deb")
-for f in ./usr/bin/sluice ./usr/share/man/man1/sluice.1 ./usr/share/bash-completion/completions/sluice \
+for f in ./usr/bin/sluice ./usr/share/man/man1/sluice.1.gz ./usr/share/doc/sluice/changelog.gz ./usr/share/bash-completion/completions/sluice \
          ./usr/share/sluice/tiktoken/cl100k_base.tiktoken ./usr/share/doc/sluice/copyright; do
   expect_contains "$contents" "$f" "package holds $f"
 done
