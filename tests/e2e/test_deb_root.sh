@@ -73,7 +73,7 @@ expect_rc 0 "apt-get purge sluice"
 expect_eq "$(cat "$r/left")" "" "purge removed the binary, the data (no marker left in it), docs and pages"
 
 # The root is minimal: a library installed on this host for other reasons is not there.
-for lib in /usr/lib/x86_64-linux-gnu/libpq.so.5 /usr/bin/cmake; do
+for lib in /usr/lib/x86_64-linux-gnu/libbenchmark.so.1.7.1 /usr/bin/ninja /usr/bin/cmake; do
   if [ -e "$lib" ]; then
     [ ! -e "$root$lib" ] && pass || fail "the root holds $lib, which sluice's Depends do not need"
   fi
