@@ -27,6 +27,8 @@ done
 rcs=""
 for p in "${pids[@]}"; do wait "$p"; rcs="$rcs$?"; done
 expect_eq "$rcs" "00000" "five concurrent runs succeed"
+# A failed run says why (it was once seen to exit 2 under heavy load; not reproduced since).
+[ "$rcs" = "00000" ] || for n in 1 2 3 4 5; do echo "--- out$n.txt"; cat "out$n.txt"; done
 expect_eq "$(grep -c start deploy.log)" "5" "each run deployed once"
 # Sorted by time, the events must alternate start, end, start, end...
 order=$(sort -k2 -n deploy.log | awk '{printf "%s ", $1}')
