@@ -6,7 +6,8 @@
 #     exact approve command;
 #  2. a reviewer looks at the content (sluice review) and approves exactly those bytes;
 #  3. second run: the gate passes without calling the model again (response and step caches);
-#     the advisory `todos` stage fails and is reported without failing the run.
+#     the advisory `todos` stage and the model's advisory review (`ai-review`, an AI verdict with
+#     its findings) fail and are reported without failing the run.
 #  4. refs-demo.yml: the reference check stops an AI-written file that imports a package that
 #     does not exist.
 set -euo pipefail

@@ -38,6 +38,8 @@ for s in lint security manifests validate test deploy; do
   expect_eq "$(stage $s status run2)" '"success"' "run 2: $s succeeded"
 done
 expect_eq "$(stage todos status run2)" '"failed_advisory"' "run 2: the advisory stage failed without failing the run"
+expect_eq "$(stage ai-review status run1)" '"failed_advisory"' "run 1: the AI review's fail verdict is advisory"
+expect_contains "$OUT" "app/greet.sh:5: warning: unfinished work" "the AI review's finding is printed"
 expect_eq "$(stage manifests llm.provider_kind run1)" '"replay"' "the LLM stage answered from the cassette"
 expect_eq "$(stage manifests llm.cache_hit run1)" false "run 1 is not a response-cache hit"
 expect_eq "$(stage manifests llm.cache_hit run2)" true "run 2 answers from the response cache"
