@@ -88,8 +88,9 @@ void github_load_errors(const base::Diagnostics& diags, std::FILE* out) {
 
 void github_annotations(const pipeline::Pipeline& p, const report::RunReport& r, const ReadLog& read_log, std::FILE* out) {
   for (const auto& s : r.stages) {
-    // A validate stage's warnings matter even when it passes; other logs only when they failed.
-    if (s.status != StageStatus::failed && s.kind != "validate") continue;
+    // A validate stage's warnings matter even when it passes; other logs only when they failed;
+    // an AI verdict's findings always.
+    if (s.status != StageStatus::failed && s.kind != "validate" && s.kind != "llm") continue;
     const auto* st = p.find(s.name);
     std::string msg = s.reason.value_or("failed");
     std::optional<std::string> log = s.log_path && read_log ? read_log(*s.log_path) : std::nullopt;
@@ -97,7 +98,14 @@ void github_annotations(const pipeline::Pipeline& p, const report::RunReport& r,
       std::fprintf(out, "::error file=%s,line=%d,title=%s::%s\n", gh_property(p.file).c_str(), st ? st->mark.line : 1,
                    gh_property(fmt::format("sluice: stage {} failed", s.name)).c_str(), gh_data(msg).c_str());
     }
-    if (!log) continue;
+    // An AI verdict's findings (an advisory verdict's too: reported, never blocking).
+    for (const auto& f : report::verdict_findings_of(s)) {
+      const char* level = f.severity == "error" ? "error" : f.severity == "note" ? "notice" : "warning";
+      std::fprintf(out, "::%s file=%s,line=%lld,title=%s::%s\n", level, gh_property(f.path).c_str(),
+                   static_cast<long long>(std::max<int64_t>(1, f.line)),
+                   gh_property("sluice: AI verdict of " + s.name).c_str(), gh_data(f.message).c_str());
+    }
+    if (!log || (s.kind == "llm" && s.status != StageStatus::failed)) continue;
     for (const auto& f : findings_in_log(*log, 50)) {
       std::fprintf(out, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", f.warning ? "warning" : "error",
                    gh_property(f.path).c_str(), f.line, f.column, gh_property("sluice: " + s.name).c_str(),
@@ -166,6 +174,10 @@ std::string gitlab_code_quality(const pipeline::Pipeline& p, const report::RunRe
                       {"location", {{"path", path}, {"lines", {{"begin", std::max(1, line)}}}}}});
   };
   for (const auto& s : r.stages) {
+    for (const auto& f : report::verdict_findings_of(s)) {
+      add("sluice/ai-verdict/" + s.name, f.message, f.path, static_cast<int>(f.line),
+          f.severity == "error" ? "major" : f.severity == "note" ? "info" : "minor");
+    }
     if (s.status != StageStatus::failed && s.kind != "validate") continue;
     const auto* st = p.find(s.name);
     if (s.status == StageStatus::failed) {

@@ -267,6 +267,16 @@ std::string findings_text(const json& findings) {
 }
 }  // namespace
 
+std::vector<VerdictFinding> verdict_findings_of(const store::StageRecord& s) {
+  std::vector<VerdictFinding> out;
+  for (const auto& f : verdict_findings(s)) {
+    if (!f.is_object()) continue;
+    out.push_back({f.value("path", std::string()), f.value("line", int64_t{0}), f.value("severity", std::string("warning")),
+                   f.value("message", std::string())});
+  }
+  return out;
+}
+
 std::string to_sarif(const RunReport& r) {
   json results = json::array();
   json rules = json::array();

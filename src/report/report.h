@@ -125,6 +125,16 @@ struct WhatIf {
 // finding, rule "sluice/ai-verdict/<stage>", level error|warning|note, path and line.
 [[nodiscard]] std::string to_sarif(const RunReport& r);
 
+// One finding of an AI verdict stage (llm: { verdict: true }), from its recorded details (already
+// redacted). line 0: none given.
+struct VerdictFinding {
+  std::string path;
+  int64_t line = 0;
+  std::string severity;  // error | warning | note
+  std::string message;
+};
+[[nodiscard]] std::vector<VerdictFinding> verdict_findings_of(const store::StageRecord& s);
+
 // The human table printed by `sluice report`.
 [[nodiscard]] std::string to_text(const RunReport& r);
 

@@ -99,6 +99,17 @@ run_sluice run --junit run.xml
 expect_rc 0 "a fail verdict is advisory by default"
 expect_contains "$OUT" "[failed_advisory] review: AI verdict: fail" "advisory verdict reported as failed_advisory"
 expect_contains "$(cat run.xml)" "k8s/app.yaml:12: error: image tag is latest" "JUnit carries the advisory finding"
+# In GitHub Actions the findings are annotations on the file and line; in GitLab, Code Quality.
+rm -rf .sluice
+GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$E2E_TMP/summary.md" run_sluice run
+expect_contains "$OUT" "::error file=k8s/app.yaml,line=12,title=sluice%3A AI verdict of review::image tag is latest" \
+  "GitHub annotation for the verdict's finding"
+# (::add-mask:: is the one line that names the value: it is how the runner learns to mask it)
+expect_not_contains "$(grep -v '^::add-mask::' <<<"$OUT")" "$DB_PASSWORD" "the annotation is redacted"
+rm -rf .sluice
+GITLAB_CI=true SLUICE_REPORT_DIR="$E2E_TMP/gl" run_sluice run
+expect_contains "$(cat "$E2E_TMP"/gl/*.json 2>/dev/null)" '"check_name": "sluice/ai-verdict/review"' \
+  "GitLab Code Quality carries the verdict's finding"
 
 # Malformed verdicts: a clear error naming what is wrong (no repair, so the first reply counts).
 for bad in '{"verdict": "maybe", "findings": []}|"verdict" must be "pass" or "fail", got "maybe"' \
