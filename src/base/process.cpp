@@ -1,6 +1,7 @@
 #include "base/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
@@ -240,6 +241,36 @@ int kill_remaining_children() {
   while (::waitpid(-1, &st, WNOHANG) > 0) {
   }
   return killed;
+}
+
+Expected<Captured> run_captured(const SpawnOptions& opts, std::chrono::milliseconds limit) {
+  auto child = spawn(opts);
+  if (!child) return tl::unexpected(child.error());
+  Captured c;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  char buf[8192];
+  while (child->output_fd() >= 0) {
+    int wait_ms = -1;
+    if (limit.count() > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        child->signal_group(SIGKILL);
+        c.timed_out = true;
+        break;
+      }
+      wait_ms = static_cast<int>(left.count());
+    }
+    pollfd p{child->output_fd(), POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) < 0 && errno != EINTR) break;
+    const ssize_t n = ::read(child->output_fd(), buf, sizeof buf);
+    if (n > 0) {
+      c.output.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      child->close_output();
+    }
+  }
+  c.code = child->wait();
+  return c;
 }
 
 }  // namespace sluice::base

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -57,6 +58,18 @@ class Child {
 
 // Spawns `opts.argv` in a new process group (pgid = pid), stdin from /dev/null.
 [[nodiscard]] Expected<Child> spawn(const SpawnOptions& opts);
+// A short-lived tool run to completion (git, ssh-keygen, a compiler's include probe): its exit
+// status as wait() decodes it, and its merged stdout and stderr.
+struct Captured {
+  int code = 0;
+  std::string output;
+  bool timed_out = false;  // `limit` passed: the group was killed (code is then 128 + SIGKILL)
+};
+// Spawns opts, reads the merged output until the child closes it, and reaps it. With a limit
+// above zero, a child still writing (or holding the pipe) after it is killed with its group.
+[[nodiscard]] Expected<Captured> run_captured(const SpawnOptions& opts,
+                                              std::chrono::milliseconds limit = std::chrono::milliseconds(0));
+
 // Makes spawn() behave as on a kernel without pidfd_open (children get pidfd() == -1), so tests
 // can drive that path on any kernel.
 void disable_pidfd_for_testing(bool disabled);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -35,6 +36,26 @@ TEST(Process, MergesOutputAndReportsExitCode) {
   EXPECT_NE(out.find("out"), std::string::npos);
   EXPECT_NE(out.find("err"), std::string::npos);
   EXPECT_EQ(c->wait(), 3);
+}
+
+TEST(Process, RunCapturedCollectsOutputAndCode) {
+  auto r = run_captured({{"sh", "-c", "echo out; echo err >&2; exit 4"}, {"PATH=/usr/bin:/bin"}, {}});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->output, "out\nerr\n");
+  EXPECT_EQ(r->code, 4);
+  EXPECT_FALSE(r->timed_out);
+}
+
+TEST(Process, RunCapturedKillsTheGroupPastItsLimit) {
+  // A grandchild holding the pipe open must not keep the caller waiting past the limit.
+  auto started = std::chrono::steady_clock::now();
+  auto r = run_captured({{"sh", "-c", "echo begun; sleep 30 & sleep 30"}, {"PATH=/usr/bin:/bin"}, {}},
+                        std::chrono::milliseconds(300));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->output, "begun\n");
+  EXPECT_EQ(r->code, 128 + SIGKILL);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
 }
 
 TEST(Process, OwnProcessGroupAndSignalExit) {

@@ -45,28 +45,9 @@ std::optional<std::string> capture(const std::vector<std::string>& argv) {
   base::SpawnOptions opts;
   opts.argv = argv;
   opts.env = current_env();
-  auto child = base::spawn(opts);
-  if (!child) return std::nullopt;
-  std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  char buf[4096];
-  while (child->output_fd() >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      child->signal_group(SIGKILL);
-      break;
-    }
-    pollfd p{child->output_fd(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    const ssize_t n = ::read(child->output_fd(), buf, sizeof buf);
-    if (n > 0)
-      out.append(buf, static_cast<size_t>(n));
-    else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-      child->close_output();
-  }
-  if (child->wait() != 0) return std::nullopt;
-  return out;
+  auto r = base::run_captured(opts, std::chrono::seconds(5));
+  if (!r || r->code != 0) return std::nullopt;
+  return std::move(r->output);
 }
 
 }  // namespace

@@ -25,22 +25,9 @@ std::optional<std::string> git(const fs::path& ws, const std::vector<std::string
   o.argv = {"git", "-C", ws.string()};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env = env;
-  auto child = base::spawn(o);
-  if (!child) return std::nullopt;
-  std::string out;
-  char buf[8192];
-  while (child->output_fd() >= 0) {
-    pollfd p{child->output_fd(), POLLIN, 0};
-    if (::poll(&p, 1, -1) < 0 && errno != EINTR) break;
-    ssize_t n = ::read(child->output_fd(), buf, sizeof buf);
-    if (n > 0) {
-      out.append(buf, static_cast<size_t>(n));
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-      child->close_output();
-    }
-  }
-  if (child->wait() != 0) return std::nullopt;
-  return out;
+  auto r = base::run_captured(o);
+  if (!r || r->code != 0) return std::nullopt;
+  return std::move(r->output);
 }
 
 std::string first_line(const std::string& s) { return std::string(base::trim(s.substr(0, s.find('\n')))); }

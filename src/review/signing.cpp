@@ -15,39 +15,12 @@
 namespace sluice::review {
 namespace {
 
-struct Ran {
-  int code = 0;
-  std::string output;
-};
-
-// Runs argv with a 30 s limit; its merged stdout and stderr.
-Expected<Ran> run_tool(std::vector<std::string> argv, const std::vector<std::string>& env) {
+// Runs argv with a 30 s limit; its exit code and merged stdout and stderr.
+Expected<base::Captured> run_tool(std::vector<std::string> argv, const std::vector<std::string>& env) {
   base::SpawnOptions opts;
   opts.argv = std::move(argv);
   opts.env = env;
-  auto child = base::spawn(opts);
-  if (!child) return tl::unexpected(child.error());
-  Ran r;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  char buf[8192];
-  while (child->output_fd() >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      child->signal_group(SIGKILL);
-      break;
-    }
-    pollfd p{child->output_fd(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    const ssize_t n = ::read(child->output_fd(), buf, sizeof buf);
-    if (n > 0) {
-      r.output.append(buf, static_cast<size_t>(n));
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-      child->close_output();
-    }
-  }
-  r.code = child->wait();
-  return r;
+  return base::run_captured(opts, std::chrono::seconds(30));
 }
 
 std::string first_line(const std::string& s) {
