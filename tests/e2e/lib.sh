@@ -3,7 +3,23 @@
 set -uo pipefail
 : "${SLUICE:?SLUICE must point at the sluice binary}"
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e.XXXXXX")
-trap 'rm -rf "$E2E_TMP"' EXIT
+SERVER_PID=""
+trap 'stop_llm_server; rm -rf "$E2E_TMP"' EXIT
+
+# start_llm_server ARGS...: tests/e2e/llm_server.py ARGS on a free 127.0.0.1 port (sets PORT and
+# SERVER_PID), replacing one this test started before; stopped by PID when the test exits.
+start_llm_server() {
+  stop_llm_server
+  rm -f "$E2E_TMP/port" "$E2E_TMP/port.requests"
+  python3 "$SLUICE_SOURCE_DIR/tests/e2e/llm_server.py" "$E2E_TMP/port" "$@" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do [ -s "$E2E_TMP/port" ] && break; sleep 0.05; done
+  PORT=$(cat "$E2E_TMP/port")
+}
+stop_llm_server() {
+  if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
+  SERVER_PID=""
+}
 E2E_FAILS=0
 E2E_PASSES=0
 

@@ -11,16 +11,7 @@ if ! command -v python3 >/dev/null; then
   finish; exit
 fi
 
-SERVER_PID=""
-start_server() { # start_server MODE [ARG]: sets PORT
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -f port port.requests
-  python3 "$SLUICE_SOURCE_DIR/tests/e2e/llm_server.py" "$E2E_TMP/port" "$@" &
-  SERVER_PID=$!
-  for _ in $(seq 100); do [ -s port ] && break; sleep 0.05; done
-  PORT=$(cat port)
-}
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+start_server() { start_llm_server "$@"; }  # start_server MODE [ARG]: sets PORT
 
 pipeline() { # pipeline EXTRA_STAGE_KEYS
   cat > sluice.yml <<YML

@@ -11,12 +11,7 @@ if ! command -v python3 >/dev/null; then
   finish; exit
 fi
 
-SERVER_PID=""
-python3 "$SLUICE_SOURCE_DIR/tests/e2e/llm_server.py" "$E2E_TMP/port" script "$E2E_TMP/script.json" &
-SERVER_PID=$!
-trap 'kill "$SERVER_PID" 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
-for _ in $(seq 100); do [ -s port ] && break; sleep 0.05; done
-PORT=$(cat port)
+start_llm_server script "$E2E_TMP/script.json"
 
 pipeline() { # pipeline PROVIDER EXTRA_STAGE_KEYS
   cat > sluice.yml <<YML
