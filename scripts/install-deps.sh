@@ -11,7 +11,7 @@ packages=(
   libhyperscan-dev libre2-dev libpcre2-dev libtomlplusplus-dev
   libcurl4-openssl-dev libcpp-httplib-dev dpkg-dev fakeroot
   unicode-data ripgrep hyperfine sqlite3 bc python3 python3-yaml python3-jsonschema nodejs npm
-  chromium
+  chromium fonts-dejavu-core  # the HTML report test: headless Chromium, and a font for its screenshot
   openssh-client diffutils  # review gates: ssh-keygen -Y sign/verify, sluice review's diff
   postgresql-15 libpq-dev nginx libnginx-mod-http-dav-ext openssl
   docker-registry curl
