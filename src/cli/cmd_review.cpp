@@ -1,13 +1,10 @@
 // sluice review | approve | reject | approvals: review gates on AI output (docs/review.md).
 #include <fmt/format.h>
-#include <poll.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -177,21 +174,10 @@ std::string unified_diff(const std::string& label_old, const std::string& old_te
                (dir.path() / "old").string(),
                (dir.path() / "new").string()};
   opts.env = current_env();
-  auto child = base::spawn(opts);
-  if (!child) return "  (cannot run diff: " + child.error().message + ")\n";
-  std::string out;
-  char buf[8192];
-  while (child->output_fd() >= 0) {
-    pollfd p{child->output_fd(), POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) break;
-    const ssize_t n = ::read(child->output_fd(), buf, sizeof buf);
-    if (n > 0)
-      out.append(buf, static_cast<size_t>(n));
-    else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-      child->close_output();
-  }
-  (void)child->wait();
-  return out;
+  // diff exits 1 when the files differ: its output is the answer either way.
+  auto r = base::run_captured(opts, std::chrono::seconds(10));
+  if (!r) return "  (cannot run diff: " + r.error().message + ")\n";
+  return std::move(r->output);
 }
 
 struct ReviewArgs {

@@ -1,7 +1,5 @@
 #include "cli/refs_toolchain.h"
 
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

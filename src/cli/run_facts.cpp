@@ -1,9 +1,6 @@
 #include "cli/run_facts.h"
 
-#include <poll.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <optional>
 
 #include <fmt/format.h>

@@ -1,12 +1,8 @@
 #include "review/signing.h"
 
 #include <fmt/format.h>
-#include <poll.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 
 #include "base/files.h"
 #include "base/process.h"
