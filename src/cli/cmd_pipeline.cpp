@@ -263,6 +263,17 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     return k_exit_usage;
   }
   kind_args.state_url = *state_url;
+  // Gates record and read approvals where the state is: with PostgreSQL, an approval given on
+  // another machine releases a gate here (docs/review.md).
+  std::unique_ptr<store::ReviewStore> shared_reviews;
+  if (!state_url->empty() && review->any()) {
+    shared_reviews = open_review_store(*state_url, nullptr, stderr);
+    if (!shared_reviews) {
+      ::close(sfd);
+      return k_exit_usage;
+    }
+    opts.review_store = shared_reviews.get();
+  }
   kind_args.remote_cache = remote.get();
   if (llm && llm->config && llm->config->shared_cache && !remote)
     std::fprintf(stderr, "sluice: warning: llm.cache is shared but no remote cache is configured (cache.remote); "
@@ -363,7 +374,14 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
               unstable > 0 ? fmt::format(", {} unstable", unstable).c_str() : "",
               awaiting > 0 ? fmt::format(", {} awaiting approval", awaiting).c_str() : "", skipped,
               base::join(rep.critical_path, " -> ").c_str());
-  if (awaiting > 0) print_awaiting(opts.state_dir, result->run.id, stdout);
+  if (awaiting > 0) {
+    if (shared_reviews) {
+      print_awaiting(*shared_reviews, result->run.id, stdout);
+    } else if (auto st = store::StateStore::open(opts.state_dir)) {
+      store::SqliteReviewStore local((*st)->db());
+      print_awaiting(local, result->run.id, stdout);
+    }
+  }
   std::fflush(stdout);
   // A slow or dead receiver costs the run the flush bound at most, never its result.
   if (sender || a.files.any_file()) {
