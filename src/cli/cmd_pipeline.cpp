@@ -36,7 +36,6 @@
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
 #include "report/report.h"
-#include "store/pg_ledger.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
 
@@ -330,13 +329,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   report::RunReport rep = report::build_report(result->run, result->stages);
   if (auto st = store::StateStore::open(opts.state_dir)) (void)report::add_ledger_spend(rep, (*st)->db());
   // With the shared ledger the spend against the limits is PostgreSQL's, every runner's.
-  if (!state_url->empty() && rep.llm.stages > 0) {
-    if (auto c = store::PgConnection::connect(*state_url)) {
-      store::PgLedger ledger(**c);
-      if (auto v = ledger.settled("run:" + result->run.id)) rep.llm.run_spent_usd = *v;
-      if (auto v = ledger.settled("day:" + rep.llm.day)) rep.llm.day_spent_usd = *v;
-    }
-  }
+  if (!state_url->empty()) (void)add_shared_spend(rep, *state_url);
   // Built only when asked for (JUnit reads every stage's log).
   auto write_out = [&](const std::string& path, const std::function<std::string()>& text) {
     if (path.empty()) return true;
@@ -562,7 +555,8 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
   return k_exit_ok;
 }
 
-int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format, const ReportFiles& files) {
+int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format, const ReportFiles& files,
+              const std::string& state_flag) {
   fs::path ws = workspace_of(a.file);
   const auto layout = store::StateLayout::of_workspace(ws);
   if (!fs::exists(layout.database())) {
@@ -589,6 +583,18 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
   if (auto r = report::add_ledger_spend(rep, st->db()); !r) {
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
+  }
+  // With a shared state the spend is the shared ledger's (every runner's), as `sluice run` shows it.
+  if (rep.llm.stages > 0) {
+    pipeline::Pipeline none;
+    auto loaded = fs::exists(a.file) ? pipeline::load_pipeline(a.file) : pipeline::LoadResult{};
+    auto url = resolve_shared_state(loaded.ok() ? loaded.pipeline : none, state_flag, stderr);
+    if (!url) return k_exit_usage;
+    if (!url->empty()) {
+      if (auto problem = add_shared_spend(rep, *url))
+        std::fprintf(stderr, "sluice: warning: the shared ledger: %s; the spend shown is this workspace's\n",
+                     problem->c_str());
+    }
   }
   if (auto r = report::add_notifications(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
   if (auto r = report::add_llm_calls(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
@@ -631,6 +637,7 @@ struct ReportArgs {
   std::string run = "last";
   std::string format = "text";
   ReportFiles files;
+  std::string state;
 };
 
 }  // namespace
@@ -696,7 +703,12 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"text", "json", "junit"}))
       ->capture_default_str();
   add_report_file_options(rep, rp->files);
-  rep->callback([&ctx, rp] { ctx.command = [=] { return do_report(rp->p, rp->run, rp->format, rp->files); }; });
+  rep->add_option("--state", rp->state,
+                  "State backend whose LLM ledger the spend comes from (postgres://...: every runner's; default: "
+                  "$SLUICE_STATE_URL, then the pipeline's state:), or sqlite");
+  rep->callback([&ctx, rp] {
+    ctx.command = [=] { return do_report(rp->p, rp->run, rp->format, rp->files, rp->state); };
+  });
 }
 
 }  // namespace sluice::cli

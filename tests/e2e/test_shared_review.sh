@@ -30,7 +30,7 @@ done
 pg_createdb shared
 STATE="$PG_DB_URL"
 start_llm_server script "$E2E_TMP/script.json"
-printf '{"text": "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: shared\\n"}' >"$E2E_TMP/script.json"
+printf '{"text": "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: shared\\n", "usage": {"prompt_tokens": 10, "completion_tokens": 20}}' >"$E2E_TMP/script.json"
 calls() { [ -f "$E2E_TMP/port.requests" ] && wc -l <"$E2E_TMP/port.requests" || echo 0; }
 for w in A B; do
   mkdir -p "$E2E_TMP/$w"
@@ -41,7 +41,9 @@ review:
   on_pending: fail
 llm:
   providers:
-    default: { kind: openai, base_url: "http://127.0.0.1:$PORT/v1", model: gpt-4o-mini }
+    default: { kind: openai, base_url: "http://127.0.0.1:$PORT/v1", model: gpt-4o-mini,
+               price: { input_per_mtok: 1000, output_per_mtok: 1000 } }
+  budget: { per_day_usd: 5 }
 stages:
   manifests:
     llm:
@@ -87,6 +89,17 @@ expect_eq "$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(
   "True" "B: the LLM stage was a response-cache hit"
 expect_eq "$(cat "$E2E_TMP/B/k8s/app.yaml")" "$(cat "$E2E_TMP/A/k8s/app.yaml")" "B wrote what A got"
 expect_eq "$(psql "$STATE" -Atc 'SELECT hits FROM llm_response_cache')" 1 "PostgreSQL counted the hit"
+
+# 4. sluice report in B shows the day's shared spend (A's call, $0.03), not B's own ($0).
+run_sluice -C "$E2E_TMP/B" report --format json --state "$STATE"
+expect_rc 0 "B: sluice report --state"
+expect_eq "$(python3 -c 'import json,sys; b=json.loads(sys.argv[1])["llm"]["budget"]["spent"]; print(round(b["day_usd"], 4), b["shared_ledger"])' "$OUT")" \
+  "0.03 postgresql://sluice@/shared?host=$PG_DIR/sock&port=$PG_PORT" "B's report: the day's spend of every runner, from PostgreSQL"
+SLUICE_STATE_URL="$STATE" run_sluice -C "$E2E_TMP/B" report
+expect_contains "$OUT" "of \$5.00, every runner sharing postgresql://sluice@/shared" "the text report names the shared ledger"
+run_sluice -C "$E2E_TMP/B" report --format json --state sqlite
+expect_eq "$(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["llm"]["budget"]["spent"]["day_usd"], 4))' "$OUT")" \
+  "0.0" "with --state sqlite the report shows this workspace's ledger only"
 
 # The shared log: both runners' events in one chain, verified from either workspace.
 run_sluice -C "$E2E_TMP/A" approvals --verify --state "$STATE"
