@@ -101,6 +101,26 @@ run_sluice -C "$E2E_TMP/B" report --format json --state sqlite
 expect_eq "$(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["llm"]["budget"]["spent"]["day_usd"], 4))' "$OUT")" \
   "0.0" "with --state sqlite the report shows this workspace's ledger only"
 
+# 5. A gate that waits (on_pending: wait) on A is released while it waits by an approval on B.
+printf '{"text": "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: second\\n", "usage": {"prompt_tokens": 10, "completion_tokens": 20}}' >"$E2E_TMP/script.json"
+sed -i -e 's/on_pending: fail/on_pending: wait\n  wait_timeout: 60s/' -e 's/named shared\./named second./' "$E2E_TMP/A/sluice.yml"
+(SLUICE_ACTOR=alice@example.com "$SLUICE" -C "$E2E_TMP/A" run --state "$STATE" >"$E2E_TMP/wait.out" 2>&1; echo $? >"$E2E_TMP/wait.rc") &
+pending=""
+for _ in $(seq 200); do
+  pending=$(psql "$STATE" -Atc "SELECT run_id || ' ' || hash FROM review_requests WHERE state = 'pending' AND run_id <> '$RUN_A'" 2>/dev/null)
+  [ -n "$pending" ] && break
+  sleep 0.1
+done
+[ -n "$pending" ] && pass || fail "A's waiting gate was never recorded in PostgreSQL: $(cat "$E2E_TMP/wait.out")"
+[ -e "$E2E_TMP/wait.rc" ] && fail "A did not wait: $(cat "$E2E_TMP/wait.out")" || pass
+read -r RUN_W HASH_W <<<"$pending"
+SLUICE_ACTOR=bob@example.com run_sluice -C "$E2E_TMP/B" approve "$RUN_W" deploy --hash "${HASH_W:0:16}" --state "$STATE"
+expect_rc 0 "B approves the content A waits on"
+for _ in $(seq 100); do [ -e "$E2E_TMP/wait.rc" ] && break; sleep 0.1; done
+expect_eq "$(cat "$E2E_TMP/wait.rc" 2>/dev/null)" 0 "A's waiting run went on after B's approval"
+expect_contains "$(cat "$E2E_TMP/wait.out")" "deploying name: second" "A ran the gated command"
+expect_eq "$(calls)" 2 "the new prompt was one more request"
+
 # The shared log: both runners' events in one chain, verified from either workspace.
 run_sluice -C "$E2E_TMP/A" approvals --verify --state "$STATE"
 expect_rc 0 "the shared chain verifies"
