@@ -36,7 +36,6 @@
 #include "pipeline/graph.h"
 #include "pipeline/loader.h"
 #include "report/report.h"
-#include "store/pg_ledger.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
 
@@ -263,6 +262,17 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
     return k_exit_usage;
   }
   kind_args.state_url = *state_url;
+  // Gates record and read approvals where the state is: with PostgreSQL, an approval given on
+  // another machine releases a gate here (docs/review.md).
+  std::unique_ptr<store::ReviewStore> shared_reviews;
+  if (!state_url->empty() && review->any()) {
+    shared_reviews = open_review_store(*state_url, nullptr, stderr);
+    if (!shared_reviews) {
+      ::close(sfd);
+      return k_exit_usage;
+    }
+    opts.review_store = shared_reviews.get();
+  }
   kind_args.remote_cache = remote.get();
   if (llm && llm->config && llm->config->shared_cache && !remote)
     std::fprintf(stderr, "sluice: warning: llm.cache is shared but no remote cache is configured (cache.remote); "
@@ -319,13 +329,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   report::RunReport rep = report::build_report(result->run, result->stages);
   if (auto st = store::StateStore::open(opts.state_dir)) (void)report::add_ledger_spend(rep, (*st)->db());
   // With the shared ledger the spend against the limits is PostgreSQL's, every runner's.
-  if (!state_url->empty() && rep.llm.stages > 0) {
-    if (auto c = store::PgConnection::connect(*state_url)) {
-      store::PgLedger ledger(**c);
-      if (auto v = ledger.settled("run:" + result->run.id)) rep.llm.run_spent_usd = *v;
-      if (auto v = ledger.settled("day:" + rep.llm.day)) rep.llm.day_spent_usd = *v;
-    }
-  }
+  if (!state_url->empty()) (void)add_shared_spend(rep, *state_url);
   // Built only when asked for (JUnit reads every stage's log).
   auto write_out = [&](const std::string& path, const std::function<std::string()>& text) {
     if (path.empty()) return true;
@@ -363,7 +367,14 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
               unstable > 0 ? fmt::format(", {} unstable", unstable).c_str() : "",
               awaiting > 0 ? fmt::format(", {} awaiting approval", awaiting).c_str() : "", skipped,
               base::join(rep.critical_path, " -> ").c_str());
-  if (awaiting > 0) print_awaiting(opts.state_dir, result->run.id, stdout);
+  if (awaiting > 0) {
+    if (shared_reviews) {
+      print_awaiting(*shared_reviews, result->run.id, stdout);
+    } else if (auto st = store::StateStore::open(opts.state_dir)) {
+      store::SqliteReviewStore local((*st)->db());
+      print_awaiting(local, result->run.id, stdout);
+    }
+  }
   std::fflush(stdout);
   // A slow or dead receiver costs the run the flush bound at most, never its result.
   if (sender || a.files.any_file()) {
@@ -544,7 +555,8 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
   return k_exit_ok;
 }
 
-int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format, const ReportFiles& files) {
+int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format, const ReportFiles& files,
+              const std::string& state_flag) {
   fs::path ws = workspace_of(a.file);
   const auto layout = store::StateLayout::of_workspace(ws);
   if (!fs::exists(layout.database())) {
@@ -571,6 +583,18 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
   if (auto r = report::add_ledger_spend(rep, st->db()); !r) {
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
+  }
+  // With a shared state the spend is the shared ledger's (every runner's), as `sluice run` shows it.
+  if (rep.llm.stages > 0) {
+    pipeline::Pipeline none;
+    auto loaded = fs::exists(a.file) ? pipeline::load_pipeline(a.file) : pipeline::LoadResult{};
+    auto url = resolve_shared_state(loaded.ok() ? loaded.pipeline : none, state_flag, stderr);
+    if (!url) return k_exit_usage;
+    if (!url->empty()) {
+      if (auto problem = add_shared_spend(rep, *url))
+        std::fprintf(stderr, "sluice: warning: the shared ledger: %s; the spend shown is this workspace's\n",
+                     problem->c_str());
+    }
   }
   if (auto r = report::add_notifications(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
   if (auto r = report::add_llm_calls(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
@@ -613,6 +637,7 @@ struct ReportArgs {
   std::string run = "last";
   std::string format = "text";
   ReportFiles files;
+  std::string state;
 };
 
 }  // namespace
@@ -678,7 +703,12 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"text", "json", "junit"}))
       ->capture_default_str();
   add_report_file_options(rep, rp->files);
-  rep->callback([&ctx, rp] { ctx.command = [=] { return do_report(rp->p, rp->run, rp->format, rp->files); }; });
+  rep->add_option("--state", rp->state,
+                  "State backend whose LLM ledger the spend comes from (postgres://...: every runner's; default: "
+                  "$SLUICE_STATE_URL, then the pipeline's state:), or sqlite");
+  rep->callback([&ctx, rp] {
+    ctx.command = [=] { return do_report(rp->p, rp->run, rp->format, rp->files, rp->state); };
+  });
 }
 
 }  // namespace sluice::cli

@@ -16,9 +16,11 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/review_cli.h"
+#include "cli/shared_state.h"
 #include "cli/terminal.h"
 #include "pipeline/loader.h"
 #include "review/signing.h"
+#include "store/pg_review_store.h"
 #include "store/review_store.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
@@ -78,10 +80,18 @@ std::optional<engine::ReviewPlan> plan_review_or_report(const pipeline::Pipeline
   return std::nullopt;
 }
 
-void print_awaiting(const fs::path& state_dir, const std::string& run_id, std::FILE* out) {
-  auto st = store::StateStore::open(state_dir);
-  if (!st) return;
-  store::ReviewStore rs((*st)->db());
+std::unique_ptr<store::ReviewStore> open_review_store(const std::string& state_url, store::Database* local,
+                                                      std::FILE* err) {
+  if (state_url.empty()) return local != nullptr ? std::make_unique<store::SqliteReviewStore>(*local) : nullptr;
+  auto pg = store::PgReviewStore::connect(state_url);
+  if (!pg) {
+    std::fprintf(err, "sluice: review gates: %s\n", pg.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*pg);
+}
+
+void print_awaiting(store::ReviewStore& rs, const std::string& run_id, std::FILE* out) {
   auto reqs = rs.requests(run_id);
   if (!reqs) return;
   std::set<std::string> shown;
@@ -105,11 +115,23 @@ struct ReviewCtx {
   engine::ReviewPlan plan;
   fs::path workspace;
   std::unique_ptr<store::StateStore> store;
+  bool shared = false;  // the review record is the shared PostgreSQL one
+  std::unique_ptr<store::ReviewStore> reviews;
 };
 
-// Loads the pipeline (for the review section and the gates) and opens the state database;
-// nullopt after saying why (exit 2).
-std::optional<ReviewCtx> open_review(const std::string& file) {
+// The state backend (--state, SLUICE_STATE_URL, `state:`) and the review record in it, after the
+// workspace's own state database is open in `c.store`; false after saying why.
+bool open_reviews(ReviewCtx& c, const std::string& state_flag) {
+  auto url = resolve_shared_state(c.pipeline, state_flag, stderr);
+  if (!url) return false;
+  c.shared = !url->empty();
+  c.reviews = open_review_store(*url, &c.store->db(), stderr);
+  return c.reviews != nullptr;
+}
+
+// Loads the pipeline (for the review section, the gates and `state:`) and opens the state
+// database and the review record; nullopt after saying why (exit 2).
+std::optional<ReviewCtx> open_review(const std::string& file, const std::string& state_flag) {
   auto r = pipeline::load_pipeline(file);
   ReviewCtx c;
   c.llm =
@@ -132,21 +154,44 @@ std::optional<ReviewCtx> open_review(const std::string& file) {
     return std::nullopt;
   }
   c.store = std::move(*st);
+  if (!open_reviews(c, state_flag)) return std::nullopt;
   return c;
 }
 
-std::optional<store::RunRecord> find_run_or_report(store::StateStore& st,
-                                                   const std::string& selector) {
-  auto run = st.find_run(selector);
+// The id of the run `selector` names: a run of this workspace (number, id prefix, `last`), or,
+// with the shared review record, a run of another runner whose gates are recorded there (by id
+// or id prefix; `last`: the newest such run when this workspace has none).
+std::optional<std::string> find_run_or_report(ReviewCtx& c, const std::string& selector) {
+  auto run = c.store->find_run(selector);
   if (!run) {
     std::fprintf(stderr, "sluice: %s\n", run.error().message.c_str());
     return std::nullopt;
   }
-  if (!*run) {
-    std::fprintf(stderr, "sluice: no run %s (see `sluice runs`)\n", quote(selector).c_str());
+  if (*run) return (*run)->id;
+  if (c.shared) {
+    auto reqs = c.reviews->requests("");
+    if (!reqs) {
+      std::fprintf(stderr, "sluice: %s\n", reqs.error().message.c_str());
+      return std::nullopt;
+    }
+    std::set<std::string> ids;
+    const bool newest = selector.empty() || selector == "last";
+    for (const auto& r : *reqs) {  // newest first
+      if (newest) return r.run_id;
+      if (r.run_id.rfind(selector, 0) == 0) ids.insert(r.run_id);
+    }
+    if (ids.size() == 1) return *ids.begin();
+    if (ids.size() > 1) {
+      std::fprintf(stderr, "sluice: run selector %s is ambiguous in %s\n", quote(selector).c_str(),
+                   c.reviews->where().c_str());
+      return std::nullopt;
+    }
+    std::fprintf(stderr, "sluice: no run %s in this workspace (see `sluice runs`) nor among the gates in %s\n",
+                 quote(selector).c_str(), c.reviews->where().c_str());
     return std::nullopt;
   }
-  return **run;
+  std::fprintf(stderr, "sluice: no run %s (see `sluice runs`)\n", quote(selector).c_str());
+  return std::nullopt;
 }
 
 std::string when(int64_t ms) {
@@ -182,25 +227,26 @@ std::string unified_diff(const std::string& label_old, const std::string& old_te
 
 struct ReviewArgs {
   std::string file = "sluice.yml";
+  std::string state;
   std::string run;
   std::string stage;
 };
 
 int do_review(const ReviewArgs& a) {
-  auto c = open_review(a.file);
+  auto c = open_review(a.file, a.state);
   if (!c) return k_exit_usage;
   std::string run_id;
   if (!a.run.empty()) {
-    auto run = find_run_or_report(*c->store, a.run);
+    auto run = find_run_or_report(*c, a.run);
     if (!run) return k_exit_usage;
-    run_id = run->id;
+    run_id = *run;
   }
   if (!a.stage.empty() && c->pipeline.index_of(a.stage) < 0) {
     std::fprintf(stderr, "sluice: no stage named %s in %s\n", quote(a.stage).c_str(),
                  a.file.c_str());
     return k_exit_usage;
   }
-  store::ReviewStore rs(c->store->db());
+  store::ReviewStore& rs = *c->reviews;
   auto reqs = rs.requests(run_id);
   if (!reqs) {
     std::fprintf(stderr, "sluice: %s\n", reqs.error().message.c_str());
@@ -261,6 +307,7 @@ int do_review(const ReviewArgs& a) {
 
 struct DecideArgs {
   std::string file = "sluice.yml";
+  std::string state;
   std::string run;
   std::string stage;
   std::string hash;
@@ -271,7 +318,7 @@ struct DecideArgs {
 
 int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
   const char* verb = kind == store::ReviewEventKind::approved ? "approve" : "reject";
-  auto c = open_review(a.file);
+  auto c = open_review(a.file, a.state);
   if (!c) return k_exit_usage;
   const int si = c->pipeline.index_of(a.stage);
   if (si < 0) {
@@ -287,10 +334,11 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
                  verb, quote(a.stage).c_str());
     return k_exit_usage;
   }
-  auto run = find_run_or_report(*c->store, a.run);
-  if (!run) return k_exit_usage;
-  store::ReviewStore rs(c->store->db());
-  auto req = rs.request(run->id, a.stage);
+  auto found = find_run_or_report(*c, a.run);
+  if (!found) return k_exit_usage;
+  const std::string& run_id = *found;
+  store::ReviewStore& rs = *c->reviews;
+  auto req = rs.request(run_id, a.stage);
   if (!req) {
     std::fprintf(stderr, "sluice: %s\n", req.error().message.c_str());
     return k_exit_usage;
@@ -300,7 +348,7 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
         stderr,
         "sluice: %s: run %s never reached the gate of %s (its needs did not all succeed), so "
         "there is no content to %s\n",
-        verb, run->id.c_str(), quote(a.stage).c_str(), verb);
+        verb, run_id.c_str(), quote(a.stage).c_str(), verb);
     return k_exit_usage;
   }
   const auto& r = **req;
@@ -313,8 +361,8 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
                  "sluice: %s: --hash %s does not match the content of %s in run %s (content %s); "
                  "you %s what you "
                  "reviewed: see `sluice review %s %s`\n",
-                 verb, quote(a.hash).c_str(), a.stage.c_str(), run->id.c_str(),
-                 r.hash.substr(0, 16).c_str(), verb, run->id.c_str(), a.stage.c_str());
+                 verb, quote(a.hash).c_str(), a.stage.c_str(), run_id.c_str(),
+                 r.hash.substr(0, 16).c_str(), verb, run_id.c_str(), a.stage.c_str());
     return k_exit_usage;
   }
   if (r.state == store::ReviewState::outdated) {
@@ -322,7 +370,7 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
         stderr,
         "sluice: %s: content %s of %s in run %s is outdated: a later run produced other content; "
         "review that one (`sluice review`)\n",
-        verb, r.hash.substr(0, 16).c_str(), a.stage.c_str(), run->id.c_str());
+        verb, r.hash.substr(0, 16).c_str(), a.stage.c_str(), run_id.c_str());
     return k_exit_usage;
   }
   auto decided = rs.decisions(r.hash);
@@ -348,7 +396,7 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
         stderr,
         "sluice: approve: refused: %s started run %s, and review.prevent_self_approval forbids "
         "approving your own run; someone else must approve it\n",
-        actor.c_str(), run->id.c_str());
+        actor.c_str(), run_id.c_str());
     return k_exit_usage;
   }
   const std::string decision = kind == store::ReviewEventKind::approved ? "approve" : "reject";
@@ -383,7 +431,7 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
   e.kind = kind;
-  e.run_id = run->id;
+  e.run_id = run_id;
   e.stage = a.stage;
   e.hash = r.hash;
   e.actor = actor;
@@ -398,7 +446,7 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
     (void)rs.set_state(r.hash, store::ReviewState::rejected);
     std::printf(
         "rejected content %s of %s (run %s) as %s; it stays rejected until the content changes\n",
-        r.hash.substr(0, 16).c_str(), a.stage.c_str(), run->id.c_str(), actor.c_str());
+        r.hash.substr(0, 16).c_str(), a.stage.c_str(), run_id.c_str(), actor.c_str());
     return k_exit_ok;
   }
   std::set<std::string> approvers;
@@ -409,7 +457,7 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
   if (enough) (void)rs.set_state(r.hash, store::ReviewState::approved);
   std::printf(
       "approved content %s of %s (run %s) as %s%s; %zu approval%s, %d needed%s\n",
-      r.hash.substr(0, 16).c_str(), a.stage.c_str(), run->id.c_str(), actor.c_str(),
+      r.hash.substr(0, 16).c_str(), a.stage.c_str(), run_id.c_str(), actor.c_str(),
       signature.empty() ? "" : " (signed)", approvers.size(), approvers.size() == 1 ? "" : "s",
       spec.min_approvals,
       enough ? ": the next `sluice run` passes this gate (a run waiting on it goes on now)" : "");
@@ -418,27 +466,41 @@ int do_decide(const DecideArgs& a, store::ReviewEventKind kind) {
 
 struct ApprovalsArgs {
   std::string file = "sluice.yml";
+  std::string state;
   std::string run;
   bool json = false;
   bool verify = false;
 };
 
 int do_approvals(const ApprovalsArgs& a) {
+  ReviewCtx c;
   std::error_code ec;
-  const fs::path workspace = fs::absolute(a.file, ec).parent_path();
-  const fs::path state = store::StateLayout::of_workspace(workspace).dir();
-  auto st = store::StateStore::open(state);
+  c.workspace = fs::absolute(a.file, ec).parent_path();
+  // The pipeline only for `state:`; the log itself needs no valid pipeline (nor one at all).
+  if (fs::exists(a.file, ec)) {
+    auto r = pipeline::load_pipeline(a.file);
+    if (!r.ok()) {
+      for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+      std::fprintf(stderr, "sluice: %zu error%s in %s\n", r.diagnostics.size(),
+                   r.diagnostics.size() == 1 ? "" : "s", a.file.c_str());
+      return k_exit_usage;
+    }
+    c.pipeline = std::move(r.pipeline);
+  }
+  auto st = store::StateStore::open(store::StateLayout::of_workspace(c.workspace).dir());
   if (!st) {
     std::fprintf(stderr, "sluice: %s\n", st.error().message.c_str());
     return k_exit_usage;
   }
+  c.store = std::move(*st);
+  if (!open_reviews(c, a.state)) return k_exit_usage;
   std::string run_id;
   if (!a.run.empty()) {
-    auto run = find_run_or_report(**st, a.run);
+    auto run = find_run_or_report(c, a.run);
     if (!run) return k_exit_usage;
-    run_id = run->id;
+    run_id = *run;
   }
-  store::ReviewStore rs((*st)->db());
+  store::ReviewStore& rs = *c.reviews;
   if (a.verify) {
     auto all = rs.events("");
     auto head = rs.chain_head();
@@ -503,11 +565,15 @@ int do_approvals(const ApprovalsArgs& a) {
 }  // namespace
 
 void add_review_commands(CLI::App& app, Context& ctx) {
+  static constexpr const char* k_state_help =
+      "Where approvals are recorded: sqlite or postgres://... (shared by every runner; default: "
+      "$SLUICE_STATE_URL, then the pipeline's state:)";
   auto ra = std::make_shared<ReviewArgs>();
   auto* review = app.add_subcommand(
       "review",
       "Show gates awaiting approval: files, diff against the last approved content, hash");
   review->add_option("-f,--file", ra->file, "Pipeline file")->capture_default_str();
+  review->add_option("--state", ra->state, k_state_help);
   review->add_option("run", ra->run,
                      "Run number, id (prefix) or 'last'; none: every gate that awaits approval");
   review->add_option("stage", ra->stage, "Only the gate of this stage");
@@ -517,6 +583,7 @@ void add_review_commands(CLI::App& app, Context& ctx) {
     auto da = std::make_shared<DecideArgs>();
     auto* cmd = app.add_subcommand(name, help);
     cmd->add_option("-f,--file", da->file, "Pipeline file")->capture_default_str();
+    cmd->add_option("--state", da->state, k_state_help);
     cmd->add_option("run", da->run, "Run number, id (prefix) or 'last'")->required();
     cmd->add_option("stage", da->stage, "The gated stage")->required();
     cmd->add_option("--hash", da->hash, "Prefix (6+ hex digits) of the content hash you reviewed")
@@ -539,6 +606,7 @@ void add_review_commands(CLI::App& app, Context& ctx) {
   auto* approvals = app.add_subcommand(
       "approvals", "The append-only review event log; --verify checks its hash chain");
   approvals->add_option("-f,--file", aa->file, "Pipeline file")->capture_default_str();
+  approvals->add_option("--state", aa->state, k_state_help);
   approvals->add_option("--run", aa->run, "Only the events of this run");
   approvals->add_flag("--json", aa->json, "JSON output");
   approvals->add_flag("--verify", aa->verify,

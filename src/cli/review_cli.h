@@ -5,12 +5,14 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/gates.h"
 #include "engine/llm_sections.h"
 #include "pipeline/spec.h"
+#include "store/review_store.h"
 
 namespace sluice::cli {
 
@@ -22,9 +24,13 @@ namespace sluice::cli {
 [[nodiscard]] std::optional<engine::ReviewPlan> plan_review_or_report(
     const pipeline::Pipeline& p, const engine::LlmSections& llm,
     const std::filesystem::path& workspace);
+// The review record a run or a review command uses: the shared PostgreSQL one when `state_url`
+// (resolve_shared_state()) names one, else the workspace's SQLite database `local` (borrowed; required then).
+// Null after printing why on `err`.
+[[nodiscard]] std::unique_ptr<store::ReviewStore> open_review_store(const std::string& state_url,
+                                                                    store::Database* local, std::FILE* err);
 // After a run: one block per gate of `run_id` that awaits approval (its hash, the review and
 // the exact approve command), on `out`.
-void print_awaiting(const std::filesystem::path& state_dir, const std::string& run_id,
-                    std::FILE* out);
+void print_awaiting(store::ReviewStore& rs, const std::string& run_id, std::FILE* out);
 
 }  // namespace sluice::cli

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/terminal.h"
+#include "store/pg_ledger.h"
 #include "store/pg_runs.h"
 
 namespace sluice::cli {
@@ -111,6 +112,22 @@ std::optional<std::string> resolve_shared_state(const pipeline::Pipeline& p, con
     out += url[i++];
   }
   return out;
+}
+
+std::optional<std::string> add_shared_spend(report::RunReport& rep, const std::string& url) {
+  if (rep.llm.stages == 0) return std::nullopt;
+  auto c = store::PgConnection::connect(url);
+  if (!c) return c.error().message;
+  store::PgLedger ledger(**c);
+  auto run = ledger.settled("run:" + rep.run.id);
+  auto run_all = ledger.spend("run:" + rep.run.id);
+  auto day = ledger.settled("day:" + rep.llm.day);
+  if (!run || !run_all || !day) return (!run ? run.error() : !run_all ? run_all.error() : day.error()).message;
+  rep.llm.run_spent_usd = *run;
+  rep.llm.run_reserved_usd = std::max(0.0, run_all->usd - *run);
+  rep.llm.day_spent_usd = *day;
+  rep.llm.shared_ledger = (*c)->display();
+  return std::nullopt;
 }
 
 SharedRunSink::SharedRunSink(engine::EventSink& inner, std::string url, std::string pipeline)

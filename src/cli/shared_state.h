@@ -14,6 +14,7 @@
 #include "engine/events.h"
 
 #include "pipeline/spec.h"
+#include "report/report.h"
 #include "store/remote_cache.h"
 
 namespace sluice::cli {
@@ -37,6 +38,11 @@ void finish_remote_cache(store::RemoteCache& remote, std::FILE* err);
 // in sluice.yml (it would be committed: use PGPASSWORD, ~/.pgpass or ${NAME}).
 [[nodiscard]] std::optional<std::string> resolve_shared_state(const pipeline::Pipeline& p, const std::string& flag,
                                                               std::FILE* err);
+
+// With the shared ledger at `url`: the run's and its UTC day's settled spend and the run's live
+// reservations come from PostgreSQL (every runner's), and `rep` names the ledger. Returns what
+// went wrong, if anything (the workspace's figures then stay).
+std::optional<std::string> add_shared_spend(report::RunReport& rep, const std::string& url);
 
 // While a run uses the shared PostgreSQL ledger: when the run starts, marks runs whose heartbeat
 // went stale interrupted (releasing their reservations), records this run in sluice_runs and

@@ -189,10 +189,9 @@ Expected<void> check_chain(store::ReviewStore& rs) {
 
 }  // namespace
 
-Expected<GateDecision> GateKeeper::open(int stage, store::Database& db, int64_t now_ms) {
+Expected<GateDecision> GateKeeper::open(int stage, store::ReviewStore& rs, int64_t now_ms) {
   const Gate* gate = m_plan.gate(stage);
   if (gate == nullptr) return GateDecision{GateDecision::Kind::approved, "", "no gate"};
-  store::ReviewStore rs(db);
   review::Manifest m;
   m.pipeline_hash = m_plan.pipeline_hash;
   nlohmann::json files = nlohmann::json::array();
@@ -255,17 +254,15 @@ Expected<GateDecision> GateKeeper::open(int stage, store::Database& db, int64_t 
   return d;
 }
 
-Expected<GateDecision> GateKeeper::recheck(const std::string& hash, store::Database& db) {
-  store::ReviewStore rs(db);
+Expected<GateDecision> GateKeeper::recheck(const std::string& hash, store::ReviewStore& rs) {
   SLUICE_TRY(check_chain(rs));
   auto events = rs.decisions(hash);
   SLUICE_TRY(events);
   return decide(hash, *events, *m_setup.spec, m_setup.env, m_setup.workspace);
 }
 
-Expected<void> GateKeeper::time_out(int stage, const std::string& hash, store::Database& db,
+Expected<void> GateKeeper::time_out(int stage, const std::string& hash, store::ReviewStore& rs,
                                     int64_t now_ms) {
-  store::ReviewStore rs(db);
   store::ReviewEvent e;
   e.at_ms = now_ms;
   e.kind = ReviewEventKind::timed_out;

@@ -18,7 +18,7 @@
 #include "base/error.h"
 #include "engine/llm_sections.h"
 #include "pipeline/spec.h"
-#include "store/database.h"
+#include "store/review_store.h"
 
 namespace sluice::engine {
 
@@ -71,13 +71,14 @@ class GateKeeper {
   GateKeeper(const pipeline::Pipeline& p, const ReviewPlan& plan, GateSetup setup)
       : m_pipeline(p), m_plan(plan), m_setup(std::move(setup)) {}
 
+  // `rs` is the review record the run uses: the workspace's SQLite, or the shared PostgreSQL one.
   // The gated stage's needs have all succeeded: hashes the content, records the request (and a
   // `requested` event when nothing is decided yet) and decides.
-  [[nodiscard]] Expected<GateDecision> open(int stage, store::Database& db, int64_t now_ms);
+  [[nodiscard]] Expected<GateDecision> open(int stage, store::ReviewStore& rs, int64_t now_ms);
   // Decides again from the events (a gate that waits).
-  [[nodiscard]] Expected<GateDecision> recheck(const std::string& hash, store::Database& db);
+  [[nodiscard]] Expected<GateDecision> recheck(const std::string& hash, store::ReviewStore& rs);
   // `wait_timeout` passed: records it as a rejection.
-  [[nodiscard]] Expected<void> time_out(int stage, const std::string& hash, store::Database& db,
+  [[nodiscard]] Expected<void> time_out(int stage, const std::string& hash, store::ReviewStore& rs,
                                         int64_t now_ms);
 
  private:

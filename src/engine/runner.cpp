@@ -189,6 +189,8 @@ class Scheduler final : public AttemptEvents {
   std::optional<SteadyClock::time_point> m_lock_retry_at;
   std::vector<pollfd> m_fds;
   std::optional<GateKeeper> m_gates;
+  std::unique_ptr<store::ReviewStore> m_local_reviews;  // when RunOptions::review_store is null
+  store::ReviewStore* m_reviews = nullptr;
   std::vector<bool> m_gate_open;  // by stage: its gate has passed in this run
   std::vector<Waiting> m_waiting;
   SteadyClock::time_point m_next_gate_check;
@@ -230,6 +232,8 @@ Expected<void> Scheduler::open() {
   m_driver.emplace(DriverSetup{m_pipeline, m_opts.workspace, m_run.id, m_opts.jobs, m_filters, m_sink, *this});
   m_gate_open.assign(m_pipeline.stages.size(), false);
   if (m_opts.review && m_opts.review->any()) {
+    if (m_opts.review_store == nullptr) m_local_reviews = std::make_unique<store::SqliteReviewStore>(m_store->db());
+    m_reviews = m_opts.review_store != nullptr ? m_opts.review_store : m_local_reviews.get();
     m_gates.emplace(m_pipeline, *m_opts.review,
                     GateSetup{m_opts.workspace, m_run.id, m_opts.actor, m_opts.base_env, &m_pipeline.review});
   }
@@ -330,7 +334,7 @@ Scheduler::Tried Scheduler::try_start(int i) {
 // Decides the review gate of stage `i`: open (approved), closed (rejected, or awaiting approval
 // with on_pending: fail; the stage has ended), or held (the run waits for a decision).
 Scheduler::GateOutcome Scheduler::pass_gate(int i) {
-  auto d = m_gates->open(i, m_store->db(), wall_ms());
+  auto d = m_gates->open(i, *m_reviews, wall_ms());
   if (!d) {
     finish_stage(i, StageStatus::failed, fmt::format("review gate: {}", d.error().message));
     if (!stage(i).is_advisory() && m_readiness->stage_failed(i)) cancel_all();
@@ -380,7 +384,7 @@ bool Scheduler::recheck_gates(SteadyClock::time_point now) {
   bool changed = false;
   for (size_t w = 0; w < m_waiting.size();) {
     const Waiting g = m_waiting[w];
-    auto d = m_gates->recheck(g.hash, m_store->db());
+    auto d = m_gates->recheck(g.hash, *m_reviews);
     std::optional<std::string> failure;
     if (!d) {
       failure = fmt::format("review gate: {}", d.error().message);
@@ -392,7 +396,7 @@ bool Scheduler::recheck_gates(SteadyClock::time_point now) {
     } else if (d->kind == GateDecision::Kind::rejected) {
       failure = fmt::format("review gate: {}", d->text);
     } else if (now >= g.deadline) {
-      if (auto t = m_gates->time_out(g.stage, g.hash, m_store->db(), wall_ms()); !t) {
+      if (auto t = m_gates->time_out(g.stage, g.hash, *m_reviews, wall_ms()); !t) {
         failure = fmt::format("review gate: {}", t.error().message);
       } else {
         failure = fmt::format("review gate: no approval of content {} within wait_timeout {}; a timeout is a "

@@ -17,6 +17,7 @@
 #include "engine/stage_executor.h"
 #include "pipeline/spec.h"
 #include "store/remote_cache.h"
+#include "store/review_store.h"
 #include "store/state_store.h"
 
 namespace sluice::engine {
@@ -40,6 +41,10 @@ struct RunOptions {
   // The remote step cache (not owned; null: none). Consulted after a local miss; fed after a
   // stage ran when it is writable. The caller flushes it after the run.
   store::RemoteCache* remote_cache = nullptr;
+  // Where gates record requests and read decisions (not owned; used from the scheduler thread
+  // only). Null: the workspace's SQLite state; the shared PostgreSQL one makes an approval given
+  // on another machine release this run's gates.
+  store::ReviewStore* review_store = nullptr;
 };
 
 struct RunResult {

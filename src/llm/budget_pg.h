@@ -24,11 +24,13 @@ class PgBudgetLedger final : public BudgetLedger {
   [[nodiscard]] Expected<void> settle(int64_t id, int64_t tokens_in, int64_t tokens_out, double cost_usd,
                                       int64_t now_ms) override;
   [[nodiscard]] Expected<void> release(int64_t id, int64_t now_ms) override;
+  // The ledger's connection, made at the first call (so the stage's shared response cache,
+  // PgResponseCache, uses the same one).
+  [[nodiscard]] Expected<store::PgConnection*> conn();
 
  private:
   explicit PgBudgetLedger(std::unique_ptr<store::PgConnection> c) : m_conn(std::move(c)) {}
   explicit PgBudgetLedger(std::string url) : m_url(std::move(url)) {}
-  [[nodiscard]] Expected<store::PgConnection*> conn();
   std::string m_url;
   std::unique_ptr<store::PgConnection> m_conn;
 };

@@ -33,16 +33,31 @@ struct CacheStats {
 
 [[nodiscard]] std::string response_cache_key(ProviderKind kind, std::string_view base_url, const LlmRequest& request);
 
-class ResponseCache {
+// Where response-cache entries live: the workspace's SQLite table (ResponseCache) or the shared
+// PostgreSQL one (PgResponseCache, llm/response_cache_pg.h). Thread-safety: as the connection
+// beneath (one thread at a time).
+class ResponseStore {
+ public:
+  virtual ~ResponseStore() = default;
+  // A hit also bumps hits and last_used_ms.
+  [[nodiscard]] virtual Expected<std::optional<CachedResponse>> lookup(const std::string& key, int64_t now_ms) = 0;
+  // Inserts or replaces the entry of `key` (hits start at 0).
+  [[nodiscard]] virtual Expected<void> put(const std::string& key, ProviderKind kind, std::string_view base_url,
+                                           const CachedResponse& response, int64_t now_ms) = 0;
+  [[nodiscard]] virtual Expected<CacheStats> stats() = 0;
+  // Deletes entries last used before `cutoff_ms`; returns how many.
+  [[nodiscard]] virtual Expected<int64_t> prune_older_than(int64_t cutoff_ms) = 0;
+};
+
+// The workspace's table llm_response_cache (state.db).
+class ResponseCache final : public ResponseStore {
  public:
   explicit ResponseCache(store::Database& db) : m_db(db) {}
-  // A hit also bumps hits and last_used_ms.
-  [[nodiscard]] Expected<std::optional<CachedResponse>> lookup(const std::string& key, int64_t now_ms);
+  [[nodiscard]] Expected<std::optional<CachedResponse>> lookup(const std::string& key, int64_t now_ms) override;
   [[nodiscard]] Expected<void> put(const std::string& key, ProviderKind kind, std::string_view base_url,
-                                   const CachedResponse& response, int64_t now_ms);
-  [[nodiscard]] Expected<CacheStats> stats();
-  // Deletes entries last used before `cutoff_ms`; returns how many.
-  [[nodiscard]] Expected<int64_t> prune_older_than(int64_t cutoff_ms);
+                                   const CachedResponse& response, int64_t now_ms) override;
+  [[nodiscard]] Expected<CacheStats> stats() override;
+  [[nodiscard]] Expected<int64_t> prune_older_than(int64_t cutoff_ms) override;
 
  private:
   store::Database& m_db;

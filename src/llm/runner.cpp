@@ -12,6 +12,7 @@
 #include "llm/prices.h"
 #include "llm/provider.h"
 #include "llm/response_cache.h"
+#include "llm/response_cache_pg.h"
 #include "llm/schema.h"
 #include "store/database.h"
 
@@ -319,8 +320,14 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
   if (!db) return tl::unexpected(db.error());
   ResponseCache cache(**db);
   Ledger local_ledger(**db);
-  std::unique_ptr<BudgetLedger> shared_ledger;
-  if (!ctx.state_url.empty()) shared_ledger = PgBudgetLedger::lazy(ctx.state_url);
+  // With a PostgreSQL state the ledger and the response cache are the shared ones there, on one
+  // connection (made at the first use: a stage answered from the local cache never connects).
+  std::unique_ptr<PgBudgetLedger> shared_ledger;
+  std::optional<PgResponseCache> shared_cache;
+  if (!ctx.state_url.empty()) {
+    shared_ledger = PgBudgetLedger::lazy(ctx.state_url);
+    shared_cache.emplace([l = shared_ledger.get()] { return l->conn(); });
+  }
   BudgetLedger& ledger = shared_ledger ? *shared_ledger : static_cast<BudgetLedger&>(local_ledger);
 
   // Guard, check, write and record; shared by hits and calls. A verdict stage's output (if it
@@ -393,6 +400,17 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
     if (use_cache && !ctx.record_dir) {
       t = clock.now();
       auto hit = cache.lookup(r.cache_key, clock.wall_ms());
+      if (hit && !*hit && shared_cache) {
+        // Another runner sharing the state may have paid for this exact (redacted) request: its
+        // entry is copied into the local cache and used as a local hit.
+        auto shared = shared_cache->lookup(r.cache_key, clock.wall_ms());
+        if (!shared) {
+          hit = tl::unexpected(shared.error());
+        } else if (*shared) {
+          (void)cache.put(r.cache_key, pc->kind, pc->base_url, **shared, clock.wall_ms());
+          hit = cache.lookup(r.cache_key, clock.wall_ms());
+        }
+      }
       if (hit && !*hit && config.shared_cache && ctx.remote_cache != nullptr) {
         // Another runner may have paid for this exact (redacted) request: its entry lands in
         // the local cache and is used as a local hit.
@@ -575,6 +593,7 @@ Expected<LlmStageResult> run_llm_stage(const LlmStageSpec& spec, const LlmConfig
         t = clock.now();
         const CachedResponse entry{resp->text, r.model_served, r.finish_reason, r.tokens_in, r.tokens_out, r.cost_usd};
         auto put = cache.put(r.cache_key, pc->kind, pc->base_url, entry, clock.wall_ms());
+        if (put && shared_cache) put = shared_cache->put(r.cache_key, pc->kind, pc->base_url, entry, clock.wall_ms());
         if (put && config.shared_cache && ctx.remote_cache != nullptr) share_response(*ctx.remote_cache, r.cache_key, entry);
         result->phases.cache_ms += ms_since(clock, t);
         if (!put) return tl::unexpected(put.error());

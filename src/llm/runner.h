@@ -32,7 +32,9 @@ struct LlmStageContext {
   std::string stage;
   std::filesystem::path state_db;   // .sluice/state.db (all_migrations() applied on open)
   // A postgres:// URL: the budget ledger is the shared one there (llm/budget_pg.h), so every
-  // runner on that database shares the limits. Empty: the ledger in state_db.
+  // runner on that database shares the limits, and the response cache is shared too
+  // (llm/response_cache_pg.h: a local miss asks it; a reply is stored in both). Empty: the
+  // ledger and the cache in state_db.
   std::string state_url;
   // The remote cache (borrowed, thread-safe; null: none). With `llm.cache: shared` a local
   // response-cache miss asks it, and a cached reply is also uploaded when it is writable.

@@ -148,8 +148,9 @@ std::string budget_line(const RunReport& r) {
   double run_spent = r.llm.run_spent_usd.value_or(r.llm.cost_usd);
   if (b.contains("per_run_usd")) parts.push_back(fmt::format("run ${:.4f} of ${:.2f}", run_spent, b["per_run_usd"].get<double>()));
   if (b.contains("per_day_usd") && r.llm.day_spent_usd) {
-    parts.push_back(fmt::format("day {} (UTC) ${:.4f} of ${:.2f}", r.llm.day, *r.llm.day_spent_usd,
-                                b["per_day_usd"].get<double>()));
+    parts.push_back(fmt::format("day {} (UTC) ${:.4f} of ${:.2f}{}", r.llm.day, *r.llm.day_spent_usd,
+                                b["per_day_usd"].get<double>(),
+                                r.llm.shared_ledger.empty() ? "" : ", every runner sharing " + r.llm.shared_ledger));
   }
   if (b.contains("max_calls_per_run")) parts.push_back(fmt::format("calls {} of {}", r.llm.calls, b["max_calls_per_run"].get<int64_t>()));
   if (b.contains("max_tokens_per_run")) {
@@ -224,6 +225,7 @@ std::string to_json(const RunReport& r) {
           b["spent"]["day_usd"] = *r.llm.day_spent_usd;
           b["spent"]["day"] = r.llm.day;
         }
+        if (!r.llm.shared_ledger.empty()) b["spent"]["shared_ledger"] = r.llm.shared_ledger;
         out["llm"]["budget"] = b;
       }
     }

@@ -30,6 +30,9 @@ struct LlmTotals {
   std::optional<double> day_spent_usd;  // settled in the ledger on the run's UTC day
   std::optional<double> run_reserved_usd;  // still reserved (not settled) for this run
   std::string day;                      // that day, YYYY-MM-DD
+  // The shared ledger (masked PostgreSQL URL) the spend above came from: every runner's spend
+  // that day. Empty: this workspace's SQLite ledger.
+  std::string shared_ledger;
 };
 
 // One notification the run sent (table `notifications`, written by the cli from notify's outcomes).

@@ -78,6 +78,26 @@ TEST(Report, LlmSpendAgainstBudget) {
   EXPECT_DOUBLE_EQ(j["llm"]["budget"]["per_run_usd"].get<double>(), 0.5);
 }
 
+TEST(Report, SharedLedgerSpendNamesTheLedger) {
+  store::RunRecord run;
+  run.id = "r1";
+  run.duration_ms = 100;
+  auto s = stage("gen", "success", 50);
+  s.kind = "llm";
+  s.details = R"({"tokens_in":10,"tokens_out":20,"cost_usd":0,"cache_hit":true,"budget":{"per_day_usd":5}})";
+  auto rep = build_report(run, {s});
+  rep.llm.day = "2026-11-29";
+  rep.llm.day_spent_usd = 0.03;  // another runner's call, from PostgreSQL
+  EXPECT_NE(to_text(rep).find("day 2026-11-29 (UTC) $0.0300 of $5.00\n"), std::string::npos) << to_text(rep);
+  rep.llm.shared_ledger = "postgresql://sluice:***@db/sluice";
+  EXPECT_NE(to_text(rep).find("day 2026-11-29 (UTC) $0.0300 of $5.00, every runner sharing postgresql://sluice:***@db/sluice"),
+            std::string::npos)
+      << to_text(rep);
+  auto j = nlohmann::json::parse(to_json(rep));
+  EXPECT_EQ(j["llm"]["budget"]["spent"]["shared_ledger"], "postgresql://sluice:***@db/sluice");
+  EXPECT_DOUBLE_EQ(j["llm"]["budget"]["spent"]["day_usd"].get<double>(), 0.03);
+}
+
 TEST(Report, JunitMarksFailuresAndSkipsAndEscapes) {
   store::RunRecord run;
   run.id = "r1";

@@ -65,6 +65,47 @@ CREATE TABLE sluice_runs (
 );
 CREATE INDEX sluice_runs_running ON sluice_runs (heartbeat_ms) WHERE status = 'running';
 )sql"},
+      // Review gates (store/pg_review_store.h): the SQLite schema v5 tables in this dialect. The
+      // head row is created here, so the first two appenders lock the same row; the triggers make
+      // the event log append-only (a deliberate edit drops them first, and the chain shows it).
+      {4, R"sql(
+CREATE TABLE review_requests (
+  run_id text NOT NULL, stage text NOT NULL, hash text NOT NULL, manifest text NOT NULL, files text NOT NULL,
+  why text NOT NULL, requested_by text NOT NULL, state text NOT NULL, created_ms bigint NOT NULL,
+  PRIMARY KEY (run_id, stage)
+);
+CREATE INDEX review_requests_hash ON review_requests (stage, hash);
+CREATE TABLE review_blobs (sha256 text PRIMARY KEY, content bytea NOT NULL);
+CREATE TABLE review_events (
+  id bigint PRIMARY KEY, at_ms bigint NOT NULL, kind text NOT NULL, run_id text NOT NULL, stage text NOT NULL,
+  hash text NOT NULL, actor text NOT NULL, message text NOT NULL DEFAULT '', signature text NOT NULL DEFAULT '',
+  prev_hash text NOT NULL, row_hash text NOT NULL
+);
+CREATE INDEX review_events_decision ON review_events (hash, kind);
+CREATE FUNCTION review_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'review_events is append-only' USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+CREATE TRIGGER review_events_no_update BEFORE UPDATE OR DELETE ON review_events
+  FOR EACH ROW EXECUTE FUNCTION review_events_append_only();
+CREATE TRIGGER review_events_no_truncate BEFORE TRUNCATE ON review_events
+  FOR EACH STATEMENT EXECUTE FUNCTION review_events_append_only();
+CREATE TABLE review_chain_head (
+  one integer PRIMARY KEY CHECK (one = 1), last_id bigint NOT NULL, last_hash text NOT NULL
+);
+INSERT INTO review_chain_head (one, last_id, last_hash) VALUES (1, 0, repeat('0', 64));
+)sql"},
+      // The LLM response cache shared by every runner (llm/response_cache.h, PgResponseCache).
+      {5, R"sql(
+CREATE TABLE llm_response_cache (
+  key text PRIMARY KEY, provider_kind text NOT NULL, base_url text NOT NULL, model text NOT NULL,
+  response text NOT NULL, finish_reason text NOT NULL DEFAULT '', tokens_in bigint NOT NULL,
+  tokens_out bigint NOT NULL, cost_usd double precision NOT NULL, created_ms bigint NOT NULL,
+  last_used_ms bigint NOT NULL, hits bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX llm_response_cache_used ON llm_response_cache (last_used_ms);
+)sql"},
   };
   return k;
 }

@@ -168,7 +168,7 @@ std::vector<ChainProblem> verify_chain(const std::vector<ReviewEvent>& events,
   return out;
 }
 
-Expected<int> ReviewStore::put_request(const ReviewRequest& r) {
+Expected<int> SqliteReviewStore::put_request(const ReviewRequest& r) {
   int marked = 0;
   auto body = [&]() -> Expected<void> {
     auto ins = m_db.prepare(
@@ -195,7 +195,7 @@ Expected<int> ReviewStore::put_request(const ReviewRequest& r) {
   return marked;
 }
 
-Expected<std::optional<ReviewRequest>> ReviewStore::request(const std::string& run_id,
+Expected<std::optional<ReviewRequest>> SqliteReviewStore::request(const std::string& run_id,
                                                             const std::string& stage) {
   auto st = m_db.prepare(fmt::format(
       "SELECT {} FROM review_requests WHERE run_id = ? AND stage = ?", k_request_columns));
@@ -207,7 +207,7 @@ Expected<std::optional<ReviewRequest>> ReviewStore::request(const std::string& r
   return std::optional<ReviewRequest>(std::move(rows->front()));
 }
 
-Expected<std::vector<ReviewRequest>> ReviewStore::requests(const std::string& run_id) {
+Expected<std::vector<ReviewRequest>> SqliteReviewStore::requests(const std::string& run_id) {
   auto st =
       m_db.prepare(fmt::format("SELECT {} FROM review_requests WHERE (?1 = '' OR run_id = ?1) "
                                "ORDER BY created_ms DESC, run_id DESC, stage",
@@ -217,7 +217,7 @@ Expected<std::vector<ReviewRequest>> ReviewStore::requests(const std::string& ru
   return read_requests(*st);
 }
 
-Expected<std::optional<ReviewRequest>> ReviewStore::last_approved_other(const std::string& stage,
+Expected<std::optional<ReviewRequest>> SqliteReviewStore::last_approved_other(const std::string& stage,
                                                                         const std::string& hash) {
   auto st =
       m_db.prepare(fmt::format("SELECT {} FROM review_requests WHERE stage = ? AND hash <> ? AND "
@@ -231,7 +231,7 @@ Expected<std::optional<ReviewRequest>> ReviewStore::last_approved_other(const st
   return std::optional<ReviewRequest>(std::move(rows->front()));
 }
 
-Expected<void> ReviewStore::set_state(const std::string& hash, ReviewState s) {
+Expected<void> SqliteReviewStore::set_state(const std::string& hash, ReviewState s) {
   return in_transaction(m_db, [&]() -> Expected<void> {
     auto st =
         m_db.prepare("UPDATE review_requests SET state = ? WHERE hash = ? AND state <> 'outdated'");
@@ -241,7 +241,7 @@ Expected<void> ReviewStore::set_state(const std::string& hash, ReviewState s) {
   });
 }
 
-Expected<ReviewEvent> ReviewStore::append_event(ReviewEvent e) {
+Expected<ReviewEvent> SqliteReviewStore::append_event(ReviewEvent e) {
   auto body = [&]() -> Expected<void> {
     auto head = chain_head();
     SLUICE_TRY(head);
@@ -279,7 +279,7 @@ Expected<ReviewEvent> ReviewStore::append_event(ReviewEvent e) {
   return e;
 }
 
-Expected<std::vector<ReviewEvent>> ReviewStore::events(const std::string& run_id) {
+Expected<std::vector<ReviewEvent>> SqliteReviewStore::events(const std::string& run_id) {
   auto st = m_db.prepare(fmt::format(
       "SELECT {} FROM review_events WHERE (?1 = '' OR run_id = ?1) ORDER BY id", k_event_columns));
   SLUICE_TRY(st);
@@ -287,7 +287,7 @@ Expected<std::vector<ReviewEvent>> ReviewStore::events(const std::string& run_id
   return read_events(*st);
 }
 
-Expected<std::vector<ReviewEvent>> ReviewStore::decisions(const std::string& hash) {
+Expected<std::vector<ReviewEvent>> SqliteReviewStore::decisions(const std::string& hash) {
   auto st =
       m_db.prepare(fmt::format("SELECT {} FROM review_events WHERE hash = ? AND "
                                "kind IN ('approved', 'rejected', 'timed_out') ORDER BY id",
@@ -297,7 +297,7 @@ Expected<std::vector<ReviewEvent>> ReviewStore::decisions(const std::string& has
   return read_events(*st);
 }
 
-Expected<std::optional<std::pair<int64_t, std::string>>> ReviewStore::chain_head() {
+Expected<std::optional<std::pair<int64_t, std::string>>> SqliteReviewStore::chain_head() {
   using Head = std::optional<std::pair<int64_t, std::string>>;
   auto st = m_db.prepare("SELECT last_id, last_hash FROM review_chain_head WHERE one = 1");
   SLUICE_TRY(st);
@@ -307,14 +307,14 @@ Expected<std::optional<std::pair<int64_t, std::string>>> ReviewStore::chain_head
   return Head(std::pair(st->column_int(0), st->column_text(1)));
 }
 
-Expected<void> ReviewStore::put_blob(const std::string& sha256, std::string_view content) {
+Expected<void> SqliteReviewStore::put_blob(const std::string& sha256, std::string_view content) {
   auto st = m_db.prepare("INSERT OR IGNORE INTO review_blobs (sha256, content) VALUES (?, ?)");
   SLUICE_TRY(st);
   st->bind(1, sha256).bind(2, content);
   return st->run();
 }
 
-Expected<std::optional<std::string>> ReviewStore::blob(const std::string& sha256) {
+Expected<std::optional<std::string>> SqliteReviewStore::blob(const std::string& sha256) {
   auto st = m_db.prepare("SELECT content FROM review_blobs WHERE sha256 = ?");
   SLUICE_TRY(st);
   st->bind(1, sha256);
