@@ -1,5 +1,6 @@
 // libFuzzer target: the registry's parsers (retention policy, ECR lifecycle policy, the
-// WWW-Authenticate challenge and Link headers, RFC 3339 times) must never crash or hang, and
+// WWW-Authenticate challenge and Link headers, RFC 3339 times, repository and tag references,
+// the age read from manifest and config JSON) must never crash or hang, and
 // a policy they accept must plan without crashing.
 #include <cstddef>
 #include <cstdint>
@@ -7,10 +8,12 @@
 #include <string_view>
 
 #include "registry/client.h"
+#include "registry/inventory.h"
 #include "registry/ecr.h"
 #include "registry/image.h"
 #include "registry/plan.h"
 #include "registry/policy.h"
+#include "registry/reference.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sluice::registry;
@@ -28,5 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parse_challenge(in);
   (void)next_link({std::string(in)}, "http://h");
   (void)parse_rfc3339_ms(in);
+  (void)parse_repo_ref(in);
+  (void)parse_tag_ref(in);
+  Image probe;
+  assign_age(probe, in, in);
   return 0;
 }

@@ -1,6 +1,7 @@
 // sluice registry prune: applies a retention policy (or an AWS ECR lifecycle policy) to
 // repositories in a container registry over the OCI Distribution API. Dry run unless --apply.
-// docs/prune.md.
+// sluice registry push: pushes an OCI image layout directory and records the push in the
+// workspace state (the first age source of prune). docs/prune.md.
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -12,7 +13,9 @@
 #include "base/files.h"
 #include "cli/commands.h"
 #include "cli/terminal.h"
+#include "engine/registry_push.h"
 #include "registry/prune.h"
+#include "store/state_layout.h"
 
 namespace sluice::cli {
 
@@ -24,6 +27,14 @@ struct RegistryPruneArgs {
   bool apply = false;
   std::string json;
   std::vector<std::string> repos;
+  std::string workspace = ".";
+};
+
+struct RegistryPushArgs {
+  std::string from;
+  std::string ref;
+  std::vector<std::string> to;
+  std::string workspace = ".";
 };
 
 // SLUICE_REGISTRY_USERNAME / SLUICE_REGISTRY_PASSWORD: the credentials offered when a registry
@@ -125,6 +136,12 @@ int registry_prune(const RegistryPruneArgs& a) {
     }
     req.repos.push_back(std::move(*ref));
   }
+  auto records = engine::read_push_records(store::StateLayout::of_workspace(a.workspace).database(), req.repos);
+  if (!records) {
+    std::fprintf(stderr, "%s: reading sluice's push records: %s\n", who, records.error().message.c_str());
+    return k_exit_failed;
+  }
+  req.push_records = std::move(*records);
   req.apply = a.apply;
   req.client.credentials = credentials_from_env();
   if (!req.client.credentials) req.credentials_by_host = docker_config_credentials();
@@ -149,6 +166,32 @@ int registry_prune(const RegistryPruneArgs& a) {
   return out->failed() ? k_exit_failed : k_exit_ok;
 }
 
+int registry_push(const RegistryPushArgs& a) {
+  const char* who = "sluice registry push";
+  engine::RegistryPushRequest req;
+  req.from = a.from;
+  if (!a.ref.empty()) req.ref = a.ref;
+  for (const auto& t : a.to) {
+    auto ref = registry::parse_tag_ref(t);
+    if (!ref) {
+      std::fprintf(stderr, "%s: %s\n", who, ref.error().message.c_str());
+      return k_exit_usage;
+    }
+    req.to.push_back(std::move(*ref));
+  }
+  req.client.credentials = credentials_from_env();
+  if (!req.client.credentials) req.credentials_by_host = docker_config_credentials();
+  req.state_db = store::StateLayout::of_workspace(a.workspace).database();
+  req.now_ms = base::SystemClock().wall_ms();
+  auto pushed = engine::push_and_record(req);
+  if (!pushed) {
+    std::fprintf(stderr, "%s: %s\n", who, pushed.error().message.c_str());
+    return pushed.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failed;
+  }
+  std::printf("%s", engine::push_summary(*pushed).c_str());
+  return k_exit_ok;
+}
+
 }  // namespace
 
 void add_registry_commands(CLI::App& app, Context& ctx) {
@@ -162,7 +205,16 @@ void add_registry_commands(CLI::App& app, Context& ctx) {
   pr->add_option("--json", a->json, "Also write the plan (and what was done) as JSON to this file");
   pr->add_option("repos", a->repos, "REGISTRY/REPO, e.g. 127.0.0.1:5000/team/app (https:// or http:// to choose)")
       ->required();
+  pr->add_option("-C,--workspace", a->workspace, "Workspace whose state holds sluice's push records (default: .)");
   pr->callback([a, &ctx] { ctx.command = [=] { return registry_prune(*a); }; });
+
+  auto p = std::make_shared<RegistryPushArgs>();
+  auto* pu = reg->add_subcommand("push", "Push an OCI image layout directory and record the push (an age source for prune)");
+  pu->add_option("--from", p->from, "OCI image layout directory (oci-layout, index.json, blobs/)")->required();
+  pu->add_option("--ref", p->ref, "The index.json entry to push, by its org.opencontainers.image.ref.name");
+  pu->add_option("-C,--workspace", p->workspace, "Workspace whose state records the push (default: .)");
+  pu->add_option("to", p->to, "REGISTRY/REPO:TAG, one or more, e.g. 127.0.0.1:5000/team/app:v1")->required();
+  pu->callback([p, &ctx] { ctx.command = [=] { return registry_push(*p); }; });
 }
 
 }  // namespace sluice::cli

@@ -10,6 +10,7 @@
 #include "engine/llm_stage.h"
 #include "engine/process_stage.h"
 #include "engine/prune_stage.h"
+#include "engine/push_stage.h"
 #include "engine/redaction.h"
 #include "engine/token_counters.h"
 #include "engine/validate_stage.h"
@@ -31,7 +32,9 @@ class Kinds final : public StageKinds {
  public:
   Kinds(std::shared_ptr<const engine::LlmSections> sections, const StageKindArgs& args, const fs::path& state_dir,
         std::unique_ptr<engine::SecretRedaction> redaction)
-      : m_validate(user_cache_dir() / "schemas"), m_counters(tiktoken_dir(), rank_marker_dir(tiktoken_dir())), m_redaction(std::move(redaction)) {
+      : m_validate(user_cache_dir() / "schemas"),
+        m_prune(store::StateLayout(state_dir).database()),
+        m_push(store::StateLayout(state_dir).database()), m_counters(tiktoken_dir(), rank_marker_dir(tiktoken_dir())), m_redaction(std::move(redaction)) {
     if (sections && sections->config) {
       const llm::LlmConfig& config = *sections->config;
       engine::LlmStageOptions o;
@@ -55,7 +58,8 @@ class Kinds final : public StageKinds {
   std::map<pipeline::StageKind, engine::StageExecutor*> executors() override {
     std::map<pipeline::StageKind, engine::StageExecutor*> m{{pipeline::StageKind::run, &m_run},
                                                             {pipeline::StageKind::validate, &m_validate},
-                                                            {pipeline::StageKind::prune, &m_prune}};
+                                                            {pipeline::StageKind::prune, &m_prune},
+                                                            {pipeline::StageKind::push, &m_push}};
     if (m_llm) m[pipeline::StageKind::llm] = m_llm.get();
     return m;
   }
@@ -75,6 +79,7 @@ class Kinds final : public StageKinds {
   engine::ProcessStageExecutor m_run;
   engine::ValidateStageExecutor m_validate;
   engine::PruneStageExecutor m_prune;
+  engine::PushStageExecutor m_push;
   engine::ModelTokenCounters m_counters;
   std::unique_ptr<engine::SecretRedaction> m_redaction;
   // Probes this machine's toolchains (python3, node, cc, dpkg) on the first checked output only.

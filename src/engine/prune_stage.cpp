@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/files.h"
+#include "engine/registry_push.h"
 #include "registry/prune.h"
 
 namespace sluice::engine {
@@ -45,6 +46,9 @@ StageOutcome PruneStageExecutor::execute(StageContext& ctx) {
       req.client.credentials = registry::Credentials{*user, ctx.getenv("SLUICE_REGISTRY_PASSWORD").value_or("")};
     }
   }
+  auto records = read_push_records(m_state_db, req.repos);
+  if (!records) return failed(ctx, fmt::format("prune: reading sluice's push records: {}", records.error().message));
+  req.push_records = std::move(*records);
   req.apply = spec.apply;
   req.now_ms = base::SystemClock().wall_ms();
   auto out = registry::run_prune(req);

@@ -5,14 +5,21 @@
 // SLUICE_REGISTRY_PASSWORD in the stage's environment. A bad policy, an unreachable registry,
 // a failed deletion or a plan over max_deletions fails the stage.
 
+#include <filesystem>
+
 #include "engine/stage_executor.h"
 
 namespace sluice::engine {
 
-// Stateless; thread-safe.
+// Stateless beyond the database path (sluice's push records, the first age source, are read
+// from it); thread-safe.
 class PruneStageExecutor final : public StageExecutor {
  public:
+  explicit PruneStageExecutor(std::filesystem::path state_db) : m_state_db(std::move(state_db)) {}
   [[nodiscard]] StageOutcome execute(StageContext& ctx) override;
+
+ private:
+  std::filesystem::path m_state_db;
 };
 
 }  // namespace sluice::engine

@@ -131,7 +131,7 @@ stages:
 )", "sluice.yml");
   EXPECT_EQ(all(r),
             "sluice.yml:4:17: template cycle: a -> b -> a\n"
-            "sluice.yml:6:3: stage \"s\" has nothing to do: give it \"run\", \"llm\", \"validate\" or \"prune\"\n"
+            "sluice.yml:6:3: stage \"s\" has nothing to do: give it \"run\", \"llm\", \"validate\", \"prune\" or \"push\"\n"
             "sluice.yml:7:17: extends \"bas\": no such template\n");
 }
 

@@ -26,6 +26,7 @@ std::string_view to_string(StageKind k) {
     case StageKind::llm: return "llm";
     case StageKind::validate: return "validate";
     case StageKind::prune: return "prune";
+    case StageKind::push: return "push";
   }
   return "run";
 }
@@ -52,7 +53,7 @@ const std::vector<std::string_view>& top_level_keys() {
 
 const std::vector<std::string_view>& stage_keys() {
   static const std::vector<std::string_view> k{
-      "run",     "llm",     "validate", "prune",   "needs",   "locks",    "inputs",           "outputs",
+      "run",     "llm",     "validate", "prune",   "push",    "needs",   "locks",    "inputs",           "outputs",
       "timeout", "retries", "retry_on", "env",     "shell",    "continue_on_error", "cache",
       "working_directory", "description", "protected", "advisory",
       // the pipeline language (language.cpp, expand.cpp)
@@ -76,6 +77,11 @@ const std::vector<std::string_view>& validate_keys() {
 
 const std::vector<std::string_view>& prune_keys() {
   static const std::vector<std::string_view> k{"policy", "ecr_policy", "repos", "apply"};
+  return k;
+}
+
+const std::vector<std::string_view>& push_keys() {
+  static const std::vector<std::string_view> k{"from", "to", "ref"};
   return k;
 }
 
@@ -326,6 +332,33 @@ class Loader {
     return p;
   }
 
+  std::optional<PushSpec> load_push(const yaml::Node& n) {
+    if (!n.is_map()) {
+      error(n, "\"push\" must be a mapping such as { from: build/image, to: registry:5000/app:v1 }");
+      return std::nullopt;
+    }
+    check_keys(n, push_keys(), "push");
+    PushSpec p;
+    if (const auto* s = n.find("from")) {
+      p.from = string_value(*s, "from").value_or("");
+      if (p.from.empty()) error(*s, "\"from\" is empty: name the OCI image layout directory");
+    } else {
+      error(n, "\"push\" needs \"from\": the OCI image layout directory (oci-layout, index.json, blobs/)");
+    }
+    if (const auto* s = n.find("to")) {
+      if (s->is_scalar()) {
+        if (auto v = string_value(*s, "to")) p.to.push_back(*v);
+      } else {
+        p.to = string_list(*s, "to");
+      }
+      if (p.to.empty()) error(*s, "\"to\" names no REGISTRY/REPO:TAG");
+    } else {
+      error(n, "\"push\" needs \"to\": the REGISTRY/REPO:TAG (or a list of them) to push to");
+    }
+    if (const auto* s = n.find("ref")) p.ref = string_value(*s, "ref").value_or("");
+    return p;
+  }
+
   void load_stage(const ExpandedStage& ex, int index, Stage& st, const Defaults& defaults) {
     const yaml::MapEntry& entry = *ex.entry;
     st.name = ex.name;
@@ -376,11 +409,18 @@ class Loader {
       st.kind = StageKind::prune;
       st.prune = load_prune(*v);
     }
+    if (const auto* v = n.find("push")) {
+      ++kinds;
+      st.kind = StageKind::push;
+      st.push = load_push(*v);
+    }
     if (kinds == 0) {
-      error(entry.key, fmt::format("stage {} has nothing to do: give it \"run\", \"llm\", \"validate\" or \"prune\"",
+      error(entry.key, fmt::format("stage {} has nothing to do: give it \"run\", \"llm\", \"validate\", \"prune\" "
+                                   "or \"push\"",
                                    quote(st.name)));
     } else if (kinds > 1) {
-      error(entry.key, fmt::format("stage {} has more than one of \"run\", \"llm\", \"validate\" and \"prune\"",
+      error(entry.key, fmt::format("stage {} has more than one of \"run\", \"llm\", \"validate\", \"prune\" and "
+                                   "\"push\"",
                                    quote(st.name)));
     }
     if (const auto* x = n.find("needs")) st.needs = string_list(*x, "needs");

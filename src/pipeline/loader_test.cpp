@@ -183,6 +183,37 @@ stages:
   EXPECT_NE(s.find("\"prune\" needs \"repos\""), std::string::npos) << s;
 }
 
+TEST(Loader, PushKind) {
+  auto r = parse_pipeline(R"(version: 1
+stages:
+  one:
+    push: { from: build/image, to: 127.0.0.1:5000/app:v1 }
+  many:
+    push: { from: build/image, ref: v2, to: [127.0.0.1:5000/app:v2, 127.0.0.1:5000/app:latest] }
+)", "p.yml");
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.pipeline.stages[0].kind, StageKind::push);
+  EXPECT_EQ(r.pipeline.stages[0].push->from, "build/image");
+  EXPECT_EQ(r.pipeline.stages[0].push->to, std::vector<std::string>{"127.0.0.1:5000/app:v1"});
+  EXPECT_EQ(r.pipeline.stages[1].push->ref, "v2");
+  EXPECT_EQ(r.pipeline.stages[1].push->to.size(), 2u);
+  auto bad = parse_pipeline(R"(version: 1
+stages:
+  a:
+    push: { form: x }
+  b:
+    push: { from: x, to: [] }
+    run: echo
+)", "p.yml");
+  ASSERT_FALSE(bad.ok());
+  std::string s = all(bad);
+  EXPECT_NE(s.find("p.yml:4:13: unknown key \"form\" (did you mean \"from\"?)"), std::string::npos) << s;
+  EXPECT_NE(s.find("\"push\" needs \"from\""), std::string::npos) << s;
+  EXPECT_NE(s.find("\"push\" needs \"to\""), std::string::npos) << s;
+  EXPECT_NE(s.find("\"to\" names no REGISTRY/REPO:TAG"), std::string::npos) << s;
+  EXPECT_NE(s.find("stage \"b\" has more than one of"), std::string::npos) << s;
+}
+
 TEST(Loader, KeepsLlmBlocksForTheLlmModule) {
   // The pipeline does not read `llm:` blocks (engine/llm_sections_test.cpp checks them); it
   // keeps them, and says when one is not a mapping.

@@ -19,7 +19,7 @@ namespace sluice::pipeline {
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;  // ordered, unique keys
 
-enum class StageKind { run, llm, validate, prune };
+enum class StageKind { run, llm, validate, prune, push };
 
 [[nodiscard]] std::string_view to_string(StageKind k);
 
@@ -51,6 +51,14 @@ struct PruneSpec {
   std::string ecr_policy;          // or an AWS ECR lifecycle policy (JSON); exactly one is set
   std::vector<std::string> repos;  // REGISTRY/REPO
   bool apply = false;              // false: the stage prints the plan and deletes nothing
+};
+
+// `push:` stage: pushes an OCI image layout directory to registries and records the push in the
+// workspace state, the first age source of `sluice registry prune` (docs/prune.md).
+struct PushSpec {
+  std::string from;              // the layout directory, relative to the workspace
+  std::string ref;               // index.json entry by org.opencontainers.image.ref.name; "": the only one
+  std::vector<std::string> to;   // REGISTRY/REPO:TAG, one or more
 };
 
 struct Stage {
@@ -93,6 +101,7 @@ struct Stage {
   bool has_runtime_placeholders = false;
   std::vector<std::string> output_needs;  // stages whose outputs it reads, in first-use order
   std::optional<PruneSpec> prune;
+  std::optional<PushSpec> push;
 };
 
 struct Defaults {

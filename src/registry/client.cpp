@@ -425,6 +425,8 @@ Expected<std::string> Client::put_manifest(std::string_view ref, std::string_vie
     return make_error(ErrorCode::network,
                       fmt::format("PUT manifest {}:{}: {} ({})", m_repo.display(), ref, r->status, error_excerpt(*r)));
   }
+  // The registry's own digest when it says one, so a caller can check it stored what was sent.
+  if (auto h = r->headers.find("docker-content-digest"); h != r->headers.end() && !h->second.empty()) return h->second;
   return digest_of(body);
 }
 
@@ -468,6 +470,11 @@ Expected<std::string> Client::push_blob(std::string_view bytes) {
   auto have = blob_exists(digest);
   if (!have) return tl::unexpected(have.error());
   if (*have) return digest;
+  SLUICE_TRY(upload_blob(digest, bytes));
+  return digest;
+}
+
+Expected<void> Client::upload_blob(std::string_view digest, std::string_view bytes) {
   auto start = request("POST", fmt::format("/v2/{}/blobs/uploads/", m_repo.name), {"Content-Length: 0"}, "");
   if (!start) return tl::unexpected(start.error());
   auto loc = start->headers.find("location");
@@ -477,14 +484,14 @@ Expected<std::string> Client::push_blob(std::string_view bytes) {
   }
   std::string url = loc->second;
   if (url.find("://") == std::string::npos) url = m_repo.base_url() + url;
-  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + digest;
+  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + std::string(digest);
   auto put = request("PUT", url, {"Content-Type: application/octet-stream"}, bytes);
   if (!put) return tl::unexpected(put.error());
   if (put->status != 201) {
     return make_error(ErrorCode::network, fmt::format("uploading blob {} to {}: {} ({})", digest, m_repo.display(),
                                                       put->status, error_excerpt(*put)));
   }
-  return digest;
+  return {};
 }
 
 }  // namespace sluice::registry

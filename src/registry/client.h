@@ -83,6 +83,8 @@ class Client {
   [[nodiscard]] Expected<bool> blob_exists(std::string_view digest);
   // Uploads `bytes` (POST then a monolithic PUT) unless the blob is there; returns its digest.
   [[nodiscard]] Expected<std::string> push_blob(std::string_view bytes);
+  // Uploads `bytes` as blob `digest` (POST then a monolithic PUT), without asking first.
+  [[nodiscard]] Expected<void> upload_blob(std::string_view digest, std::string_view bytes);
 
   // One request against the registry, with the authentication dance. `url` is absolute or a
   // path from the registry's root. Exposed for tests.

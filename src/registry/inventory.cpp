@@ -150,52 +150,69 @@ Expected<Inventory> read_inventory(Client& client, const InventoryOptions& optio
   Inventory inv;
   inv.tag_count = tags->size();
 
-  // 1. Where each tag points now.
+  // 1. Where each tag points now, and what it is: one GET per tag. The registry answers a GET
+  // as fast as a HEAD (the manifest is small and read either way), so a HEAD per tag and then a
+  // GET per distinct digest cost a request more per image for nothing.
   std::vector<std::optional<std::string>> digest_of_tag(tags->size());
+  std::mutex mu;
+  std::map<std::string, Parsed> parsed;
+  std::map<std::string, std::string> bodies;
+  auto keep = [&](const std::string& digest, Manifest&& m) {
+    auto p = parse_manifest(m);
+    std::lock_guard lock(mu);
+    if (parsed.count(digest)) return;  // another tag of the same digest got there first
+    parsed[digest] = std::move(p);
+    bodies[digest] = std::move(m.body);
+  };
   SLUICE_TRY(parallel_for(tags->size(), options.workers, [&](size_t i) -> Expected<void> {
-    auto d = client.head_manifest((*tags)[i]);
-    if (!d) return tl::unexpected(d.error());
-    digest_of_tag[i] = *d;  // nullopt: deleted meanwhile
+    auto m = client.get_manifest((*tags)[i]);
+    if (!m) {
+      if (m.error().code == ErrorCode::not_found) return {};  // deleted meanwhile
+      return tl::unexpected(m.error());
+    }
+    digest_of_tag[i] = m->digest;
+    keep(m->digest, std::move(*m));
     return {};
   }));
 
-  // 2. Each distinct manifest once, then the children of indexes.
+  // 2. The children of indexes, each once.
   std::map<std::string, std::vector<std::string>> tags_of;
   for (size_t i = 0; i < tags->size(); ++i) {
     if (digest_of_tag[i]) tags_of[*digest_of_tag[i]].push_back((*tags)[i]);
   }
-  std::mutex mu;
-  std::map<std::string, Parsed> parsed;
-  std::map<std::string, std::string> bodies;
-  auto fetch_all = [&](const std::vector<std::string>& digests) -> Expected<void> {
-    return parallel_for(digests.size(), options.workers, [&](size_t i) -> Expected<void> {
-      auto m = client.get_manifest(digests[i]);
-      if (!m) {
-        if (m.error().code == ErrorCode::not_found) return {};  // deleted meanwhile
-        return tl::unexpected(m.error());
-      }
-      auto p = parse_manifest(*m);
-      std::lock_guard lock(mu);
-      parsed[digests[i]] = std::move(p);
-      bodies[digests[i]] = std::move(m->body);
-      return {};
-    });
-  };
-  std::vector<std::string> tops;
-  for (const auto& [d, _] : tags_of) tops.push_back(d);
-  SLUICE_TRY(fetch_all(tops));
   std::set<std::string> child_set;
   for (const auto& [d, p] : parsed) {
     for (const auto& c : p.children) {
       if (!parsed.count(c)) child_set.insert(c);
     }
   }
-  SLUICE_TRY(fetch_all({child_set.begin(), child_set.end()}));
+  std::vector<std::string> children(child_set.begin(), child_set.end());
+  SLUICE_TRY(parallel_for(children.size(), options.workers, [&](size_t i) -> Expected<void> {
+    auto m = client.get_manifest(children[i]);
+    if (!m) {
+      if (m.error().code == ErrorCode::not_found) return {};  // deleted meanwhile
+      return tl::unexpected(m.error());
+    }
+    keep(children[i], std::move(*m));
+    return {};
+  }));
 
-  // 3. Each config blob once (for the age).
+  // 3. Each config blob once, for the images whose age is not known already (a push record or
+  // the manifest's annotation come first, so their config is not needed).
+  auto age_known = [&](const std::string& digest) {
+    Image probe;
+    assign_age(probe, bodies[digest], {});
+    return probe.created_ms.has_value();
+  };
   std::set<std::string> config_set;
-  for (const auto& [d, p] : parsed) {
-    if (p.config && !options.push_records.count(d)) config_set.insert(p.config->digest);
+  for (const auto& [digest, ts] : tags_of) {
+    auto it = parsed.find(digest);
+    if (it == parsed.end() || options.push_records.count(digest) || age_known(digest)) continue;
+    if (it->second.config) config_set.insert(it->second.config->digest);
+    for (const auto& c : it->second.children) {
+      auto ci = parsed.find(c);
+      if (ci != parsed.end() && ci->second.config && !age_known(c)) config_set.insert(ci->second.config->digest);
+    }
   }
   std::vector<std::string> configs(config_set.begin(), config_set.end());
   std::map<std::string, std::string> config_body;

@@ -1,7 +1,8 @@
 #pragma once
-// Reads what a repository holds, as pruning needs it: every tag, the digest each points at
-// (concurrent HEADs on a bounded pool), each distinct manifest once (an index with its
-// children), and each config blob once for the image's age.
+// Reads what a repository holds, as pruning needs it: every tag with its manifest (one
+// concurrent GET per tag on a bounded pool, which gives the digest and the body together), the
+// children of indexes once, and each config blob once for the images whose age neither a push
+// record nor the manifest's annotation gives.
 
 #include <functional>
 #include <map>

@@ -19,6 +19,7 @@ Expected<PruneOutcome> run_prune(const PruneRequest& req) {
     clients.push_back(std::make_unique<Client>(repo, options));
     InventoryOptions io;
     io.workers = req.workers;
+    if (auto pr = req.push_records.find(repo.display()); pr != req.push_records.end()) io.push_records = pr->second;
     auto inv = read_inventory(*clients.back(), io);
     if (!inv) return make_error(inv.error().code, fmt::format("{}: {}", repo.display(), inv.error().message));
     auto decisions = req.ecr ? decide_ecr(*req.ecr, inv->images, req.now_ms) : decide(*req.policy, inv->images, req.now_ms);

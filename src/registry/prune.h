@@ -24,6 +24,8 @@ struct PruneRequest {
   // Credentials by registry host (host[:port]), taking precedence over the default.
   std::map<std::string, Credentials> credentials_by_host;
   int workers = 16;  // requests in flight per repository while planning
+  // Sluice's own push records by repository (RepoRef::display()): digest -> Unix ms.
+  std::map<std::string, std::map<std::string, int64_t>> push_records;
   int64_t now_ms = 0;
 };
 

@@ -81,4 +81,33 @@ Expected<RepoRef> parse_repo_ref(std::string_view text) {
   return ref;
 }
 
+Expected<TagRef> parse_tag_ref(std::string_view text) {
+  if (text.find('@') != std::string_view::npos) {
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("\"{}\": name a tag (REGISTRY/REPO:TAG), not a digest", text));
+  }
+  auto slash = text.rfind('/');
+  auto colon = text.rfind(':');
+  if (slash == std::string_view::npos || colon == std::string_view::npos || colon < slash) {
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("\"{}\": expected REGISTRY/REPO:TAG, e.g. 127.0.0.1:5000/team/app:v1", text));
+  }
+  std::string_view tag = text.substr(colon + 1);
+  auto tag_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  };
+  bool ok = !tag.empty() && tag.size() <= 128 && tag.front() != '.' && tag.front() != '-';
+  for (char c : tag) ok = ok && tag_char(c);
+  if (!ok) {
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("\"{}\": invalid tag \"{}\" (letters, digits, _ . -, at most 128, not starting "
+                                  "with . or -)",
+                                  text, tag));
+  }
+  auto repo = parse_repo_ref(text.substr(0, colon));
+  if (!repo) return tl::unexpected(repo.error());
+  return TagRef{std::move(*repo), std::string(tag)};
+}
+
 }  // namespace sluice::registry

@@ -24,6 +24,16 @@ struct RepoRef {
 // Errors (code invalid_input) quote the text: no host, no repository, bad characters in the name.
 [[nodiscard]] Expected<RepoRef> parse_repo_ref(std::string_view text);
 
+// An image to push: `host[:port]/name:tag` (same prefixes and scheme rule as parse_repo_ref).
+struct TagRef {
+  RepoRef repo;
+  std::string tag;
+  [[nodiscard]] std::string display() const { return repo.display() + ":" + tag; }
+};
+// Errors (code invalid_input): no tag, a digest instead of a tag, a tag outside the OCI grammar
+// [A-Za-z0-9_][A-Za-z0-9._-]{0,127}, or a bad repository part.
+[[nodiscard]] Expected<TagRef> parse_tag_ref(std::string_view text);
+
 // Whether `host` (host[:port]) is a loopback address or localhost.
 [[nodiscard]] bool is_loopback_host(std::string_view host);
 

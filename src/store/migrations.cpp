@@ -195,6 +195,21 @@ CREATE TABLE review_chain_head (
   last_hash     TEXT NOT NULL
 );
 )sql";
+
+// v6: images pushed from a sluice stage or `sluice registry push` (src/store/push_records.h),
+// the first of the age sources `sluice registry prune` reads (docs/prune.md, "Image age").
+constexpr const char* k_v6_registry_pushes = R"sql(
+CREATE TABLE registry_pushes (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  registry      TEXT NOT NULL,           -- host[:port], as the push named it
+  repo          TEXT NOT NULL,           -- repository path, e.g. team/app
+  tag           TEXT NOT NULL,
+  digest        TEXT NOT NULL,           -- the manifest (or index) digest pushed
+  pushed_ms     INTEGER NOT NULL,
+  run_id        TEXT                     -- the run whose stage pushed; NULL from the command line
+);
+CREATE INDEX registry_pushes_repo ON registry_pushes(registry, repo, digest);
+)sql";
 }  // namespace
 
 const std::vector<Migration>& all_migrations() {
@@ -204,6 +219,7 @@ const std::vector<Migration>& all_migrations() {
       {3, k_v3_process_identity},
       {4, k_v4_notifications},
       {5, k_v5_review},
+      {6, k_v6_registry_pushes},
   };
   return k_all;
 }
