@@ -3,7 +3,7 @@
 # main (bench_llm_overhead; bench_pg_ledger through pg_ledger.sh, which starts a PostgreSQL), then
 # every whole-program comparison script (bench/*/compare.sh: the engine's includes its paired cold
 # runs) and the other whole-program scripts whose figures docs/benchmarks.md quotes (the engine's
-# CPU breakdown, pipeline load time, the LLM stage through the binary). Figures go to stdout;
+# CPU breakdown, pipeline load time, the LLM stage through the binary, the 2,000-stage report). Figures go to stdout;
 # record them in docs/benchmarks.md. Every program runs even when one fails, and the script then
 # exits 1 naming each failure: a benchmark that failed must not leave a green `make bench` behind.
 # Not run here (minutes each, or a throwaway build): bench/prune, bench/refs, bench/registry,
@@ -36,6 +36,7 @@ done
 step "$here/engine/cpu.sh" "$here/engine/cpu.sh" "$build/sluice"
 step "$here/pipeline/load.sh" "$here/pipeline/load.sh" "$build/sluice"
 step "$here/llm/realistic.sh" "$here/llm/realistic.sh" "$build/sluice" 5
+step "$here/report/report.sh" "$here/report/report.sh" "$build/sluice" 5
 if [ ${#failed[@]} -gt 0 ]; then
   echo "run-all: ${#failed[@]} benchmark(s) failed:" >&2
   printf '  %s\n' "${failed[@]}" >&2

@@ -33,7 +33,7 @@ def tokens():
 for i, f in enumerate(files):
     name = "ctx/%03d-%s" % (i + 1, os.path.basename(f))
     open(name, "w", encoding="utf-8").write(open(f, encoding="utf-8").read())
-    if i % 5 == 4 and tokens() >= 100000:
+    if tokens() >= 100000:  # stop at the first file that reaches 100k tokens
         break
 PY
 cat ctx/* > all.txt
