@@ -32,7 +32,9 @@ one() {
   t0=$(date +%s%N)
   SELF_CPU_OUT="$work/self.txt" LD_PRELOAD="$work/selfcpu.so" /usr/bin/time -f "%U %S" -o "$work/cpu.txt" "$@" > /dev/null
   t1=$(date +%s%N)
-  local own
+  local own k
+  k=$(find out -type f | wc -l)
+  [ "$k" -eq "$n" ] || { echo "cpu.sh: $name built $k of $n outputs" >&2; exit 1; }
   own=$(awk -v c="$comm" '$1 == c { s += $3 + $4 } END { printf "%.4f", s }' "$work/self.txt")
   [ "$own" != "0.0000" ] || { echo "cpu.sh: no own-CPU record for $comm (did it exit through exit()?)" >&2; exit 1; }
   echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(awk '{ printf "%.2f", $1 + $2 }' "$work/cpu.txt") $own"

@@ -19,6 +19,8 @@ command -v ninja >/dev/null || { echo "ninja is needed (apt-get install ninja-bu
 now_ns() { date +%s%N; }
 clean() { rm -rf out .sluice .ninja_log .ninja_deps && mkdir out; }
 cpu() { awk '{print $1 + $2}' cpu.txt; }
+# A run that did not build every output must not be timed as a fast one.
+built() { local k; k=$(find out -type f | wc -l); [ "$k" -eq "$n" ] || { echo "paired: $1 built $k of $n outputs" >&2; exit 1; }; }
 run_sluice() { /usr/bin/time -f "%U %S" -o cpu.txt "$sluice" run -j 2 --output quiet $extra > /dev/null; }
 run_ninja() { /usr/bin/time -f "%U %S" -o cpu.txt ninja -j 2 --quiet > /dev/null; }
 
@@ -29,11 +31,11 @@ clean; run_sluice; clean; run_ninja  # warm-up
 # caches warmer (or the machine busier), so neither side always gets that position.
 for ((i = 1; i <= pairs; i++)); do
   if ((i % 2)); then
-    clean; t0=$(now_ns); run_sluice; t1=$(now_ns); cs=$(cpu)
-    clean; t2=$(now_ns); run_ninja; t3=$(now_ns); cn=$(cpu)
+    clean; t0=$(now_ns); run_sluice; t1=$(now_ns); cs=$(cpu); built sluice
+    clean; t2=$(now_ns); run_ninja; t3=$(now_ns); cn=$(cpu); built ninja
   else
-    clean; t2=$(now_ns); run_ninja; t3=$(now_ns); cn=$(cpu)
-    clean; t0=$(now_ns); run_sluice; t1=$(now_ns); cs=$(cpu)
+    clean; t2=$(now_ns); run_ninja; t3=$(now_ns); cn=$(cpu); built ninja
+    clean; t0=$(now_ns); run_sluice; t1=$(now_ns); cs=$(cpu); built sluice
   fi
   echo "$((t1 - t0)) $((t3 - t2)) $cs $cn" >> times.txt
 done

@@ -36,6 +36,10 @@ python3 "$here/../lib/rounds.py" --rounds "$runs" --warmup 0 --json "$tmp/r.json
   "no notification=$(one CI=true plain.yml)" \
   "webhook answering now=$(one HOOK_URL=http://127.0.0.1:$port/ok notify.yml)" \
   "webhook taking 10 s=$(one HOOK_URL=http://127.0.0.1:$port/slow notify.yml)"
+# A run that sent nothing would time as well as one that did: every timed run of the fast case
+# must have delivered a correctly signed notification.
+delivered=$(python3 -c 'import json,os,sys; f=sys.argv[1]; print(sum(1 for l in (open(f) if os.path.exists(f) else []) if l.strip() and json.loads(l)["path"] == "/ok" and json.loads(l)["signature_ok"]))' "$tmp/hooks.log")
+[ "$delivered" -ge "$runs" ] || { echo "compare: $delivered signed notifications reached /ok in $runs runs" >&2; exit 1; }
 read -r none fast slow < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(*(round(r[k]["median"]*1000) for k in ("no notification","webhook answering now","webhook taking 10 s")))' "$tmp/r.json")
 echo "runs per case: $runs (median wall time of the whole sluice process)"
 echo "no notification:        ${none} ms"
