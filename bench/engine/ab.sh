@@ -23,6 +23,9 @@ one() {
   t0=$(date +%s%N)
   /usr/bin/time -f "%U %S" -o cpu.txt "$1" run -j 2 --output quiet $extra > /dev/null
   t1=$(date +%s%N)
+  local k
+  k=$(find out -type f | wc -l)
+  [ "$k" -eq "$n" ] || { echo "ab.sh: $1 built $k of $n outputs" >&2; exit 1; }
   echo "$((t1 - t0)) $(awk '{print $1 + $2}' cpu.txt)"
 }
 one "$a" > /dev/null; one "$b" > /dev/null  # warm-up

@@ -8,7 +8,7 @@ runs first (cold caches) or last (after the others heated the machine), and a ma
 drifts (other jobs) shifts every command alike. A command that exits non-zero stops the benchmark
 with exit 1: a failed run is never timed as a fast one. Prints, per command, the median, min and
 max wall seconds, the median CPU seconds (user + sys of the command and its children: less
-sensitive to other load than wall time), and the median of per-round wall ratios to the first.
+sensitive to other load than wall time), and the medians of per-round wall and CPU ratios to the first.
 """
 import json
 import resource
@@ -67,10 +67,13 @@ def main(argv):
     for name, _ in cmds:
         t = times[name]
         ratios = sorted(a / b for a, b in zip(t, times[base]))
+        cpu_ratios = sorted(a / b for a, b in zip(cpu[name], cpu[base]) if b > 0) or [float("nan")]
         result[name] = {"median": statistics.median(t), "min": min(t), "max": max(t), "times": t,
-                        "ratio_to_first": statistics.median(ratios), "cpu_median": statistics.median(cpu[name])}
-        print("  %-40s median %8.3f  (%.3f-%.3f)  CPU %8.3f  %.2fx %s" % (
-            name, result[name]["median"], min(t), max(t), result[name]["cpu_median"], result[name]["ratio_to_first"], base))
+                        "ratio_to_first": statistics.median(ratios), "cpu_median": statistics.median(cpu[name]),
+                        "cpu": cpu[name], "cpu_ratio_to_first": statistics.median(cpu_ratios)}
+        print("  %-40s median %8.3f  (%.3f-%.3f)  CPU %8.3f  %.2fx %s (CPU %.2fx)" % (
+            name, result[name]["median"], min(t), max(t), result[name]["cpu_median"], result[name]["ratio_to_first"], base,
+            result[name]["cpu_ratio_to_first"]))
     if out:
         with open(out, "w") as f:
             json.dump(result, f, indent=1)

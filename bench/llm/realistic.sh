@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An LLM stage with a realistic ~100k-token prompt through the real binary: the real tokenizer
-# (o200k_base) and the real secret redactor, not the stand-ins of llm_bench.cpp. The context is
+# (o200k_base) and the real secret redactor, as in llm_bench.cpp, here inside `sluice run`. The context is
 # a mix of code (C++, Python, shell), YAML manifests, Markdown prose and multilingual text
 # (this repository's files and the long tokenizer goldens), cut to about 100,000 tokens.
 # Against tests/e2e/llm_server.py on 127.0.0.1: the first run calls it, the next ones are
@@ -33,7 +33,7 @@ def tokens():
 for i, f in enumerate(files):
     name = "ctx/%03d-%s" % (i + 1, os.path.basename(f))
     open(name, "w", encoding="utf-8").write(open(f, encoding="utf-8").read())
-    if i % 5 == 4 and tokens() >= 100000:
+    if tokens() >= 100000:  # stop at the first file that reaches 100k tokens
         break
 PY
 cat ctx/* > all.txt

@@ -27,20 +27,20 @@ cd "$tmp"
 sed '/^notify:/,/^stages:/{/^stages:/!d}' notify.yml > plain.yml
 export HOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw CI=true
 
-median_ms() { # median_ms FILE [env...]: runs sluice $runs times, prints the median wall ms
-  local file=$1; shift
-  local t=()
-  for _ in $(seq "$runs"); do
-    local t0; t0=$(date +%s%N)
-    env "$@" "$sluice" run -f "$file" -j 4 --output quiet >/dev/null 2>&1 || true
-    t+=($(( ($(date +%s%N) - t0) / 1000000 )))
-  done
-  printf '%s\n' "${t[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-}
 "$sluice" run -f plain.yml -j 4 --output quiet >/dev/null 2>&1 || true  # warm: rules, schema
-none=$(median_ms plain.yml)
-fast=$(median_ms notify.yml HOOK_URL="http://127.0.0.1:$port/ok")
-slow=$(median_ms notify.yml HOOK_URL="http://127.0.0.1:$port/slow")
+# The three cases in rounds of rotating order (bench/lib/rounds.py), so that no case always runs
+# first or last; each run must exit 1 (the failing stage), nothing else.
+one() { echo "env $1 $sluice run -f $2 -j 4 --output quiet >/dev/null 2>&1; test \$? -eq 1"; }
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 "$here/../lib/rounds.py" --rounds "$runs" --warmup 0 --json "$tmp/r.json" \
+  "no notification=$(one CI=true plain.yml)" \
+  "webhook answering now=$(one HOOK_URL=http://127.0.0.1:$port/ok notify.yml)" \
+  "webhook taking 10 s=$(one HOOK_URL=http://127.0.0.1:$port/slow notify.yml)"
+# A run that sent nothing would time as well as one that did: every timed run of the fast case
+# must have delivered a correctly signed notification.
+delivered=$(python3 -c 'import json,os,sys; f=sys.argv[1]; print(sum(1 for l in (open(f) if os.path.exists(f) else []) if l.strip() and json.loads(l)["path"] == "/ok" and json.loads(l)["signature_ok"]))' "$tmp/hooks.log")
+[ "$delivered" -ge "$runs" ] || { echo "compare: $delivered signed notifications reached /ok in $runs runs" >&2; exit 1; }
+read -r none fast slow < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(*(round(r[k]["median"]*1000) for k in ("no notification","webhook answering now","webhook taking 10 s")))' "$tmp/r.json")
 echo "runs per case: $runs (median wall time of the whole sluice process)"
 echo "no notification:        ${none} ms"
 echo "webhook answering now:  ${fast} ms (+$((fast - none)) ms)"

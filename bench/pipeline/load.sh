@@ -5,8 +5,8 @@
 #   matrix.yml  the same count from 500 stages with a 2x2 matrix each (`needs:` a whole matrix)
 #   expanded.yml  matrix.yml written out by hand as a sluice without matrices must (the same
 #               2,000 stages, commands and 8,000 needs): "today's" load time of that pipeline
-# usage: load.sh SLUICE [RUNS] [DIR]; prints, per input the binary accepts, the median wall time
-# and `perf stat`'s task-clock (CPU time: steadier than wall time on a busy machine).
+# usage: load.sh SLUICE [RUNS] [DIR]; prints, per input the binary accepts, the median wall and CPU
+# time (CPU: user + sys, steadier than wall time on a busy machine), in rounds of rotating order.
 set -euo pipefail
 sluice="$1"; runs="${2:-30}"; dir="${3:-$(mktemp -d)}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -42,15 +42,20 @@ mv "$dir/sluice.yml" "$dir/flat.yml"
     done
   done
 } > "$dir/expanded.yml"
+# The three inputs in rounds of rotating order (bench/lib/rounds.py): wall and CPU medians, and
+# the per-round ratios to flat.yml; matrix.yml / expanded.yml is the cost of expanding matrices.
+cmds=()
 for f in flat expanded matrix; do
   if ! "$sluice" graph -f "$dir/$f.yml" > /dev/null 2>&1; then echo "$f.yml not accepted"; continue; fi
-  for ((r = 0; r < runs; r++)); do
-    s=$(date +%s%N); "$sluice" graph -f "$dir/$f.yml" > /dev/null; e=$(date +%s%N)
-    echo $(((e - s) / 1000))
-  done | sort -n | awk -v f="$f.yml" '{a[NR]=$1} END {printf "%s wall %.1f ms (median of %d)", f, a[int((NR+1)/2)]/1000, NR}'
-  if command -v perf > /dev/null; then
-    perf stat -r "$runs" -e task-clock "$sluice" graph -f "$dir/$f.yml" 2>&1 >/dev/null |
-      awk '/task-clock/ {printf ", cpu %s ms (+- %s)", $1, $(NF-1)}'
-  fi
-  echo
+  cmds+=("$f.yml=$sluice graph -f $dir/$f.yml")
 done
+python3 "$here/../lib/rounds.py" --rounds "$runs" --warmup 2 --json "$dir/load.json" "${cmds[@]}"
+python3 - "$dir/load.json" <<'PY'
+import json, statistics, sys
+r = json.load(open(sys.argv[1]))
+if "matrix.yml" in r and "expanded.yml" in r:
+    m, e = r["matrix.yml"], r["expanded.yml"]
+    cpu = statistics.median(a / b for a, b in zip(m["cpu"], e["cpu"]) if b > 0)
+    wall = statistics.median(a / b for a, b in zip(m["times"], e["times"]))
+    print(f"matrix.yml / expanded.yml per round: CPU {cpu:.2f}x, wall {wall:.2f}x (goal: within 10%)")
+PY

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Two builds of sluice (say, the release with and without LTO) timed on whole-program work, in
-# alternating pairs (A, B, A, B, ...) so that a machine whose speed drifts (other jobs) shifts
-# both sides of a pair alike. Three workloads:
+# pairs of alternating order (A B, B A, A B, ...) so that a machine whose speed drifts (other jobs)
+# shifts both sides of a pair alike and neither always runs second. Three workloads:
 #   tokens  sluice tokens count --encoding o200k_base on the 10 MiB corpus of
 #           bench/tokenize/compare.sh (licenses x4 + sorted /usr/include headers)
 #   scan    sluice scan --format json on a copy of /usr/include (secrets engine, ~100 MB)
@@ -34,12 +34,18 @@ run() { # run BINARY WORKLOAD
 time_ns() { local t0; t0=$(now_ns); run "$1" "$2"; echo $(($(now_ns) - t0)); }
 
 echo "A: $a ($(stat -c %s "$a") bytes)"
-echo "B: $b ($(stat -c %s "$b") bytes)"
+echo "B: $b ($(stat -c %s "$b") bytes); load average $(cut -d" " -f1-3 /proc/loadavg)"
 for w in tokens scan engine; do
   run "$a" "$w"; run "$b" "$w"  # warm-up: page cache, rank-file markers, compiled rule cache
   : >"$work/$w.txt"
+  # Odd pairs run A first, even pairs B first: neither binary always gets the second, warmer slot.
   for ((i = 1; i <= pairs; i++)); do
-    echo "$(time_ns "$a" "$w") $(time_ns "$b" "$w")" >>"$work/$w.txt"
+    if ((i % 2)); then
+      ta=$(time_ns "$a" "$w"); tb=$(time_ns "$b" "$w")
+    else
+      tb=$(time_ns "$b" "$w"); ta=$(time_ns "$a" "$w")
+    fi
+    echo "$ta $tb" >>"$work/$w.txt"
   done
   python3 - "$w" "$pairs" "$work/$w.txt" <<'EOF'
 import statistics, sys
