@@ -15,6 +15,7 @@ packages=(
   openssh-client diffutils  # review gates: ssh-keygen -Y sign/verify, sluice review's diff
   postgresql-15 libpq-dev nginx libnginx-mod-http-dav-ext openssl
   docker-registry curl
+  time patch  # benchmarks: /usr/bin/time for CPU figures, patch for bench/engine/experiments.sh
 )
 
 missing=()
