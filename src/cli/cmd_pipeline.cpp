@@ -250,9 +250,16 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   }
   // With shared state the run, its stages and the step-cache index are in PostgreSQL.
   opts.state_url = *state_url;
-  // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
-  if (!state_url->empty() || fs::exists(store::StateLayout(opts.state_dir).database()))
+  // Leftovers of SIGKILLed runs first: they may hold what this run is about to use. Shared state
+  // that cannot be opened (a wrong password, say) means the run cannot be recorded: exit 2 now.
+  if (!state_url->empty()) {
+    if (!reap_and_report(opts.state_dir, *state_url, p->defaults.kill_grace, stderr)) {
+      ::close(sfd);
+      return k_exit_usage;
+    }
+  } else if (fs::exists(store::StateLayout(opts.state_dir).database())) {
     (void)reap_and_report(opts.state_dir, *state_url, p->defaults.kill_grace, stderr);
+  }
 
   bool remote_bad = false;
   auto remote = opts.no_cache ? nullptr : open_remote_cache(*p, stderr, remote_bad);
