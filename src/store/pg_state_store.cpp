@@ -110,7 +110,16 @@ Expected<std::unique_ptr<PgStateStore>> PgStateStore::open(std::unique_ptr<Datab
   std::error_code ec;
   const fs::path abs = fs::absolute(dir, ec).lexically_normal();
   return std::unique_ptr<PgStateStore>(
-      new PgStateStore(std::move(local), std::move(*c), host_name() + ":" + abs.string()));
+      new PgStateStore(std::move(local), std::move(*c), url, host_name() + ":" + abs.string()));
+}
+
+Expected<PgConnection*> PgStateStore::index_connection() {
+  if (!m_index) {
+    auto c = PgConnection::connect(m_url);
+    if (!c) return tl::unexpected(c.error());
+    m_index = std::move(*c);
+  }
+  return m_index.get();
 }
 
 Expected<std::vector<RunRecord>> PgStateStore::runs_where(const std::string& where,
@@ -287,13 +296,15 @@ Expected<std::vector<StageRecord>> PgStateStore::stages_of(const std::string& ru
 }
 
 Expected<std::optional<CacheEntry>> PgStateStore::cache_lookup(const std::string& key, int64_t now_ms) {
+  auto c = index_connection();
+  SLUICE_TRY(c);
   // A hit is read and touched in one statement; last use never goes back (runners' clocks differ).
   auto rows = now_ms <= 0
-                  ? m_c->query_prepared("sluice_cache_peek",
+                  ? (*c)->query_prepared("sluice_cache_peek",
                                         "SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms "
                                         "FROM sluice_step_cache WHERE key = $1",
                                         {key})
-                  : m_c->query_prepared("sluice_cache_get",
+                  : (*c)->query_prepared("sluice_cache_get",
                                         "UPDATE sluice_step_cache SET last_used_ms = GREATEST(last_used_ms, $2) "
                                         "WHERE key = $1 RETURNING key, stage, outputs, created_ms, last_used_ms, "
                                         "duration_ms",
@@ -305,7 +316,9 @@ Expected<std::optional<CacheEntry>> PgStateStore::cache_lookup(const std::string
 }
 
 Expected<void> PgStateStore::cache_put(const CacheEntry& e) {
-  return m_c
+  auto c = index_connection();
+  SLUICE_TRY(c);
+  return (*c)
       ->query_prepared("sluice_cache_put",
                        "INSERT INTO sluice_step_cache (key, stage, outputs, created_ms, last_used_ms, duration_ms, "
                        "origin) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO UPDATE SET "

@@ -16,6 +16,8 @@
 //   Marking a run interrupted also releases its live LLM reservations (pg_ledger.h).
 // - leftover_groups() returns only groups recorded on this machine (boot id) and PID namespace,
 //   so one runner never signals another machine's processes.
+// - Stage rows and heartbeats go through the group commit (begin/commit_transaction); index
+//   lookups and puts go through a second connection in autocommit (see index_connection()).
 //
 // Thread-safety: one PgStateStore per thread (it owns a PostgreSQL and a SQLite connection).
 
@@ -68,11 +70,18 @@ class PgStateStore final : public StateStore {
   [[nodiscard]] PgConnection& connection() { return *m_c; }
 
  private:
-  PgStateStore(std::unique_ptr<Database> local, std::unique_ptr<PgConnection> c, std::string origin)
-      : StateStore(std::move(local)), m_c(std::move(c)), m_origin(std::move(origin)) {}
+  PgStateStore(std::unique_ptr<Database> local, std::unique_ptr<PgConnection> c, std::string url,
+               std::string origin)
+      : StateStore(std::move(local)), m_c(std::move(c)), m_url(std::move(url)), m_origin(std::move(origin)) {}
   [[nodiscard]] Expected<std::vector<RunRecord>> runs_where(const std::string& where,
                                                             const std::vector<PgParam>& params);
+  // The connection for cache_lookup/cache_put: its own, in autocommit, so an index row another
+  // runner also uses is never locked for the length of the scheduler's group commit (two runners
+  // touching two keys in opposite orders would deadlock).
+  [[nodiscard]] Expected<PgConnection*> index_connection();
   std::unique_ptr<PgConnection> m_c;
+  std::unique_ptr<PgConnection> m_index;
+  std::string m_url;
   std::string m_origin;
 };
 
