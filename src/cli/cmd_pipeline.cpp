@@ -115,13 +115,9 @@ void add_file_option(CLI::App* cmd, PipelineArgs& a) {
   cmd->add_option("-f,--file", a.file, "Pipeline file")->capture_default_str();
 }
 
-std::unique_ptr<store::StateStore> open_store_or_report(const fs::path& dir) {
-  auto st = store::StateStore::open(dir);
-  if (!st) {
-    std::fprintf(stderr, "sluice: %s\n", st.error().message.c_str());
-    return nullptr;
-  }
-  return std::move(*st);
+// The state backend `url` names ("" the workspace's SQLite database in `dir`).
+std::unique_ptr<store::StateStore> open_store_or_report(const fs::path& dir, const std::string& url = "") {
+  return open_state_or_report(dir, url, stderr);
 }
 
 // The signals that stop a run: its stages are cancelled (SIGTERM, SIGKILL after the grace),
@@ -145,8 +141,9 @@ constexpr std::chrono::milliseconds k_reap_grace{5000};
 
 // Stops what SIGKILLed runs in this workspace left running; says what it stopped on `out`.
 // Returns false (after saying why) when the state database cannot be read.
-bool reap_and_report(const fs::path& state_dir, std::chrono::milliseconds grace, std::FILE* out) {
-  auto st = open_store_or_report(state_dir);
+bool reap_and_report(const fs::path& state_dir, const std::string& state_url, std::chrono::milliseconds grace,
+                     std::FILE* out) {
+  auto st = open_store_or_report(state_dir, state_url);
   if (!st) return false;
   auto reaped = engine::reap_leftovers(*st, grace);
   if (!reaped) {
@@ -245,8 +242,23 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   opts.options_text = fmt::format("-j {}{}{}{}", opts.jobs, a.keep_going ? " --keep-going" : "",
                                   a.no_cache ? " --no-cache" : "", a.cancel_on_failure ? " --cancel-on-failure" : "");
 
-  // Leftovers of SIGKILLed runs first: they may hold what this run is about to use.
-  if (fs::exists(store::StateLayout(opts.state_dir).database())) (void)reap_and_report(opts.state_dir, p->defaults.kill_grace, stderr);
+  auto state_url = resolve_shared_state(*p, a.state, stderr);
+  if (!state_url) {
+    ::close(sfd);
+    return k_exit_usage;
+  }
+  // With shared state the run, its stages and the step-cache index are in PostgreSQL.
+  opts.state_url = *state_url;
+  // Leftovers of SIGKILLed runs first: they may hold what this run is about to use. Shared state
+  // that cannot be opened (a wrong password, say) means the run cannot be recorded: exit 2 now.
+  if (!state_url->empty()) {
+    if (!reap_and_report(opts.state_dir, *state_url, p->defaults.kill_grace, stderr)) {
+      ::close(sfd);
+      return k_exit_usage;
+    }
+  } else if (fs::exists(store::StateLayout(opts.state_dir).database())) {
+    (void)reap_and_report(opts.state_dir, *state_url, p->defaults.kill_grace, stderr);
+  }
 
   bool remote_bad = false;
   auto remote = opts.no_cache ? nullptr : open_remote_cache(*p, stderr, remote_bad);
@@ -256,11 +268,6 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   }
   opts.remote_cache = remote.get();
   StageKindArgs kind_args = a.kinds;
-  auto state_url = resolve_shared_state(*p, a.state, stderr);
-  if (!state_url) {
-    ::close(sfd);
-    return k_exit_usage;
-  }
   kind_args.state_url = *state_url;
   // Gates record and read approvals where the state is: with PostgreSQL, an approval given on
   // another machine releases a gate here (docs/review.md).
@@ -378,7 +385,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   std::fflush(stdout);
   // A slow or dead receiver costs the run the flush bound at most, never its result.
   if (sender || a.files.any_file()) {
-    auto st = open_store_or_report(opts.state_dir);
+    auto st = open_store_or_report(opts.state_dir, *state_url);
     if (sender) settle_notifications(sender->finish(*notify_flush), st.get(), rep, stderr);
     if (st && !a.files.html.empty()) (void)report::add_llm_calls(rep, st->db());
     auto prev = st && !a.files.html.empty() ? previous_report(*st, rep) : std::nullopt;
@@ -387,7 +394,7 @@ int do_run(const RunArgs& a, int argc_jobs_default) {
   // Uploads went on in the background during the run; what is left gets a bounded wait.
   if (remote) finish_remote_cache(*remote, stderr);
   // After the summary, so pruning never delays the run's result; an interrupted run prunes nothing.
-  if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, p->cache, stderr);
+  if (p->cache.any() && !result->interrupted) auto_prune(opts.state_dir, *state_url, p->cache, stderr);
   // The base of the next run's `changes:` when neither --since nor the CI gives one.
   if (result->run.status == store::RunStatus::success && opts.only.empty()) {
     record_success_commit(opts.workspace, opts.base_env, opts.state_dir);
@@ -429,6 +436,7 @@ struct PlanArgs {
   bool no_cache = false;
   std::vector<std::string> params;
   std::string since;
+  std::string state;  // --state URL
 };
 
 int do_plan(const PlanArgs& pa) {
@@ -447,7 +455,9 @@ int do_plan(const PlanArgs& pa) {
   }
   fs::path ws = workspace_of(a.file);
   const auto layout = store::StateLayout::of_workspace(ws);
-  auto st = open_store_or_report(layout.dir());
+  auto state_url = resolve_shared_state(*p, pa.state, stderr);
+  if (!state_url) return k_exit_usage;
+  auto st = open_store_or_report(layout.dir(), *state_url);
   if (!st) return k_exit_usage;
   engine::StepCache cache(*st, ws, layout.cas());
   if (auto r = cache.load(); !r) {
@@ -527,27 +537,46 @@ int do_graph(const PipelineArgs& a, bool dot) {
   return k_exit_ok;
 }
 
-int do_runs(const PipelineArgs& a, int limit, bool reap) {
+// Where a run of the shared state was recorded, for `sluice runs`: "here" or its host.
+std::string recorded_where(const store::StateStore& st, const store::RunRecord& r) {
+  if (st.recorded_here(r)) return "here";
+  return r.origin.substr(0, r.origin.find(':'));
+}
+
+int do_runs(const PipelineArgs& a, const std::string& state, int limit, bool reap) {
   fs::path ws = workspace_of(a.file);
   const auto layout = store::StateLayout::of_workspace(ws);
-  if (!fs::exists(layout.database())) {
+  auto state_url = resolve_state_of_file(a.file, state, stderr);
+  if (!state_url) return k_exit_usage;
+  if (state_url->empty() && !fs::exists(layout.database())) {
     std::printf("no runs recorded in %s\n", layout.dir().c_str());
     return k_exit_ok;
   }
   if (reap) {
-    if (!reap_and_report(layout.dir(), k_reap_grace, stdout)) return k_exit_usage;
+    if (!reap_and_report(layout.dir(), *state_url, k_reap_grace, stdout)) return k_exit_usage;
     std::fflush(stdout);
   }
-  auto st = open_store_or_report(layout.dir());
+  auto st = open_store_or_report(layout.dir(), *state_url);
   if (!st) return k_exit_usage;
   auto runs = st->list_runs(limit);
   if (!runs) {
     std::fprintf(stderr, "sluice: %s\n", runs.error().message.c_str());
     return k_exit_usage;
   }
-  std::printf("%-5s  %-26s  %-11s  %-10s  %s\n", "run", "id", "status", "duration", "pipeline");
+  // Shared state: every runner's runs, with where each was recorded (its logs are there).
+  if (st->shared()) {
+    std::printf("%-5s  %-26s  %-11s  %-10s  %-16s  %s\n", "run", "id", "status", "duration", "recorded", "pipeline");
+  } else {
+    std::printf("%-5s  %-26s  %-11s  %-10s  %s\n", "run", "id", "status", "duration", "pipeline");
+  }
   for (const auto& r : *runs) {
     std::string d = r.duration_ms ? base::format_duration(std::chrono::milliseconds(*r.duration_ms)) : "-";
+    if (st->shared()) {
+      std::printf("%-5lld  %-26s  %-11s  %-10s  %-16s  %s\n", static_cast<long long>(r.seq), r.id.c_str(),
+                  std::string(store::to_string(r.status)).c_str(), d.c_str(), recorded_where(*st, r).c_str(),
+                  r.pipeline.c_str());
+      continue;
+    }
     std::printf("%-5lld  %-26s  %-11s  %-10s  %s\n", static_cast<long long>(r.seq), r.id.c_str(),
                 std::string(store::to_string(r.status)).c_str(),
                 d.c_str(), r.pipeline.c_str());
@@ -555,15 +584,17 @@ int do_runs(const PipelineArgs& a, int limit, bool reap) {
   return k_exit_ok;
 }
 
-int do_report(const PipelineArgs& a, const std::string& selector, const std::string& format, const ReportFiles& files,
-              const std::string& state_flag) {
+int do_report(const PipelineArgs& a, const std::string& state, const std::string& selector, const std::string& format,
+              const ReportFiles& files) {
   fs::path ws = workspace_of(a.file);
   const auto layout = store::StateLayout::of_workspace(ws);
-  if (!fs::exists(layout.database())) {
+  auto state_url = resolve_state_of_file(a.file, state, stderr);
+  if (!state_url) return k_exit_usage;
+  if (state_url->empty() && !fs::exists(layout.database())) {
     std::fprintf(stderr, "sluice: no runs recorded in %s\n", layout.dir().c_str());
     return k_exit_usage;
   }
-  auto st = open_store_or_report(layout.dir());
+  auto st = open_store_or_report(layout.dir(), *state_url);
   if (!st) return k_exit_usage;
   auto run = st->find_run(selector);
   if (!run) {
@@ -579,22 +610,23 @@ int do_report(const PipelineArgs& a, const std::string& selector, const std::str
     std::fprintf(stderr, "sluice: %s\n", stages.error().message.c_str());
     return k_exit_usage;
   }
+  // Logs are files of the workspace that recorded the run; another runner's are not here.
+  if (!st->recorded_here(**run)) {
+    std::fprintf(stderr,
+                 "sluice: run %s was recorded by another runner (%s); its stage logs are there, not in this "
+                 "workspace\n",
+                 (*run)->id.c_str(), (*run)->origin.c_str());
+  }
   auto rep = report::build_report(**run, *stages);
   if (auto r = report::add_ledger_spend(rep, st->db()); !r) {
     std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
     return k_exit_usage;
   }
   // With a shared state the spend is the shared ledger's (every runner's), as `sluice run` shows it.
-  if (rep.llm.stages > 0) {
-    pipeline::Pipeline none;
-    auto loaded = fs::exists(a.file) ? pipeline::load_pipeline(a.file) : pipeline::LoadResult{};
-    auto url = resolve_shared_state(loaded.ok() ? loaded.pipeline : none, state_flag, stderr);
-    if (!url) return k_exit_usage;
-    if (!url->empty()) {
-      if (auto problem = add_shared_spend(rep, *url))
-        std::fprintf(stderr, "sluice: warning: the shared ledger: %s; the spend shown is this workspace's\n",
-                     problem->c_str());
-    }
+  if (rep.llm.stages > 0 && !state_url->empty()) {
+    if (auto problem = add_shared_spend(rep, *state_url))
+      std::fprintf(stderr, "sluice: warning: the shared ledger: %s; the spend shown is this workspace's\n",
+                   problem->c_str());
   }
   if (auto r = report::add_notifications(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
   if (auto r = report::add_llm_calls(rep, st->db()); !r) std::fprintf(stderr, "sluice: %s\n", r.error().message.c_str());
@@ -630,19 +662,23 @@ struct RunsArgs {
   PipelineArgs p;
   int limit = 20;
   bool reap = false;
+  std::string state;  // --state URL
 };
 
 struct ReportArgs {
   PipelineArgs p;
+  std::string state;  // --state URL
   std::string run = "last";
   std::string format = "text";
   ReportFiles files;
-  std::string state;
 };
 
 }  // namespace
 
 void add_pipeline_commands(CLI::App& app, Context& ctx) {
+  static constexpr const char* k_state_help =
+      "Shared state: a postgres:// URL (runs, stages, the step-cache index and the LLM budget ledger "
+      "shared by every runner; default: $SLUICE_STATE_URL, then the pipeline's state:), or sqlite";
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   auto ra = std::make_shared<RunArgs>();
@@ -668,8 +704,7 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   run->add_option("--since", ra->since, "Base commit or branch for changes: and changed() (default: the CI's base, "
                                         "else the last successful run's commit)");
   run->add_option("--state", ra->state,
-                  "Shared state: a postgres:// URL (the LLM budget ledger shared by every runner; default: "
-                  "$SLUICE_STATE_URL, then the pipeline's state:), or sqlite");
+                  k_state_help);
   run->callback([&ctx, cores, ra] { ctx.command = [=] { return do_run(*ra, cores); }; });
 
   auto pa = std::make_shared<PlanArgs>();
@@ -679,6 +714,7 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   plan->add_flag("--no-cache", pa->no_cache, "Plan as if the step cache were off");
   plan->add_option("-p,--param", pa->params, "Set a pipeline param: -p NAME=VALUE (repeatable)");
   plan->add_option("--since", pa->since, "Base commit or branch for changes: and changed()");
+  plan->add_option("--state", pa->state, k_state_help);
   plan->callback([&ctx, pa] { ctx.command = [=] { return do_plan(*pa); }; });
 
   auto ga = std::make_shared<GraphArgs>();
@@ -693,7 +729,8 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
   runs->add_option("-n,--limit", rs->limit, "How many runs")->capture_default_str();
   runs->add_flag("--reap", rs->reap,
                  "First stop what runs killed with SIGKILL left running (SIGTERM, SIGKILL after 5s)");
-  runs->callback([&ctx, rs] { ctx.command = [=] { return do_runs(rs->p, rs->limit, rs->reap); }; });
+  runs->add_option("--state", rs->state, k_state_help);
+  runs->callback([&ctx, rs] { ctx.command = [=] { return do_runs(rs->p, rs->state, rs->limit, rs->reap); }; });
 
   auto rp = std::make_shared<ReportArgs>();
   auto* rep = app.add_subcommand("report", "Per-stage table, critical path and parallelism of a run");
@@ -703,12 +740,8 @@ void add_pipeline_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"text", "json", "junit"}))
       ->capture_default_str();
   add_report_file_options(rep, rp->files);
-  rep->add_option("--state", rp->state,
-                  "State backend whose LLM ledger the spend comes from (postgres://...: every runner's; default: "
-                  "$SLUICE_STATE_URL, then the pipeline's state:), or sqlite");
-  rep->callback([&ctx, rp] {
-    ctx.command = [=] { return do_report(rp->p, rp->run, rp->format, rp->files, rp->state); };
-  });
+  rep->add_option("--state", rp->state, k_state_help);
+  rep->callback([&ctx, rp] { ctx.command = [=] { return do_report(rp->p, rp->state, rp->run, rp->format, rp->files); }; });
 }
 
 }  // namespace sluice::cli

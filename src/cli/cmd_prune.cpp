@@ -13,6 +13,7 @@
 #include "base/duration.h"
 #include "cli/commands.h"
 #include "cli/prune.h"
+#include "cli/shared_state.h"
 #include "store/pruner.h"
 #include "store/state_layout.h"
 #include "store/state_store.h"
@@ -30,6 +31,7 @@ struct PruneArgs {
   int keep_runs = k_keep_runs_unset;
   bool apply = false;
   bool json = false;
+  std::string state;  // --state URL
 };
 
 std::string bytes(int64_t n) { return base::format_byte_size(n); }
@@ -62,7 +64,8 @@ nlohmann::json to_json(const store::PruneReport& r) {
           {"kept_bytes", p.kept_bytes},
           {"over_limit", p.over_limit},
           {"blobs_deleted", r.blobs_deleted},
-          {"blobs_kept_referenced", r.blobs_kept_referenced}};
+          {"blobs_kept_referenced", r.blobs_kept_referenced},
+          {"shared_entries_kept", r.shared_evicted_here.size()}};
 }
 
 std::string to_text(const store::PruneReport& r, const std::string& limits_text) {
@@ -82,6 +85,11 @@ std::string to_text(const store::PruneReport& r, const std::string& limits_text)
   if (!r.orphan_log_dirs.empty()) {
     out += fmt::format("  stray logs      {} {} directories of runs no longer recorded\n", verb,
                        r.orphan_log_dirs.size());
+  }
+  if (!r.shared_evicted_here.empty()) {
+    out += fmt::format("  shared index    kept {} entries other workspaces wrote; only this workspace's copies of "
+                       "their outputs {}\n",
+                       r.shared_evicted_here.size(), r.applied ? "went" : "would go");
   }
   out += fmt::format("  reclaimed       {}; the caches then hold {}\n", bytes(p.bytes()), bytes(p.kept_bytes));
   if (p.over_limit) {
@@ -105,13 +113,15 @@ int prune(const PruneArgs& a) {
     return k_exit_usage;
   }
   const auto layout = store::StateLayout::of_workspace(a.workspace);
+  auto state_url = resolve_state_of_file(fs::path(a.workspace) / "sluice.yml", a.state, stderr);
+  if (!state_url) return k_exit_usage;
   std::error_code ec;
-  if (!fs::exists(layout.database(), ec)) {
+  if (state_url->empty() && !fs::exists(layout.database(), ec)) {
     if (a.json) std::printf("{\"applied\": false, \"bytes_reclaimed\": 0}\n");
     else std::printf("no %s: nothing to prune\n", layout.database().string().c_str());
     return k_exit_ok;
   }
-  auto st = store::StateStore::open(layout.dir());
+  auto st = store::StateStore::open(layout.dir(), *state_url);
   if (!st) {
     std::fprintf(stderr, "sluice prune: %s\n", st.error().message.c_str());
     return k_exit_failed;
@@ -163,12 +173,13 @@ std::optional<store::PruneLimits> parse_prune_limits(const std::string& older_th
   return limits;
 }
 
-void auto_prune(const fs::path& state_dir, const pipeline::CacheLimits& c, std::FILE* err) {
+void auto_prune(const fs::path& state_dir, const std::string& state_url, const pipeline::CacheLimits& c,
+                std::FILE* err) {
   store::PruneLimits limits;
   if (c.max_age) limits.older_than_cutoff_ms = base::SystemClock().wall_ms() - c.max_age->count();
   limits.max_bytes = c.max_bytes;
   limits.protect_newest = 1;  // what the run that just ended used stays a hit
-  auto st = store::StateStore::open(state_dir);
+  auto st = store::StateStore::open(state_dir, state_url);
   if (!st) {
     std::fprintf(err, "sluice: automatic prune skipped: %s\n", st.error().message.c_str());
     return;
@@ -193,6 +204,9 @@ void add_prune_command(CLI::App& app, Context& ctx) {
   pr->add_option("--keep-runs", a->keep_runs, "Keep the newest N runs and everything they used; delete older runs");
   pr->add_flag("--apply", a->apply, "Delete (default: dry run, print what would go)");
   pr->add_flag("--json", a->json, "Machine-readable output");
+  pr->add_option("--state", a->state,
+                 "State backend: sqlite or a postgres:// URL (default: $SLUICE_STATE_URL, then sluice.yml's state:); "
+                 "with PostgreSQL only this workspace's runs and index entries are deleted");
   pr->callback([a, &ctx] { ctx.command = [=] { return prune(*a); }; });
 }
 

@@ -25,6 +25,8 @@ inline constexpr int k_keep_runs_unset = INT32_MIN;
                                                                    const char* who, std::string& said,
                                                                    std::FILE* err);
 
-void auto_prune(const std::filesystem::path& state_dir, const pipeline::CacheLimits& limits, std::FILE* err);
+// `state_url`: the state backend ("" SQLite; a postgres:// URL: see docs/scale-out.md).
+void auto_prune(const std::filesystem::path& state_dir, const std::string& state_url,
+                const pipeline::CacheLimits& limits, std::FILE* err);
 
 }  // namespace sluice::cli

@@ -10,6 +10,7 @@
 
 #include "cli/terminal.h"
 #include "store/pg_ledger.h"
+#include "pipeline/loader.h"
 #include "store/pg_runs.h"
 
 namespace sluice::cli {
@@ -128,6 +129,30 @@ std::optional<std::string> add_shared_spend(report::RunReport& rep, const std::s
   rep.llm.day_spent_usd = *day;
   rep.llm.shared_ledger = (*c)->display();
   return std::nullopt;
+}
+
+std::optional<std::string> resolve_state_of_file(const std::filesystem::path& pipeline_file, const std::string& flag,
+                                                 std::FILE* err) {
+  pipeline::Pipeline p;
+  p.file = pipeline_file.string();
+  if (flag.empty() && env_or("SLUICE_STATE_URL").empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(pipeline_file, ec)) {
+      auto loaded = pipeline::load_pipeline(pipeline_file);
+      p.state = loaded.pipeline.state;
+    }
+  }
+  return resolve_shared_state(p, flag, err);
+}
+
+std::unique_ptr<store::StateStore> open_state_or_report(const std::filesystem::path& state_dir,
+                                                        const std::string& url, std::FILE* err) {
+  auto st = store::StateStore::open(state_dir, url);
+  if (!st) {
+    std::fprintf(err, "sluice: %s\n", st.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*st);
 }
 
 SharedRunSink::SharedRunSink(engine::EventSink& inner, std::string url, std::string pipeline)

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "pipeline/spec.h"
 #include "report/report.h"
 #include "store/remote_cache.h"
+#include "store/state_store.h"
 
 namespace sluice::cli {
 
@@ -43,6 +45,17 @@ void finish_remote_cache(store::RemoteCache& remote, std::FILE* err);
 // reservations come from PostgreSQL (every runner's), and `rep` names the ledger. Returns what
 // went wrong, if anything (the workspace's figures then stay).
 std::optional<std::string> add_shared_spend(report::RunReport& rep, const std::string& url);
+
+// As resolve_shared_state() for commands that read the state without running the pipeline
+// (runs, report, prune): the `state:` of `pipeline_file` is read when neither the flag nor
+// SLUICE_STATE_URL is set and the file exists (a file that does not load counts as no `state:`).
+[[nodiscard]] std::optional<std::string> resolve_state_of_file(const std::filesystem::path& pipeline_file,
+                                                               const std::string& flag, std::FILE* err);
+
+// Opens the state backend `url` names ("" the workspace's SQLite database in `state_dir`),
+// printing why on `err` and returning null when it cannot.
+[[nodiscard]] std::unique_ptr<store::StateStore> open_state_or_report(const std::filesystem::path& state_dir,
+                                                                       const std::string& url, std::FILE* err);
 
 // While a run uses the shared PostgreSQL ledger: when the run starts, marks runs whose heartbeat
 // went stale interrupted (releasing their reservations), records this run in sluice_runs and

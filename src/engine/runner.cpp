@@ -198,7 +198,7 @@ class Scheduler final : public AttemptEvents {
 
 // Records the run and a pending row per selected stage, and assembles the parts.
 Expected<void> Scheduler::open() {
-  auto store = store::StateStore::open(m_opts.state_dir);
+  auto store = store::StateStore::open(m_opts.state_dir, m_opts.state_url);
   SLUICE_TRY(store);
   m_store = std::move(*store);
   const store::StateLayout layout(m_opts.state_dir);

@@ -25,6 +25,9 @@ namespace sluice::engine {
 struct RunOptions {
   std::filesystem::path workspace;  // absolute; stages run here
   std::filesystem::path state_dir;  // absolute; usually <workspace>/.sluice
+  // The state backend (store::StateStore::open): "" the SQLite database in state_dir, or a
+  // postgres:// URL (runs, stages and the step-cache index shared with other runners).
+  std::string state_url;
   int jobs = 1;
   bool keep_going = false;
   bool cancel_on_failure = false;

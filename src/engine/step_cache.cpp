@@ -324,6 +324,16 @@ StepCache::Restored StepCache::fetch_remote(const std::string& key, int64_t now_
   return {R::hit, {}, {}, std::move(values)};
 }
 
+StepCache::Restored StepCache::fetch_blob(const std::string& blob) {
+  using R = Restored::Result;
+  if (m_remote == nullptr) return {};
+  auto got = m_remote->get_blob(blob);
+  if (got.got == store::RemoteCache::Got::corrupted) return {R::damaged, {}, got.problem, {}};
+  if (got.got != store::RemoteCache::Got::hit) return {};
+  if (!base::atomic_write(m_cas / blob.substr(0, 2) / blob.substr(2), got.data)) return {};
+  return {R::hit, {}, {}, {}};
+}
+
 StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
   using R = Restored::Result;
   auto damaged = [](std::string why) { return Restored{R::damaged, {}, std::move(why), {}}; };
@@ -355,6 +365,15 @@ StepCache::Restored StepCache::restore(const std::string& key, int64_t now_ms) {
     std::string rel = o.value("path", "");
     if (blob.size() != 64 || rel.empty()) return damaged("its record of outputs is unreadable");
     if (!fs::exists(m_cas / blob.substr(0, 2) / blob.substr(2))) {
+      if (m_store.shared()) {
+        // A shared index names blobs another runner stored: they come from the remote cache
+        // (verified), and an entry whose blobs are nowhere is a miss, never an error.
+        auto got = fetch_blob(blob);
+        if (got.result == R::damaged)
+          return damaged(fmt::format("{} (for {}); it was not used", got.problem, rel));
+        if (got.result != R::hit) return {};
+        continue;
+      }
       if (pruned_meanwhile(key)) return {};
       return damaged(fmt::format("the stored copy of {} ({}) is missing from {}", rel, blob.substr(0, 12),
                                  m_cas.string()));

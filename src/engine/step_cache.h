@@ -43,7 +43,8 @@ class StepCache {
   // On a hit, restores the stage's outputs. An entry whose blobs are missing or corrupted is
   // `damaged`: nothing is restored, a corrupted blob is deleted (so the next save stores it
   // anew) and the caller runs the stage. A blob missing because `sluice prune` deleted the
-  // entry meanwhile (rows go before blobs) is a plain miss.
+  // entry meanwhile (rows go before blobs) is a plain miss. With a shared index (PostgreSQL)
+  // a blob missing locally is fetched from the remote cache; one that is nowhere is a miss.
   [[nodiscard]] Restored restore(const std::string& key, int64_t now_ms);
   // Stores the stage's outputs under `key` after a successful run; returns their digest.
   // `values` (what it wrote to $SLUICE_OUTPUT) are stored with the entry and restored on a hit.
@@ -76,6 +77,8 @@ class StepCache {
   // After a local miss: downloads the remote entry and its blobs (each verified) into the local
   // CAS and index. A miss or failure leaves nothing behind; a corrupted blob is `damaged`.
   [[nodiscard]] Restored fetch_remote(const std::string& key, int64_t now_ms);
+  // One blob from the remote cache (verified) into the local CAS: hit, miss, or damaged.
+  [[nodiscard]] Restored fetch_blob(const std::string& blob);
   // True when the entry `key` is gone from the index (a prune deleted it after we read it).
   [[nodiscard]] bool pruned_meanwhile(const std::string& key);
   store::StateStore& m_store;

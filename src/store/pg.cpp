@@ -106,6 +106,39 @@ CREATE TABLE llm_response_cache (
 );
 CREATE INDEX llm_response_cache_used ON llm_response_cache (last_used_ms);
 )sql"},
+      // Runs, stages and the step-cache index behind StateStore (store/pg_state_store.h): the
+      // PostgreSQL dialect of the SQLite tables runs, stages and step_cache (migrations.cpp v1 and
+      // v3). sluice_runs gains the columns of `runs`; a row without seq was recorded by a sluice
+      // that shared only the ledger. Run numbers come from one sequence, shared by every runner.
+      {6, R"sql(
+CREATE SEQUENCE sluice_run_seq;
+ALTER TABLE sluice_runs
+  ADD COLUMN seq bigint UNIQUE,
+  ADD COLUMN pid bigint NOT NULL DEFAULT 0,
+  ADD COLUMN jobs integer NOT NULL DEFAULT 0,
+  ADD COLUMN duration_ms bigint,
+  ADD COLUMN options text NOT NULL DEFAULT '',
+  ADD COLUMN boot_id text,
+  ADD COLUMN pid_start bigint,
+  ADD COLUMN pid_ns text,
+  ADD COLUMN origin text NOT NULL DEFAULT '';   -- "host:/workspace/.sluice" that recorded it
+CREATE TABLE sluice_stages (
+  run_id text NOT NULL REFERENCES sluice_runs (run_id) ON DELETE CASCADE,
+  name text NOT NULL, idx integer NOT NULL, kind text NOT NULL, status text NOT NULL,
+  exit_code integer, attempts integer NOT NULL DEFAULT 0,
+  started_ms bigint, ended_ms bigint, duration_ms bigint,
+  cache_hit boolean NOT NULL DEFAULT false, cache_key text, log_path text, reason text,
+  needs text NOT NULL DEFAULT '', details text,
+  pgid bigint, pgid_start bigint,
+  PRIMARY KEY (run_id, name)
+);
+CREATE INDEX sluice_stages_groups ON sluice_stages (run_id) WHERE pgid IS NOT NULL;
+CREATE TABLE sluice_step_cache (
+  key text PRIMARY KEY, stage text NOT NULL, outputs text NOT NULL,
+  created_ms bigint NOT NULL, last_used_ms bigint NOT NULL, duration_ms bigint NOT NULL,
+  origin text NOT NULL DEFAULT ''              -- the workspace that wrote it (prune deletes only its own)
+);
+)sql"},
   };
   return k;
 }

@@ -32,7 +32,9 @@ Expected<void> PgRuns::heartbeat(const std::string& run_id) {
 
 Expected<void> PgRuns::finish(const std::string& run_id, const std::string& status) {
   return m_c
-      .query(std::string("UPDATE sluice_runs SET status = $2, ended_ms = ") + k_db_now + " WHERE run_id = $1",
+      // ended_ms stays as the StateStore recorded it (PgStateStore::finish_run), if it did.
+      .query(std::string("UPDATE sluice_runs SET status = $2, ended_ms = COALESCE(ended_ms, ") + k_db_now +
+                 ") WHERE run_id = $1",
              {run_id, status})
       .map([](PgRows) {});
 }

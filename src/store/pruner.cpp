@@ -60,15 +60,16 @@ int64_t tree_bytes(const fs::path& dir) {
 
 fs::path blob_path(const fs::path& cas, const std::string& blob) { return cas / blob.substr(0, 2) / blob.substr(2); }
 
-Expected<std::vector<PruneStepEntry>> read_step_entries(Database& db) {
-  auto q = db.prepare("SELECT key, last_used_ms, outputs FROM step_cache");
-  if (!q) return tl::unexpected(q.error());
+// The index's entries; `own` receives the keys this workspace wrote (every key, with SQLite).
+Expected<std::vector<PruneStepEntry>> read_step_entries(StateStore& store, std::unordered_set<std::string>& own) {
+  auto rows = store.cache_index();
+  if (!rows) return tl::unexpected(rows.error());
   std::vector<PruneStepEntry> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({q->column_text(0), q->column_int(1), blobs_of_outputs(q->column_text(2))});
+  out.reserve(rows->size());
+  own.clear();
+  for (auto& r : *rows) {
+    if (r.own) own.insert(r.key);
+    out.push_back({std::move(r.key), r.last_used_ms, blobs_of_outputs(r.outputs_json)});
   }
   return out;
 }
@@ -92,18 +93,17 @@ Expected<std::vector<PruneRun>> read_runs(StateStore& store, const StateLayout& 
   std::vector<PruneRun> out;
   std::unordered_map<std::string, size_t> index;
   for (const auto& r : *runs) {
+    // Shared state: only this workspace's runs (their logs are here; others' are not ours to drop).
+    if (!store.recorded_here(r)) continue;
     index.emplace(r.id, out.size());
     // list_runs() shows a running run whose lease expired as interrupted.
     out.push_back({r.id, r.seq, r.started_ms, r.status == RunStatus::running, {}, 0});
   }
-  auto q = store.db().prepare("SELECT run_id, cache_key FROM stages WHERE cache_key IS NOT NULL");
-  if (!q) return tl::unexpected(q.error());
-  for (;;) {
-    auto row = q->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
-    auto it = index.find(q->column_text(0));
-    if (it != index.end()) out[it->second].cache_keys.push_back(q->column_text(1));
+  auto keys = store.stage_cache_keys();
+  if (!keys) return tl::unexpected(keys.error());
+  for (auto& [run_id, key] : *keys) {
+    auto it = index.find(run_id);
+    if (it != index.end()) out[it->second].cache_keys.push_back(std::move(key));
   }
   for (auto& r : out) {
     if (!r.running) r.log_bytes = tree_bytes(layout.run_logs(r.id));
@@ -112,9 +112,20 @@ Expected<std::vector<PruneRun>> read_runs(StateStore& store, const StateLayout& 
 }
 
 // Log directories of runs the database no longer knows (a prune that crashed after its commit).
-std::vector<std::string> orphan_logs(const StateLayout& layout, const std::vector<PruneRun>& runs) {
+// With shared state, runs still in the workspace's SQLite database (recorded before the switch)
+// are known too: their logs are not strays.
+std::vector<std::string> orphan_logs(StateStore& store, const StateLayout& layout, const std::vector<PruneRun>& runs) {
   std::unordered_set<std::string> known;
   for (const auto& r : runs) known.insert(r.id);
+  if (store.shared()) {
+    if (auto q = store.db().prepare("SELECT id FROM runs")) {
+      while (true) {
+        auto row = q->step();
+        if (!row || !*row) break;
+        known.insert(q->column_text(0));
+      }
+    }
+  }
   std::vector<std::string> out;
   std::error_code ec;
   for (fs::directory_iterator it(layout.runs(), ec), end; !ec && it != end; it.increment(ec)) {
@@ -125,7 +136,8 @@ std::vector<std::string> orphan_logs(const StateLayout& layout, const std::vecto
   return out;
 }
 
-Expected<void> delete_rows(Database& db, const PrunePlan& plan) {
+Expected<void> delete_rows(StateStore& store, const PrunePlan& plan) {
+  Database& db = store.db();
   auto del = [&](const char* sql, const std::vector<std::string>& keys) -> Expected<void> {
     if (keys.empty()) return {};
     auto st = db.prepare(sql);
@@ -136,23 +148,24 @@ Expected<void> delete_rows(Database& db, const PrunePlan& plan) {
     }
     return {};
   };
-  SLUICE_TRY(del("DELETE FROM step_cache WHERE key = ?1", plan.step_keys));
+  SLUICE_TRY(store.delete_cache_entries(plan.step_keys));
   SLUICE_TRY(del("DELETE FROM llm_response_cache WHERE key = ?1", plan.llm_keys));
-  SLUICE_TRY(del("DELETE FROM stages WHERE run_id = ?1", plan.run_ids));
+  SLUICE_TRY(store.delete_runs(plan.run_ids));
   SLUICE_TRY(del("DELETE FROM llm_calls WHERE run_id = ?1", plan.run_ids));
-  SLUICE_TRY(del("DELETE FROM runs WHERE id = ?1", plan.run_ids));
   return {};
 }
 
-Expected<std::unordered_set<std::string>> referenced_blobs(Database& db) {
-  auto q = db.prepare("SELECT outputs FROM step_cache");
-  if (!q) return tl::unexpected(q.error());
+// The blobs the step-cache index references now. With shared state, index entries of other
+// workspaces that this prune evicted (`evicted_here`) stay in the index but no longer keep this
+// workspace's copies of their blobs.
+Expected<std::unordered_set<std::string>> referenced_blobs(StateStore& store,
+                                                           const std::unordered_set<std::string>& evicted_here) {
+  auto rows = store.cache_index();
+  if (!rows) return tl::unexpected(rows.error());
   std::unordered_set<std::string> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
-    for (auto& b : blobs_of_outputs(q->column_text(0))) out.insert(std::move(b));
+  for (const auto& r : *rows) {
+    if (evicted_here.count(r.key)) continue;
+    for (auto& b : blobs_of_outputs(r.outputs_json)) out.insert(std::move(b));
   }
   return out;
 }
@@ -181,12 +194,13 @@ std::vector<std::string> blobs_of_outputs(const std::string& outputs_json) {
 Expected<PruneReport> Pruner::run(const PruneLimits& limits, PruneMode mode) {
   PruneReport rep;
   Database& db = m_store.db();
+  std::unordered_set<std::string> own_keys;  // shared state: index entries this workspace wrote
   // Outside the write lock: the CAS walk is the slow part, and a blob's size never changes.
   PruneSnapshot snap;
   snap.blob_bytes = walk_cas(m_layout.cas(), rep.before);
 
   auto decide = [&]() -> Expected<void> {
-    auto steps = read_step_entries(db);
+    auto steps = read_step_entries(m_store, own_keys);
     if (!steps) return tl::unexpected(steps.error());
     snap.step_entries = std::move(*steps);
     auto llm = read_llm_entries(db);
@@ -201,7 +215,15 @@ Expected<PruneReport> Pruner::run(const PruneLimits& limits, PruneMode mode) {
     rep.before.runs = static_cast<int64_t>(snap.runs.size());
     for (const auto& r : snap.runs) rep.before.log_bytes += r.log_bytes;
     rep.plan = plan_prune(snap, limits);
-    rep.orphan_log_dirs = orphan_logs(m_layout, snap.runs);
+    if (m_store.shared()) {
+      // Other workspaces' index entries stay in the shared index: only this workspace's copies
+      // of their blobs go (a later lookup here fetches them from the remote cache, or misses).
+      std::vector<std::string> own;
+      rep.shared_evicted_here.clear();
+      for (auto& k : rep.plan.step_keys) (own_keys.count(k) ? own : rep.shared_evicted_here).push_back(std::move(k));
+      rep.plan.step_keys = std::move(own);
+    }
+    rep.orphan_log_dirs = orphan_logs(m_store, m_layout, snap.runs);
     for (const auto& d : rep.orphan_log_dirs) rep.plan.log_bytes += tree_bytes(m_layout.run_logs(d));
     return {};
   };
@@ -213,7 +235,7 @@ Expected<PruneReport> Pruner::run(const PruneLimits& limits, PruneMode mode) {
   // 1. Decide and delete the rows in one transaction: what was read is what is deleted.
   auto rows = m_store.transaction([&]() -> Expected<void> {
     SLUICE_TRY(decide());
-    return delete_rows(db, rep.plan);
+    return delete_rows(m_store, rep.plan);
   });
   if (!rows) return tl::unexpected(rows.error());
   rep.applied = true;
@@ -224,11 +246,12 @@ Expected<PruneReport> Pruner::run(const PruneLimits& limits, PruneMode mode) {
   // 3. Blobs, under the write lock, re-checked against the rows as they are now. In slices, so a
   // concurrent run never waits long for the lock (unlinking 100,000 files takes seconds to
   // minutes on a busy disk; the busy timeout is 10 s).
+  std::unordered_set<std::string> evicted_here(rep.shared_evicted_here.begin(), rep.shared_evicted_here.end());
   constexpr size_t k_slice = 2048;  // blobs per transaction: well under a second on a busy disk
   size_t next = 0;
   while (next < rep.plan.blobs.size()) {
     auto slice = m_store.transaction([&]() -> Expected<void> {
-      auto refs = referenced_blobs(db);
+      auto refs = referenced_blobs(m_store, evicted_here);
       if (!refs) return tl::unexpected(refs.error());
       std::vector<std::string> todo;
       for (; next < rep.plan.blobs.size() && todo.size() < k_slice; ++next) {

@@ -10,6 +10,11 @@
 // pointing at a deleted blob. A crash between the steps leaves only unreferenced files, which
 // the next prune deletes; never a row without its blobs.
 //
+// With shared state (PostgreSQL, store/pg_state_store.h) the transactions are PostgreSQL's and
+// take no lock that a concurrent run's insert waits for, so an entry saved between the re-read
+// and the unlink can name a blob just deleted: with shared state a missing blob is a miss (the
+// stage runs again), never an error. Only this workspace's runs and index entries are deleted.
+//
 // Thread-safety: uses the store's connection; one thread.
 
 #include <cstdint>
@@ -38,6 +43,10 @@ struct PruneReport {
   StoreSizes before;
   PrunePlan plan;
   std::vector<std::string> orphan_log_dirs;  // run log directories without a run record
+  // Shared state: other workspaces' index entries the limits evicted. They stay in the shared
+  // index; only this workspace's copies of their blobs go (the plan's step_keys are this
+  // workspace's own entries, the only ones deleted from the index).
+  std::vector<std::string> shared_evicted_here;
   bool applied = false;
   int64_t blobs_deleted = 0;  // applied: blobs unlinked (a blob referenced again meanwhile stays)
   int64_t blobs_kept_referenced = 0;  // applied: planned blobs a concurrent run referenced meanwhile

@@ -42,4 +42,10 @@ bool lease_alive(const RunLease& lease, const HostView& host) {
   return lease.heartbeat_ms && host.now_ms - *lease.heartbeat_ms <= timeout_ms;
 }
 
+bool lease_alive_shared(const RunLease& lease, const HostView& host) {
+  if (!lease.boot_id.empty() && lease.boot_id == host.boot_id) return lease_alive(lease, host);
+  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(k_lease_timeout).count();
+  return lease.heartbeat_ms && host.now_ms - *lease.heartbeat_ms <= timeout_ms;
+}
+
 }  // namespace sluice::store

@@ -47,5 +47,9 @@ struct HostView {
 // The lease of process `pid` (in our namespace) as of `now_ms`.
 [[nodiscard]] RunLease lease_of_process(int64_t pid, int64_t now_ms);
 [[nodiscard]] bool lease_alive(const RunLease& lease, const HostView& host);
+// As lease_alive() for a run recorded in state shared by many machines (PostgreSQL): another
+// boot id means another machine (or another boot of this one; they cannot be told apart), whose
+// PIDs mean nothing here, so the heartbeat alone decides there.
+[[nodiscard]] bool lease_alive_shared(const RunLease& lease, const HostView& host);
 
 }  // namespace sluice::store

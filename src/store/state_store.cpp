@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "store/pg.h"
+#include "store/pg_state_store.h"
+#include "store/remote_cache.h"
 #include "store/run_lease.h"
 
 namespace sluice::store {
@@ -26,10 +29,25 @@ bool run_alive(const RunRecord& run, int64_t now_ms) {
 Expected<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& dir) {
   auto db = Database::open(StateLayout(dir).database(), all_migrations());
   if (!db) return tl::unexpected(db.error());
-  return std::make_unique<StateStore>(std::move(*db));
+  return std::unique_ptr<StateStore>(std::make_unique<SqliteStateStore>(std::move(*db)));
 }
 
-namespace {
+Expected<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& dir, const std::string& url) {
+  if (url.empty() || url == "sqlite") return open(dir);
+  if (!is_postgres_url(url))
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("state \"{}\" is neither sqlite nor a postgres:// URL", mask_url(url)));
+  auto db = Database::open(StateLayout(dir).database(), all_migrations());
+  if (!db) return tl::unexpected(db.error());
+  auto pg = PgStateStore::open(std::move(*db), url, dir);
+  if (!pg) return tl::unexpected(pg.error());
+  return std::unique_ptr<StateStore>(std::move(*pg));
+}
+
+std::string StateStore::where() const { return m_db->path().string(); }
+
+bool StateStore::recorded_here(const RunRecord&) const { return true; }
+
 std::string new_run_id(int64_t now_ms, int64_t seq) {
   std::time_t t = static_cast<std::time_t>(now_ms / 1000);
   std::tm tm{};
@@ -38,6 +56,8 @@ std::string new_run_id(int64_t now_ms, int64_t seq) {
   return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}-{}-{:04x}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                      tm.tm_hour, tm.tm_min, tm.tm_sec, seq, rd() & 0xffff);
 }
+
+namespace {
 
 RunRecord read_run(const Statement& st) {
   RunRecord r;
@@ -78,7 +98,7 @@ constexpr const char* k_run_cols =
     "pid_ns, heartbeat_ms";
 }  // namespace
 
-Expected<int> StateStore::mark_dead_runs_interrupted(int64_t now_ms) {
+Expected<int> SqliteStateStore::mark_dead_runs_interrupted(int64_t now_ms) {
   auto st = m_db->prepare(fmt::format("SELECT {} FROM runs WHERE status = 'running'", k_run_cols));
   if (!st) return tl::unexpected(st.error());
   std::vector<std::string> dead;
@@ -102,7 +122,7 @@ Expected<int> StateStore::mark_dead_runs_interrupted(int64_t now_ms) {
   return static_cast<int>(dead.size());
 }
 
-Expected<void> StateStore::heartbeat(const std::string& run_id, int64_t now_ms) {
+Expected<void> SqliteStateStore::heartbeat(const std::string& run_id, int64_t now_ms) {
   if (!m_heartbeat) {
     auto st = m_db->prepare("UPDATE runs SET heartbeat_ms = ?2 WHERE id = ?1");
     if (!st) return tl::unexpected(st.error());
@@ -112,7 +132,7 @@ Expected<void> StateStore::heartbeat(const std::string& run_id, int64_t now_ms) 
   return m_heartbeat->bind(1, run_id).bind(2, now_ms).run();
 }
 
-Expected<std::vector<LeftoverGroup>> StateStore::leftover_groups() {
+Expected<std::vector<LeftoverGroup>> SqliteStateStore::leftover_groups() {
   auto st = m_db->prepare(
       "SELECT s.run_id, s.name, s.pgid, s.pgid_start, r.boot_id FROM stages s JOIN runs r ON r.id = s.run_id "
       "WHERE s.pgid IS NOT NULL AND r.status != 'running' ORDER BY r.seq, s.idx");
@@ -130,13 +150,13 @@ Expected<std::vector<LeftoverGroup>> StateStore::leftover_groups() {
   return out;
 }
 
-Expected<void> StateStore::forget_group(const std::string& run_id, const std::string& stage) {
+Expected<void> SqliteStateStore::forget_group(const std::string& run_id, const std::string& stage) {
   auto st = m_db->prepare("UPDATE stages SET pgid = NULL, pgid_start = NULL WHERE run_id = ?1 AND name = ?2");
   if (!st) return tl::unexpected(st.error());
   return st->bind(1, run_id).bind(2, stage).run();
 }
 
-Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
+Expected<RunRecord> SqliteStateStore::begin_run(const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
                                           const std::string& options) {
   SLUICE_TRY(mark_dead_runs_interrupted(now_ms));
   const RunLease lease = lease_of_process(pid, now_ms);
@@ -170,9 +190,9 @@ Expected<RunRecord> StateStore::begin_run(const std::string& pipeline, int jobs,
   return rec;
 }
 
-Expected<void> StateStore::begin_transaction() { return m_db->exec("BEGIN IMMEDIATE"); }
+Expected<void> SqliteStateStore::begin_transaction() { return m_db->exec("BEGIN IMMEDIATE"); }
 
-Expected<void> StateStore::commit_transaction() {
+Expected<void> SqliteStateStore::commit_transaction() {
   if (auto c = m_db->exec("COMMIT"); !c) {
     (void)m_db->exec("ROLLBACK");
     return c;
@@ -180,11 +200,11 @@ Expected<void> StateStore::commit_transaction() {
   return {};
 }
 
-Expected<void> StateStore::transaction(const std::function<Expected<void>()>& body) {
+Expected<void> SqliteStateStore::transaction(const std::function<Expected<void>()>& body) {
   return m_db->transaction(body);
 }
 
-Expected<void> StateStore::finish_run(const std::string& run_id, RunStatus status, int64_t ended_ms,
+Expected<void> SqliteStateStore::finish_run(const std::string& run_id, RunStatus status, int64_t ended_ms,
                                       int64_t duration_ms) {
   auto st = m_db->prepare("UPDATE runs SET status = ?2, ended_ms = ?3, duration_ms = ?4 WHERE id = ?1");
   if (!st) return tl::unexpected(st.error());
@@ -212,7 +232,7 @@ constexpr const char* k_put_stage =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 }  // namespace
 
-Expected<void> StateStore::put_stage(const StageRecord& stage) {
+Expected<void> SqliteStateStore::put_stage(const StageRecord& stage) {
   if (!m_put_stage) {
     auto st = m_db->prepare(k_put_stage);
     if (!st) return tl::unexpected(st.error());
@@ -221,7 +241,7 @@ Expected<void> StateStore::put_stage(const StageRecord& stage) {
   return insert_stage(*m_put_stage, stage);
 }
 
-Expected<void> StateStore::put_stages(const std::vector<StageRecord>& stages) {
+Expected<void> SqliteStateStore::put_stages(const std::vector<StageRecord>& stages) {
   return m_db->transaction([&]() -> Expected<void> {
     auto st = m_db->prepare(k_put_stage);
     if (!st) return tl::unexpected(st.error());
@@ -230,7 +250,7 @@ Expected<void> StateStore::put_stages(const std::vector<StageRecord>& stages) {
   });
 }
 
-Expected<std::vector<RunRecord>> StateStore::list_runs(int limit) {
+Expected<std::vector<RunRecord>> SqliteStateStore::list_runs(int limit) {
   auto st = m_db->prepare(fmt::format("SELECT {} FROM runs ORDER BY seq DESC LIMIT ?1", k_run_cols));
   if (!st) return tl::unexpected(st.error());
   st->bind(1, limit);
@@ -244,7 +264,7 @@ Expected<std::vector<RunRecord>> StateStore::list_runs(int limit) {
   return out;
 }
 
-Expected<std::optional<RunRecord>> StateStore::find_run(const std::string& selector) {
+Expected<std::optional<RunRecord>> SqliteStateStore::find_run(const std::string& selector) {
   std::string sql;
   if (selector.empty() || selector == "last") {
     sql = fmt::format("SELECT {} FROM runs ORDER BY seq DESC LIMIT 1", k_run_cols);
@@ -267,7 +287,7 @@ Expected<std::optional<RunRecord>> StateStore::find_run(const std::string& selec
   return std::optional<RunRecord>(std::move(rec));
 }
 
-Expected<std::vector<StageRecord>> StateStore::stages_of(const std::string& run_id) {
+Expected<std::vector<StageRecord>> SqliteStateStore::stages_of(const std::string& run_id) {
   auto st = m_db->prepare(
       "SELECT run_id, name, idx, kind, status, exit_code, attempts, started_ms, ended_ms, duration_ms, cache_hit, "
       "cache_key, log_path, reason, needs, details, pgid, pgid_start FROM stages WHERE run_id = ?1 ORDER BY idx");
@@ -302,7 +322,7 @@ Expected<std::vector<StageRecord>> StateStore::stages_of(const std::string& run_
   return out;
 }
 
-Expected<std::optional<CacheEntry>> StateStore::cache_lookup(const std::string& key, int64_t now_ms) {
+Expected<std::optional<CacheEntry>> SqliteStateStore::cache_lookup(const std::string& key, int64_t now_ms) {
   if (!m_cache_get) {
     auto st = m_db->prepare(
         "SELECT key, stage, outputs, created_ms, last_used_ms, duration_ms FROM step_cache WHERE key = ?1");
@@ -327,7 +347,7 @@ Expected<std::optional<CacheEntry>> StateStore::cache_lookup(const std::string& 
   return std::optional<CacheEntry>(std::move(e));
 }
 
-Expected<void> StateStore::cache_put(const CacheEntry& e) {
+Expected<void> SqliteStateStore::cache_put(const CacheEntry& e) {
   if (!m_cache_put) {
     auto st = m_db->prepare(
         "INSERT OR REPLACE INTO step_cache (key, stage, outputs, created_ms, last_used_ms, duration_ms) "
@@ -338,6 +358,54 @@ Expected<void> StateStore::cache_put(const CacheEntry& e) {
   m_cache_put->reset();
   return m_cache_put->bind(1, e.key).bind(2, e.stage).bind(3, e.outputs_json).bind(4, e.created_ms)
       .bind(5, e.last_used_ms).bind(6, e.duration_ms).run();
+}
+
+Expected<std::vector<CacheIndexRow>> SqliteStateStore::cache_index() {
+  auto q = m_db->prepare("SELECT key, last_used_ms, outputs FROM step_cache");
+  if (!q) return tl::unexpected(q.error());
+  std::vector<CacheIndexRow> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({q->column_text(0), q->column_int(1), q->column_text(2), true});
+  }
+  return out;
+}
+
+Expected<std::vector<std::pair<std::string, std::string>>> SqliteStateStore::stage_cache_keys() {
+  auto q = m_db->prepare("SELECT run_id, cache_key FROM stages WHERE cache_key IS NOT NULL");
+  if (!q) return tl::unexpected(q.error());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    out.emplace_back(q->column_text(0), q->column_text(1));
+  }
+  return out;
+}
+
+namespace {
+Expected<void> delete_each(Database& db, const char* sql, const std::vector<std::string>& keys) {
+  if (keys.empty()) return {};
+  auto st = db.prepare(sql);
+  if (!st) return tl::unexpected(st.error());
+  for (const auto& k : keys) {
+    st->reset();
+    SLUICE_TRY(st->bind(1, k).run());
+  }
+  return {};
+}
+}  // namespace
+
+Expected<void> SqliteStateStore::delete_cache_entries(const std::vector<std::string>& keys) {
+  return delete_each(*m_db, "DELETE FROM step_cache WHERE key = ?1", keys);
+}
+
+Expected<void> SqliteStateStore::delete_runs(const std::vector<std::string>& ids) {
+  SLUICE_TRY(delete_each(*m_db, "DELETE FROM stages WHERE run_id = ?1", ids));
+  return delete_each(*m_db, "DELETE FROM runs WHERE id = ?1", ids);
 }
 
 Expected<std::unordered_map<std::string, FileStat>> StateStore::load_file_stats() {

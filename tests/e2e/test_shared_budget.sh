@@ -159,7 +159,8 @@ stages:
 YML
 wrong="postgresql://sluice:wrong-secret-9@127.0.0.1:$PG_PORT/sluice"
 run_sluice -C "$E2E_TMP/pw" run --state "$wrong"
-expect_rc 1 "a wrong password fails the LLM stage"
+# The run and its stages are recorded in PostgreSQL: without it nothing runs (exit 2).
+expect_rc 2 "a wrong password stops the run before it starts"
 expect_contains "$OUT$ERR" "password authentication failed" "libpq's reason is shown"
 expect_not_contains "$OUT$ERR" "wrong-secret-9" "the password is masked"
 expect_contains "$OUT$ERR" "sluice:***@127.0.0.1" "the URL is shown masked"
