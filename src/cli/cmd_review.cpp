@@ -119,12 +119,14 @@ struct ReviewCtx {
   std::unique_ptr<store::ReviewStore> reviews;
 };
 
-// The state backend (--state, SLUICE_STATE_URL, `state:`) and the review record in it, after the
-// workspace's own state database is open in `c.store`; false after saying why.
-bool open_reviews(ReviewCtx& c, const std::string& state_flag) {
+// The state backend (--state, SLUICE_STATE_URL, `state:`): its run history in `c.store` (with
+// PostgreSQL, every runner's runs) and the review record in it; false after saying why.
+bool open_state_and_reviews(ReviewCtx& c, const std::string& state_flag) {
   auto url = resolve_shared_state(c.pipeline, state_flag, stderr);
   if (!url) return false;
   c.shared = !url->empty();
+  c.store = open_state_or_report(store::StateLayout::of_workspace(c.workspace).dir(), *url, stderr);
+  if (!c.store) return false;
   c.reviews = open_review_store(*url, &c.store->db(), stderr);
   return c.reviews != nullptr;
 }
@@ -148,13 +150,7 @@ std::optional<ReviewCtx> open_review(const std::string& file, const std::string&
   if (!plan) return std::nullopt;
   c.plan = std::move(*plan);
   c.pipeline = std::move(r.pipeline);
-  auto st = store::StateStore::open(store::StateLayout::of_workspace(c.workspace).dir());
-  if (!st) {
-    std::fprintf(stderr, "sluice: %s\n", st.error().message.c_str());
-    return std::nullopt;
-  }
-  c.store = std::move(*st);
-  if (!open_reviews(c, state_flag)) return std::nullopt;
+  if (!open_state_and_reviews(c, state_flag)) return std::nullopt;
   return c;
 }
 
@@ -487,13 +483,7 @@ int do_approvals(const ApprovalsArgs& a) {
     }
     c.pipeline = std::move(r.pipeline);
   }
-  auto st = store::StateStore::open(store::StateLayout::of_workspace(c.workspace).dir());
-  if (!st) {
-    std::fprintf(stderr, "sluice: %s\n", st.error().message.c_str());
-    return k_exit_usage;
-  }
-  c.store = std::move(*st);
-  if (!open_reviews(c, a.state)) return k_exit_usage;
+  if (!open_state_and_reviews(c, a.state)) return k_exit_usage;
   std::string run_id;
   if (!a.run.empty()) {
     auto run = find_run_or_report(c, a.run);
