@@ -72,7 +72,13 @@ kill_run() { # starts a run, waits for its stages, SIGKILLs sluice
   "$SLUICE" run -j 3 > "$1" 2>&1 &
   pid=$!
   for _ in $(seq 50); do [ "$(count_marker)" -ge 3 ] && break; sleep 0.1; done
-  sleep 0.2  # past one group commit, so the stages' process groups are on disk
+  # Until the group commit has put both stages' process groups on disk (a fixed sleep was too
+  # short on a loaded machine).
+  for _ in $(seq 100); do
+    [ "$(sqlite3 .sluice/state.db "SELECT count(*) FROM stages s JOIN runs r ON r.id = s.run_id
+          WHERE r.status = 'running' AND s.name IN ('a', 'b') AND s.pgid IS NOT NULL" 2>/dev/null)" = 2 ] && break
+    sleep 0.05
+  done
   kill -KILL $pid
   wait $pid 2>/dev/null
 }
