@@ -9,35 +9,24 @@
 
 namespace sluice::engine {
 
-namespace {
-StageOutcome failed(StageContext& ctx, std::string why) {
-  ctx.output.write(why + "\n");
-  StageOutcome o;
-  o.status = OutcomeStatus::failed;
-  o.exit_code = 1;
-  o.reason = std::move(why);
-  return o;
-}
-}  // namespace
-
 StageOutcome PruneStageExecutor::execute(StageContext& ctx) {
   const pipeline::PruneSpec& spec = *ctx.stage.prune;
   registry::PruneRequest req;
   const std::string& file = spec.policy.empty() ? spec.ecr_policy : spec.policy;
   auto text = base::read_file(ctx.workspace / file);
-  if (!text) return failed(ctx, fmt::format("prune: {}", text.error().message));
+  if (!text) return fail_with(ctx, fmt::format("prune: {}", text.error().message));
   if (!spec.policy.empty()) {
     auto p = registry::parse_policy(*text, file);
-    if (!p) return failed(ctx, p.error().message);
+    if (!p) return fail_with(ctx, p.error().message);
     req.policy = std::move(*p);
   } else {
     auto p = registry::parse_ecr_policy(*text, file);
-    if (!p) return failed(ctx, p.error().message);
+    if (!p) return fail_with(ctx, p.error().message);
     req.ecr = std::move(*p);
   }
   for (const auto& r : spec.repos) {
     auto ref = registry::parse_repo_ref(r);
-    if (!ref) return failed(ctx, fmt::format("prune: {}", ref.error().message));
+    if (!ref) return fail_with(ctx, fmt::format("prune: {}", ref.error().message));
     req.repos.push_back(std::move(*ref));
   }
   if (ctx.getenv) {
@@ -47,15 +36,15 @@ StageOutcome PruneStageExecutor::execute(StageContext& ctx) {
     }
   }
   auto records = read_push_records(m_state_db, req.repos);
-  if (!records) return failed(ctx, fmt::format("prune: reading sluice's push records: {}", records.error().message));
+  if (!records) return fail_with(ctx, fmt::format("prune: reading sluice's push records: {}", records.error().message));
   req.push_records = std::move(*records);
   req.apply = spec.apply;
   req.now_ms = base::SystemClock().wall_ms();
   auto out = registry::run_prune(req);
-  if (!out) return failed(ctx, fmt::format("prune: {}", out.error().message));
+  if (!out) return fail_with(ctx, fmt::format("prune: {}", out.error().message));
   for (const auto& r : out->repos) ctx.output.write(registry::plan_text(r, req.now_ms));
-  if (!out->aborted.empty()) return failed(ctx, fmt::format("prune: {}", out->aborted));
-  if (out->failed()) return failed(ctx, "prune: some deletions failed (see above)");
+  if (!out->aborted.empty()) return fail_with(ctx, fmt::format("prune: {}", out->aborted));
+  if (out->failed()) return fail_with(ctx, "prune: some deletions failed (see above)");
   StageOutcome o;
   o.status = OutcomeStatus::success;
   o.exit_code = 0;

@@ -7,17 +7,6 @@
 
 namespace sluice::engine {
 
-namespace {
-StageOutcome failed(StageContext& ctx, std::string why) {
-  ctx.output.write(why + "\n");
-  StageOutcome o;
-  o.status = OutcomeStatus::failed;
-  o.exit_code = 1;
-  o.reason = std::move(why);
-  return o;
-}
-}  // namespace
-
 StageOutcome PushStageExecutor::execute(StageContext& ctx) {
   const pipeline::PushSpec& spec = *ctx.stage.push;
   RegistryPushRequest req;
@@ -25,7 +14,7 @@ StageOutcome PushStageExecutor::execute(StageContext& ctx) {
   if (!spec.ref.empty()) req.ref = spec.ref;
   for (const auto& t : spec.to) {
     auto ref = registry::parse_tag_ref(t);
-    if (!ref) return failed(ctx, fmt::format("push: {}", ref.error().message));
+    if (!ref) return fail_with(ctx, fmt::format("push: {}", ref.error().message));
     req.to.push_back(std::move(*ref));
   }
   if (ctx.getenv) {
@@ -38,7 +27,7 @@ StageOutcome PushStageExecutor::execute(StageContext& ctx) {
   req.run_id = ctx.run_id;
   req.now_ms = base::SystemClock().wall_ms();
   auto pushed = push_and_record(req);
-  if (!pushed) return failed(ctx, fmt::format("push: {}", pushed.error().message));
+  if (!pushed) return fail_with(ctx, fmt::format("push: {}", pushed.error().message));
   ctx.output.write(push_summary(*pushed));
   StageOutcome o;
   o.status = OutcomeStatus::success;

@@ -52,6 +52,13 @@ struct StageOutcome {
   std::optional<std::string> details;  // JSON stored with the stage (kind-specific)
 };
 
+// A stage kind that fails before or without a process: `why` goes to the stage's output (its log)
+// and becomes the reason, with exit code 1.
+[[nodiscard]] inline StageOutcome fail_with(StageContext& ctx, std::string why) {
+  ctx.output.write(why + "\n");
+  return StageOutcome{OutcomeStatus::failed, 1, std::move(why), std::nullopt};
+}
+
 // One attempt that needs no thread of its own: the scheduler thread waits on its descriptors
 // together with everything else it waits on (as ninja polls its subprocesses) and calls
 // advance() when one is ready or the deadline has come. This saves a thread hand-off (a futex

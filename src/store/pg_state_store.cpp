@@ -144,30 +144,17 @@ Expected<std::vector<RunRecord>> PgStateStore::runs_where(const std::string& whe
 Expected<RunRecord> PgStateStore::begin_run(const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
                                             const std::string& options) {
   SLUICE_TRY(mark_dead_runs_interrupted(now_ms));
-  const RunLease lease = lease_of_process(pid, now_ms);
   auto seq = m_c->query("SELECT nextval('sluice_run_seq')");
   SLUICE_TRY(seq);
-  RunRecord rec;
-  rec.seq = seq->integer(0, 0);
-  rec.id = new_run_id(now_ms, rec.seq);
-  rec.pipeline = pipeline;
-  rec.status = RunStatus::running;
-  rec.pid = pid;
-  rec.jobs = jobs;
-  rec.started_ms = now_ms;
-  rec.options = options;
-  rec.boot_id = lease.boot_id;
-  rec.pid_start = lease.pid_start;
-  rec.pid_ns = lease.pid_ns;
-  rec.heartbeat_ms = now_ms;
+  RunRecord rec = new_run_record(seq->integer(0, 0), pipeline, jobs, pid, now_ms, options);
   rec.origin = m_origin;
   auto ins = m_c->query(
       fmt::format("INSERT INTO sluice_runs (run_id, seq, pipeline, host, status, started_ms, heartbeat_ms, pid, jobs, "
                   "options, boot_id, pid_start, pid_ns, origin) "
                   "VALUES ($1, $2, $3, $4, 'running', $5, {}, $6, $7, $8, $9, $10, $11, $12)",
                   k_db_now),
-      {rec.id, num(rec.seq), pipeline, host_name(), num(now_ms), num(pid), num(jobs), options, lease.boot_id,
-       opt_num(lease.pid_start), lease.pid_ns, m_origin});
+      {rec.id, num(rec.seq), pipeline, host_name(), num(now_ms), num(pid), num(jobs), options, rec.boot_id,
+       opt_num(rec.pid_start), rec.pid_ns, m_origin});
   SLUICE_TRY(ins);
   return rec;
 }

@@ -57,6 +57,25 @@ std::string new_run_id(int64_t now_ms, int64_t seq) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, seq, rd() & 0xffff);
 }
 
+RunRecord new_run_record(int64_t seq, const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
+                         const std::string& options) {
+  const RunLease lease = lease_of_process(pid, now_ms);
+  RunRecord rec;
+  rec.seq = seq;
+  rec.id = new_run_id(now_ms, seq);
+  rec.pipeline = pipeline;
+  rec.status = RunStatus::running;
+  rec.pid = pid;
+  rec.jobs = jobs;
+  rec.started_ms = now_ms;
+  rec.options = options;
+  rec.boot_id = lease.boot_id;
+  rec.pid_start = lease.pid_start;
+  rec.pid_ns = lease.pid_ns;
+  rec.heartbeat_ms = now_ms;
+  return rec;
+}
+
 namespace {
 
 RunRecord read_run(const Statement& st) {
@@ -159,31 +178,19 @@ Expected<void> SqliteStateStore::forget_group(const std::string& run_id, const s
 Expected<RunRecord> SqliteStateStore::begin_run(const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
                                           const std::string& options) {
   SLUICE_TRY(mark_dead_runs_interrupted(now_ms));
-  const RunLease lease = lease_of_process(pid, now_ms);
   RunRecord rec;
   auto r = m_db->transaction([&]() -> Expected<void> {
     auto seq = m_db->prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs");
     if (!seq) return tl::unexpected(seq.error());
     SLUICE_TRY(seq->step());
-    rec.seq = seq->column_int(0);
-    rec.id = new_run_id(now_ms, rec.seq);
-    rec.pipeline = pipeline;
-    rec.status = RunStatus::running;
-    rec.pid = pid;
-    rec.jobs = jobs;
-    rec.started_ms = now_ms;
-    rec.options = options;
-    rec.boot_id = lease.boot_id;
-    rec.pid_start = lease.pid_start;
-    rec.pid_ns = lease.pid_ns;
-    rec.heartbeat_ms = now_ms;
+    rec = new_run_record(seq->column_int(0), pipeline, jobs, pid, now_ms, options);
     auto ins = m_db->prepare(
         "INSERT INTO runs (id, seq, pipeline, status, pid, jobs, started_ms, options, boot_id, pid_start, pid_ns, "
         "heartbeat_ms) VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?6)");
     if (!ins) return tl::unexpected(ins.error());
     ins->bind(1, rec.id).bind(2, rec.seq).bind(3, pipeline).bind(4, pid).bind(5, jobs).bind(6, now_ms).bind(7, options);
-    ins->bind(8, lease.boot_id).bind(10, lease.pid_ns);
-    if (lease.pid_start) ins->bind(9, *lease.pid_start); else ins->bind_null(9);
+    ins->bind(8, rec.boot_id).bind(10, rec.pid_ns);
+    if (rec.pid_start) ins->bind(9, *rec.pid_start); else ins->bind_null(9);
     return ins->run();
   });
   if (!r) return tl::unexpected(r.error());

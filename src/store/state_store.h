@@ -220,6 +220,9 @@ class SqliteStateStore final : public StateStore {
 
 // A new run id: the UTC time, the run's seq and 16 random bits ("20261129-031500-7-a3f0").
 [[nodiscard]] std::string new_run_id(int64_t now_ms, int64_t seq);
+// The record of a run starting now as number `seq`, with the lease of process `pid` (both backends).
+[[nodiscard]] RunRecord new_run_record(int64_t seq, const std::string& pipeline, int jobs, int64_t pid, int64_t now_ms,
+                                       const std::string& options);
 // True when a process with this pid exists on this machine.
 [[nodiscard]] bool process_alive(int64_t pid);
 // Whether a recorded run is alive by its lease, as seen from this process now.
