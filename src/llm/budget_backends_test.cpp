@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/files.h"
+#include "base/testing/postgres.h"
 #include "llm/budget.h"
 #include "llm/budget_pg.h"
 
@@ -20,9 +21,8 @@ class BudgetBackends : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") {
-      const char* u = std::getenv("SLUICE_TEST_PG_URL");
-      if (u == nullptr) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
-      m_url = u;
+      if (base::testing::test_pg_url().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+      m_url = base::testing::test_pg_url();
     }
     // A day of its own (far in the past) and run ids of its own: tests share the database.
     std::random_device rd;

@@ -12,23 +12,18 @@
 #include <random>
 
 #include "base/files.h"
+#include "base/testing/postgres.h"
 #include "llm/response_cache_pg.h"
 
 namespace sluice::llm {
 namespace {
 
-std::string unique(const std::string& prefix) {
-  static std::atomic<int> n{0};
-  return fmt::format("{}-{}-{}", prefix, std::random_device{}(), n++);
-}
-
 class ResponseCacheBackends : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") {
-      const char* u = std::getenv("SLUICE_TEST_PG_URL");
-      if (u == nullptr || *u == '\0') GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
-      m_url = u;
+      if (base::testing::test_pg_url().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+      m_url = base::testing::test_pg_url();
     }
   }
   // One cache per connection, as each runner has.
@@ -52,7 +47,7 @@ class ResponseCacheBackends : public ::testing::TestWithParam<std::string> {
 TEST_P(ResponseCacheBackends, AnEntryPutByOneRunnerIsAHitForAnother) {
   auto a = open(), b = open();
   ASSERT_TRUE(a && b);
-  const std::string key = unique("key");
+  const std::string key = base::testing::unique_name("key");
   auto miss = b->lookup(key, 1000);
   ASSERT_TRUE(miss) << miss.error().message;
   EXPECT_FALSE(*miss);
@@ -74,7 +69,7 @@ TEST_P(ResponseCacheBackends, AnEntryPutByOneRunnerIsAHitForAnother) {
 TEST_P(ResponseCacheBackends, PutReplacesAndHitsAreCounted) {
   auto c = open();
   ASSERT_TRUE(c);
-  const std::string key = unique("key");
+  const std::string key = base::testing::unique_name("key");
   ASSERT_TRUE(c->put(key, ProviderKind::anthropic, "u", CachedResponse{"old", "m", "", 1, 1, 0.5}, 10));
   ASSERT_TRUE(c->put(key, ProviderKind::anthropic, "u", CachedResponse{"new", "m", "", 1, 1, 0.5}, 20));
   auto before = c->stats();
@@ -95,7 +90,7 @@ TEST_P(ResponseCacheBackends, PruneDeletesEntriesUnusedSinceTheCutoff) {
   auto c = open();
   ASSERT_TRUE(c);
   // Times far in the past, so entries of other tests (now-ish) are not pruned.
-  const std::string old_key = unique("old"), used_key = unique("used");
+  const std::string old_key = base::testing::unique_name("old"), used_key = base::testing::unique_name("used");
   ASSERT_TRUE(c->put(old_key, ProviderKind::openai, "u", CachedResponse{"a", "m", "", 1, 1, 0}, 5));
   ASSERT_TRUE(c->put(used_key, ProviderKind::openai, "u", CachedResponse{"b", "m", "", 1, 1, 0}, 5));
   ASSERT_TRUE(c->lookup(used_key, 50));

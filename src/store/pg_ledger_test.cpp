@@ -13,27 +13,19 @@
 #include <unistd.h>
 #include <vector>
 
+#include "base/testing/postgres.h"
+
 namespace sluice::store {
 namespace {
-
-std::string pg_url() {
-  const char* u = std::getenv("SLUICE_TEST_PG_URL");
-  return u != nullptr ? u : "";
-}
-
-std::string unique(const std::string& prefix) {
-  static std::atomic<int> n{0};
-  return fmt::format("{}-{}-{}", prefix, std::random_device{}(), n++);
-}
 
 class PgLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (pg_url().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set (tests/e2e/test_shared_budget.sh sets it)";
-    auto c = PgConnection::connect(pg_url());
+    if (base::testing::test_pg_url().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set (tests/e2e/test_shared_budget.sh sets it)";
+    auto c = PgConnection::connect(base::testing::test_pg_url());
     ASSERT_TRUE(c) << c.error().message;
     m_conn = std::move(*c);
-    m_day = unique("day");
+    m_day = base::testing::unique_name("day");
   }
   PgReserve req(const std::string& run, double usd, int64_t now_ms = 1000, int64_t lease_ms = 60'000) {
     return PgReserve{.run_id = run,
@@ -57,7 +49,7 @@ class PgLedgerTest : public ::testing::Test {
 
 TEST_F(PgLedgerTest, ReservesUpToTheCapThenRefusesAndReleaseFreesRoom) {
   PgLedger l(*m_conn);
-  const std::string run = unique("run");
+  const std::string run = base::testing::unique_name("run");
   std::vector<int64_t> ids;
   for (int i = 0; i < 3; ++i) {
     auto r = l.reserve(req(run, 0.3));
@@ -81,7 +73,7 @@ TEST_F(PgLedgerTest, ReservesUpToTheCapThenRefusesAndReleaseFreesRoom) {
 
 TEST_F(PgLedgerTest, ARunLimitRefusalLeavesTheDayUntouched) {
   PgLedger l(*m_conn);
-  const std::string run = unique("run");
+  const std::string run = base::testing::unique_name("run");
   auto q = req(run, 0.2);
   q.max_calls_per_run = 2;
   ASSERT_TRUE(l.reserve(q)->id);
@@ -102,12 +94,12 @@ TEST_F(PgLedgerTest, ARunLimitRefusalLeavesTheDayUntouched) {
 // a late settle still books the real spend.
 TEST_F(PgLedgerTest, ExpiredLeasesAreReleasedByTheNextRunner) {
   PgLedger l(*m_conn);
-  auto dead = l.reserve(req(unique("dead-run"), 0.9, 1000, 1000));
+  auto dead = l.reserve(req(base::testing::unique_name("dead-run"), 0.9, 1000, 1000));
   ASSERT_TRUE(dead && dead->id);
-  auto blocked = l.reserve(req(unique("run"), 0.5, 1500));
+  auto blocked = l.reserve(req(base::testing::unique_name("run"), 0.5, 1500));
   ASSERT_TRUE(blocked);
   EXPECT_FALSE(blocked->id) << "the lease has not passed yet";
-  auto freed = l.reserve(req(unique("run"), 0.5, 2500));
+  auto freed = l.reserve(req(base::testing::unique_name("run"), 0.5, 2500));
   ASSERT_TRUE(freed);
   EXPECT_TRUE(freed->id) << "the dead runner's reservation was not released";
   ASSERT_TRUE(l.settle(*dead->id, 1, 1, 0.2, 2600));
@@ -121,12 +113,12 @@ TEST_F(PgLedgerTest, ExpiredLeasesAreReleasedByTheNextRunner) {
 TEST_F(PgLedgerTest, DeadHoldersOnThisMachineAreReleasedAtOnce) {
   PgLedger l(*m_conn);
   const HostView host = this_host(1000);
-  auto dead_q = req(unique("dead-run"), 0.6, 1000, 3'600'000);
+  auto dead_q = req(base::testing::unique_name("dead-run"), 0.6, 1000, 3'600'000);
   dead_q.holder = lease_of_process(::getpid(), 1000);
   dead_q.holder.pid_start = dead_q.holder.pid_start.value_or(0) + 12345;  // this PID, another process's start
   auto dead = l.reserve(dead_q);
   ASSERT_TRUE(dead && dead->id);
-  auto live_q = req(unique("live-run"), 0.3, 1000, 3'600'000);
+  auto live_q = req(base::testing::unique_name("live-run"), 0.3, 1000, 3'600'000);
   live_q.holder = lease_of_process(::getpid(), 1000);
   ASSERT_TRUE(l.reserve(live_q)->id);
   auto released = l.release_dead_holders(host);
@@ -144,7 +136,7 @@ TEST_F(PgLedgerTest, ConcurrentReservationsNeverExceedTheCap) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&, t] {
-      auto c = PgConnection::connect(pg_url());
+      auto c = PgConnection::connect(base::testing::test_pg_url());
       if (!c) {
         ++errors;
         return;

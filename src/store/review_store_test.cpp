@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/files.h"
+#include "base/testing/postgres.h"
 #include "store/pg_review_store.h"
 
 using namespace sluice;
@@ -22,20 +23,14 @@ using namespace sluice::store;
 
 namespace {
 
-std::string unique(const std::string& prefix) {
-  static std::atomic<int> n{0};
-  return fmt::format("{}-{}-{}", prefix, std::random_device{}(), n++);
-}
-
 class ReviewBackends : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "postgres") {
-      const char* u = std::getenv("SLUICE_TEST_PG_URL");
-      if (u == nullptr || *u == '\0') GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
-      m_url = u;
+      if (base::testing::test_pg_url().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set";
+      m_url = base::testing::test_pg_url();
     }
-    m_stage = unique("deploy");
+    m_stage = base::testing::unique_name("deploy");
   }
   // A store of its own connection, as each sluice process has.
   std::unique_ptr<ReviewStore> open() {
@@ -82,7 +77,7 @@ class ReviewBackends : public ::testing::TestWithParam<std::string> {
 TEST_P(ReviewBackends, ChainDetectsEditedDeletedAndTruncatedRows) {
   auto rs = open();
   ASSERT_TRUE(rs);
-  const std::string hash = unique("h");
+  const std::string hash = base::testing::unique_name("h");
   for (auto* a : {"a@x", "b@x", "c@x"}) {
     auto e = rs->append_event(ev(ReviewEventKind::approved, a, hash));
     ASSERT_TRUE(e) << e.error().message;
@@ -116,9 +111,9 @@ TEST_P(ReviewBackends, ChainDetectsEditedDeletedAndTruncatedRows) {
 TEST_P(ReviewBackends, ApproveAndRejectAreDecisionsAboutTheContent) {
   auto rs = open();
   ASSERT_TRUE(rs);
-  const std::string h1 = unique("h1"), h2 = unique("h2");
+  const std::string h1 = base::testing::unique_name("h1"), h2 = base::testing::unique_name("h2");
   ReviewRequest r;
-  r.run_id = unique("run");
+  r.run_id = base::testing::unique_name("run");
   r.stage = m_stage;
   r.hash = h1;
   r.manifest = "manifest";
@@ -160,15 +155,15 @@ TEST_P(ReviewBackends, ApproveAndRejectAreDecisionsAboutTheContent) {
 TEST_P(ReviewBackends, NewContentOutdatesPendingRequestsOfTheStage) {
   auto rs = open();
   ASSERT_TRUE(rs);
-  const std::string h1 = unique("h1"), h2 = unique("h2");
+  const std::string h1 = base::testing::unique_name("h1"), h2 = base::testing::unique_name("h2");
   ReviewRequest r;
-  r.run_id = unique("r1");
+  r.run_id = base::testing::unique_name("r1");
   r.stage = m_stage;
   r.hash = h1;
   r.created_ms = 1;
   ASSERT_EQ(*rs->put_request(r), 0);
   const std::string first = r.run_id;
-  r.run_id = unique("r2");
+  r.run_id = base::testing::unique_name("r2");
   r.hash = h2;
   r.created_ms = 2;
   ASSERT_EQ(*rs->put_request(r), 1);
@@ -181,7 +176,7 @@ TEST_P(ReviewBackends, NewContentOutdatesPendingRequestsOfTheStage) {
   ASSERT_TRUE(rs->set_state(h1, ReviewState::approved));
   EXPECT_EQ((*rs->request(first, m_stage))->state, ReviewState::outdated);
   // Replacing a run's request of a stage keeps one row.
-  r.hash = unique("h3");
+  r.hash = base::testing::unique_name("h3");
   ASSERT_TRUE(rs->put_request(r));
   auto mine = rs->requests(r.run_id);
   ASSERT_TRUE(mine);
@@ -192,20 +187,20 @@ TEST_P(ReviewBackends, NewContentOutdatesPendingRequestsOfTheStage) {
 TEST_P(ReviewBackends, BlobsKeepEveryByte) {
   auto rs = open();
   ASSERT_TRUE(rs);
-  const std::string bytes = std::string("a\0b\xff\n", 5) + unique("x");
-  const std::string key = unique("sha");
+  const std::string bytes = std::string("a\0b\xff\n", 5) + base::testing::unique_name("x");
+  const std::string key = base::testing::unique_name("sha");
   ASSERT_TRUE(rs->put_blob(key, bytes));
   ASSERT_TRUE(rs->put_blob(key, bytes));  // twice: kept once
   auto got = rs->blob(key);
   ASSERT_TRUE(got && *got);
   EXPECT_EQ(**got, bytes);
-  EXPECT_FALSE(*rs->blob(unique("none")));
+  EXPECT_FALSE(*rs->blob(base::testing::unique_name("none")));
 }
 
 TEST_P(ReviewBackends, TheEventLogRefusesUpdateAndDelete) {
   auto rs = open();
   ASSERT_TRUE(rs);
-  auto e = rs->append_event(ev(ReviewEventKind::approved, "bob@x", unique("h")));
+  auto e = rs->append_event(ev(ReviewEventKind::approved, "bob@x", base::testing::unique_name("h")));
   ASSERT_TRUE(e);
   for (const std::string& sql : {fmt::format("UPDATE review_events SET actor = 'mallory@x' WHERE id = {}", e->id),
                                 fmt::format("DELETE FROM review_events WHERE id = {}", e->id)}) {
@@ -237,7 +232,7 @@ TEST_P(ReviewBackends, ConcurrentAppendsKeepOneValidChain) {
   }
   auto before = stores[0]->events("");
   ASSERT_TRUE(before);
-  const std::string hash = unique("h");
+  const std::string hash = base::testing::unique_name("h");
   std::atomic<int> failures{0};
   std::string first_error;
   std::mutex mu;

@@ -14,17 +14,13 @@
 #include <gtest/gtest.h>
 
 #include "base/files.h"
+#include "base/testing/postgres.h"
 #include "store/pg_state_store.h"
 #include "store/run_lease.h"
 #include "store/state_store.h"
 
 namespace sluice::store {
 namespace {
-
-std::string pg_url() {
-  const char* u = std::getenv("SLUICE_TEST_PG_URL");
-  return u != nullptr ? u : "";
-}
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -35,10 +31,10 @@ int64_t now_ms() {
 std::string fresh_schema_url() {
   static std::atomic<int> n{0};
   const std::string schema = fmt::format("sluice_t_{}_{}_{}", ::getpid(), std::random_device{}() % 100000, n++);
-  auto admin = PgConnection::connect(pg_url());
+  auto admin = PgConnection::connect(base::testing::test_pg_url());
   if (!admin) return "";
   if (!(*admin)->exec(fmt::format("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}", schema))) return "";
-  const std::string base = pg_url();
+  const std::string base = base::testing::test_pg_url();
   // A statement that waits for a lock fails after 5 s instead of hanging the test.
   return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema +
          "%20-cstatement_timeout%3D5000";
@@ -48,10 +44,10 @@ class StateStoreContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (pg()) {
-      if (pg_url().empty())
+      if (base::testing::test_pg_url().empty())
         GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set (tests/e2e/test_shared_state.sh sets it)";
       m_url = fresh_schema_url();
-      ASSERT_FALSE(m_url.empty()) << "cannot create a schema in " << pg_url();
+      ASSERT_FALSE(m_url.empty()) << "cannot create a schema in " << base::testing::test_pg_url();
     }
     m_store = open_in(m_dir.path() / ".sluice");
     ASSERT_NE(m_store, nullptr);
@@ -380,7 +376,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StateStoreContract, ::testing::Values("sqlite
 class SharedStateStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (pg_url().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set (tests/e2e/test_shared_state.sh sets it)";
+    if (base::testing::test_pg_url().empty()) GTEST_SKIP() << "SLUICE_TEST_PG_URL is not set (tests/e2e/test_shared_state.sh sets it)";
     m_url = fresh_schema_url();
     ASSERT_FALSE(m_url.empty());
     auto a = StateStore::open(m_a.path() / ".sluice", m_url);
