@@ -30,6 +30,7 @@
 #include "engine/llm_sections.h"
 #include "engine/plan.h"
 #include "engine/process_stage.h"
+#include "engine/registry_push.h"
 #include "engine/runner.h"
 #include "engine/step_cache.h"
 #include "notify/config.h"
@@ -83,6 +84,7 @@ std::optional<pipeline::Pipeline> load_or_report(const std::string& file,
   }
   auto r = pipeline::load_pipeline(file, lo);
   auto sections = std::make_shared<engine::LlmSections>(engine::parse_llm_sections(r.pipeline, r.diagnostics));
+  engine::check_push_targets(r.pipeline, r.diagnostics);
   auto rules = r.pipeline.notify ? notify::parse_rules(*r.pipeline.notify, file, r.diagnostics) : std::vector<notify::Rule>{};
   if (notify_rules) *notify_rules = std::move(rules);
   std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const auto& a, const auto& b) {

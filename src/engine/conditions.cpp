@@ -113,6 +113,10 @@ pipeline::Stage resolve_stage(const pipeline::Pipeline& p, const pipeline::Stage
   };
   fill(out.run);
   for (auto& [k, v] : out.env) fill(v);
+  if (out.push) {
+    fill(out.push->from);
+    for (auto& t : out.push->to) fill(t);
+  }
   return out;
 }
 

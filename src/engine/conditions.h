@@ -38,7 +38,8 @@ struct Decision {
 [[nodiscard]] Decision decide(const pipeline::Pipeline& p, const pipeline::Stage& s, const RunFacts& facts,
                               const OutputsOf& outputs);
 
-// The stage with `${{ ... }}` in `run` and `env` values replaced (Stage::has_runtime_placeholders).
+// The stage with `${{ ... }}` in `run`, `env` values and `push`'s `from` and `to` replaced
+// (Stage::has_runtime_placeholders).
 [[nodiscard]] pipeline::Stage resolve_stage(const pipeline::Pipeline& p, const pipeline::Stage& s,
                                             const RunFacts& facts, const OutputsOf& outputs);
 

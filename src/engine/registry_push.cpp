@@ -35,6 +35,21 @@ Expected<std::vector<PushedTag>> push_and_record(const RegistryPushRequest& req)
   return out;
 }
 
+void check_push_targets(const pipeline::Pipeline& p, base::Diagnostics& diags) {
+  for (const auto& st : p.stages) {
+    if (!st.push) continue;
+    const std::string& file = st.source_file.empty() ? p.file : st.source_file;
+    for (size_t i = 0; i < st.push->to.size(); ++i) {
+      const std::string& t = st.push->to[i];
+      if (t.find("${{") != std::string::npos) continue;
+      auto ref = registry::parse_tag_ref(t);
+      if (ref) continue;
+      base::yaml::Mark at = i < st.push->to_marks.size() ? st.push->to_marks[i] : st.mark;
+      diags.push_back({file, at.line, at.column, fmt::format("\"push.to\": {}", ref.error().message)});
+    }
+  }
+}
+
 std::string push_summary(const std::vector<PushedTag>& pushed) {
   std::string out;
   for (const auto& p : pushed) {

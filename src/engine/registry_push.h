@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "base/diagnostic.h"
 #include "base/error.h"
+#include "pipeline/spec.h"
 #include "registry/client.h"
 #include "registry/oci_layout.h"
 #include "registry/reference.h"
@@ -38,6 +40,11 @@ struct PushedTag {
 // to each target in order and records each push as it succeeds. Stops at the first failure;
 // what was pushed before it stays recorded.
 [[nodiscard]] Expected<std::vector<PushedTag>> push_and_record(const RegistryPushRequest& req);
+
+// Load-time check of each `push:` stage's `to` written without `${{ ... }}` (those are checked
+// when the stage starts, once filled in): a malformed REGISTRY/REPO:TAG is an error at its
+// file:line:col.
+void check_push_targets(const pipeline::Pipeline& p, base::Diagnostics& diags);
 
 // One line per pushed tag: "pushed REG/REPO:TAG sha256:... (N blobs uploaded, M already there, B bytes)".
 [[nodiscard]] std::string push_summary(const std::vector<PushedTag>& pushed);

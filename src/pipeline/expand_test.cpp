@@ -258,7 +258,7 @@ stages:
             "sluice.yml:7:9: \"git.commit\": git has branch, tag and event\n"
             "sluice.yml:8:15: stage \"b\" reads the outputs of \"a\" but does not need it: add needs: [a]\n"
             "sluice.yml:9:16: only ${{ matrix.* }} and ${{ params.* }} can be used in \"outputs\": env, git and stage "
-            "outputs are known when the stage starts, in run, env and if\n"
+            "outputs are known when the stage starts, in run, env, if and push's from and to\n"
             "sluice.yml:12:9: \"matrix.os\" is not defined here (the stage's matrix has no such key)\n"
             "sluice.yml:12:9: \"params.nope\" is not defined here (no such entry in params)\n"
             "sluice.yml:12:9: unknown name \"bogus.name\" (names start with env., matrix., params., git. or stages.)\n");

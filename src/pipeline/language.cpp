@@ -176,7 +176,7 @@ void check_runtime_scalar(const yaml::Node& n, Stage& st, const Pipeline& p, std
       if (!allowed) {
         check.error(mark_in_scalar(n, h.begin),
                     fmt::format("only ${{{{ matrix.* }}}} and ${{{{ params.* }}}} can be used in {}: env, git and "
-                                "stage outputs are known when the stage starts, in run, env and if",
+                                "stage outputs are known when the stage starts, in run, env, if and push's from and to",
                                 quote(key)));
         continue;
       }
@@ -204,6 +204,13 @@ void check_expressions(Pipeline& p, const Expansion& ex, yaml::Checker& check, c
     for (const auto& e : n.entries) {
       const std::string& key = e.key.scalar;
       if (key == "if" || key == "llm" || !ex.stages[i].placeholders) continue;  // an llm prompt has its own templating
+      if (key == "push" && e.value.is_map()) {  // push: { from, to } are filled in when the stage starts
+        for (const auto& pe : e.value.entries) {
+          const std::string& pk = pe.key.scalar;
+          check_runtime_scalar(pe.value, st, p, "push." + pk, pk == "from" || pk == "to", check);
+        }
+        continue;
+      }
       check_runtime_scalar(e.value, st, p, key, key == "run" || key == "env", check);
     }
   }

@@ -347,9 +347,14 @@ class Loader {
     }
     if (const auto* s = n.find("to")) {
       if (s->is_scalar()) {
-        if (auto v = string_value(*s, "to")) p.to.push_back(*v);
+        if (auto v = string_value(*s, "to")) {
+          p.to.push_back(*v);
+          p.to_marks.push_back(s->mark);
+        }
       } else {
         p.to = string_list(*s, "to");
+        for (const auto& item : s->items) p.to_marks.push_back(item.mark);
+        if (p.to_marks.size() != p.to.size()) p.to_marks.assign(p.to.size(), s->mark);
       }
       if (p.to.empty()) error(*s, "\"to\" names no REGISTRY/REPO:TAG");
     } else {

@@ -55,10 +55,13 @@ struct PruneSpec {
 
 // `push:` stage: pushes an OCI image layout directory to registries and records the push in the
 // workspace state, the first age source of `sluice registry prune` (docs/prune.md).
+// `from` and `to` may hold `${{ ... }}` (params and matrix at load time; env, git and stage
+// outputs when the stage starts, as `run` and `env`).
 struct PushSpec {
   std::string from;              // the layout directory, relative to the workspace
   std::string ref;               // index.json entry by org.opencontainers.image.ref.name; "": the only one
   std::vector<std::string> to;   // REGISTRY/REPO:TAG, one or more
+  std::vector<base::yaml::Mark> to_marks;  // where each `to` is written (parallel to `to`)
 };
 
 struct Stage {
