@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include <curl/curl.h>
@@ -84,6 +87,46 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   }
   t->response->body.append(data, size * n);
   return size * n;
+}
+
+// A request body read from a file while curl sends it, hashed on the way (Client::FileBody).
+struct Stream {
+  std::FILE* f = nullptr;
+  std::string path;
+  std::string digest;
+  int64_t remaining = 0;
+  base::Sha256 sha;
+  std::string error;  // set when the file is not what its digest says; the transfer is aborted
+  ~Stream() {
+    if (f) std::fclose(f);
+  }
+};
+
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+  auto* s = static_cast<Stream*>(user);
+  const size_t want = size_t(std::min<int64_t>(int64_t(size * n), s->remaining));
+  if (want == 0) return 0;
+  const size_t got = std::fread(buf, 1, want, s->f);
+  if (got < want) {
+    s->error = fmt::format("{}: {}", s->path,
+                           std::ferror(s->f) ? "read error" : "shorter than its descriptor says (changed while pushing?)");
+    return CURL_READFUNC_ABORT;
+  }
+  s->sha.update(std::string_view(buf, got));
+  s->remaining -= int64_t(got);
+  if (s->remaining == 0) {
+    // The last bytes are handed to curl only when the whole file checked out: a corrupt or
+    // changed file never completes an upload.
+    if (std::fgetc(s->f) != EOF) {
+      s->error = fmt::format("{}: longer than its descriptor says (changed while pushing?)", s->path);
+      return CURL_READFUNC_ABORT;
+    }
+    if ("sha256:" + s->sha.hex_digest() != s->digest) {
+      s->error = fmt::format("{}: content does not match its digest {}", s->path, s->digest);
+      return CURL_READFUNC_ABORT;
+    }
+  }
+  return got;
 }
 
 // A short, safe excerpt of an error reply: the registry's error codes and messages.
@@ -215,7 +258,19 @@ std::optional<std::string> Client::auth_header() {
 
 Expected<HttpResponse> Client::perform(std::string_view method, const std::string& url,
                                        const std::vector<std::string>& headers, std::string_view body,
-                                       size_t max_body) {
+                                       size_t max_body, const FileBody* file) {
+  // Opened for each attempt, so a retry sends the file from its start.
+  std::unique_ptr<Stream> stream;
+  if (file) {
+    stream = std::make_unique<Stream>();
+    stream->path = file->path->string();
+    stream->digest = std::string(file->digest);
+    stream->remaining = file->size;
+    stream->f = std::fopen(stream->path.c_str(), "rb");
+    if (!stream->f) {
+      return make_error(ErrorCode::io, fmt::format("{}: {}", stream->path, std::strerror(errno)));
+    }
+  }
   auto handle = take_handle();
   CURL* easy = handle->easy;
   if (!easy) return make_error(ErrorCode::internal, "curl_easy_init failed");
@@ -244,7 +299,17 @@ Expected<HttpResponse> Client::perform(std::string_view method, const std::strin
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
   } else if (method != "GET") {
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
-    if (method == "PUT" || method == "POST" || !body.empty()) {
+    if (stream) {
+      curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(easy, CURLOPT_READDATA, stream.get());
+      curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(file->size));
+      // A large blob takes as long as it takes: no limit on the whole transfer, but one that
+      // stalls (under 1 byte/s for the timeout) fails.
+      curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
+      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, long(std::max<int64_t>(1, m_options.timeout.count() / 1000)));
+    } else if (method == "PUT" || method == "POST" || !body.empty()) {
       curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
       curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.size()));
     }
@@ -253,6 +318,7 @@ Expected<HttpResponse> Client::perform(std::string_view method, const std::strin
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(list);
   give_back(std::move(handle));
+  if (stream && !stream->error.empty()) return make_error(ErrorCode::integrity, stream->error);
   if (t.over) {
     return make_error(ErrorCode::network, fmt::format("{} {}: the reply is larger than {} bytes", method, url, max_body));
   }
@@ -331,6 +397,12 @@ Expected<void> Client::authenticate(const Challenge& c) {
 Expected<HttpResponse> Client::request(std::string_view method, std::string_view path_or_url,
                                        const std::vector<std::string>& headers, std::string_view body,
                                        size_t max_body) {
+  return request_with(method, path_or_url, headers, body, max_body, nullptr);
+}
+
+Expected<HttpResponse> Client::request_with(std::string_view method, std::string_view path_or_url,
+                                            const std::vector<std::string>& headers, std::string_view body,
+                                            size_t max_body, const FileBody* file) {
   const std::string url = url_for(path_or_url);
   // Only to the registry itself: an absolute URL elsewhere (an upload location on another
   // host) gets no credentials.
@@ -340,7 +412,7 @@ Expected<HttpResponse> Client::request(std::string_view method, std::string_view
     std::optional<std::string> auth;
     if (own_host) auth = auth_header();
     if (auth) all.push_back(*auth);
-    auto r = perform(method, url, all, body, max_body);
+    auto r = perform(method, url, all, body, max_body, file);
     if (!r) return r;
     if (r->status != 401 || attempt >= 2 || !own_host) return r;
     auto www = r->headers.find("www-authenticate");
@@ -475,6 +547,15 @@ Expected<std::string> Client::push_blob(std::string_view bytes) {
 }
 
 Expected<void> Client::upload_blob(std::string_view digest, std::string_view bytes) {
+  return upload(digest, bytes, nullptr);
+}
+
+Expected<void> Client::upload_blob_file(std::string_view digest, const std::filesystem::path& file, int64_t size) {
+  FileBody body{&file, digest, size};
+  return upload(digest, {}, &body);
+}
+
+Expected<void> Client::upload(std::string_view digest, std::string_view bytes, const FileBody* file) {
   auto start = request("POST", fmt::format("/v2/{}/blobs/uploads/", m_repo.name), {"Content-Length: 0"}, "");
   if (!start) return tl::unexpected(start.error());
   auto loc = start->headers.find("location");
@@ -485,7 +566,7 @@ Expected<void> Client::upload_blob(std::string_view digest, std::string_view byt
   std::string url = loc->second;
   if (url.find("://") == std::string::npos) url = m_repo.base_url() + url;
   url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + std::string(digest);
-  auto put = request("PUT", url, {"Content-Type: application/octet-stream"}, bytes);
+  auto put = request_with("PUT", url, {"Content-Type: application/octet-stream"}, bytes, 16 << 20, file);
   if (!put) return tl::unexpected(put.error());
   if (put->status != 201) {
     return make_error(ErrorCode::network, fmt::format("uploading blob {} to {}: {} ({})", digest, m_repo.display(),

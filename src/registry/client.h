@@ -1,6 +1,7 @@
 #pragma once
 // An OCI Distribution API client over libcurl: tags (following `Link` pagination), manifests
-// (GET, HEAD, PUT, DELETE by digest), blobs (GET, HEAD, monolithic upload). Authentication
+// (GET, HEAD, PUT, DELETE by digest), blobs (GET, HEAD, monolithic upload, from memory or
+// streamed from a file). Authentication
 // follows the registry's `WWW-Authenticate` challenge: anonymous first, then Basic with the
 // credentials given, or a Bearer token fetched from the challenge's realm (with the credentials,
 // if any) for the challenge's scope and every action pruning needs on the repository, reused
@@ -9,6 +10,8 @@
 // which keeps connections open between calls).
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,6 +88,13 @@ class Client {
   [[nodiscard]] Expected<std::string> push_blob(std::string_view bytes);
   // Uploads `bytes` as blob `digest` (POST then a monolithic PUT), without asking first.
   [[nodiscard]] Expected<void> upload_blob(std::string_view digest, std::string_view bytes);
+  // Uploads the `size` bytes of `file` as blob `digest` (POST then a monolithic PUT whose body
+  // is read from the file as it is sent: memory does not grow with the blob). The SHA-256 of
+  // what is read is checked as it goes: a file of another length or content is refused (code
+  // integrity, naming the file) before its last bytes are sent, so the registry stores nothing.
+  // A retried request (a 401 challenge) reads the file again from its start.
+  [[nodiscard]] Expected<void> upload_blob_file(std::string_view digest, const std::filesystem::path& file,
+                                                int64_t size);
 
   // One request against the registry, with the authentication dance. `url` is absolute or a
   // path from the registry's root. Exposed for tests.
@@ -94,9 +104,19 @@ class Client {
 
  private:
   struct Handle;
+  // A request body streamed from a file (upload_blob_file).
+  struct FileBody {
+    const std::filesystem::path* path = nullptr;
+    std::string_view digest;
+    int64_t size = 0;
+  };
+  [[nodiscard]] Expected<HttpResponse> request_with(std::string_view method, std::string_view url,
+                                                    const std::vector<std::string>& headers, std::string_view body,
+                                                    size_t max_body, const FileBody* file);
+  [[nodiscard]] Expected<void> upload(std::string_view digest, std::string_view bytes, const FileBody* file);
   [[nodiscard]] Expected<HttpResponse> perform(std::string_view method, const std::string& url,
                                                const std::vector<std::string>& headers, std::string_view body,
-                                               size_t max_body);
+                                               size_t max_body, const FileBody* file = nullptr);
   [[nodiscard]] Expected<void> authenticate(const Challenge& c);
   [[nodiscard]] std::optional<std::string> auth_header();
   [[nodiscard]] std::string url_for(std::string_view path_or_url) const;

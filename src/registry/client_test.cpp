@@ -1,14 +1,19 @@
 // The client against a real HTTP server on loopback (cpp-httplib): Link pagination, the Bearer
-// and Basic challenge flows, and the helpers that parse challenges and links.
+// and Basic challenge flows, blob uploads streamed from files, and the helpers that parse
+// challenges and links.
 #include "registry/client.h"
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "base/files.h"
+#include "registry/oci_layout.h"
 
 namespace sluice::registry {
 namespace {
@@ -130,6 +135,156 @@ TEST(Client, BasicAuthAndRefusedCredentialsNeverEchoThePassword) {
   auto n = none.list_tags();
   ASSERT_FALSE(n);
   EXPECT_NE(n.error().message.find("none were given"), std::string::npos) << n.error().message;
+}
+
+// A registry's upload endpoints: POST starts an upload, PUT to its location completes it (behind
+// Basic auth, so the first PUT meets a 401 and is sent again); every complete PUT body is kept.
+struct UploadRegistry {
+  Server s;
+  std::mutex mu;
+  std::vector<std::string> bodies;  // complete PUT bodies, in order
+  std::vector<std::string> digests; // their ?digest=
+  std::vector<std::string> lengths; // their Content-Length
+  int challenged = 0;
+  UploadRegistry() {
+    s.server().set_payload_max_length(size_t(256) << 20);
+    s.server().Post("/v2/app/blobs/uploads/", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 202;
+      res.set_header("Location", "/v2/app/blobs/uploads/u1?_state=x");
+    });
+    s.server().Put("/v2/app/blobs/uploads/u1", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      if (req.get_header_value("Authorization") != "Basic dXNlcjpzM2NyZXQ=") {
+        ++challenged;
+        res.status = 401;
+        res.set_header("WWW-Authenticate", R"(Basic realm="Registry Realm")");
+        return;
+      }
+      bodies.push_back(req.body);
+      digests.push_back(req.get_param_value("digest"));
+      lengths.push_back(req.get_header_value("Content-Length"));
+      res.status = 201;
+    });
+    s.server().Get(R"(/v2/app/blobs/(sha256:[0-9a-f]+))", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 404;
+    });
+    s.server().Put(R"(/v2/app/manifests/(.+))", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Docker-Content-Digest", digest_of(req.body));
+      res.status = 201;
+    });
+    s.start();
+  }
+};
+
+// 20 MiB of bytes that differ from offset to offset (a shifted copy would not hash the same).
+std::string big_blob() {
+  std::string out(size_t(20) << 20, '\0');
+  uint32_t x = 2463534242u;
+  for (auto& c : out) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = char(x);
+  }
+  return out;
+}
+
+TEST(Client, StreamsABlobFromItsFileAndSendsItAgainAfterAChallenge) {
+  UploadRegistry r;
+  base::TempDir tmp;
+  const std::string bytes = big_blob();
+  const std::string digest = digest_of(bytes);
+  const auto file = tmp.path() / "blob";
+  ASSERT_TRUE(base::atomic_write(file, bytes));
+  Client c(*parse_repo_ref(r.s.host() + "/app"), with_credentials("user", "s3cret"));
+  auto up = c.upload_blob_file(digest, file, int64_t(bytes.size()));
+  ASSERT_TRUE(up) << up.error().message;
+  std::lock_guard lock(r.mu);
+  EXPECT_EQ(r.challenged, 1);  // the first PUT was refused; the retry read the file from its start
+  ASSERT_EQ(r.bodies.size(), 1u);
+  EXPECT_EQ(r.bodies[0].size(), bytes.size());
+  EXPECT_TRUE(r.bodies[0] == bytes) << "the body arrived changed";
+  EXPECT_EQ(r.digests[0], digest);
+  EXPECT_EQ(r.lengths[0], std::to_string(bytes.size()));
+}
+
+TEST(Client, RefusesAFileThatDoesNotMatchItsDigestBeforeTheUploadCompletes) {
+  UploadRegistry r;
+  base::TempDir tmp;
+  std::string bytes = big_blob();
+  const std::string digest = digest_of(bytes);
+  bytes[bytes.size() / 2] ^= 1;  // one bit flipped on disk
+  const auto file = tmp.path() / "blob";
+  ASSERT_TRUE(base::atomic_write(file, bytes));
+  Client c(*parse_repo_ref(r.s.host() + "/app"), with_credentials("user", "s3cret"));
+  auto up = c.upload_blob_file(digest, file, int64_t(bytes.size()));
+  ASSERT_FALSE(up);
+  EXPECT_EQ(up.error().code, ErrorCode::integrity);
+  EXPECT_EQ(up.error().message, fmt::format("{}: content does not match its digest {}", file.string(), digest));
+  // Shorter and longer than the size given are refused too.
+  auto shorter = c.upload_blob_file(digest, file, int64_t(bytes.size()) + 1);
+  ASSERT_FALSE(shorter);
+  EXPECT_NE(shorter.error().message.find("shorter than its descriptor says"), std::string::npos) << shorter.error().message;
+  auto longer = c.upload_blob_file(digest, file, int64_t(bytes.size()) - 1);
+  ASSERT_FALSE(longer);
+  EXPECT_NE(longer.error().message.find("longer than its descriptor says"), std::string::npos) << longer.error().message;
+  std::lock_guard lock(r.mu);
+  EXPECT_TRUE(r.bodies.empty()) << "an upload of wrong bytes completed";
+}
+
+// A layout whose layer changed on disk after it was read: the push names the file and the
+// registry never receives the whole layer.
+TEST(Client, PushingALayoutRefusesALayerThatDoesNotMatchItsDigest) {
+  UploadRegistry r;
+  base::TempDir tmp;
+  const auto dir = tmp.path();
+  std::filesystem::create_directories(dir / "blobs" / "sha256");
+  auto blob = [&](const std::string& b) {
+    std::string d = digest_of(b);
+    EXPECT_TRUE(base::atomic_write(dir / "blobs" / "sha256" / d.substr(7), b));
+    return d;
+  };
+  auto desc = [](std::string_view mt, const std::string& d, size_t n) {
+    return nlohmann::json{{"mediaType", mt}, {"digest", d}, {"size", n}};
+  };
+  const std::string layer = big_blob();
+  const std::string config = R"({"architecture":"amd64","os":"linux"})";
+  const std::string layer_digest = blob(layer);
+  nlohmann::json m = {{"schemaVersion", 2},
+                      {"mediaType", k_oci_manifest},
+                      {"config", desc(k_oci_config, blob(config), config.size())},
+                      {"layers", nlohmann::json::array({desc("application/vnd.oci.image.layer.v1.tar", layer_digest,
+                                                             layer.size())})}};
+  const std::string body = m.dump();
+  ASSERT_TRUE(base::atomic_write(dir / "oci-layout", R"({"imageLayoutVersion": "1.0.0"})"));
+  ASSERT_TRUE(base::atomic_write(
+      dir / "index.json",
+      nlohmann::json{{"schemaVersion", 2}, {"manifests", {desc(k_oci_manifest, blob(body), body.size())}}}.dump()));
+  auto layout = read_oci_layout(dir);
+  ASSERT_TRUE(layout) << layout.error().message;
+  std::string changed = layer;
+  changed[7] ^= 1;
+  const auto layer_file = dir / "blobs" / "sha256" / layer_digest.substr(7);
+  ASSERT_TRUE(base::atomic_write(layer_file, changed));
+  Client c(*parse_repo_ref(r.s.host() + "/app"), with_credentials("user", "s3cret"));
+  auto pushed = push_oci_layout(c, *layout, "v1");
+  ASSERT_FALSE(pushed);
+  EXPECT_EQ(pushed.error().code, ErrorCode::integrity);
+  EXPECT_NE(pushed.error().message.find(layer_file.string() + ": content does not match its digest " + layer_digest),
+            std::string::npos)
+      << pushed.error().message;
+  auto bodies = [&] {
+    std::lock_guard lock(r.mu);
+    return r.bodies;
+  };
+  for (const auto& b : bodies()) EXPECT_NE(b.size(), layer.size()) << "the changed layer was uploaded";
+  // Restored, it pushes: the layer arrives intact.
+  ASSERT_TRUE(base::atomic_write(layer_file, layer));
+  auto again = push_oci_layout(c, *layout, "v1");
+  ASSERT_TRUE(again) << again.error().message;
+  bool layer_arrived = false;
+  for (const auto& b : bodies()) layer_arrived = layer_arrived || b == layer;
+  EXPECT_TRUE(layer_arrived);
 }
 
 }  // namespace

@@ -252,17 +252,11 @@ Expected<PushStats> push_oci_layout(Client& client, const OciLayout& layout, con
       ++present;
       return {};
     }
-    // One blob in memory at a time per worker: the upload is monolithic (one PUT).
-    auto data = base::read_file(b.path);
-    if (!data) return tl::unexpected(Error{ErrorCode::io, fmt::format("{}: {}", b.path.string(), data.error().message)});
-    if (digest_of(*data) != b.digest) {
-      return tl::unexpected(Error{ErrorCode::integrity,
-                                  fmt::format("{}: content does not match its digest {}", b.path.string(), b.digest)});
-    }
-    auto up = client.upload_blob(b.digest, *data);
+    // Streamed from the file, its digest checked as it is read: memory does not grow with it.
+    auto up = client.upload_blob_file(b.digest, b.path, b.size);
     if (!up) return tl::unexpected(up.error());
     ++uploaded;
-    bytes += int64_t(data->size());
+    bytes += b.size;
     return {};
   }));
   for (const auto& c : layout.children) {

@@ -5,8 +5,8 @@
 //   DIR/index.json        an image index whose "manifests" are the layout's entry points
 //   DIR/blobs/sha256/HEX  every manifest, index, config and layer, named by its digest
 // read_oci_layout() checks the structure and reads every manifest (small) into memory; layers
-// and configs are only checked to exist with the size their descriptor says, and are read one at
-// a time when pushed. push_oci_layout() uploads what the registry lacks (a HEAD per blob first),
+// and configs are only checked to exist with the size their descriptor says, and are streamed
+// from their files when pushed (Client::upload_blob_file), never held in memory whole. push_oci_layout() uploads what the registry lacks (a HEAD per blob first),
 // then the children of an index by digest, then the chosen manifest under the tag.
 
 #include <cstdint>
@@ -59,7 +59,8 @@ struct PushStats {
 };
 
 // Pushes the layout's blobs, children and top manifest to client's repository under `tag`.
-// A blob whose bytes on disk do not match its digest is an error (code integrity) before upload.
+// A blob whose bytes on disk do not match its digest is an error (code integrity, naming the
+// file), found while it is streamed and before its last bytes are sent.
 [[nodiscard]] Expected<PushStats> push_oci_layout(Client& client, const OciLayout& layout, const std::string& tag,
                                                   int workers = 4);
 
