@@ -7,7 +7,7 @@ usage: make_oci_layout.py DIR REF_NAME CREATED ARCH [ARCH...]
 One image per ARCH (a config whose "created" is CREATED, one layer of distinct bytes); with more
 than one ARCH, an OCI image index of them. index.json gets one entry, annotated with REF_NAME as
 org.opencontainers.image.ref.name (added beside entries already there). Prints the digest of the
-entry."""
+entry. LAYER_MIB=N in the environment makes each layer N MiB."""
 import hashlib
 import json
 import os
@@ -28,6 +28,13 @@ def desc(media_type, digest, data):
 
 def image(root, ref_name, created, arch):
     layer = ("layer of %s for %s\n" % (arch, ref_name)).encode() * 64
+    mib = int(os.environ.get("LAYER_MIB", "0"))
+    if mib:  # a large layer: distinct bytes (a chain of SHA-256 blocks), written in one go
+        block, parts = layer, []
+        for _ in range(mib * 1024 * 1024 // 32):
+            block = hashlib.sha256(block).digest()
+            parts.append(block)
+        layer = b"".join(parts)
     config = json.dumps({"architecture": arch, "os": "linux", "created": created,
                          "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}},
                         separators=(",", ":")).encode()

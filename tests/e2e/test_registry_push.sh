@@ -156,6 +156,89 @@ cd ws; run_sluice run -f bad.yml; cd ..
 expect_rc 1 "a push: stage with a bad layout fails"
 expect_contains "$(cat ws/.sluice/runs/*/ship.log)" "notlayout/oci-layout: missing: not an OCI image layout" \
   "the failed stage names the file"
+
+# ---- ${{ }} in push: from and to, filled in when the stage starts -------------------------------
+# A param (load time), an environment variable and a stage's output (run time).
+mkdir -p ws2
+templ_digest=$(python3 "$MAKE_LAYOUT" ws2/image t1 "$(ago 1)" amd64)
+cat > ws2/sluice.yml <<YML
+version: 1
+params:
+  version: v7
+stages:
+  stamp:
+    run: echo "tag=build-42" >> "\$SLUICE_OUTPUT"
+  ship:
+    needs: [stamp]
+    push:
+      from: \${{ env.PUSH_DIR }}
+      to: ["$REG/templ:\${{ params.version }}", "$REG/templ:\${{ stages.stamp.outputs.tag }}"]
+YML
+cd ws2; PUSH_DIR=image run_sluice run -p version=v8; cd ..
+expect_rc 0 "a push: stage with a param, an env variable and a stage output"
+expect_eq "$(registry_tags templ | tr '\n' ' ')" "build-42 v8 " "the tags are the param's and the stage output's values"
+expect_eq "$(manifest_status templ "$templ_digest")" "200" "the layout named by \${{ env.PUSH_DIR }} was pushed"
+expect_contains "$(cat ws2/.sluice/runs/*/ship.log)" "pushed $REG/templ:build-42 $templ_digest" "the log names the filled-in tag"
+# A literal malformed tag is still refused at load, at its file:line:col; one filled in at run
+# time fails the stage.
+cat > ws2/badtag.yml <<YML
+version: 1
+stages:
+  ship:
+    push:
+      from: image
+      to:
+        - $REG/templ:ok
+        - "$REG/templ:bad tag!"
+YML
+cd ws2; run_sluice run -f badtag.yml; cd ..
+expect_rc 2 "a malformed literal tag in a push: stage"
+expect_contains "$ERR" "badtag.yml:8:12: \"push.to\": \"$REG/templ:bad tag!\": invalid tag" "file:line:col of the bad tag"
+cat > ws2/badout.yml <<YML
+version: 1
+stages:
+  stamp:
+    run: echo "tag=bad tag" >> "\$SLUICE_OUTPUT"
+  ship:
+    needs: [stamp]
+    push: { from: image, to: "$REG/templ:\${{ stages.stamp.outputs.tag }}" }
+YML
+cd ws2; run_sluice run -f badout.yml; cd ..
+expect_rc 1 "a tag filled in as a malformed value fails the stage"
+expect_contains "$(cat ws2/.sluice/runs/*/ship.log)" "invalid tag \"bad tag\"" "the stage log says why"
+cat > ws2/badref.yml <<YML
+version: 1
+stages:
+  ship:
+    push: { from: image, ref: "\${{ env.X }}", to: "$REG/templ:x" }
+YML
+cd ws2; run_sluice run -f badref.yml; cd ..
+expect_rc 2 "run-time placeholders outside push's from and to"
+expect_contains "$ERR" "can be used in \"push.ref\"" "names the key"
+
+# ---- a large layer is streamed from its file, not held in memory ---------------------------------
+big_digest=$(LAYER_MIB=64 python3 "$MAKE_LAYOUT" big big "$(ago 1)" amd64)
+cd ws; /usr/bin/time -f %M -o ../rss.txt "$SLUICE" registry push --from ../big "$REG/big:v1" > ../big.out 2> ../big.err
+RC=$?; cd ..; OUT=$(cat big.out); ERR=$(cat big.err)
+expect_rc 0 "pushing a 64 MiB layer"
+expect_contains "$OUT" "pushed $REG/big:v1 $big_digest (2 blobs uploaded" "the large image is pushed"
+layer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"])' \
+  "big/blobs/sha256/${big_digest#sha256:}")
+got=$(curl -s "http://$REG/v2/big/blobs/$layer" | sha256sum | cut -d' ' -f1)
+expect_eq "sha256:$got" "$layer" "the registry serves the layer's exact bytes"
+rss_kb=$(tail -1 rss.txt)
+echo "peak RSS pushing a 64 MiB layer: ${rss_kb} KiB"
+# The sanitizers' shadow memory is not the push's; their build checks the rest.
+if [ "${SLUICE_SANITIZED:-0}" != 1 ]; then
+  [ "$rss_kb" -lt 40960 ] && pass || fail "peak RSS ${rss_kb} KiB pushing a 64 MiB layer: is the blob held in memory?"
+fi
+# A layer changed on disk after the layout was written: refused, naming the file; nothing stored.
+printf x | dd of="big/blobs/sha256/${layer#sha256:}" bs=1 seek=1000 conv=notrunc 2>/dev/null
+cd ws; run_sluice registry push --from ../big "$REG/big2:v2"; cd ..  # another repository: its blobs are not there
+expect_rc 1 "a layer that does not match its digest"
+expect_contains "$ERR" "big/blobs/sha256/${layer#sha256:}: content does not match its digest $layer" "names the file"
+expect_eq "$(registry_tags big2)" "" "no tag pushed from the changed layout"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -I "http://$REG/v2/big2/blobs/$layer")" "404" "the changed layer is not stored"
 stop_registry
 
 # ---- behind htpasswd Basic auth ----------------------------------------------------------------
